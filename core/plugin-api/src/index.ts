@@ -1,0 +1,112 @@
+/**
+ * @sextant/plugin-api — the contract between Sextant and its plugins.
+ *
+ * This is the only package a plugin author depends on (as a peer dependency). It has no runtime
+ * behaviour beyond validation helpers: no DI container, no gRPC, no I/O.
+ */
+export type {
+  AttributeValue,
+  Attributes,
+  MetricType,
+  MetricKind,
+  SeriesDescriptor,
+  SeriesId,
+  SampleBatch,
+  Sample,
+  Severity,
+  SextantEvent,
+  EntityType,
+  TopologyEntity,
+  TopologyEdge,
+  TopologyUpdate,
+  LearningState,
+  AnomalyKind,
+  Anomaly,
+  AnomalyInput,
+  ImpactClass,
+  LikelyCause,
+  TimelineEntry,
+  Suppression,
+  Incident,
+  IncidentUpdate,
+} from './model.js';
+export { entityId } from './model.js';
+
+export { ErrorCode, SextantError, isSextantError, formatError, toSextantError } from './errors.js';
+export type { ErrorCodeValue, SextantErrorOptions } from './errors.js';
+
+export { validateConfig, mergeDefaults } from './config.js';
+export type { ConfigIssue, ConfigResult, StandardSchemaV1 } from './config.js';
+
+export { CounterRate } from './counter-rate.js';
+export type { CounterRateOptions } from './counter-rate.js';
+
+export { isKebabId, assertKebabId } from './ids.js';
+
+export {
+  STABILITY_LEVELS,
+  createCollectorFactory,
+  createDetectorFactory,
+  createCorrelatorFactory,
+  createNotifierFactory,
+} from './components.js';
+export type {
+  Stability,
+  Logger,
+  Clock,
+  HealthState,
+  StatusReporter,
+  SelfCounter,
+  SelfGauge,
+  SelfMetrics,
+  TelemetrySink,
+  SeriesCatalog,
+  TopologyView,
+  BaseContext,
+  Component,
+  CollectorContext,
+  Collector,
+  SeriesExpectation,
+  DetectorContext,
+  Detector,
+  CorrelatorContext,
+  Correlator,
+  Notification,
+  DeliveryOutcome,
+  NotifierContext,
+  Notifier,
+  ComponentFactory,
+  CollectorFactory,
+  DetectorFactory,
+  CorrelatorFactory,
+  NotifierFactory,
+} from './components.js';
+
+export {
+  createExtensionPoint,
+  createServiceRef,
+  isRef,
+  collectorsExtensionPoint,
+  detectorsExtensionPoint,
+  correlatorsExtensionPoint,
+  notifiersExtensionPoint,
+  coreServices,
+  EXTENSION_KINDS,
+} from './refs.js';
+export type {
+  Ref,
+  RefValue,
+  ExtensionPointRef,
+  ServiceRef,
+  ExtensionKind,
+  CollectorsExtensionPoint,
+  DetectorsExtensionPoint,
+  CorrelatorsExtensionPoint,
+  NotifiersExtensionPoint,
+} from './refs.js';
+
+export { createPlugin, createModule, isSextantPlugin, pluginDisplayId, PLUGIN_CONTRACT_VERSION } from './plugin.js';
+export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateModuleOptions } from './plugin.js';
+
+export { parseManifest } from './manifest.js';
+export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';

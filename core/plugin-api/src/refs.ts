@@ -1,0 +1,88 @@
+/**
+ * Typed references (STYLE.md §2, after Backstage's extension points and service refs).
+ *
+ * A ref is one object that carries an id, a DI token and — at the type level only — the interface
+ * behind it. Plugins list the refs they need in `deps`; the runtime resolves each to an
+ * implementation. The token is `Symbol.for(...)` keyed by id and contract major, so two copies of
+ * this package (one bundled with a plugin, one with the runtime) still agree on it.
+ *
+ * Interfaces behind a ref only grow: new methods may be added, nothing is removed or changed.
+ * A breaking change is a new ref with a higher `version` (`collectors` v2), side by side with v1.
+ */
+import type { CollectorFactory, CorrelatorFactory, DetectorFactory, Logger, NotifierFactory } from './components.js';
+import { assertKebabId } from './ids.js';
+
+export interface Ref<T> {
+  readonly $$type: '@sextant/Ref';
+  readonly scope: 'extension-point' | 'service';
+  readonly id: string;
+  /** Contract major version of the interface behind this ref. */
+  readonly version: number;
+  /** The DI token the runtime binds the implementation to. */
+  readonly token: symbol;
+  /** Phantom field carrying `T`; never set at run time. */
+  readonly T?: T;
+}
+
+export type ExtensionPointRef<T> = Ref<T> & { readonly scope: 'extension-point' };
+export type ServiceRef<T> = Ref<T> & { readonly scope: 'service' };
+
+/** The implementation type behind a ref. */
+export type RefValue<R> = R extends Ref<infer T> ? T : never;
+
+function tokenFor(scope: string, id: string, version: number): symbol {
+  return Symbol.for(`@sextant/${scope}:${id}@v${version}`);
+}
+
+/** Declares an extension point. `id` must be kebab-case. */
+export function createExtensionPoint<T>(options: { id: string; version?: number }): ExtensionPointRef<T> {
+  assertKebabId(options.id, 'extension point id');
+  const version = options.version ?? 1;
+  return Object.freeze({ $$type: '@sextant/Ref', scope: 'extension-point', id: options.id, version, token: tokenFor('extension-point', options.id, version) });
+}
+
+/** Declares a service the runtime provides to plugins (logger, ...). `id` must be kebab-case. */
+export function createServiceRef<T>(options: { id: string; version?: number }): ServiceRef<T> {
+  assertKebabId(options.id, 'service id');
+  const version = options.version ?? 1;
+  return Object.freeze({ $$type: '@sextant/Ref', scope: 'service', id: options.id, version, token: tokenFor('service', options.id, version) });
+}
+
+export function isRef(value: unknown): value is Ref<unknown> {
+  return typeof value === 'object' && value !== null && (value as { $$type?: unknown }).$$type === '@sextant/Ref';
+}
+
+// ---------------------------------------------------------------------------------------------
+// The four extension points
+
+/** Register collector factories: sources of samples, events and topology. */
+export interface CollectorsExtensionPoint {
+  addFactory(factory: CollectorFactory<any>): void;
+}
+/** Register detector factories: consumers of samples that raise anomalies. */
+export interface DetectorsExtensionPoint {
+  addFactory(factory: DetectorFactory<any>): void;
+}
+/** Register correlator factories: consumers of anomalies and events that produce incidents. */
+export interface CorrelatorsExtensionPoint {
+  addFactory(factory: CorrelatorFactory<any>): void;
+}
+/** Register notifier factories: deliver incident updates to people and systems. */
+export interface NotifiersExtensionPoint {
+  addFactory(factory: NotifierFactory<any>): void;
+}
+
+export const collectorsExtensionPoint = createExtensionPoint<CollectorsExtensionPoint>({ id: 'collectors' });
+export const detectorsExtensionPoint = createExtensionPoint<DetectorsExtensionPoint>({ id: 'detectors' });
+export const correlatorsExtensionPoint = createExtensionPoint<CorrelatorsExtensionPoint>({ id: 'correlators' });
+export const notifiersExtensionPoint = createExtensionPoint<NotifiersExtensionPoint>({ id: 'notifiers' });
+
+/** The extension-point kinds, as named in package manifests (`provides`). */
+export type ExtensionKind = 'collector' | 'detector' | 'correlator' | 'notifier';
+export const EXTENSION_KINDS: readonly ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier'];
+
+/** Services every runtime provides to plugins at registration time. */
+export const coreServices = {
+  /** A logger scoped to the registering plugin. */
+  logger: createServiceRef<Logger>({ id: 'logger' }),
+} as const;

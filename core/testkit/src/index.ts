@@ -1,0 +1,16 @@
+/**
+ * @sextant/testkit — test plugins against a real runtime and real servers.
+ */
+export { FakeClock } from './fake-clock.js';
+export {
+  RecordingSink,
+  RecordingMetrics,
+  RecordingLogger,
+  systemClock,
+  resolveConfig,
+  startCollector,
+  startDetector,
+  startNotifier,
+} from './harness.js';
+export type { RecordedSample, StatusChange, CollectorHarness, DetectorHarness, NotifierHarness } from './harness.js';
+export { findBinary, requireAll, needBinary, needCondition, freePort, waitForPort } from './system.js';

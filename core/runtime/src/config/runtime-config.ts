@@ -1,0 +1,254 @@
+/**
+ * `sextant.yaml`: one file, validated at start with every error listed (DESIGN.md §8).
+ *
+ * ```yaml
+ * interval: 10s                 # default collection interval
+ * server: { host: 127.0.0.1, port: 7070, token: ${env:SEXTANT_TOKEN} }
+ * store: { points: 360, maxSeries: 200000, maxSeriesPerInstance: 20000 }
+ * dataDir: ./.sextant
+ * plugins: { discover: true, paths: [], isolation: in-process, startTimeout: 10s }
+ * collectors:
+ *   host: {}
+ *   nginx/web: { url: http://127.0.0.1:8080/nginx_status, interval: 5s }
+ * detectors: { baseline: {} }
+ * ```
+ *
+ * Component sections map `<type>` or `<type>/<name>` to that factory's configuration plus the
+ * runtime's own per-instance keys (`enabled`, `interval`, `isolation`, `startTimeout`), which are
+ * removed before the factory sees it.
+ */
+import { readFileSync } from 'node:fs';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { ErrorCode, SextantError, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
+
+const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses `500ms`, `10s`, `5m`, `1h`, `2d` or a number of milliseconds. */
+export function parseDuration(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value !== 'string') return undefined;
+  const m = DURATION_RE.exec(value.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : undefined;
+}
+
+const duration = (what: string) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 10s, 5m or 500ms (got ${JSON.stringify(v)})` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const ISOLATION_MODES = ['in-process', 'process', 'in-container'] as const;
+export type Isolation = (typeof ISOLATION_MODES)[number];
+
+const instanceKeys = z.object({
+  enabled: z.boolean().optional(),
+  interval: duration('interval').optional(),
+  isolation: z.enum(ISOLATION_MODES).optional(),
+  startTimeout: duration('startTimeout').optional(),
+});
+
+export const runtimeConfigSchema = z
+  .object({
+    interval: duration('interval').default(10_000),
+    dataDir: z.string().optional(),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7070),
+        token: z.string().min(16, 'server.token must be at least 16 characters').optional(),
+        enabled: z.boolean().default(true),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 7070, enabled: true }),
+    store: z
+      .object({
+        points: z.number().int().min(2).max(1_000_000).default(360),
+        maxSeries: z.number().int().min(1).default(200_000),
+        maxSeriesPerInstance: z.number().int().min(1).default(20_000),
+        anomalies: z.number().int().min(1).default(10_000),
+        events: z.number().int().min(1).default(10_000),
+      })
+      .strict()
+      .default({ points: 360, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000 }),
+    plugins: z
+      .object({
+        discover: z.boolean().default(true),
+        paths: z.array(z.string()).default([]),
+        isolation: z.enum(ISOLATION_MODES).default('in-process'),
+        startTimeout: duration('plugins.startTimeout').default(10_000),
+        disabled: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ discover: true, paths: [], isolation: 'in-process', startTimeout: 10_000, disabled: [] }),
+    collectors: z.record(z.string(), z.unknown()).default({}),
+    detectors: z.record(z.string(), z.unknown()).default({}),
+    correlators: z.record(z.string(), z.unknown()).default({}),
+    notifiers: z.record(z.string(), z.unknown()).default({}),
+  })
+  .strict();
+
+export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
+export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
+
+export const SECTION_KIND: Record<'collectors' | 'detectors' | 'correlators' | 'notifiers', ExtensionKind> = {
+  collectors: 'collector',
+  detectors: 'detector',
+  correlators: 'correlator',
+  notifiers: 'notifier',
+};
+
+/** One configured component instance, with the runtime's keys split from the factory's config. */
+export interface InstanceSpec {
+  readonly kind: ExtensionKind;
+  readonly section: keyof typeof SECTION_KIND;
+  /** `nginx/web` or `nginx`. */
+  readonly id: string;
+  readonly type: string;
+  readonly enabled: boolean;
+  readonly intervalMs?: number;
+  readonly isolation?: Isolation;
+  readonly startTimeoutMs?: number;
+  /** The factory's part of the configuration (runtime keys removed). */
+  readonly config: Record<string, unknown>;
+}
+
+/** Splits the component sections into instance specs, adding issues for malformed entries. */
+export function instanceSpecs(config: RuntimeConfig, issues: ConfigIssue[]): InstanceSpec[] {
+  const specs: InstanceSpec[] = [];
+  for (const section of Object.keys(SECTION_KIND) as (keyof typeof SECTION_KIND)[]) {
+    for (const [id, raw] of Object.entries(config[section])) {
+      const path = `${section}.${id}`;
+      const type = id.split('/')[0];
+      if (!/^[a-z][a-z0-9-]*(\/[A-Za-z0-9._-]+)?$/.test(id)) {
+        issues.push({ path, message: `instance name "${id}" must be "<type>" or "<type>/<name>"`, hint: 'e.g. nginx/web-1' });
+        continue;
+      }
+      const value = raw ?? {};
+      if (typeof value !== 'object' || Array.isArray(value)) {
+        issues.push({ path, message: 'must be a mapping of settings (use {} for defaults)' });
+        continue;
+      }
+      const { enabled, interval, isolation, startTimeout, ...rest } = value as Record<string, unknown>;
+      const parsed = instanceKeys.safeParse({ enabled, interval, isolation, startTimeout });
+      if (!parsed.success) {
+        for (const issue of parsed.error.issues) issues.push({ path: `${path}.${issue.path.join('.')}`, message: issue.message });
+        continue;
+      }
+      specs.push({
+        kind: SECTION_KIND[section],
+        section,
+        id,
+        type,
+        enabled: parsed.data.enabled ?? true,
+        ...(parsed.data.interval !== undefined ? { intervalMs: parsed.data.interval } : {}),
+        ...(parsed.data.isolation !== undefined ? { isolation: parsed.data.isolation } : {}),
+        ...(parsed.data.startTimeout !== undefined ? { startTimeoutMs: parsed.data.startTimeout } : {}),
+        config: rest,
+      });
+    }
+  }
+  return specs;
+}
+
+/**
+ * Replaces `${env:NAME}` and `${file:PATH}` in every string of a parsed document. Missing
+ * variables become issues (never silently empty). `${env:NAME:-default}` supplies a default.
+ */
+export function substituteReferences(value: unknown, issues: ConfigIssue[], path = '', env: NodeJS.ProcessEnv = process.env): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{(env|file):([^}:]+)(?::-([^}]*))?\}/g, (_m, kind: string, name: string, fallback: string | undefined) => {
+      if (kind === 'env') {
+        const v = env[name];
+        if (v !== undefined) return v;
+        if (fallback !== undefined) return fallback;
+        issues.push({ path: path || '(root)', message: `environment variable ${name} is not set`, hint: `export ${name}=... or use \${env:${name}:-default}` });
+        return '';
+      }
+      try {
+        return readFileSync(name, 'utf8').trim();
+      } catch (e) {
+        issues.push({ path: path || '(root)', message: `cannot read file ${name}: ${(e as Error).message}` });
+        return '';
+      }
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => substituteReferences(v, issues, `${path}[${i}]`, env));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = substituteReferences(v, issues, path ? `${path}.${k}` : k, env);
+    return out;
+  }
+  return value;
+}
+
+export interface LoadedConfig {
+  readonly config: RuntimeConfig | undefined;
+  readonly issues: ConfigIssue[];
+  readonly file?: string;
+}
+
+/** Parses YAML text (with line numbers in syntax errors), substitutes references, validates the root. */
+export function parseRuntimeConfig(text: string, file = 'sextant.yaml', env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  const issues: ConfigIssue[] = [];
+  const doc = parseDocument(text, { prettyErrors: true });
+  for (const err of doc.errors) {
+    const line = err.linePos?.[0];
+    issues.push({ path: line ? `${file}:${line.line}:${line.col}` : file, message: err.message.split('\n')[0], hint: 'fix the YAML syntax' });
+  }
+  if (issues.length) return { config: undefined, issues, file };
+  const raw = substituteReferences(doc.toJS() ?? {}, issues, '', env);
+  return { ...validateRuntimeConfig(raw, issues), file };
+}
+
+/** Validates an already-parsed configuration object. */
+export function validateRuntimeConfig(raw: unknown, issues: ConfigIssue[] = []): LoadedConfig {
+  const parsed = runtimeConfigSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const path = issue.path.map(String).join('.') || '(root)';
+      let hint: string | undefined;
+      if (issue.code === 'unrecognized_keys') {
+        hint = `known keys: ${Object.keys(shapeAt(issue.path.map(String))).join(', ')}`;
+      }
+      issues.push({ path, message: issue.message, ...(hint ? { hint } : {}) });
+    }
+    return { config: undefined, issues };
+  }
+  return { config: issues.length ? undefined : parsed.data, issues };
+}
+
+function shapeAt(path: string[]): Record<string, unknown> {
+  let shape: Record<string, unknown> = runtimeConfigSchema.shape;
+  for (const key of path) {
+    const next = shape[key] as { unwrap?: () => unknown; shape?: Record<string, unknown>; def?: { innerType?: { shape?: Record<string, unknown> } } } | undefined;
+    const inner = next?.def?.innerType?.shape ?? next?.shape;
+    if (!inner) break;
+    shape = inner;
+  }
+  return shape;
+}
+
+/** Reads and parses a config file; unreadable files become one issue. */
+export function loadRuntimeConfigFile(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    return { config: undefined, issues: [{ path: file, message: `cannot read config file: ${(e as Error).message}`, hint: 'check the path given to --config' }], file };
+  }
+  return parseRuntimeConfig(text, file, env);
+}
+
+/** Throws one CONFIG_INVALID error listing every issue. */
+export function configError(issues: readonly ConfigIssue[]): SextantError {
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`);
+  return new SextantError(ErrorCode.CONFIG_INVALID, `${issues.length} problem${issues.length === 1 ? '' : 's'} in the configuration:\n${lines.join('\n')}`, {
+    details: { issues },
+  });
+}

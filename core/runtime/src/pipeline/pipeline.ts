@@ -1,0 +1,211 @@
+/**
+ * The pipeline (DESIGN.md §4): collectors -> validation -> store -> detectors -> noise control ->
+ * correlators -> incidents -> notifiers. Every sample is counted as received and then either
+ * accepted or dropped with a reason, so "nothing lost" is checkable on /metrics:
+ *
+ *   sextant_samples_received_total == sextant_samples_accepted_total + sum(sextant_samples_dropped_total)
+ *
+ * Components are isolated from each other: a detector that throws is marked degraded and the
+ * batch still reaches the others.
+ */
+import { inject, injectable } from 'tsyringe';
+import type {
+  Anomaly,
+  AnomalyInput,
+  Clock,
+  Correlator,
+  Detector,
+  Incident,
+  IncidentUpdate,
+  SampleBatch,
+  SextantEvent,
+  TopologyUpdate,
+} from '@sextant/plugin-api';
+import { BoundedLog } from '../store/bounded-log.js';
+import { MutableBatch } from '../store/mutable-batch.js';
+import { SampleStore } from '../store/sample-store.js';
+import { SeriesRegistry } from '../store/series-registry.js';
+import { TopologyGraph } from '../store/topology-graph.js';
+import { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import { TOKENS } from '../tokens.js';
+
+export const DROP_REASONS = ['non_finite', 'duplicate', 'out_of_order'] as const;
+export type DropReason = (typeof DROP_REASONS)[number] | 'series_limit' | 'unknown_series' | 'queue_full';
+
+/** Receives every accepted batch (e.g. `--print samples`). Must not keep the batch. */
+export type SampleObserver = (batch: SampleBatch, registry: SeriesRegistry) => void;
+
+export interface StoredEvent extends SextantEvent {
+  readonly id: string;
+  readonly source: string;
+}
+
+interface Attached<T> {
+  readonly instanceId: string;
+  readonly component: T;
+  readonly fail: (error: unknown) => void;
+}
+
+export interface StoreLimits {
+  readonly anomalies: number;
+  readonly events: number;
+}
+
+/** Receives incident updates for delivery (the notification dispatcher). */
+export type IncidentListener = (update: IncidentUpdate) => void;
+
+let eventCounter = 0;
+let anomalyCounter = 0;
+
+@injectable()
+export class Pipeline {
+  readonly events: BoundedLog<StoredEvent>;
+  readonly anomalies: BoundedLog<Anomaly>;
+  readonly incidents = new Map<string, Incident>();
+  private detectors: Attached<Detector>[] = [];
+  private correlators: Attached<Correlator>[] = [];
+  private observers: SampleObserver[] = [];
+  private incidentListeners: IncidentListener[] = [];
+  private readonly accepted = new MutableBatch(1024);
+  private readonly drops = new Uint32Array(DROP_REASONS.length);
+
+  constructor(
+    @inject(TOKENS.registry) readonly registry: SeriesRegistry,
+    @inject(TOKENS.store) readonly store: SampleStore,
+    @inject(TOKENS.telemetry) private readonly telemetry: SelfTelemetry,
+    @inject(TOKENS.topology) readonly topology: TopologyGraph,
+    @inject(TOKENS.clock) private readonly clock: Clock,
+    @inject(TOKENS.storeLimits) limits: StoreLimits,
+  ) {
+    this.events = new BoundedLog(limits.events);
+    this.anomalies = new BoundedLog(limits.anomalies);
+  }
+
+  attachDetector(instanceId: string, component: Detector, fail: (e: unknown) => void): () => void {
+    const entry = { instanceId, component, fail };
+    this.detectors.push(entry);
+    return () => void (this.detectors = this.detectors.filter((d) => d !== entry));
+  }
+
+  attachCorrelator(instanceId: string, component: Correlator, fail: (e: unknown) => void): () => void {
+    const entry = { instanceId, component, fail };
+    this.correlators.push(entry);
+    return () => void (this.correlators = this.correlators.filter((d) => d !== entry));
+  }
+
+  observe(observer: SampleObserver): () => void {
+    this.observers.push(observer);
+    return () => void (this.observers = this.observers.filter((o) => o !== observer));
+  }
+
+  onIncident(listener: IncidentListener): () => void {
+    this.incidentListeners.push(listener);
+    return () => void (this.incidentListeners = this.incidentListeners.filter((l) => l !== listener));
+  }
+
+  /** Detectors attached, for expectations in the API. */
+  get detectorComponents(): readonly Detector[] {
+    return this.detectors.map((d) => d.component);
+  }
+
+  /** Counts samples that never made it into a batch (series limit, ...). */
+  recordDrop(reason: DropReason, count: number, source: string): void {
+    this.telemetry.add('sextant_samples_received_total', 'Samples received from collectors and agents', count, { source });
+    this.telemetry.add('sextant_samples_dropped_total', 'Samples dropped, by reason', count, { reason, source });
+  }
+
+  /** Validates, stores and analyses one batch. `source` is `<instance id>` or an agent source id. */
+  ingest(batch: SampleBatch, source: string): void {
+    if (batch.length === 0) return;
+    const started = performance.now();
+    this.telemetry.add('sextant_samples_received_total', 'Samples received from collectors and agents', batch.length, { source });
+    this.drops.fill(0);
+    const accepted = this.accepted;
+    accepted.clear();
+    this.store.append(batch, this.drops, accepted);
+    for (let r = 0; r < DROP_REASONS.length; r++) {
+      if (this.drops[r] > 0) this.telemetry.add('sextant_samples_dropped_total', 'Samples dropped, by reason', this.drops[r], { reason: DROP_REASONS[r], source });
+    }
+    if (accepted.length > 0) {
+      this.telemetry.add('sextant_samples_accepted_total', 'Samples accepted into the store', accepted.length, { source });
+      for (const d of this.detectors) {
+        try {
+          d.component.process(accepted);
+        } catch (e) {
+          d.fail(e);
+        }
+      }
+      for (const o of this.observers) o(accepted, this.registry);
+    }
+    this.telemetry.observe('sextant_pipeline_latency_seconds', 'Time from a batch entering the pipeline to the end of analysis', (performance.now() - started) / 1000);
+  }
+
+  ingestEvent(event: SextantEvent, source: string): StoredEvent {
+    const stored: StoredEvent = { ...event, id: event.id ?? `evt-${this.clock.now().toString(36)}-${(eventCounter++).toString(36)}`, source: event.source ?? source };
+    this.events.push(stored);
+    this.telemetry.add('sextant_events_total', 'Events received, by type', 1, { type: stored.type });
+    for (const d of this.detectors) {
+      try {
+        d.component.onEvent?.(stored);
+      } catch (e) {
+        d.fail(e);
+      }
+    }
+    for (const c of this.correlators) {
+      try {
+        c.component.onEvent?.(stored);
+      } catch (e) {
+        c.fail(e);
+      }
+    }
+    return stored;
+  }
+
+  applyTopology(update: TopologyUpdate): void {
+    this.topology.apply(update);
+  }
+
+  /** Turns a detector's output into a stored anomaly and hands it to the correlators. */
+  raiseAnomaly(input: AnomalyInput, detectorInstance: string): Anomaly | undefined {
+    const series = this.registry.describe(input.seriesId);
+    if (!series) {
+      this.telemetry.add('sextant_anomalies_rejected_total', 'Anomalies refused, by reason', 1, { reason: 'unknown_series', detector: detectorInstance });
+      return undefined;
+    }
+    const anomaly: Anomaly = {
+      ...input,
+      id: `anm-${input.timestamp.toString(36)}-${(anomalyCounter++).toString(36)}`,
+      metric: series.metric,
+      resource: series.resource,
+      attributes: series.attributes,
+    };
+    this.anomalies.push(anomaly);
+    this.telemetry.add('sextant_anomalies_total', 'Anomalies raised, by detector', 1, { detector: input.detector });
+    for (const c of this.correlators) {
+      try {
+        c.component.onAnomaly(anomaly);
+      } catch (e) {
+        c.fail(e);
+      }
+    }
+    return anomaly;
+  }
+
+  /** Stores an incident change and hands it to notification delivery. */
+  publishIncident(update: IncidentUpdate): void {
+    this.incidents.set(update.incident.id, update.incident);
+    this.telemetry.add('sextant_incident_updates_total', 'Incident changes published, by change', 1, { change: update.change });
+    for (const l of this.incidentListeners) l(update);
+  }
+
+  /** Lets correlators resolve quiet incidents. */
+  tick(now: number): void {
+    for (const c of this.correlators) {
+      try {
+        c.component.tick?.(now);
+      } catch (e) {
+        c.fail(e);
+      }
+    }
+  }
+}

@@ -1,0 +1,31 @@
+/** `sextant config check [file]`: every problem at once, with its path and a hint. */
+import type { Command } from '../command.js';
+import { loadConfig, loadRuntime } from '../distribution.js';
+import { printIssues } from '../output/issues.js';
+
+export const configCheckCommand: Command = {
+  name: 'config check',
+  summary: 'validate a sextant.yaml and list every problem at once',
+  usage: 'sextant config check [FILE]',
+  options: {},
+  allowPositionals: true,
+  details: 'Checks YAML syntax, ${env:NAME} references, the runtime settings and every component against its plugin\'s schema.\nExit status: 0 valid, 2 invalid.',
+  async run({ positionals }) {
+    const file = positionals[0];
+    const source = loadConfig(file);
+    if (!source.config) {
+      printIssues(source.issues, source.file);
+      return 2;
+    }
+    const runtime = await loadRuntime(source.config, { level: 'silent' });
+    const issues = await runtime.validate();
+    await runtime.stop();
+    if (issues.length) {
+      printIssues(issues, source.file);
+      return 2;
+    }
+    const n = Object.values({ ...source.config.collectors, ...source.config.detectors, ...source.config.correlators, ...source.config.notifiers }).length;
+    process.stdout.write(`${source.file ?? 'built-in defaults'}: valid (${n} component instance${n === 1 ? '' : 's'})\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,7 @@
+import type { Command } from '../command.js';
+import { configCheckCommand } from './config-check.js';
+import { pluginsListCommand, pluginsStatusCommand } from './plugins.js';
+import { runCommand } from './run.js';
+
+/** Every command of the stock CLI, in the order `sextant --help` lists them. */
+export const commands: Command[] = [runCommand, pluginsListCommand, pluginsStatusCommand, configCheckCommand];

@@ -1,1 +1,11 @@
-export {};
+/**
+ * @sextant/eval — detector evaluation on public benchmarks (private package).
+ */
+export { runNabEvaluation, formatNabReport } from './nab/runner.js';
+export type { NabEvaluationOptions, NabEvaluationResult } from './nab/runner.js';
+export { scoreNab, NAB_PROFILES, nabSigmoid, probationRows, truePositiveWeight, falsePositiveWeight } from './nab/scorer.js';
+export type { NabProfile, NabProfileName, ScoredFile, ProfileResult, CategoryResult, NabScoreResult } from './nab/scorer.js';
+export { readNabCorpus, parseNabCsv, parseNabTimestamp, windowsToRows } from './nab/reader.js';
+export type { NabSeries, NabCorpus } from './nab/reader.js';
+export { getNabDetector, registerNabDetector, nabDetectorNames } from './nab/detectors.js';
+export type { NabDetector, StreamingScorer } from './nab/detectors.js';

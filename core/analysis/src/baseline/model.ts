@@ -1,0 +1,451 @@
+/**
+ * BaselineModel: the streaming per-series baseline behind the `baseline` detector and
+ * `sextant eval nab`.
+ *
+ * State for N series lives in a few typed arrays indexed by series slot (grown by doubling); there
+ * is no per-series history window and no object per sample. Per slot:
+ * - scalars (Float64, {@link F} fields): clock, robust level and scale for three candidate models
+ *   (no season, daily, weekly), slow base level, drift anchor, excursion bookkeeping, score memory;
+ * - a daily profile of {@link DAY_BUCKETS} half-hour buckets and a weekly profile of
+ *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32), with per-bucket visit counts (Uint8).
+ *
+ * Seasonality is detected, not assumed: the three candidates forecast every sample and the
+ * seasonal one is used only once it has covered its period and cuts the robust residual scale by
+ * `seasonGain` against the no-season model (variance reduction on one-step forecasts).
+ *
+ * Invariant (tested after every batch): no NaN or Infinity ever enters the state. Non-finite
+ * values, duplicated and out-of-order timestamps are dropped and counted in {@link dropped}.
+ */
+import type { LearningState } from '@sextant/plugin-api';
+import { DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
+
+export const DAY_BUCKETS = 48;
+export const WEEK_BUCKETS = 168;
+const DAY_MS = 86_400_000;
+const WEEK_MS = 7 * DAY_MS;
+/** 1970-01-01 was a Thursday; shift so hour-of-week 0 is Monday 00:00 UTC. */
+const WEEK_OFFSET_MS = 3 * DAY_MS;
+
+/** Scalar fields per slot (Float64). */
+const enum F {
+  lastT,
+  n,
+  firstT,
+  dtEst,
+  quantum,
+  lastX,
+  base,
+  level0,
+  level1,
+  level2,
+  scale0,
+  scale1,
+  scale2,
+  season,
+  anchor,
+  anchorScale,
+  excCount,
+  excSum,
+  excSign,
+  novelty,
+  lastScore,
+  expected,
+  lower,
+  upper,
+  kind,
+  shifts,
+  learningPaused,
+  dayVisits,
+  weekVisits,
+  lastDayBucket,
+  lastWeekBucket,
+  longScale,
+  zq,
+  COUNT,
+}
+export const SCALAR_FIELDS = F.COUNT;
+
+/** What the last scored sample of a slot looked like (see {@link BaselineModel.kind}). */
+export const BaselineKind = { none: 0, spike: 1, dip: 2, levelShift: 3, drift: 4 } as const;
+export type BaselineKind = (typeof BaselineKind)[keyof typeof BaselineKind];
+
+export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drift'] as const;
+
+export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
+
+const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
+const SNAPSHOT_VERSION = 1;
+
+export class BaselineModel {
+  readonly params: BaselineParams;
+  private capacity: number;
+  private used = 0;
+  private scalars: Float64Array;
+  private daily: Float32Array;
+  private weekly: Float32Array;
+  private dayCount: Uint8Array;
+  private weekCount: Uint8Array;
+  /** Samples dropped since creation, by reason. Never reset (export as counters by difference). */
+  readonly dropped: Record<DropReason, number> = { nan: 0, out_of_order: 0, duplicate: 0 };
+
+  constructor(params: Partial<BaselineParams> = {}, initialCapacity = 16) {
+    this.params = { ...DEFAULT_BASELINE_PARAMS, ...params };
+    this.capacity = Math.max(1, initialCapacity | 0);
+    this.scalars = new Float64Array(this.capacity * F.COUNT);
+    this.daily = new Float32Array(this.capacity * DAY_BUCKETS);
+    this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS);
+    this.dayCount = new Uint8Array(this.capacity * DAY_BUCKETS);
+    this.weekCount = new Uint8Array(this.capacity * WEEK_BUCKETS);
+  }
+
+  /** Number of slots in use (slots are 0..size-1). */
+  get size(): number {
+    return this.used;
+  }
+
+  /** Bytes of state per series slot. */
+  static get bytesPerSeries(): number {
+    return F.COUNT * 8 + (DAY_BUCKETS + WEEK_BUCKETS) * 5;
+  }
+
+  /** Adds a series and returns its slot. */
+  addSeries(): number {
+    if (this.used === this.capacity) this.grow(this.capacity * 2);
+    return this.used++;
+  }
+
+  /** Forgets what a slot learned (it starts learning again). */
+  resetSeries(slot: number): void {
+    this.scalars.fill(0, slot * F.COUNT, (slot + 1) * F.COUNT);
+    this.daily.fill(0, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
+    this.dayCount.fill(0, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
+    this.weekly.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
+    this.weekCount.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
+  }
+
+  private grow(capacity: number): void {
+    const grow32 = (a: Float32Array, per: number) => {
+      const b = new Float32Array(capacity * per);
+      b.set(a);
+      return b;
+    };
+    const grow8 = (a: Uint8Array, per: number) => {
+      const b = new Uint8Array(capacity * per);
+      b.set(a);
+      return b;
+    };
+    const s = new Float64Array(capacity * F.COUNT);
+    s.set(this.scalars);
+    this.scalars = s;
+    this.daily = grow32(this.daily, DAY_BUCKETS);
+    this.weekly = grow32(this.weekly, WEEK_BUCKETS);
+    this.dayCount = grow8(this.dayCount, DAY_BUCKETS);
+    this.weekCount = grow8(this.weekCount, WEEK_BUCKETS);
+    this.capacity = capacity;
+  }
+
+  /** Stops (or resumes) learning for a slot: it is still scored, but its baseline stays as it is. */
+  setLearningPaused(slot: number, paused: boolean): void {
+    this.scalars[slot * F.COUNT + F.learningPaused] = paused ? 1 : 0;
+  }
+
+  /**
+   * Feeds one sample and returns its anomaly score in [0, 1]: 0 is ordinary, 0.5 unusual, near 1
+   * very unusual, comparable across series. Dropped samples (non-finite value or time, a timestamp
+   * not after the previous one) return 0, change nothing and are counted in {@link dropped}.
+   */
+  update(slot: number, timestampMs: number, value: number): number {
+    const s = this.scalars;
+    const o = slot * F.COUNT;
+    if (!Number.isFinite(value) || !Number.isFinite(timestampMs) || Math.abs(value) > 1e300) {
+      this.dropped.nan++;
+      return 0;
+    }
+    const n = s[o + F.n];
+    if (n === 0) {
+      s[o + F.lastT] = timestampMs;
+      s[o + F.firstT] = timestampMs;
+      s[o + F.n] = 1;
+      s[o + F.lastX] = value;
+      s[o + F.base] = value;
+      s[o + F.level0] = value;
+      s[o + F.level1] = value;
+      s[o + F.level2] = value;
+      s[o + F.anchor] = value;
+      s[o + F.expected] = value;
+      s[o + F.lower] = value;
+      s[o + F.upper] = value;
+      s[o + F.lastDayBucket] = -1;
+      s[o + F.lastWeekBucket] = -1;
+      return 0;
+    }
+    const lastT = s[o + F.lastT];
+    if (timestampMs <= lastT) {
+      if (timestampMs === lastT) this.dropped.duplicate++;
+      else this.dropped.out_of_order++;
+      return 0;
+    }
+    const p = this.params;
+    const paused = s[o + F.learningPaused] !== 0;
+    const dt = timestampMs - lastT;
+    s[o + F.lastT] = timestampMs;
+    s[o + F.n] = n + 1;
+    s[o + F.dtEst] = n === 1 ? dt : s[o + F.dtEst] + 0.05 * (Math.min(dt, 10 * s[o + F.dtEst]) - s[o + F.dtEst]);
+
+    // Value resolution: the smallest non-zero step seen, so quantised series (0.066, 0.068, ...)
+    // get a noise floor instead of an infinite z on their first change.
+    const step = Math.abs(value - s[o + F.lastX]);
+    s[o + F.lastX] = value;
+    const quantum = s[o + F.quantum];
+    if (step > 0 && (quantum === 0 || step < quantum)) s[o + F.quantum] = step;
+
+    // Seasonal buckets of this timestamp.
+    const dayB = Math.floor((timestampMs % DAY_MS) / (DAY_MS / DAY_BUCKETS));
+    const weekB = Math.floor(((timestampMs + WEEK_OFFSET_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
+    const di = slot * DAY_BUCKETS + dayB;
+    const wi = slot * WEEK_BUCKETS + weekB;
+    const sd = this.dayCount[di] > 0 ? this.daily[di] : 0;
+    const sw = this.weekCount[wi] > 0 ? this.weekly[wi] : 0;
+
+    // One-step forecasts of the three candidates and their robust residuals.
+    const floor = Math.max(s[o + F.quantum] * 0.5, p.scaleFloor * s[o + F.longScale], 1e-9 * Math.abs(s[o + F.base]), 1e-12);
+    const r0 = value - s[o + F.level0];
+    const r1 = value - s[o + F.level1] - sd;
+    const r2 = value - s[o + F.level2] - sw;
+    const sc0 = Math.max(s[o + F.scale0], floor);
+    const sc1 = Math.max(s[o + F.scale1], floor);
+    const sc2 = Math.max(s[o + F.scale2], floor);
+    const season = s[o + F.season];
+    const r = season === 1 ? r1 : season === 2 ? r2 : r0;
+    const sc = season === 1 ? sc1 : season === 2 ? sc2 : sc0;
+    const level = season === 1 ? s[o + F.level1] : season === 2 ? s[o + F.level2] : s[o + F.level0];
+    const seasonal = season === 1 ? sd : season === 2 ? sw : 0;
+    const z = r / sc;
+    const az = Math.abs(z);
+
+    // Expectation shown to people: forecast and a band of ~3 robust scales (MAD-like units).
+    const expected = level + seasonal;
+    s[o + F.expected] = expected;
+    s[o + F.lower] = expected - 3 * 1.25 * sc;
+    s[o + F.upper] = expected + 3 * 1.25 * sc;
+
+    // Point score: |z| against the series' own usual tail (an upper quantile of |z| tracked
+    // stochastically), so heavy-tailed series do not alarm on their ordinary bursts and scores stay
+    // comparable across series.
+    const zq = Math.max(s[o + F.zq], p.minTailZ);
+    const zn = az / zq;
+    let score = zn > p.scoreOffset ? 1 - Math.exp(-(zn - p.scoreOffset) / p.scoreSpan) : 0;
+    let kind: BaselineKind = score > 0 ? (z > 0 ? BaselineKind.spike : BaselineKind.dip) : BaselineKind.none;
+
+    // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
+    const sign = z > 0 ? 1 : -1;
+    let shiftBy = 0;
+    if (az > p.excursionZ && (s[o + F.excCount] === 0 || s[o + F.excSign] === sign)) {
+      s[o + F.excCount] += 1;
+      s[o + F.excSum] += r;
+      s[o + F.excSign] = sign;
+      if (s[o + F.excCount] >= p.confirmSamples) {
+        shiftBy = s[o + F.excSum] / s[o + F.excCount];
+        kind = BaselineKind.levelShift;
+        s[o + F.shifts] += 1;
+        s[o + F.excCount] = 0;
+        s[o + F.excSum] = 0;
+      }
+    } else {
+      s[o + F.excCount] = 0;
+      s[o + F.excSum] = 0;
+    }
+
+    // Drift: the deseasonalised level wanders away from its long anchor while points stay quiet.
+    const anchorGap = (level - s[o + F.anchor]) / Math.max(s[o + F.anchorScale], floor);
+    if (kind === BaselineKind.none && Math.abs(anchorGap) > 6) {
+      score = Math.max(score, 1 - Math.exp(-(Math.abs(anchorGap) - 6) / p.scoreSpan));
+      kind = BaselineKind.drift;
+    }
+
+    // Novelty: repeated alarms of one episode are damped until they exceed what was already seen.
+    const decay = Math.pow(0.5, 1 / p.noveltyHalfLife);
+    const memory = s[o + F.novelty] * decay;
+    const out = score > memory ? score : 0;
+    if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
+    s[o + F.lastScore] = out;
+    s[o + F.kind] = kind;
+
+    if (!paused) {
+      const c = p.clip;
+      const warm = n < p.learningSamples;
+      const slow = (tau: number) => 1 - Math.exp(-dt / tau);
+      s[o + F.longScale] += (warm ? 1 / (n + 1) : slow(p.longScaleTauMs)) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
+      if (!warm) {
+        const lq = Math.log(Math.max(s[o + F.zq], p.minTailZ)) + p.tailRate * ((az > s[o + F.zq] ? 1 : 0) - p.tailProbability);
+        s[o + F.zq] = Math.exp(Math.min(lq, 30));
+      } else s[o + F.zq] = p.minTailZ * 1.5;
+      const lr = warm ? Math.max(p.levelRate, 1 / (n + 1)) : p.levelRate;
+      const sr = warm ? Math.max(p.scaleRate, 1 / (n + 1)) : p.scaleRate;
+      const clipTo = (x: number, scale: number) => (warm ? x : x > c * scale ? c * scale : x < -c * scale ? -c * scale : x);
+      s[o + F.level0] += lr * clipTo(r0, sc0) + shiftBy;
+      s[o + F.level1] += lr * clipTo(r1, sc1) + shiftBy;
+      s[o + F.level2] += lr * clipTo(r2, sc2) + shiftBy;
+      s[o + F.scale0] += sr * (Math.min(Math.abs(r0), c * sc0) - s[o + F.scale0]);
+      s[o + F.scale1] += sr * (Math.min(Math.abs(r1), c * sc1) - s[o + F.scale1]);
+      s[o + F.scale2] += sr * (Math.min(Math.abs(r2), c * sc2) - s[o + F.scale2]);
+      const baseR = value - seasonal - s[o + F.base];
+      s[o + F.base] += (warm ? lr : slow(p.baseTauMs)) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
+      const ar = level - s[o + F.anchor];
+      const anchorRate = slow(p.anchorTauMs);
+      s[o + F.anchor] += (warm ? lr : anchorRate) * ar + shiftBy;
+      s[o + F.anchorScale] += (warm ? sr : anchorRate) * (Math.abs(ar) + sc - s[o + F.anchorScale]);
+
+      // Seasonal profiles learn the deviation from the slow base, robustly.
+      const dev = value - s[o + F.base];
+      const clipped = Math.max(-c * sc - Math.abs(sd), Math.min(c * sc + Math.abs(sd), dev));
+      if (this.dayCount[di] === 0) this.daily[di] = dev;
+      else this.daily[di] += p.seasonRate * (clipped - this.daily[di]);
+      if (this.dayCount[di] < 255 && s[o + F.lastDayBucket] !== dayB) this.dayCount[di]++;
+      if (this.weekCount[wi] === 0) this.weekly[wi] = dev;
+      else this.weekly[wi] += p.seasonRate * (Math.max(-c * sc - Math.abs(sw), Math.min(c * sc + Math.abs(sw), dev)) - this.weekly[wi]);
+      if (this.weekCount[wi] < 255 && s[o + F.lastWeekBucket] !== weekB) this.weekCount[wi]++;
+      s[o + F.lastDayBucket] = dayB;
+      s[o + F.lastWeekBucket] = weekB;
+
+      // Period detection: the candidate with the smallest robust scale, if it has seen its period
+      // (twice) and beats the no-season model clearly.
+      const span = timestampMs - s[o + F.firstT];
+      let best = 0;
+      let bestScale = s[o + F.scale0];
+      if (span >= 2 * DAY_MS && s[o + F.scale1] < bestScale * (1 - p.seasonGain)) {
+        best = 1;
+        bestScale = s[o + F.scale1];
+      }
+      if (span >= 2 * WEEK_MS && s[o + F.scale2] < bestScale * (1 - p.seasonGain / 2) && s[o + F.scale2] < s[o + F.scale0] * (1 - p.seasonGain)) best = 2;
+      s[o + F.season] = best;
+    }
+    return out;
+  }
+
+  /** The learning state of a slot. */
+  state(slot: number): LearningState {
+    const n = this.scalars[slot * F.COUNT + F.n];
+    return n < this.params.learningSamples ? 'learning' : n < this.params.trustedSamples ? 'provisional' : 'trusted';
+  }
+
+  /** Forecast for the latest sample (before it was learned). */
+  expected(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.expected];
+  }
+  lower(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.lower];
+  }
+  upper(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.upper];
+  }
+  /** Timestamp (ms) of the latest accepted sample, 0 when none. */
+  lastTimestamp(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.lastT];
+  }
+  /** Accepted samples so far. */
+  samples(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.n];
+  }
+  /** Kind of the latest sample's surprise (see {@link BASELINE_KIND_NAMES}). */
+  kind(slot: number): BaselineKind {
+    return this.scalars[slot * F.COUNT + F.kind] as BaselineKind;
+  }
+  /** Detected season: 0 none, 1 daily, 2 weekly. */
+  season(slot: number): 0 | 1 | 2 {
+    return this.scalars[slot * F.COUNT + F.season] as 0 | 1 | 2;
+  }
+  /** Detected seasonal period in ms, or 0 when the series shows none. */
+  periodMs(slot: number): number {
+    const season = this.season(slot);
+    return season === 1 ? DAY_MS : season === 2 ? WEEK_MS : 0;
+  }
+  /** Level shifts confirmed and accepted so far. */
+  levelShifts(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.shifts];
+  }
+  /** Estimated sampling interval in ms. */
+  intervalMs(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.dtEst];
+  }
+
+  /** True when every number in the state is finite (the invariant tests assert after every batch). */
+  isFinite(): boolean {
+    const check = (a: Float64Array | Float32Array, len: number) => {
+      for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;
+      return true;
+    };
+    return check(this.scalars, this.used * F.COUNT) && check(this.daily, this.used * DAY_BUCKETS) && check(this.weekly, this.used * WEEK_BUCKETS);
+  }
+
+  /**
+   * Serialises every slot: a 16-byte header (magic, version, slot count, scalar fields) then the
+   * arrays of the used slots. Parameters are not included: restore into a model built with the
+   * same parameters.
+   */
+  snapshot(): Uint8Array {
+    const u = this.used;
+    const parts = [
+      new Uint8Array(this.scalars.buffer, 0, u * F.COUNT * 8),
+      new Uint8Array(this.daily.buffer, 0, u * DAY_BUCKETS * 4),
+      new Uint8Array(this.weekly.buffer, 0, u * WEEK_BUCKETS * 4),
+      new Uint8Array(this.dayCount.buffer, 0, u * DAY_BUCKETS),
+      new Uint8Array(this.weekCount.buffer, 0, u * WEEK_BUCKETS),
+    ];
+    const header = 16;
+    const total = header + parts.reduce((a, b) => a + b.length, 0);
+    const out = new Uint8Array(total);
+    const view = new DataView(out.buffer);
+    view.setUint32(0, SNAPSHOT_MAGIC, true);
+    view.setUint32(4, SNAPSHOT_VERSION, true);
+    view.setUint32(8, u, true);
+    view.setUint32(12, F.COUNT, true);
+    let at = header;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  }
+
+  /**
+   * Replaces the whole state with a snapshot. Throws a RangeError naming what does not match when
+   * the bytes are not a snapshot of this model version (the caller turns it into a coded error).
+   */
+  restore(bytes: Uint8Array): void {
+    if (bytes.byteLength < 16) throw new RangeError(`baseline snapshot too short (${bytes.byteLength} bytes)`);
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    if (view.getUint32(0, true) !== SNAPSHOT_MAGIC) throw new RangeError('not a baseline snapshot (bad magic)');
+    const version = view.getUint32(4, true);
+    if (version !== SNAPSHOT_VERSION) throw new RangeError(`baseline snapshot version ${version}, this model reads ${SNAPSHOT_VERSION}`);
+    const u = view.getUint32(8, true);
+    if (view.getUint32(12, true) !== F.COUNT) throw new RangeError('baseline snapshot has a different field layout');
+    const expected = 16 + u * (F.COUNT * 8 + DAY_BUCKETS * 5 + WEEK_BUCKETS * 5);
+    if (bytes.byteLength !== expected) throw new RangeError(`baseline snapshot of ${u} series should be ${expected} bytes, got ${bytes.byteLength}`);
+    const capacity = Math.max(16, 1 << Math.ceil(Math.log2(Math.max(u, 1))));
+    const copy = (len: number, at: number) => bytes.slice(at, at + len);
+    let at = 16;
+    const scalars = new Float64Array(capacity * F.COUNT);
+    scalars.set(new Float64Array(copy(u * F.COUNT * 8, at).buffer));
+    at += u * F.COUNT * 8;
+    const daily = new Float32Array(capacity * DAY_BUCKETS);
+    daily.set(new Float32Array(copy(u * DAY_BUCKETS * 4, at).buffer));
+    at += u * DAY_BUCKETS * 4;
+    const weekly = new Float32Array(capacity * WEEK_BUCKETS);
+    weekly.set(new Float32Array(copy(u * WEEK_BUCKETS * 4, at).buffer));
+    at += u * WEEK_BUCKETS * 4;
+    const dayCount = new Uint8Array(capacity * DAY_BUCKETS);
+    dayCount.set(bytes.subarray(at, at + u * DAY_BUCKETS));
+    at += u * DAY_BUCKETS;
+    const weekCount = new Uint8Array(capacity * WEEK_BUCKETS);
+    weekCount.set(bytes.subarray(at, at + u * WEEK_BUCKETS));
+    for (let i = 0; i < u * F.COUNT; i++) if (!Number.isFinite(scalars[i])) throw new RangeError('baseline snapshot contains non-finite numbers');
+    this.scalars = scalars;
+    this.daily = daily;
+    this.weekly = weekly;
+    this.dayCount = dayCount;
+    this.weekCount = weekCount;
+    this.capacity = capacity;
+    this.used = u;
+  }
+}

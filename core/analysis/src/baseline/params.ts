@@ -1,0 +1,68 @@
+/**
+ * Parameters of the baseline model. One set serves every series: nothing here is tuned per series,
+ * per file or per category (the NAB evaluation runs with exactly these defaults).
+ *
+ * Rates are per accepted sample unless said otherwise.
+ */
+export interface BaselineParams {
+  /** Samples before a series leaves `learning` (no alerts before). */
+  readonly learningSamples: number;
+  /** Samples before a series is `trusted` (alerts are raised only then). */
+  readonly trustedSamples: number;
+  /** Rate of the fast level of each candidate model (robust, clipped updates). */
+  readonly levelRate: number;
+  /** Rate of the robust residual scale. */
+  readonly scaleRate: number;
+  /** Residuals are clipped at this many scales before they move level and scale (outlier robustness). */
+  readonly clip: number;
+  /** Rate of the seasonal bucket update, per visit of a bucket. */
+  readonly seasonRate: number;
+  /** Time constant (ms) of the slow base level the seasonal profiles are learned against. */
+  readonly baseTauMs: number;
+  /** Time constant (ms) of the long residual scale that floors the fast one. */
+  readonly longScaleTauMs: number;
+  /** The fast scale never drops below this fraction of the long scale. */
+  readonly scaleFloor: number;
+  /** Tail probability whose |z| quantile is tracked per series (the series' "usual worst"). */
+  readonly tailProbability: number;
+  /** Step of the log-quantile tracker. */
+  readonly tailRate: number;
+  /** The tracked tail |z| never drops below this. */
+  readonly minTailZ: number;
+  /** A seasonal candidate must cut the residual scale by this fraction to be chosen. */
+  readonly seasonGain: number;
+  /** |z| above which a sample counts toward a level-shift excursion. */
+  readonly excursionZ: number;
+  /** Consecutive same-sign excursion samples that confirm a level shift (then it is accepted). */
+  readonly confirmSamples: number;
+  /** z at which the point score starts to rise above 0. */
+  readonly scoreOffset: number;
+  /** z units per e-fold of the point score toward 1. */
+  readonly scoreSpan: number;
+  /** Half-life, in samples, of the novelty memory that damps repeated alarms of one episode. */
+  readonly noveltyHalfLife: number;
+  /** Time constant (ms) of the long anchor level used for drift detection. */
+  readonly anchorTauMs: number;
+}
+
+export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
+  learningSamples: 60,
+  trustedSamples: 288,
+  levelRate: 0.05,
+  scaleRate: 0.02,
+  clip: 4,
+  seasonRate: 0.1,
+  baseTauMs: 3 * 86_400_000,
+  longScaleTauMs: 3 * 86_400_000,
+  scaleFloor: 0.1,
+  tailProbability: 0.01,
+  tailRate: 0.05,
+  minTailZ: 2,
+  seasonGain: 0.15,
+  excursionZ: 4,
+  confirmSamples: 12,
+  scoreOffset: 1,
+  scoreSpan: 2,
+  noveltyHalfLife: 288,
+  anchorTauMs: 7 * 86_400_000,
+});

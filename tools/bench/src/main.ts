@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench` — runs every benchmark and prints one JSON object with the figures and the goals
+ * they are measured against. `--only name,name` runs a subset. Package benchmarks are the `run()`
+ * functions exported by `<package>/dist/bench.js`.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { idleRss } from './idle-rss.js';
+import { storeIngest } from './store-ingest.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+type Bench = () => Promise<Record<string, number>>;
+
+function packageBench(path: string): Bench | undefined {
+  const file = join(repoRoot, path, 'dist/bench.js');
+  if (!existsSync(file)) return undefined;
+  return async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run();
+}
+
+const GOALS: Record<string, string> = {
+  storeSamplesPerSec: '>= 5,000,000 samples/s per core into the store (10k series)',
+  idleRssSettledMiB: '<= 80 MiB idle RSS of sextant run',
+  detectorSamplesPerSec: '>= 1,000,000 samples/s per core through the detector (10k series)',
+  bytesPerSeries: '<= 2048 bytes of detector state per series',
+  restoreMs10k: '<= 1000 ms to restore 10k series of detector state',
+  nginxLogLinesPerSec: '>= 200,000 access-log lines/s per core',
+  collectStreamSamplesPerSec_b1000: '>= 2,000,000 samples/s per core at batch 1000',
+  ingestSamplesPerSec_b1000: '>= 2,000,000 samples/s per core at batch 1000',
+  childRssMiB: '<= 60 MiB child plugin process RSS',
+  containers100CpuPercentOfCore: '<= 1% of one core for 100 containers at 10 s',
+  rssMiB: '<= 100 MiB agent RSS for 100 containers',
+};
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1].split(',')) : undefined;
+  const benches: Record<string, Bench | undefined> = {
+    store: () => storeIngest(),
+    rss: () => idleRss(repoRoot),
+    host: packageBench('collectors/host'),
+    containers: packageBench('collectors/containers'),
+    nginx: packageBench('plugins/nginx'),
+    redis: packageBench('plugins/redis'),
+    analysis: packageBench('core/analysis'),
+    protocol: packageBench('core/protocol'),
+    ingest: (() => {
+      const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');
+      return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
+    })(),
+  };
+  const results: Record<string, unknown> = {};
+  for (const [name, bench] of Object.entries(benches)) {
+    if (only && !only.has(name)) continue;
+    if (!bench) {
+      results[name] = { skipped: 'not built (run npm run build)' };
+      continue;
+    }
+    process.stderr.write(`bench ${name}...\n`);
+    try {
+      results[name] = await bench();
+    } catch (e) {
+      results[name] = { error: (e as Error).message };
+    }
+  }
+  const goals = Object.fromEntries(Object.entries(GOALS).filter(([k]) => Object.values(results).some((r) => r && typeof r === 'object' && k in r)));
+  process.stdout.write(`${JSON.stringify({ machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, results, goals }, null, 2)}\n`);
+}
+
+void main();

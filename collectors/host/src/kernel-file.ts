@@ -1,0 +1,35 @@
+/**
+ * Reads files of procfs and sysfs. Synchronous on purpose: these reads are served from kernel
+ * memory in microseconds and never touch a disk or the network, so a thread-pool round trip
+ * would cost more than the read. (statfs of mountpoints, which can hang on network filesystems,
+ * is asynchronous; see FilesystemRecorder.)
+ */
+import { readFileSync } from 'node:fs';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
+
+export type KernelFileRead = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly errno: string; readonly error: SextantError };
+
+function hintFor(errno: string, path: string): string {
+  if (errno === 'ENOENT') return `check procRoot/sysRoot in the host collector's config (${path} does not exist; in a container, mount the host's /proc and set procRoot)`;
+  if (errno === 'EACCES' || errno === 'EPERM') return `give the agent read access to ${path}`;
+  return `check that ${path} is a readable procfs/sysfs file`;
+}
+
+/** Reads a whole kernel text file; never throws. */
+export function readKernelFile(path: string): KernelFileRead {
+  try {
+    return { ok: true, text: readFileSync(path, 'utf8') };
+  } catch (cause) {
+    const errno = (cause as NodeJS.ErrnoException).code ?? 'EIO';
+    const error = new SextantError(ErrorCode.PARSE_FAILED, `cannot read ${path} (${errno})`, { hint: hintFor(errno, path), details: { path, errno }, cause });
+    return { ok: false, errno, error };
+  }
+}
+
+/** The coded error for a file whose content is malformed. */
+export function malformedFileError(path: string, reason: string): SextantError {
+  return new SextantError(ErrorCode.PARSE_FAILED, `cannot parse ${path}: ${reason}`, {
+    hint: 'the file does not look like the kernel format this collector knows; if procRoot points at a copy, check it is complete, otherwise report the kernel version and file content',
+    details: { path },
+  });
+}

@@ -1,0 +1,14 @@
+/**
+ * Agent-to-server ingest of @sextant/protocol: `sextant.ingest.v1` over gRPC (TLS or loopback,
+ * bearer token, at-least-once with server-side de-duplication) and an OTLP/gRPC metrics receiver
+ * on the same server. See README.md in this folder.
+ */
+export { IngestServer, INGEST_METHOD_PATH, OTLP_METRICS_EXPORT_PATH } from './ingest-server.js';
+export type { IngestHandler, IngestServerOptions, IngestServerStats, RejectReason } from './ingest-server.js';
+export { IngestClient } from './ingest-client.js';
+export type { IngestClientOptions, IngestClientStats, BackoffOptions, DropReason } from './ingest-client.js';
+export type { SeriesDefinition } from './ingest-codec.js';
+export type { ServerTlsOptions, ClientTlsOptions, Pem } from './transport-security.js';
+export { isLoopbackHost } from './transport-security.js';
+export { OtlpMetricsTranslator, estimateQuantile, HISTOGRAM_QUANTILES } from './otlp-metrics.js';
+export type { OtlpTranslation } from './otlp-metrics.js';

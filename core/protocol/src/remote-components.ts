@@ -1,0 +1,577 @@
+/**
+ * Host-side proxies: factories and components that look local to the runtime but run in a plugin
+ * child. One proxy instance per configured instance; it survives child restarts (the supervisor
+ * re-attaches it to the new process).
+ */
+import { Metadata, status as grpcStatus, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import {
+  ErrorCode,
+  SextantError,
+  formatError,
+  type Anomaly,
+  type AnomalyInput,
+  type Attributes,
+  type BaseContext,
+  type Collector,
+  type CollectorContext,
+  type ComponentFactory,
+  type Correlator,
+  type CorrelatorContext,
+  type DeliveryOutcome,
+  type Detector,
+  type DetectorContext,
+  type ExtensionKind,
+  type HealthState,
+  type IncidentUpdate,
+  type Notification,
+  type Notifier,
+  type NotifierContext,
+  type SampleBatch,
+  type SelfCounter,
+  type SeriesCatalog,
+  type SextantEvent,
+  type StandardSchemaV1,
+  type Stability,
+  type TopologyUpdate,
+} from '@sextant/plugin-api';
+import { kindToWire } from './component-kind.js';
+import {
+  LogLevel,
+  type CollectResponse,
+  type CorrelateRequest,
+  type CorrelateResponse,
+  type DetectRequest,
+  type DetectResponse,
+  type PluginError,
+  type SeriesDefinition,
+} from './gen/sextant/plugin/v1/plugin.js';
+import { errorFromWire } from './plugin-error.js';
+import type { PluginProcess } from './plugin-process.js';
+import { readSampleColumns } from './sample-columns.js';
+import { descriptorFromWire, descriptorToWire } from './series-wire.js';
+import type { PluginSupervisor, SupervisedInstance } from './supervisor.js';
+import { fromWireJson, toWireJson } from './wire-json.js';
+
+/** A factory as the child's Describe reported it. */
+export interface RemoteFactoryDescription {
+  readonly kind: ExtensionKind;
+  readonly type: string;
+  readonly stability: Stability;
+  readonly description: string;
+  readonly defaults: Record<string, unknown>;
+  readonly configJsonSchema: Record<string, unknown> | undefined;
+}
+
+const UNARY_DEADLINE_MS = 30_000;
+
+function deadline(ms = UNARY_DEADLINE_MS): { deadline: Date } {
+  return { deadline: new Date(Date.now() + ms) };
+}
+
+let instanceSequence = 0;
+
+/** Everything the proxies of every kind share: identity, Configure/Start/Shutdown, the output stream. */
+abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements SupervisedInstance {
+  readonly remoteId: string;
+  protected proc: PluginProcess | undefined;
+  private output: ClientReadableStream<CollectResponse> | undefined;
+  private started = false;
+  private closed = false;
+  /** Child series id -> host series id (-1: rejected by the host sink). */
+  protected seriesMap = new Int32Array(64).fill(-1);
+  private readonly metricCache = new Map<string, SelfCounter | { set(v: number, a?: Attributes): void }>();
+  private readonly crashesTotal: SelfCounter;
+  private readonly restartsTotal: SelfCounter;
+  protected readonly protocolErrors: SelfCounter;
+
+  constructor(
+    protected readonly supervisor: PluginSupervisor,
+    readonly kind: ExtensionKind,
+    readonly type: string,
+    readonly ctx: TCtx,
+  ) {
+    this.remoteId = `${ctx.instanceId}#${++instanceSequence}`;
+    this.crashesTotal = ctx.metrics.counter('process_crashes_total', 'times the plugin child process died unexpectedly');
+    this.restartsTotal = ctx.metrics.counter('process_restarts_total', 'times the plugin child process was restarted');
+    this.protocolErrors = ctx.metrics.counter('protocol_errors_total', 'malformed messages from the plugin child process');
+  }
+
+  countCrash(): void {
+    this.crashesTotal.add(1);
+  }
+  countRestart(): void {
+    this.restartsTotal.add(1);
+  }
+
+  async attach(proc: PluginProcess, afterRestart: boolean): Promise<void> {
+    const ctx = this.ctx as TCtx & Partial<CollectorContext<unknown>>;
+    const response = await new Promise<{ error?: PluginError }>((resolve, reject) =>
+      proc.client.configure(
+        {
+          instanceId: this.remoteId,
+          displayId: ctx.instanceId,
+          kind: kindToWire(this.kind),
+          type: this.type,
+          configJson: toWireJson(ctx.config),
+          intervalMs: ctx.intervalMs ?? 0,
+          hostResourceJson: ctx.hostResource ? toWireJson(ctx.hostResource) : '',
+          dataDir: ctx.dataDir ?? '',
+        },
+        new Metadata(),
+        deadline(),
+        (error, res) => (error ? reject(error) : resolve(res)),
+      ),
+    );
+    const failure = errorFromWire(response.error, '');
+    if (failure) throw failure;
+    this.proc = proc;
+    this.seriesMap.fill(-1);
+    const output = proc.client.collect({ instanceId: this.remoteId });
+    this.output = output;
+    output.on('data', (message: CollectResponse) => this.onOutput(message));
+    output.on('error', (error: ServiceError) => {
+      if (error.code !== grpcStatus.CANCELLED && this.output === output && !proc.hasExited) {
+        this.ctx.logger.warn(`output stream of the plugin process broke: ${error.message}`);
+      }
+    });
+    this.attachStreams(proc);
+    if (afterRestart) this.ctx.status.set('starting', 'plugin process restarted; re-creating the instance');
+    if (this.started) await this.callStart(proc);
+    if (afterRestart) this.ctx.status.set('ok', 'plugin process restarted');
+  }
+
+  detach(state: HealthState, message: string, code: string): void {
+    this.proc = undefined;
+    this.output?.cancel();
+    this.output = undefined;
+    this.detachStreams();
+    if (!this.closed) this.ctx.status.set(state, message, code);
+  }
+
+  async start(): Promise<void> {
+    this.started = true;
+    const proc = this.proc;
+    if (proc) await this.callStart(proc);
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.supervisor.instances.delete(this);
+    const proc = this.proc;
+    this.detach('stopped', 'shut down', '');
+    if (proc && !proc.hasExited) {
+      await new Promise<void>((resolve) => proc.client.shutdown({ instanceId: this.remoteId }, new Metadata(), deadline(10_000), () => resolve()));
+    }
+  }
+
+  private async callStart(proc: PluginProcess): Promise<void> {
+    const response = await new Promise<{ error?: PluginError }>((resolve, reject) =>
+      proc.client.start({ instanceId: this.remoteId }, new Metadata(), deadline(), (error, res) => (error ? reject(error) : resolve(res))),
+    );
+    const failure = errorFromWire(response.error, '');
+    if (failure) throw failure;
+  }
+
+  /** Kind-specific streams (Detect, Correlate). */
+  protected attachStreams(_proc: PluginProcess): void {}
+  protected detachStreams(): void {}
+  /** Collector data; other kinds ignore it. */
+  protected onData(_message: CollectResponse): void {}
+  protected onRoundComplete(_round: number, _error: PluginError | undefined): void {}
+
+  private onOutput(message: CollectResponse): void {
+    const ctx = this.ctx;
+    for (const status of message.status) ctx.status.set(status.state as HealthState, status.message || undefined, status.code || undefined);
+    for (const log of message.logs) {
+      const fields = log.fieldsJson ? safeParse<Record<string, unknown>>(log.fieldsJson) : undefined;
+      const level = log.level === LogLevel.LOG_LEVEL_DEBUG ? 'debug' : log.level === LogLevel.LOG_LEVEL_WARN ? 'warn' : log.level === LogLevel.LOG_LEVEL_ERROR ? 'error' : 'info';
+      ctx.logger[level](log.message, fields);
+    }
+    for (const metric of message.metrics) {
+      const key = `${metric.gauge ? 'g' : 'c'}:${metric.name}`;
+      let handle = this.metricCache.get(key);
+      if (!handle) {
+        handle = metric.gauge ? ctx.metrics.gauge(metric.name, metric.description) : ctx.metrics.counter(metric.name, metric.description);
+        this.metricCache.set(key, handle);
+      }
+      const attributes = metric.attributesJson ? safeParse<Attributes>(metric.attributesJson) : undefined;
+      if ('add' in handle) handle.add(metric.value, attributes);
+      else handle.set(metric.value, attributes);
+    }
+    if (message.droppedMessages > 0) ctx.metrics.counter('output_dropped_total', 'output messages the child dropped before the host listened').add(message.droppedMessages);
+    this.onData(message);
+    if (message.completesRound > 0) this.onRoundComplete(message.completesRound, message.roundError);
+  }
+
+  protected countProtocolError(what: string): void {
+    this.protocolErrors.add(1);
+    this.ctx.logger.warn(`ignored a malformed message from the plugin process: ${what}`);
+  }
+}
+
+function safeParse<T>(json: string): T | undefined {
+  try {
+    return fromWireJson<T>(json);
+  } catch {
+    return undefined;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// collectors
+
+type RoundResult = { readonly error: PluginError | undefined } | 'lost';
+
+export class RemoteCollector extends RemoteInstance<CollectorContext<unknown>> implements Collector {
+  private round = 0;
+  private readonly rounds = new Map<number, (result: RoundResult) => void>();
+  private readonly samplesDropped: SelfCounter;
+  private readonly skipped: SelfCounter;
+
+  constructor(supervisor: PluginSupervisor, type: string, ctx: CollectorContext<unknown>) {
+    super(supervisor, 'collector', type, ctx);
+    this.samplesDropped = ctx.metrics.counter('remote_samples_dropped_total', 'samples from the plugin process for series the host rejected');
+    this.skipped = ctx.metrics.counter('collect_skipped_total', 'collect rounds skipped while the plugin process was down');
+  }
+
+  /**
+   * One round: Tick, then wait for the round's last message on the output stream. Throws only
+   * what the child's collect() threw (as COLLECT_FAILED) or on abort; while the child is down the
+   * round is skipped (counted) and the instance status already says why.
+   */
+  async collect(signal: AbortSignal): Promise<void> {
+    const proc = this.proc;
+    if (!proc) {
+      this.skipped.add(1);
+      return;
+    }
+    const round = ++this.round;
+    const done = new Promise<RoundResult>((resolve) => this.rounds.set(round, resolve));
+    const call = proc.client.tick({ instanceId: this.remoteId, round, timeoutMs: 0, nowMs: this.ctx.clock.now() }, new Metadata(), (error, response) => {
+      if (error) this.onRoundComplete(round, undefined, 'lost');
+      else if (response.error) this.onRoundComplete(round, response.error);
+    });
+    const onAbort = () => {
+      call.cancel();
+      this.onRoundComplete(round, { code: ErrorCode.COLLECT_FAILED, message: 'the collect round was aborted before the plugin process finished it', hint: '' });
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    const result = await done;
+    signal.removeEventListener('abort', onAbort);
+    if (result === 'lost') {
+      this.skipped.add(1);
+      return;
+    }
+    const failure = errorFromWire(result.error, '');
+    if (failure) throw failure;
+  }
+
+  protected override onRoundComplete(round: number, error: PluginError | undefined, lost?: 'lost'): void {
+    const resolve = this.rounds.get(round);
+    if (!resolve) return;
+    this.rounds.delete(round);
+    resolve(lost ?? { error });
+  }
+
+  protected override detachStreams(): void {
+    for (const round of [...this.rounds.keys()]) this.onRoundComplete(round, undefined, 'lost');
+  }
+
+  protected override onData(message: CollectResponse): void {
+    const sink = this.ctx.sink;
+    let wrote = false;
+    for (const def of message.series) this.defineSeries(def);
+    if (message.samples && message.samples.count > 0) {
+      const columns = readSampleColumns(message.samples);
+      if (!columns) {
+        this.countProtocolError('sample columns do not match their count');
+      } else {
+        const map = this.seriesMap;
+        const { series, timestamps, values } = columns;
+        let dropped = 0;
+        for (let i = 0; i < columns.length; i++) {
+          const childId = series[i];
+          const hostId = childId < map.length ? map[childId] : -1;
+          if (hostId < 0) {
+            dropped++;
+            continue;
+          }
+          const t = timestamps[i];
+          try {
+            sink.sample(hostId, values[i], t === t ? t : undefined);
+          } catch {
+            dropped++;
+          }
+        }
+        if (dropped > 0) this.samplesDropped.add(dropped);
+        wrote = true;
+      }
+    }
+    for (const json of message.eventsJson) {
+      const event = safeParse<SextantEvent>(json);
+      if (event && typeof event === 'object') {
+        sink.event(event);
+        wrote = true;
+      } else this.countProtocolError('an event that is not JSON');
+    }
+    for (const json of message.topologyJson) {
+      const update = safeParse<TopologyUpdate>(json);
+      if (update && typeof update === 'object') {
+        sink.topology(update);
+        wrote = true;
+      } else this.countProtocolError('a topology update that is not JSON');
+    }
+    if (wrote) sink.flush();
+  }
+
+  private defineSeries(def: SeriesDefinition): void {
+    const descriptor = descriptorFromWire(def.descriptor);
+    if (!descriptor || def.id > 10_000_000) {
+      this.countProtocolError(`series definition ${def.id} without a metric`);
+      return;
+    }
+    if (def.id >= this.seriesMap.length) {
+      const grown = new Int32Array(Math.max(def.id + 1, this.seriesMap.length * 2)).fill(-1);
+      grown.set(this.seriesMap);
+      this.seriesMap = grown;
+    }
+    try {
+      this.seriesMap[def.id] = this.ctx.sink.series(descriptor);
+    } catch (error) {
+      this.seriesMap[def.id] = -1;
+      this.ctx.metrics.counter('series_rejected_total', 'series the host sink refused (limits)').add(1);
+      this.ctx.status.set('degraded', formatError(error), ErrorCode.LIMIT_EXCEEDED);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// detectors
+
+/** Tracks which host series ids a stream has already defined to the child. */
+class SentSeries {
+  private sent = new Uint8Array(1024);
+  reset(): void {
+    this.sent.fill(0);
+  }
+  /** Definitions for ids not sent yet, marking them sent. */
+  collect(ids: ArrayLike<number>, count: number, catalog: SeriesCatalog): SeriesDefinition[] {
+    const out: SeriesDefinition[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = ids[i];
+      if (id < this.sent.length && this.sent[id] === 1) continue;
+      if (id >= this.sent.length) {
+        const grown = new Uint8Array(Math.max(id + 1, this.sent.length * 2));
+        grown.set(this.sent);
+        this.sent = grown;
+      }
+      this.sent[id] = 1;
+      const descriptor = catalog.describe(id);
+      if (descriptor) out.push({ id, descriptor: descriptorToWire(descriptor) });
+    }
+    return out;
+  }
+}
+
+export class RemoteDetector extends RemoteInstance<DetectorContext<unknown>> implements Detector {
+  private stream: ClientDuplexStream<DetectRequest, DetectResponse> | undefined;
+  private readonly sentSeries = new SentSeries();
+  private readonly batchesDropped: SelfCounter;
+
+  constructor(supervisor: PluginSupervisor, type: string, ctx: DetectorContext<unknown>) {
+    super(supervisor, 'detector', type, ctx);
+    this.batchesDropped = ctx.metrics.counter('batches_dropped_total', 'sample batches not sent because the plugin process was down');
+  }
+
+  protected override attachStreams(proc: PluginProcess): void {
+    const stream = proc.client.detect();
+    this.sentSeries.reset();
+    stream.on('data', (response: DetectResponse) => {
+      for (const json of response.anomaliesJson) {
+        const anomaly = safeParse<AnomalyInput>(json);
+        if (anomaly && typeof anomaly === 'object' && typeof anomaly.seriesId === 'number') this.ctx.emit(anomaly);
+        else this.countProtocolError('an anomaly that is not valid');
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.write({ instanceId: this.remoteId, series: [], batch: undefined, eventJson: '' });
+    this.stream = stream;
+  }
+
+  protected override detachStreams(): void {
+    this.stream?.cancel();
+    this.stream = undefined;
+  }
+
+  /** Copies the batch onto the Detect stream; anomalies come back through ctx.emit, asynchronously. */
+  process(batch: SampleBatch): void {
+    const stream = this.stream;
+    if (!stream) {
+      this.batchesDropped.add(1);
+      return;
+    }
+    const n = batch.length;
+    const series = this.sentSeries.collect(batch.series, n, this.ctx.catalog);
+    stream.write({
+      instanceId: '',
+      series,
+      batch: {
+        count: n,
+        series: Buffer.copyBytesFrom(batch.series, 0, n),
+        timestamps: Buffer.copyBytesFrom(batch.timestamps, 0, n),
+        values: Buffer.copyBytesFrom(batch.values, 0, n),
+      },
+      eventJson: '',
+    });
+  }
+
+  onEvent(event: SextantEvent): void {
+    this.stream?.write({ instanceId: '', series: [], batch: undefined, eventJson: toWireJson(event) });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// correlators
+
+export class RemoteCorrelator extends RemoteInstance<CorrelatorContext<unknown>> implements Correlator {
+  private stream: ClientDuplexStream<CorrelateRequest, CorrelateResponse> | undefined;
+  private readonly sentSeries = new SentSeries();
+
+  constructor(supervisor: PluginSupervisor, type: string, ctx: CorrelatorContext<unknown>) {
+    super(supervisor, 'correlator', type, ctx);
+  }
+
+  protected override attachStreams(proc: PluginProcess): void {
+    const stream = proc.client.correlate();
+    this.sentSeries.reset();
+    stream.on('data', (response: CorrelateResponse) => {
+      for (const json of response.incidentUpdatesJson) {
+        const update = safeParse<IncidentUpdate>(json);
+        if (update && typeof update === 'object' && update.incident) this.ctx.publish(update);
+        else this.countProtocolError('an incident update that is not valid');
+      }
+    });
+    stream.on('error', () => undefined);
+    stream.write(this.request({ instanceId: this.remoteId }));
+    this.stream = stream;
+  }
+
+  protected override detachStreams(): void {
+    this.stream?.cancel();
+    this.stream = undefined;
+  }
+
+  private request(part: Partial<CorrelateRequest>): CorrelateRequest {
+    return { instanceId: '', series: [], anomalyJson: '', eventJson: '', tickNowMs: 0, ...part };
+  }
+
+  onAnomaly(anomaly: Anomaly): void {
+    const series = this.sentSeries.collect([anomaly.seriesId], 1, this.ctx.catalog);
+    this.stream?.write(this.request({ series, anomalyJson: toWireJson(anomaly) }));
+  }
+
+  onEvent(event: SextantEvent): void {
+    this.stream?.write(this.request({ eventJson: toWireJson(event) }));
+  }
+
+  tick(now: number): void {
+    this.stream?.write(this.request({ tickNowMs: now }));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// notifiers
+
+export class RemoteNotifier extends RemoteInstance<NotifierContext<unknown>> implements Notifier {
+  constructor(supervisor: PluginSupervisor, type: string, ctx: NotifierContext<unknown>) {
+    super(supervisor, 'notifier', type, ctx);
+  }
+
+  /** Never throws: a dead or restarting child is a retryable failure. */
+  async deliver(notification: Notification): Promise<DeliveryOutcome> {
+    const proc = this.proc;
+    if (!proc) return { ok: false, retryable: true, error: formatError(this.supervisor.unavailableError()) };
+    return new Promise<DeliveryOutcome>((resolve) =>
+      proc.client.notify({ instanceId: this.remoteId, notificationJson: toWireJson(notification) }, new Metadata(), deadline(), (error, res) => {
+        if (error) resolve({ ok: false, retryable: true, error: `plugin process call failed: ${error.message}` });
+        else if (res.ok) resolve(res.detail ? { ok: true, detail: res.detail } : { ok: true });
+        else resolve({ ok: false, retryable: res.retryable, error: res.error, ...(res.retryAfterMs > 0 ? { retryAfterMs: res.retryAfterMs } : {}) });
+      }),
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// factories
+
+type AnyRemote = RemoteCollector | RemoteDetector | RemoteCorrelator | RemoteNotifier;
+
+/**
+ * A local factory for one remote factory. Its configSchema is a Standard Schema whose validate
+ * asks the child (so the child's own schema, e.g. zod, decides, and its issues keep their paths).
+ * The validated value handed to create() is the merged configuration as given: the child validates
+ * it again in Configure and keeps the parsed result for its component.
+ */
+export function createRemoteFactory(supervisor: PluginSupervisor, description: RemoteFactoryDescription): ComponentFactory<unknown, never, AnyRemote> {
+  const { kind, type } = description;
+  const configSchema: StandardSchemaV1<unknown, unknown> = {
+    '~standard': {
+      version: 1,
+      vendor: 'sextant-plugin-process',
+      validate: async (value: unknown): Promise<StandardSchemaV1.Result<unknown>> => {
+        let proc: PluginProcess;
+        try {
+          proc = await supervisor.ready();
+        } catch (error) {
+          return { issues: [{ message: formatError(error) }] };
+        }
+        return new Promise((resolve) =>
+          proc.client.validateConfig({ kind: kindToWire(kind), type, configJson: toWireJson(value) }, new Metadata(), deadline(), (error, res) => {
+            if (error) return resolve({ issues: [{ message: `the plugin process could not validate the configuration: ${error.message}` }] });
+            const failure = errorFromWire(res.error, '');
+            if (failure) return resolve({ issues: [{ message: formatError(failure) }] });
+            if (res.issues.length > 0) {
+              return resolve({
+                issues: res.issues.map((issue) => ({ message: issue.message, path: issue.path.map((seg) => (/^(0|[1-9]\d*)$/.test(seg) ? Number(seg) : seg)) })),
+              });
+            }
+            resolve({ value });
+          }),
+        );
+      },
+    },
+  };
+  return {
+    type,
+    stability: description.stability,
+    description: description.description,
+    defaults: description.defaults,
+    configSchema,
+    ...(description.configJsonSchema ? { configJsonSchema: description.configJsonSchema } : {}),
+    async create(ctx: never): Promise<AnyRemote> {
+      const instance: AnyRemote =
+        kind === 'collector'
+          ? new RemoteCollector(supervisor, type, ctx)
+          : kind === 'detector'
+            ? new RemoteDetector(supervisor, type, ctx)
+            : kind === 'correlator'
+              ? new RemoteCorrelator(supervisor, type, ctx)
+              : new RemoteNotifier(supervisor, type, ctx);
+      const proc = await supervisor.ready().catch((error) => {
+        throw new SextantError(ErrorCode.CREATE_FAILED, `cannot create ${kind} "${type}": ${formatError(error)}`);
+      });
+      try {
+        await instance.attach(proc, false);
+      } catch (error) {
+        throw isCoded(error) ? error : new SextantError(ErrorCode.CREATE_FAILED, `cannot create ${kind} "${type}" in the plugin process: ${formatError(error)}`);
+      }
+      supervisor.instances.add(instance);
+      return instance;
+    },
+  };
+}
+
+function isCoded(error: unknown): boolean {
+  return error instanceof SextantError || (typeof error === 'object' && error !== null && (error as { $$sextantError?: boolean }).$$sextantError === true);
+}

@@ -2,6 +2,12 @@
 import 'reflect-metadata';
 import { main } from './main.js';
 
+// `sextant run --print samples | head` closes stdout early: stop quietly, like other CLIs.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

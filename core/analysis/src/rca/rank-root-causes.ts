@@ -86,10 +86,12 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
   const scratch = new Float64Array(scratchSize);
   const strongest: EntityEvidence[] = Array.from({ length: n }, () => ({ series: undefined, result: undefined, weighted: 0 }));
   const perSeries: (SeriesAnomaly | undefined)[] = new Array(input.series.length);
+  const known = new Uint8Array(n);
   input.series.forEach((s, i) => {
     const result = scoreSeriesAnomaly(s.kind, s.values, s.reference, windowStart, windowEnd, options, scratch);
     perSeries[i] = result;
     if (!isFaultKind(s.kind) || !Number.isFinite(result.score)) return;
+    known[s.entity] = 1;
     const weighted = result.score * (s.kind === target.kind ? 1 : options.otherKindWeight);
     const slot = strongest[s.entity];
     if (weighted > slot.weighted) {
@@ -132,6 +134,22 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
     const b = input.edges[2 * k + 1];
     outList[outFill[a]++] = b;
     inList[inFill[b]++] = a;
+  }
+
+  // Entities without any judged fault series (no data) are unknown, not normal: they pass on the
+  // anomaly of their dependencies so a gap in monitoring does not cut the path to a cause.
+  known[target.entity] = 1;
+  for (let pass = 0, changed = true; changed && pass < n; pass++) {
+    changed = false;
+    for (let e = 0; e < n; e++) {
+      if (known[e]) continue;
+      for (let k = outStart[e]; k < outStart[e + 1]; k++) {
+        if (anomaly[outList[k]] > anomaly[e]) {
+          anomaly[e] = anomaly[outList[k]];
+          changed = true;
+        }
+      }
+    }
   }
 
   // 2. Blame walk.

@@ -103,7 +103,7 @@ export async function servePlugin(plugin: SextantPlugin, options: ServePluginOpt
       setTimeout(() => {
         server.forceShutdown();
         resolve();
-      }, 1000).unref();
+      }, 250).unref();
     });
   const exit = () => {
     if (!exitOnShutdown) return;

@@ -6,10 +6,11 @@
  *   layer:protocol      @sextant/protocol           plugin-api
  *   layer:core          runtime, analysis, ui       plugin-api, protocol, other core (never collectors/plugins/integrations/tools)
  *   layer:testkit       @sextant/testkit            plugin-api, protocol, core
- *   layer:component     collectors, plugins, integrations: plugin-api and protocol; tests may add testkit.
+ *   layer:component     collectors, plugins, integrations: plugin-api and protocol.
  *                       NEVER @sextant/runtime.
  *   layer:distribution  cli, builder                anything
- *   layer:tool          bench, eval, ...            anything but other tools' internals
+ *   layer:tool          bench, eval, ...            anything
+ *   Test files of any package may also use the testkit and components (as fixtures).
  *
  * Checks import/export/require specifiers in .ts/.mts/.js/.mjs files under src/ and test/, and the
  * package.json dependency lists. Usage: node check.mjs [--root DIR]. Exit 1 on any violation.
@@ -30,8 +31,8 @@ const ALLOWED = {
   'layer:distribution': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:component', 'layer:distribution', 'layer:tool'],
   'layer:tool': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:component', 'layer:distribution', 'layer:tool'],
 };
-/** Test files may additionally use the testkit. */
-const TEST_EXTRA = ['layer:testkit'];
+/** Test files (never shipped) may additionally use the testkit and components as fixtures. */
+const TEST_EXTRA = ['layer:testkit', 'layer:component'];
 
 const packages = new Map();
 for (const group of GROUPS) {

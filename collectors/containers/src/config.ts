@@ -1,0 +1,65 @@
+/** Configuration of the `containers` collector (zod v4). Defaults live in the factory. */
+import { z } from 'zod';
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+
+/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`). */
+const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const m = DURATION.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration like "10s" or a number of milliseconds (got ${JSON.stringify(v)})` });
+    return z.NEVER;
+  }
+  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+});
+
+/**
+ * Container filters. A plain pattern matches the container name (glob with `*`);
+ * `image:<glob>` matches the image reference; `label:<key>` needs the label and
+ * `label:<key>=<value>` needs that value.
+ */
+const filterList = z.array(z.string().min(1));
+
+export const containersConfigSchema = z.object({
+  /** Engine API unix socket. Unset: `DOCKER_HOST` when it is `unix://...`, else /var/run/docker.sock. */
+  socket: z.string().min(1).optional(),
+  cgroupRoot: z.string().min(1),
+  procRoot: z.string().min(1),
+  include: filterList,
+  exclude: filterList,
+  /** Extra label names copied into resources as `container.label.<name>` (well-known ones always are). */
+  labels: z.array(z.string().min(1)),
+  /** How often the full container list is re-read even while the event stream is up. */
+  stateRefresh: duration,
+  /** Timeout of one engine API request. */
+  requestTimeout: duration,
+  /** Longest wait between reconnect attempts to the engine. */
+  maxBackoff: duration,
+  /** Read per-container network counters from /proc/<pid>/net/dev. */
+  network: z.boolean(),
+});
+
+export type ContainersConfigInput = z.input<typeof containersConfigSchema>;
+export type ContainersConfig = z.output<typeof containersConfigSchema>;
+
+export const containersDefaults: Partial<ContainersConfig> = {
+  cgroupRoot: '/sys/fs/cgroup',
+  procRoot: '/proc',
+  include: [],
+  exclude: [],
+  labels: [],
+  stateRefresh: 60_000,
+  requestTimeout: 5_000,
+  maxBackoff: 30_000,
+  network: true,
+};
+
+/** The socket to use: the configured one, else DOCKER_HOST's unix path, else the Docker default. */
+export function resolveSocketPath(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (configured) return configured.replace(/^unix:\/\//, '');
+  const dockerHost = env.DOCKER_HOST;
+  if (dockerHost?.startsWith('unix://')) return dockerHost.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}

@@ -5,7 +5,8 @@
  * [minValue·γ^(k-1), minValue·γ^k) with γ = (1 + relativeError) / (1 - relativeError), so reporting
  * the bucket's representative value 2·lower·γ/(1+γ) is within `relativeError` of any value in it. Values above `maxValue` land
  * in the last bucket. A quantile is the nearest-rank one (the smallest value with at least q·count
- * values at or below it), clamped to the exact minimum and maximum seen, so tiny samples are exact.
+ * values at or below it), clamped to the exact minimum and maximum seen; the first and last ranks are the exact
+ * minimum and maximum.
  *
  * Memory: one Uint32Array; at the default 1 % error over 1 µs..1 h that is about 1,100 buckets
  * (4.4 KiB). `record` is O(1) (one logarithm); `quantile` is O(buckets).
@@ -52,6 +53,8 @@ export class LatencyHistogram {
   quantile(q: number): number {
     if (this.total === 0) return Number.NaN;
     const rank = Math.max(1, Math.ceil(q * this.total));
+    if (rank >= this.total) return this.max;
+    if (rank === 1) return this.min;
     let seen = 0;
     for (let k = 0; k < this.counts.length; k++) {
       seen += this.counts[k];

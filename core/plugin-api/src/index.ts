@@ -110,3 +110,6 @@ export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateM
 
 export { parseManifest } from './manifest.js';
 export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';
+
+export { checkOutboundUrl, internalAddressReason } from './outbound-url.js';
+export type { OutboundUrlOptions } from './outbound-url.js';

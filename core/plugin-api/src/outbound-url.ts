@@ -85,6 +85,12 @@ const BLOCKED: readonly [string, string][] = [
 export function internalAddressReason(ip: string): string | undefined {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
   if (mapped) return internalAddressReason(mapped[1]) ?? 'an IPv4-mapped address';
+  const mappedHex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(ip);
+  if (mappedHex) {
+    const hi = parseInt(mappedHex[1], 16);
+    const lo = parseInt(mappedHex[2], 16);
+    return internalAddressReason(`${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`) ?? 'an IPv4-mapped address';
+  }
   for (const [cidr, why] of BLOCKED) if (inCidr(ip, cidr)) return why;
   return undefined;
 }

@@ -123,6 +123,7 @@ export class FilesystemRecorder {
       };
       const timer = setTimeout(done, this.options.timeoutMs);
       timer.unref?.();
+      if (signal.aborted) return done();
       signal.addEventListener('abort', done, { once: true });
       void work.then(done);
     });

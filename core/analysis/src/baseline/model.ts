@@ -43,7 +43,6 @@ const enum F {
   scale2,
   season,
   anchor,
-  anchorScale,
   excCount,
   excSum,
   excSign,
@@ -61,6 +60,8 @@ const enum F {
   lastWeekBucket,
   longScale,
   zq,
+  drift,
+  devU,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -176,6 +177,7 @@ export class BaselineModel {
       s[o + F.lower] = value;
       s[o + F.upper] = value;
       s[o + F.lastDayBucket] = -1;
+      s[o + F.zq] = this.params.minTailU;
       s[o + F.lastWeekBucket] = -1;
       return 0;
     }
@@ -229,12 +231,13 @@ export class BaselineModel {
     s[o + F.lower] = expected - 3 * 1.25 * sc;
     s[o + F.upper] = expected + 3 * 1.25 * sc;
 
-    // Point score: |z| against the series' own usual tail (an upper quantile of |z| tracked
-    // stochastically), so heavy-tailed series do not alarm on their ordinary bursts and scores stay
-    // comparable across series.
-    const zq = Math.max(s[o + F.zq], p.minTailZ);
-    const zn = az / zq;
-    let score = zn > p.scoreOffset ? 1 - Math.exp(-(zn - p.scoreOffset) / p.scoreSpan) : 0;
+    // Point score: how far ln(1 + |z|) exceeds the series' own usual tail, an upper quantile of |z|
+    // tracked stochastically in log space. Bursty or heavy-tailed series thus do not alarm on
+    // their ordinary bursts, and scores stay comparable across series.
+    const u = Math.log1p(az);
+    const uq = s[o + F.zq];
+    const excess = u - uq;
+    let score = excess > p.scoreOffset ? 1 - Math.exp(-(excess - p.scoreOffset) / p.scoreSpan) : 0;
     let kind: BaselineKind = score > 0 ? (z > 0 ? BaselineKind.spike : BaselineKind.dip) : BaselineKind.none;
 
     // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
@@ -257,14 +260,13 @@ export class BaselineModel {
     }
 
     // Drift: the deseasonalised level wanders away from its long anchor while points stay quiet.
-    const anchorGap = (level - s[o + F.anchor]) / Math.max(s[o + F.anchorScale], floor);
-    if (kind === BaselineKind.none && Math.abs(anchorGap) > 6) {
-      score = Math.max(score, 1 - Math.exp(-(Math.abs(anchorGap) - 6) / p.scoreSpan));
-      kind = BaselineKind.drift;
-    }
+    // It is a separate signal ({@link drift}): slow change is not a point anomaly, and mixing the
+    // two would make every slowly trending series look anomalous point by point.
+    const anchorGap = Math.abs(level - s[o + F.anchor]) / Math.max(sc, s[o + F.longScale]);
+    s[o + F.drift] = anchorGap > p.driftZ && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - p.driftZ) / p.driftSpan) : 0;
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen.
-    const decay = Math.pow(0.5, 1 / p.noveltyHalfLife);
+    const decay = Math.pow(0.5, 1 / (score > 0 ? p.noveltyHalfLife : p.calmHalfLife));
     const memory = s[o + F.novelty] * decay;
     const out = score > memory ? score : 0;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
@@ -276,10 +278,8 @@ export class BaselineModel {
       const warm = n < p.learningSamples;
       const slow = (tau: number) => 1 - Math.exp(-dt / tau);
       s[o + F.longScale] += (warm ? 1 / (n + 1) : slow(p.longScaleTauMs)) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
-      if (!warm) {
-        const lq = Math.log(Math.max(s[o + F.zq], p.minTailZ)) + p.tailRate * ((az > s[o + F.zq] ? 1 : 0) - p.tailProbability);
-        s[o + F.zq] = Math.exp(Math.min(lq, 30));
-      } else s[o + F.zq] = p.minTailZ * 1.5;
+      // Log-space quantile tracker of u at tail probability p.tailProbability.
+      s[o + F.zq] = Math.max(p.minTailU, s[o + F.zq] + p.tailRate * ((u > uq ? 1 : 0) - p.tailProbability));
       const lr = warm ? Math.max(p.levelRate, 1 / (n + 1)) : p.levelRate;
       const sr = warm ? Math.max(p.scaleRate, 1 / (n + 1)) : p.scaleRate;
       const clipTo = (x: number, scale: number) => (warm ? x : x > c * scale ? c * scale : x < -c * scale ? -c * scale : x);
@@ -294,16 +294,18 @@ export class BaselineModel {
       const ar = level - s[o + F.anchor];
       const anchorRate = slow(p.anchorTauMs);
       s[o + F.anchor] += (warm ? lr : anchorRate) * ar + shiftBy;
-      s[o + F.anchorScale] += (warm ? sr : anchorRate) * (Math.abs(ar) + sc - s[o + F.anchorScale]);
 
       // Seasonal profiles learn the deviation from the slow base, robustly.
-      const dev = value - s[o + F.base];
-      const clipped = Math.max(-c * sc - Math.abs(sd), Math.min(c * sc + Math.abs(sd), dev));
+      // Holt-Winters style: each profile learns the deviation from its own candidate's level, so a
+      // slow drift moves the level, not the profile.
+      const dev = value - s[o + F.level1];
+      const clipped = Math.max(-c * sc1 + sd, Math.min(c * sc1 + sd, dev));
       if (this.dayCount[di] === 0) this.daily[di] = dev;
       else this.daily[di] += p.seasonRate * (clipped - this.daily[di]);
       if (this.dayCount[di] < 255 && s[o + F.lastDayBucket] !== dayB) this.dayCount[di]++;
-      if (this.weekCount[wi] === 0) this.weekly[wi] = dev;
-      else this.weekly[wi] += p.seasonRate * (Math.max(-c * sc - Math.abs(sw), Math.min(c * sc + Math.abs(sw), dev)) - this.weekly[wi]);
+      const devW = value - s[o + F.level2];
+      if (this.weekCount[wi] === 0) this.weekly[wi] = devW;
+      else this.weekly[wi] += p.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - this.weekly[wi]);
       if (this.weekCount[wi] < 255 && s[o + F.lastWeekBucket] !== weekB) this.weekCount[wi]++;
       s[o + F.lastDayBucket] = dayB;
       s[o + F.lastWeekBucket] = weekB;
@@ -326,7 +328,9 @@ export class BaselineModel {
   /** The learning state of a slot. */
   state(slot: number): LearningState {
     const n = this.scalars[slot * F.COUNT + F.n];
-    return n < this.params.learningSamples ? 'learning' : n < this.params.trustedSamples ? 'provisional' : 'trusted';
+    const span = this.scalars[slot * F.COUNT + F.lastT] - this.scalars[slot * F.COUNT + F.firstT];
+    if (n < this.params.learningSamples) return 'learning';
+    return n < this.params.trustedSamples || span < this.params.trustedSpanMs ? 'provisional' : 'trusted';
   }
 
   /** Forecast for the latest sample (before it was learned). */
@@ -359,6 +363,14 @@ export class BaselineModel {
   periodMs(slot: number): number {
     const season = this.season(slot);
     return season === 1 ? DAY_MS : season === 2 ? WEEK_MS : 0;
+  }
+  /**
+   * Drift score in [0, 1] of the latest sample: how far the deseasonalised level has wandered from
+   * its long anchor (time constant `anchorTauMs`), in residual scales. Not part of {@link update}'s
+   * point score.
+   */
+  drift(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.drift];
   }
   /** Level shifts confirmed and accepted so far. */
   levelShifts(slot: number): number {

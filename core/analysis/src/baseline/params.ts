@@ -9,6 +9,8 @@ export interface BaselineParams {
   readonly learningSamples: number;
   /** Samples before a series is `trusted` (alerts are raised only then). */
   readonly trustedSamples: number;
+  /** Time covered before a series is `trusted`: two days, so a daily season can be detected first. */
+  readonly trustedSpanMs: number;
   /** Rate of the fast level of each candidate model (robust, clipped updates). */
   readonly levelRate: number;
   /** Rate of the robust residual scale. */
@@ -23,12 +25,12 @@ export interface BaselineParams {
   readonly longScaleTauMs: number;
   /** The fast scale never drops below this fraction of the long scale. */
   readonly scaleFloor: number;
-  /** Tail probability whose |z| quantile is tracked per series (the series' "usual worst"). */
+  /** Tail probability whose quantile of ln(1 + |z|) is tracked per series (its "usual worst"). */
   readonly tailProbability: number;
-  /** Step of the log-quantile tracker. */
+  /** Step of the log-space quantile tracker. */
   readonly tailRate: number;
-  /** The tracked tail |z| never drops below this. */
-  readonly minTailZ: number;
+  /** The tracked tail never drops below this (ln(1 + |z|)). */
+  readonly minTailU: number;
   /** A seasonal candidate must cut the residual scale by this fraction to be chosen. */
   readonly seasonGain: number;
   /** |z| above which a sample counts toward a level-shift excursion. */
@@ -41,14 +43,21 @@ export interface BaselineParams {
   readonly scoreSpan: number;
   /** Half-life, in samples, of the novelty memory that damps repeated alarms of one episode. */
   readonly noveltyHalfLife: number;
+  /** Half-life, in samples, of that memory while the series is calm (the episode is over). */
+  readonly calmHalfLife: number;
   /** Time constant (ms) of the long anchor level used for drift detection. */
   readonly anchorTauMs: number;
+  /** Gap between the level and its long anchor, in residual scales, at which a drift is reported. */
+  readonly driftZ: number;
+  /** Scales per e-fold of the drift score toward 1. */
+  readonly driftSpan: number;
 }
 
 export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
-  learningSamples: 60,
-  trustedSamples: 288,
-  levelRate: 0.05,
+  learningSamples: 200,
+  trustedSamples: 500,
+  trustedSpanMs: 2 * 86_400_000,
+  levelRate: 0.02,
   scaleRate: 0.02,
   clip: 4,
   seasonRate: 0.1,
@@ -57,12 +66,15 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   scaleFloor: 0.1,
   tailProbability: 0.01,
   tailRate: 0.05,
-  minTailZ: 2,
+  minTailU: 1,
   seasonGain: 0.15,
   excursionZ: 4,
   confirmSamples: 12,
-  scoreOffset: 1,
-  scoreSpan: 2,
-  noveltyHalfLife: 288,
+  scoreOffset: 0,
+  scoreSpan: 1,
+  noveltyHalfLife: 3000,
+  calmHalfLife: 288,
   anchorTauMs: 7 * 86_400_000,
+  driftZ: 6,
+  driftSpan: 4,
 });

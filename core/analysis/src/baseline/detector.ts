@@ -1,0 +1,388 @@
+/**
+ * The `baseline` detector: every series gets a {@link BaselineModel} slot that learns its level,
+ * seasonality and noise, and raises an anomaly when a point is surprising for that series.
+ *
+ * - No alert while a series is `learning` or `provisional`; only `trusted` series alert.
+ * - One anomaly per episode: after an alert the series stays quiet for `cooldown` unless the
+ *   kind of trouble changes to exhaustion.
+ * - Memory series with a known limit (attribute or resource key ending in `memory.limit` or named
+ *   `limit`) also raise `exhaustion` when the current growth would reach the limit within
+ *   `exhaustionHorizon`.
+ * - Bad input never throws: NaN/Infinity, values the kind cannot have, duplicated and
+ *   out-of-order timestamps are dropped and counted in `dropped_total{reason}`.
+ */
+import {
+  createDetectorFactory,
+  ErrorCode,
+  formatError,
+  SextantError,
+  CounterRate,
+  type AnomalyInput,
+  type Attributes,
+  type Detector,
+  type DetectorContext,
+  type SampleBatch,
+  type SeriesDescriptor,
+  type SeriesExpectation,
+  type SeriesId,
+} from '@sextant/plugin-api';
+import { z } from 'zod';
+import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
+import { BaselineKind, BaselineModel } from './model.js';
+
+const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `"30m"` -> 1_800_000; numbers are milliseconds. */
+export function parseDuration(value: string | number): number {
+  if (typeof value === 'number') return value;
+  const m = DURATION.exec(value.trim());
+  return m ? Number(m[1]) * UNIT_MS[m[2]] : Number.NaN;
+}
+
+const duration = z.union([z.number().nonnegative(), z.string()]).refine((v) => Number.isFinite(parseDuration(v)), {
+  message: 'must be a duration such as "30m", "2h", "10s" or a number of milliseconds',
+});
+
+export const baselineConfigSchema = z.object({
+  /** Score (0..1) at or above which a trusted series raises an anomaly. */
+  threshold: z.number().min(0).max(1),
+  /** Quiet time per series after an anomaly (one alert per episode). */
+  cooldown: duration,
+  /** Memory series: alert when the limit would be reached within this time. */
+  exhaustionHorizon: duration,
+  /** Upper bound on series modelled by this instance (label-explosion guard). */
+  maxSeries: z.number().int().positive(),
+});
+
+export type BaselineConfig = z.infer<typeof baselineConfigSchema>;
+
+export const BASELINE_DEFAULTS: BaselineConfig = { threshold: 0.5, cooldown: '30m', exhaustionHorizon: '4h', maxSeries: 1_000_000 };
+
+const KIND_NAMES = ['spike', 'spike', 'dip', 'level-shift', 'spike'] as const;
+
+/** Reads a memory limit (bytes) from the series' attributes or resource, if one is given. */
+function memoryLimitOf(d: SeriesDescriptor): number {
+  for (const attrs of [d.attributes, d.resource]) {
+    for (const [k, v] of Object.entries(attrs)) {
+      if ((k === 'limit' || k.endsWith('memory.limit')) && typeof v === 'number' && v > 0 && Number.isFinite(v)) return v;
+    }
+  }
+  return 0;
+}
+
+function matches(resource: Attributes, match: Attributes): boolean {
+  for (const [k, v] of Object.entries(match)) if (resource[k] !== v) return false;
+  return true;
+}
+
+function formatValue(v: number): string {
+  if (!Number.isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a >= 1e6 || a < 1e-3) ? v.toExponential(2) : Number(v.toPrecision(4)).toString();
+}
+
+const DRIFT_QUIET_MS = 86_400_000;
+
+const SNAPSHOT_TAG = 'sextant-baseline-detector/1';
+
+export class BaselineDetector implements Detector {
+  readonly model = new BaselineModel();
+  /** Series id -> slot + 1 (0 = not seen yet). */
+  private slotOf = new Int32Array(1024);
+  /** Slot -> series id. */
+  private seriesOfSlot: number[] = [];
+  private transforms = new Uint8Array(1024);
+  private memoryLimit = new Float64Array(1024);
+  /** Memory growth (units per ms, EW) and the previous raw value/time, for time-to-exhaustion. */
+  private growth = new Float64Array(1024);
+  private prevRaw = new Float64Array(1024);
+  private prevT = new Float64Array(1024);
+  private quietUntil = new Float64Array(1024);
+  /** A drift is reported at most once a day per series. */
+  private driftQuietUntil = new Float64Array(1024);
+  private counters: (CounterRate | undefined)[] = [];
+  private readonly pausedMatches: Attributes[] = [];
+  private readonly reported = { nan: 0, out_of_order: 0, duplicate: 0, out_of_range: 0 };
+  private outOfRange = 0;
+  private resetsSeen = 0;
+  private limitHits = 0;
+  private readonly threshold: number;
+  private readonly cooldownMs: number;
+  private readonly horizonMs: number;
+  private readonly dropped;
+  private readonly anomaliesCounter;
+  private readonly resetsCounter;
+  private stopped = false;
+
+  constructor(private readonly ctx: DetectorContext<BaselineConfig>) {
+    this.threshold = ctx.config.threshold;
+    this.cooldownMs = parseDuration(ctx.config.cooldown);
+    this.horizonMs = parseDuration(ctx.config.exhaustionHorizon);
+    this.dropped = ctx.metrics.counter('dropped_total', 'Samples the baseline detector dropped, by reason (nan, out_of_order, duplicate, out_of_range, series_limit)');
+    this.anomaliesCounter = ctx.metrics.counter('anomalies_total', 'Anomalies raised by the baseline detector, by kind');
+    this.resetsCounter = ctx.metrics.counter('counter_resets_total', 'Counter series that went backwards (restarts) and were read as resets');
+  }
+
+  start(): void {
+    this.ctx.status.set('ok', 'learning the normal behaviour of every series');
+  }
+
+  shutdown(): void {
+    this.stopped = true;
+  }
+
+  private slotFor(series: SeriesId): number {
+    if (series < this.slotOf.length) {
+      const s = this.slotOf[series];
+      if (s > 0) return s - 1;
+    }
+    return this.newSlot(series);
+  }
+
+  private newSlot(series: SeriesId): number {
+    const d = this.ctx.catalog.describe(series);
+    if (this.model.size >= this.ctx.config.maxSeries) {
+      if (this.limitHits++ === 0) {
+        this.ctx.status.set('degraded', `baseline models at most ${this.ctx.config.maxSeries} series; new series are not analysed`, ErrorCode.LIMIT_EXCEEDED);
+      }
+      return -1;
+    }
+    if (series >= this.slotOf.length) {
+      const bigger = new Int32Array(Math.max(series + 1, this.slotOf.length * 2));
+      bigger.set(this.slotOf);
+      this.slotOf = bigger;
+    }
+    const slot = this.model.addSeries();
+    this.slotOf[series] = slot + 1;
+    this.seriesOfSlot[slot] = series;
+    this.ensureSlotArrays(slot);
+    const kind = d ? inferMetricKind(d) : 'generic';
+    this.transforms[slot] = d ? transformFor(kind, d.unit) : Transform.identity;
+    this.memoryLimit[slot] = d && kind === 'memory' ? memoryLimitOf(d) : 0;
+    this.counters[slot] = d?.type === 'counter' ? new CounterRate() : undefined;
+    if (d && this.pausedMatches.some((m) => matches(d.resource, m))) this.model.setLearningPaused(slot, true);
+    return slot;
+  }
+
+  private ensureSlotArrays(slot: number): void {
+    if (slot < this.transforms.length) return;
+    const n = this.transforms.length * 2;
+    const g8 = (a: Uint8Array) => { const b = new Uint8Array(n); b.set(a); return b; };
+    const g64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
+    this.transforms = g8(this.transforms);
+    this.memoryLimit = g64(this.memoryLimit);
+    this.growth = g64(this.growth);
+    this.prevRaw = g64(this.prevRaw);
+    this.prevT = g64(this.prevT);
+    this.quietUntil = g64(this.quietUntil);
+    this.driftQuietUntil = g64(this.driftQuietUntil);
+  }
+
+  process(batch: SampleBatch): void {
+    if (this.stopped) return;
+    const model = this.model;
+    for (let i = 0; i < batch.length; i++) {
+      const series = batch.series[i];
+      const t = batch.timestamps[i];
+      let v = batch.values[i];
+      const slot = this.slotFor(series);
+      if (slot < 0) {
+        this.dropped.add(1, { reason: 'series_limit' });
+        continue;
+      }
+      const counter = this.counters[slot];
+      if (counter) {
+        const before = counter.resets;
+        const rate = counter.update(v, t);
+        if (counter.resets !== before) this.resetsSeen++;
+        if (rate === undefined) continue; // first reading, reset or bad value: no rate to learn
+        v = rate;
+      }
+      const tf = this.transforms[slot] as Transform;
+      const y = tf === Transform.identity ? v : forward(tf, v);
+      if (Number.isNaN(y) && Number.isFinite(v)) {
+        this.outOfRange++;
+        continue;
+      }
+      const score = model.update(slot, t, y);
+      if (this.memoryLimit[slot] > 0 && Number.isFinite(v)) this.trackExhaustion(slot, t, v);
+      if (t < this.quietUntil[slot] || model.state(slot) !== 'trusted') continue;
+      if (score >= this.threshold) {
+        this.raise(slot, series, t, v, score, KIND_NAMES[model.kind(slot)] ?? 'spike');
+      } else if (model.drift(slot) >= this.threshold && t >= this.driftQuietUntil[slot]) {
+        this.raise(slot, series, t, v, model.drift(slot), 'drift');
+        this.driftQuietUntil[slot] = t + DRIFT_QUIET_MS;
+      }
+    }
+    this.reportDrops();
+  }
+
+  /** Memory: EW growth rate; alerts when value + growth * horizon crosses the limit. */
+  private trackExhaustion(slot: number, t: number, v: number): void {
+    const prevT = this.prevT[slot];
+    if (prevT > 0 && t > prevT) {
+      const slope = (v - this.prevRaw[slot]) / (t - prevT);
+      this.growth[slot] += 0.05 * (slope - this.growth[slot]);
+    }
+    this.prevRaw[slot] = v;
+    this.prevT[slot] = t;
+    const limit = this.memoryLimit[slot];
+    const g = this.growth[slot];
+    if (g <= 0 || this.model.state(slot) !== 'trusted' || t < this.quietUntil[slot]) return;
+    const etaMs = (limit - v) / g;
+    if (etaMs <= this.horizonMs) {
+      const score = Math.min(1, 0.5 + 0.5 * (1 - Math.max(0, etaMs) / this.horizonMs));
+      this.raise(slot, this.seriesOfSlot[slot], t, v, score, 'exhaustion', etaMs);
+    }
+  }
+
+  private raise(slot: number, series: SeriesId, t: number, v: number, score: number, kind: AnomalyInput['kind'], etaMs?: number): void {
+    const tf = this.transforms[slot] as Transform;
+    const expected = inverse(tf, this.model.expected(slot));
+    const lower = inverse(tf, this.model.lower(slot));
+    const upper = inverse(tf, this.model.upper(slot));
+    const metric = this.ctx.catalog.describe(series)?.metric ?? `series ${series}`;
+    const range = `normal range ${formatValue(lower)} to ${formatValue(upper)}`;
+    const what: Record<string, string> = {
+      spike: `${metric} spiked to ${formatValue(v)} (expected about ${formatValue(expected)}, ${range})`,
+      dip: `${metric} dropped to ${formatValue(v)} (expected about ${formatValue(expected)}, ${range})`,
+      'level-shift': `${metric} moved to a new level around ${formatValue(v)} (was about ${formatValue(expected)}); the new level is now being learned as normal`,
+      drift: `${metric} has been drifting away from its usual level: now ${formatValue(v)}, ${range}`,
+      exhaustion: `${metric} is ${formatValue(v)} and growing; at this rate it reaches its limit ${formatValue(this.memoryLimit[slot])} in about ${Math.max(1, Math.round((etaMs ?? 0) / 60_000))} min`,
+    };
+    this.ctx.emit({
+      seriesId: series,
+      detector: 'baseline',
+      kind,
+      timestamp: t,
+      value: v,
+      expected,
+      lower,
+      upper,
+      score,
+      severity: score >= 0.9 || kind === 'exhaustion' ? 'critical' : 'warning',
+      message: what[kind] ?? `${metric} is unusual: ${formatValue(v)} (${range})`,
+    });
+    this.anomaliesCounter.add(1, { kind });
+    this.quietUntil[slot] = t + this.cooldownMs;
+  }
+
+  private reportDrops(): void {
+    const d = this.model.dropped;
+    const r = this.reported;
+    if (d.nan !== r.nan) this.dropped.add(d.nan - r.nan, { reason: 'nan' });
+    if (d.out_of_order !== r.out_of_order) this.dropped.add(d.out_of_order - r.out_of_order, { reason: 'out_of_order' });
+    if (d.duplicate !== r.duplicate) this.dropped.add(d.duplicate - r.duplicate, { reason: 'duplicate' });
+    if (this.outOfRange !== r.out_of_range) this.dropped.add(this.outOfRange - r.out_of_range, { reason: 'out_of_range' });
+    r.nan = d.nan;
+    r.out_of_order = d.out_of_order;
+    r.duplicate = d.duplicate;
+    r.out_of_range = this.outOfRange;
+    if (this.resetsSeen > 0) {
+      this.resetsCounter.add(this.resetsSeen);
+      this.resetsSeen = 0;
+    }
+  }
+
+  expectation(series: SeriesId): SeriesExpectation | undefined {
+    if (series >= this.slotOf.length || this.slotOf[series] === 0) return undefined;
+    const slot = this.slotOf[series] - 1;
+    if (this.model.samples(slot) === 0) return undefined;
+    const tf = this.transforms[slot] as Transform;
+    return {
+      timestamp: this.model.lastTimestamp(slot),
+      expected: inverse(tf, this.model.expected(slot)),
+      lower: inverse(tf, this.model.lower(slot)),
+      upper: inverse(tf, this.model.upper(slot)),
+      state: this.model.state(slot),
+    };
+  }
+
+  pauseLearning(match: Attributes, paused: boolean): void {
+    const key = JSON.stringify(Object.entries(match).sort());
+    const at = this.pausedMatches.findIndex((m) => JSON.stringify(Object.entries(m).sort()) === key);
+    if (paused && at < 0) this.pausedMatches.push(match);
+    if (!paused && at >= 0) this.pausedMatches.splice(at, 1);
+    for (let slot = 0; slot < this.model.size; slot++) {
+      const d = this.ctx.catalog.describe(this.seriesOfSlot[slot]);
+      if (!d || !matches(d.resource, match)) continue;
+      const stillPaused = this.pausedMatches.some((m) => matches(d.resource, m));
+      this.model.setLearningPaused(slot, stillPaused);
+    }
+  }
+
+  /**
+   * `[u32 header length][header JSON][model snapshot]`. The header maps slots to series ids and
+   * keeps per-slot detector state; counters restart their rate from the next reading.
+   */
+  snapshot(): Uint8Array {
+    const n = this.model.size;
+    const header = JSON.stringify({
+      tag: SNAPSHOT_TAG,
+      series: this.seriesOfSlot.slice(0, n),
+      growth: Array.from(this.growth.subarray(0, n)),
+      quietUntil: Array.from(this.quietUntil.subarray(0, n)),
+    });
+    const head = new TextEncoder().encode(header);
+    const body = this.model.snapshot();
+    const out = new Uint8Array(4 + head.length + body.length);
+    new DataView(out.buffer).setUint32(0, head.length, true);
+    out.set(head, 4);
+    out.set(body, 4 + head.length);
+    return out;
+  }
+
+  /** Restores a snapshot; on bad bytes reports a degraded status and keeps learning from scratch. */
+  restore(state: Uint8Array): void {
+    try {
+      if (state.byteLength < 4) throw new RangeError('snapshot too short');
+      const len = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
+      if (4 + len > state.byteLength) throw new RangeError('snapshot header is truncated');
+      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[] };
+      if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
+      this.model.restore(state.subarray(4 + len));
+      if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
+      this.slotOf = new Int32Array(Math.max(1024, ...header.series.map((s) => s + 1)));
+      this.seriesOfSlot = [];
+      this.counters = [];
+      const n = header.series.length;
+      const cap = Math.max(1024, 1 << Math.ceil(Math.log2(Math.max(n, 1))));
+      this.transforms = new Uint8Array(cap);
+      this.memoryLimit = new Float64Array(cap);
+      this.growth = new Float64Array(cap);
+      this.prevRaw = new Float64Array(cap);
+      this.prevT = new Float64Array(cap);
+      this.quietUntil = new Float64Array(cap);
+      this.driftQuietUntil = new Float64Array(cap);
+      header.series.forEach((series, slot) => {
+        this.slotOf[series] = slot + 1;
+        this.seriesOfSlot[slot] = series;
+        const d = this.ctx.catalog.describe(series);
+        const kind = d ? inferMetricKind(d) : 'generic';
+        this.transforms[slot] = d ? transformFor(kind, d.unit) : Transform.identity;
+        this.memoryLimit[slot] = d && kind === 'memory' ? memoryLimitOf(d) : 0;
+        this.counters[slot] = d?.type === 'counter' ? new CounterRate() : undefined;
+        this.growth[slot] = Number.isFinite(header.growth[slot]) ? header.growth[slot] : 0;
+        this.quietUntil[slot] = Number.isFinite(header.quietUntil[slot]) ? header.quietUntil[slot] : 0;
+      });
+    } catch (error) {
+      this.model.restore(new BaselineModel().snapshot());
+      this.slotOf = new Int32Array(1024);
+      this.seriesOfSlot = [];
+      const err = new SextantError(ErrorCode.VALUE_REJECTED, `baseline state could not be restored (${formatError(error)}); learning starts again`, {
+        hint: 'the snapshot is from another Sextant version or damaged; delete it to silence this message',
+      });
+      this.ctx.status.set('degraded', err.message, err.code);
+    }
+  }
+}
+
+export const baselineDetectorFactory = createDetectorFactory<BaselineConfig>({
+  type: 'baseline',
+  stability: 'alpha',
+  description: 'Learns every series\' level, daily/weekly seasonality and noise, and flags surprising points, shifts, drifts and memory exhaustion.',
+  configSchema: baselineConfigSchema,
+  defaults: BASELINE_DEFAULTS,
+  create: (ctx) => new BaselineDetector(ctx),
+});

@@ -223,7 +223,9 @@ export class PluginSupervisor {
       return;
     }
     this.restarts++;
-    this.adopt(proc);
+    // Current (so its exit is noticed) but not yet `running`: ready() waits until every instance is back.
+    this.current = proc;
+    void proc.exited.then((exit) => this.onExit(proc, exit));
     for (const instance of [...this.instances]) {
       if (!this.instances.has(instance)) continue;
       instance.countRestart();
@@ -235,6 +237,8 @@ export class PluginSupervisor {
       }
       if (proc !== this.current) return;
     }
+    this.state = 'running';
+    this.nextDelay = undefined;
     this.logger.info(`plugin "${this.options.displayName}" restarted (restart ${this.restarts}, pid ${proc.pid})`, { plugin: this.options.displayName });
     for (const w of this.waiters.splice(0)) w.resolve(proc);
     this.emit();

@@ -1,16 +1,18 @@
 /**
  * Parsers for the cgroup files the collector reads, v1 and v2. Every parser is total: malformed
  * input returns NaN (never throws), so a bad file costs one reading and a parse-error counter.
- * Values that are negative or not finite are malformed. A limit of `max` (v2) or a v1 limit at or
+ * Values that are negative, not integers, or beyond 64 bits are malformed. A limit of `max` (v2) or a v1 limit at or
  * above 2^62 (the kernel's "unlimited" is 2^63 rounded down to a page) reads as Infinity.
  */
 
 const UNLIMITED_V1 = 2 ** 62;
+/** Kernel counters are unsigned 64-bit: anything larger is corruption, not a reading. */
+const U64_LIMIT = 2 ** 64;
 
 function toCount(text: string): number {
-  if (!/^\d+$/.test(text)) return Number.NaN;
+  if (text.length > 20 || !/^\d+$/.test(text)) return Number.NaN;
   const n = Number(text);
-  return Number.isFinite(n) ? n : Number.NaN;
+  return n < U64_LIMIT ? n : Number.NaN;
 }
 
 /** A file holding one non-negative integer (`cpuacct.usage`, `memory.current`, `pids.current`). */

@@ -103,7 +103,7 @@ describe('sextant.ingest.v1 codec', () => {
     expect(() => d.decode(bad)).toThrow(/differ in length/);
     // unknown metric type
     const badType = IngestRequest.encode({
-      sourceId: 's', sequence: 1, retainedFrom: 0, eventsJson: [], topologyJson: [],
+      sourceId: 's', sequence: 1, retainedFrom: 0, eventsJson: [], topologyJson: [], samples: undefined,
       series: [{ localId: 0, descriptor: { metric: 'm', unit: '', type: 'histogram', kind: '', description: '', resource: {}, attributes: {} } }],
     }).finish();
     expect(() => d.decode(badType)).toThrow(/type "histogram"/);

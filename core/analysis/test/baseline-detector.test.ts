@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import { parseManifest, type SeriesDescriptor } from '@sextant/plugin-api';
+import { startDetector } from '@sextant/testkit';
+import { describe, expect, it } from 'vitest';
+import { analysisPlugin as plugin, baselineDetectorFactory, inferMetricKind } from '../src/index.js';
+import analysisPlugin from '../src/plugin.js';
+import { DAY, START, STEP, dailySeries } from './synthetic.js';
+
+const shop: SeriesDescriptor = { metric: 'shop.requests', unit: '{request}/s', type: 'gauge', resource: { 'service.name': 'shop' }, attributes: {} };
+
+describe('baseline detector', () => {
+  it('infers the metric kind from name, unit and type', () => {
+    expect(inferMetricKind({ metric: 'container.cpu.utilization', unit: '1', type: 'gauge' })).toBe('utilization');
+    expect(inferMetricKind({ metric: 'container.memory.usage', unit: 'By', type: 'gauge' })).toBe('memory');
+    expect(inferMetricKind({ metric: 'http.server.request.duration', unit: 's', type: 'gauge' })).toBe('latency');
+    expect(inferMetricKind({ metric: 'http.server.error_ratio', unit: '1', type: 'gauge' })).toBe('error-ratio');
+    expect(inferMetricKind({ metric: 'shop.orders', unit: '{order}', type: 'counter' })).toBe('business-count');
+    expect(inferMetricKind({ metric: 'nginx.requests', unit: '{request}', type: 'counter' })).toBe('throughput');
+    expect(inferMetricKind({ metric: 'x', unit: '1', type: 'gauge', kind: 'saturation' })).toBe('saturation');
+  });
+
+  it('counts dropped samples by reason and never throws on bad input', async () => {
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    h.feed(id, START, 1);
+    h.feed(id, START + STEP, Number.NaN);
+    h.feed(id, START + STEP, Infinity);
+    h.feed(id, START + STEP, 2);
+    h.feed(id, START + STEP, 2); // duplicate
+    h.feed(id, START, 3); // out of order
+    const lat = h.catalog.series({ ...shop, metric: 'shop.latency', unit: 'ms' });
+    h.feed(lat, START, -5); // a negative latency is impossible
+    expect(h.metrics.counters.dropped_total).toBe(5);
+    expect((h.detector as { model: { isFinite(): boolean } }).model.isFinite()).toBe(true);
+    expect(h.detector.expectation?.(id)?.state).toBe('learning');
+    expect(h.detector.expectation?.(999)).toBeUndefined();
+    await h.shutdown();
+  });
+
+  it('learns counters as rates across resets', async () => {
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series({ ...shop, metric: 'nginx.requests', unit: '{request}', type: 'counter' });
+    let total = 0;
+    for (let i = 0; i < 100; i++) {
+      total = i === 50 ? 0 : total + 600; // 2 requests/s, a restart at i = 50
+      h.feed(id, START + i * STEP, total);
+    }
+    expect(h.metrics.counters.counter_resets_total).toBe(1);
+    expect(h.detector.expectation?.(id)?.expected).toBeCloseTo(2, 5);
+    await h.shutdown();
+  });
+
+  it('warns before memory reaches its limit', async () => {
+    const h = await startDetector(baselineDetectorFactory, { config: { exhaustionHorizon: '6h' } });
+    const id = h.catalog.series({ metric: 'container.memory.usage', unit: 'By', type: 'gauge', resource: { 'container.id': 'abc', 'container.memory.limit': 2e9 }, attributes: {} });
+    const value = dailySeries(2);
+    // Three quiet days around 1 GB, then a leak of 50 MB per hour.
+    let hitAt = 0;
+    for (let t = START; t < START + 5 * DAY; t += STEP) {
+      const leak = t > START + 3 * DAY ? ((t - START - 3 * DAY) / 3_600_000) * 50e6 : 0;
+      h.feed(id, t, 1e9 + 1e6 * value(t) + leak);
+      if (!hitAt && h.anomalies.some((a) => a.kind === 'exhaustion')) hitAt = t;
+    }
+    const leakAt = START + 3 * DAY;
+    const limitAt = leakAt + (1e9 / 50e6) * 3_600_000; // 20 h after the leak starts
+    expect(hitAt).toBeGreaterThan(leakAt);
+    expect(hitAt).toBeLessThan(limitAt - 3_600_000);
+    const warning = h.anomalies.find((a) => a.kind === 'exhaustion')!;
+    expect(warning.message).toMatch(/reaches its limit/);
+    await h.shutdown();
+  });
+
+  it('restores a snapshot so a restarted detector continues where it stopped', async () => {
+    const a = await startDetector(baselineDetectorFactory);
+    const id = a.catalog.series(shop);
+    const v1 = dailySeries(11);
+    for (let t = START; t < START + 3 * DAY; t += STEP) a.feed(id, t, v1(t));
+    const b = await startDetector(baselineDetectorFactory);
+    b.catalog.series(shop);
+    b.detector.restore!(a.detector.snapshot!());
+    expect(b.detector.expectation!(id)).toEqual(a.detector.expectation!(id));
+    const spike = START + 3 * DAY + DAY / 4;
+    for (const h of [a, b]) h.feed(id, spike, 300);
+    expect(b.anomalies).toEqual(a.anomalies);
+    expect(b.anomalies).toHaveLength(1);
+    // Garbage is refused with a status, not a crash.
+    b.detector.restore!(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
+    expect(b.statuses.at(-1)).toMatchObject({ state: 'degraded', code: 'SEXTANT_ERR_VALUE_REJECTED' });
+    await a.shutdown();
+    await b.shutdown();
+  });
+
+  it('does not learn an outage while learning is paused for a maintenance window', async () => {
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    const value = dailySeries(12);
+    for (let t = START; t < START + 3 * DAY; t += STEP) h.feed(id, t, value(t));
+    const before = h.detector.expectation!(id).expected;
+    h.detector.pauseLearning!({ 'service.name': 'shop' }, true);
+    for (let i = 1; i <= 24; i++) h.feed(id, START + 3 * DAY + i * STEP, 0);
+    h.detector.pauseLearning!({ 'service.name': 'shop' }, false);
+    h.feed(id, START + 3 * DAY + 25 * STEP, value(START + 3 * DAY + 25 * STEP));
+    // Two hours of zeros moved nothing: the expectation is still the daily curve, not ~0.
+    expect(Math.abs(h.detector.expectation!(id).expected - before)).toBeLessThan(25);
+    expect(h.detector.expectation!(id).expected).toBeGreaterThan(60);
+    await h.shutdown();
+  });
+
+  it('rejects a bad configuration with every problem listed', async () => {
+    await expect(startDetector(baselineDetectorFactory, { config: { threshold: 2, cooldown: 'soon' } })).rejects.toThrow(/threshold.*cooldown|cooldown.*threshold/s);
+  });
+
+  it('ships a plugin and a manifest that registers the baseline factory', () => {
+    const added: string[] = [];
+    analysisPlugin.register({ detectors: { addFactory: (f: { type: string }) => added.push(f.type) } });
+    expect(added).toContain('baseline');
+    expect(plugin).toBeDefined();
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const manifest = parseManifest(pkg.sextant);
+    expect(manifest.ok).toBe(true);
+  });
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { BaselineModel } from '../src/index.js';
+import { DAY, START, STEP, dailySeries, gaussian, seeded } from './synthetic.js';
+
+describe('BaselineModel', () => {
+  it('detects a daily period in a daily series and none in plain noise', () => {
+    const m = new BaselineModel();
+    const daily = m.addSeries();
+    const flat = m.addSeries();
+    const value = dailySeries(3);
+    const noise = gaussian(seeded(4));
+    for (let t = START; t < START + 4 * DAY; t += STEP) {
+      m.update(daily, t, value(t));
+      m.update(flat, t, 50 + 5 * noise());
+    }
+    expect(m.periodMs(daily)).toBe(DAY);
+    expect(m.periodMs(flat)).toBe(0);
+    // With the season learned, the band follows the daily curve: at 06:00 it expects ~130.
+    const six = START + 4 * DAY + DAY / 4;
+    m.update(daily, six, value(six));
+    expect(m.expected(daily)).toBeGreaterThan(120);
+    expect(m.expected(daily)).toBeLessThan(140);
+    expect(m.lower(daily)).toBeLessThan(m.expected(daily));
+    expect(m.upper(daily)).toBeGreaterThan(m.expected(daily));
+  });
+
+  it('moves from learning to provisional to trusted', () => {
+    const m = new BaselineModel();
+    const s = m.addSeries();
+    const seen = new Set<string>();
+    const order: string[] = [];
+    const value = dailySeries(5);
+    for (let t = START; t < START + 3 * DAY; t += STEP) {
+      m.update(s, t, value(t));
+      const state = m.state(s);
+      if (!seen.has(state)) {
+        seen.add(state);
+        order.push(state);
+      }
+    }
+    expect(order).toEqual(['learning', 'provisional', 'trusted']);
+  });
+
+  it('restores a snapshot that continues exactly like the original', () => {
+    const a = new BaselineModel();
+    for (let i = 0; i < 20; i++) a.addSeries(); // more than the initial capacity: growth is covered
+    const values = Array.from({ length: 20 }, (_, i) => dailySeries(10 + i));
+    const feed = (m: BaselineModel, from: number, to: number, out?: number[]) => {
+      for (let t = from; t < to; t += STEP) for (let s = 0; s < 20; s++) {
+        const score = m.update(s, t, values[s](t) + (s === 3 && t === START + 3 * DAY ? 80 : 0));
+        out?.push(score, m.expected(s), m.lower(s), m.upper(s));
+      }
+    };
+    feed(a, START, START + 2.5 * DAY);
+    const bytes = a.snapshot();
+    expect(bytes.byteLength).toBeLessThanOrEqual(16 + 20 * 2048);
+    const b = new BaselineModel();
+    b.restore(bytes);
+    expect(b.size).toBe(20);
+    const outA: number[] = [];
+    const outB: number[] = [];
+    const copies = Array.from({ length: 20 }, (_, i) => dailySeries(10 + i));
+    // Advance the copies to the same point in their random streams.
+    for (let t = START; t < START + 2.5 * DAY; t += STEP) for (let s = 0; s < 20; s++) copies[s](t);
+    for (let t = START + 2.5 * DAY; t < START + 4 * DAY; t += STEP) {
+      for (let s = 0; s < 20; s++) {
+        const v = values[s](t) + (s === 3 && t === START + 3 * DAY ? 80 : 0);
+        const w = copies[s](t) + (s === 3 && t === START + 3 * DAY ? 80 : 0);
+        outA.push(a.update(s, t, v), a.expected(s), a.state(s) === 'trusted' ? 1 : 0);
+        outB.push(b.update(s, t, w), b.expected(s), b.state(s) === 'trusted' ? 1 : 0);
+      }
+    }
+    expect(outB).toEqual(outA);
+    expect(Math.max(...outA.filter((_, i) => i % 3 === 0))).toBeGreaterThan(0.5); // the spike shows
+  });
+
+  it('refuses bytes that are not a snapshot, naming why', () => {
+    const m = new BaselineModel();
+    expect(() => m.restore(new Uint8Array(3))).toThrow(/too short/);
+    expect(() => m.restore(new Uint8Array(64))).toThrow(/bad magic/);
+    const good = new BaselineModel();
+    good.addSeries();
+    const bytes = good.snapshot();
+    expect(() => m.restore(bytes.subarray(0, bytes.length - 8))).toThrow(/should be/);
+  });
+
+  it('survives bad input without NaN in its state, and counts what it dropped', () => {
+    const m = new BaselineModel();
+    const series = [m.addSeries(), m.addSeries(), m.addSeries(), m.addSeries()];
+    const rand = seeded(9);
+    let t = START;
+    const batch = (n: number, f: (i: number) => [number, number, number]) => {
+      for (let i = 0; i < n; i++) {
+        const [s, ts, v] = f(i);
+        const score = m.update(s, ts, v);
+        expect(score).toBeGreaterThanOrEqual(0);
+        expect(score).toBeLessThanOrEqual(1);
+      }
+      expect(m.isFinite()).toBe(true); // the invariant, after every batch
+    };
+    for (let round = 0; round < 200; round++) {
+      t += STEP;
+      const now = t;
+      batch(8, (i) => {
+        const s = series[i % 4];
+        const r = rand();
+        // series 0: NaN/Inf/huge; 1: duplicates and out-of-order; 2: constant; 3: changes resolution and has gaps
+        if (s === 0) return [s, now, r < 0.1 ? Number.NaN : r < 0.2 ? Infinity : r < 0.25 ? -Infinity : r < 0.3 ? 1e308 : 10 + r];
+        if (s === 1) return [s, i < 4 ? now : now - STEP * 2, 5 + r];
+        if (s === 2) return [s, now + i, 42];
+        return [s, round < 100 ? now + i * 1000 : now + i * 600_000 + (round % 10 === 0 ? 7 * DAY * round : 0), 100 * r];
+      });
+    }
+    expect(m.dropped.nan).toBeGreaterThan(0);
+    expect(m.dropped.duplicate).toBeGreaterThan(0);
+    expect(m.dropped.out_of_order).toBeGreaterThan(0);
+    expect(m.state(2)).not.toBe('learning');
+    expect(m.expected(2)).toBe(42); // a constant series expects itself
+  });
+
+  it('keeps state within 2 KiB per series', () => {
+    expect(BaselineModel.bytesPerSeries).toBeLessThanOrEqual(2048);
+  });
+});

@@ -207,6 +207,7 @@ export class BaselineDetector implements Detector {
       }
       const score = model.update(slot, t, y);
       if (this.memoryLimit[slot] > 0 && Number.isFinite(v)) this.trackExhaustion(slot, t, v);
+      if (score < this.threshold && model.drift(slot) < this.threshold) continue;
       if (t < this.quietUntil[slot] || model.state(slot) !== 'trusted') continue;
       if (score >= this.threshold) {
         this.raise(slot, series, t, v, score, KIND_NAMES[model.kind(slot)] ?? 'spike');

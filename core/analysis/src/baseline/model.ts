@@ -77,6 +77,10 @@ export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
 const SNAPSHOT_VERSION = 1;
 
+function clip(x: number, bound: number): number {
+  return x > bound ? bound : x < -bound ? -bound : x;
+}
+
 export class BaselineModel {
   readonly params: BaselineParams;
   private capacity: number;
@@ -91,12 +95,29 @@ export class BaselineModel {
 
   constructor(params: Partial<BaselineParams> = {}, initialCapacity = 16) {
     this.params = { ...DEFAULT_BASELINE_PARAMS, ...params };
+    this.noveltyDecay = Math.pow(0.5, 1 / this.params.noveltyHalfLife);
+    this.calmDecay = Math.pow(0.5, 1 / this.params.calmHalfLife);
     this.capacity = Math.max(1, initialCapacity | 0);
     this.scalars = new Float64Array(this.capacity * F.COUNT);
     this.daily = new Float32Array(this.capacity * DAY_BUCKETS);
     this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS);
     this.dayCount = new Uint8Array(this.capacity * DAY_BUCKETS);
     this.weekCount = new Uint8Array(this.capacity * WEEK_BUCKETS);
+  }
+
+  /** Per-sample factors derived from the parameters, and time-based rates cached for one dt. */
+  private readonly noveltyDecay: number;
+  private readonly calmDecay: number;
+  private rateDt = -1;
+  private longScaleStep = 0;
+  private baseStep = 0;
+  private anchorStep = 0;
+
+  private cacheRates(dt: number): void {
+    this.rateDt = dt;
+    this.longScaleStep = 1 - Math.exp(-dt / this.params.longScaleTauMs);
+    this.baseStep = 1 - Math.exp(-dt / this.params.baseTauMs);
+    this.anchorStep = 1 - Math.exp(-dt / this.params.anchorTauMs);
   }
 
   /** Number of slots in use (slots are 0..size-1). */
@@ -266,7 +287,7 @@ export class BaselineModel {
     s[o + F.drift] = anchorGap > p.driftZ && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - p.driftZ) / p.driftSpan) : 0;
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen.
-    const decay = Math.pow(0.5, 1 / (score > 0 ? p.noveltyHalfLife : p.calmHalfLife));
+    const decay = score > 0 ? this.noveltyDecay : this.calmDecay;
     const memory = s[o + F.novelty] * decay;
     const out = score > memory ? score : 0;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
@@ -276,23 +297,22 @@ export class BaselineModel {
     if (!paused) {
       const c = p.clip;
       const warm = n < p.learningSamples;
-      const slow = (tau: number) => 1 - Math.exp(-dt / tau);
-      s[o + F.longScale] += (warm ? 1 / (n + 1) : slow(p.longScaleTauMs)) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
+      if (dt !== this.rateDt) this.cacheRates(dt);
+      s[o + F.longScale] += (warm ? 1 / (n + 1) : this.longScaleStep) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
       // Log-space quantile tracker of u at tail probability p.tailProbability.
       s[o + F.zq] = Math.max(p.minTailU, s[o + F.zq] + p.tailRate * ((u > uq ? 1 : 0) - p.tailProbability));
       const lr = warm ? Math.max(p.levelRate, 1 / (n + 1)) : p.levelRate;
       const sr = warm ? Math.max(p.scaleRate, 1 / (n + 1)) : p.scaleRate;
-      const clipTo = (x: number, scale: number) => (warm ? x : x > c * scale ? c * scale : x < -c * scale ? -c * scale : x);
-      s[o + F.level0] += lr * clipTo(r0, sc0) + shiftBy;
-      s[o + F.level1] += lr * clipTo(r1, sc1) + shiftBy;
-      s[o + F.level2] += lr * clipTo(r2, sc2) + shiftBy;
+      s[o + F.level0] += lr * (warm ? r0 : clip(r0, c * sc0)) + shiftBy;
+      s[o + F.level1] += lr * (warm ? r1 : clip(r1, c * sc1)) + shiftBy;
+      s[o + F.level2] += lr * (warm ? r2 : clip(r2, c * sc2)) + shiftBy;
       s[o + F.scale0] += sr * (Math.min(Math.abs(r0), c * sc0) - s[o + F.scale0]);
       s[o + F.scale1] += sr * (Math.min(Math.abs(r1), c * sc1) - s[o + F.scale1]);
       s[o + F.scale2] += sr * (Math.min(Math.abs(r2), c * sc2) - s[o + F.scale2]);
       const baseR = value - seasonal - s[o + F.base];
-      s[o + F.base] += (warm ? lr : slow(p.baseTauMs)) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
+      s[o + F.base] += (warm ? lr : this.baseStep) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
       const ar = level - s[o + F.anchor];
-      const anchorRate = slow(p.anchorTauMs);
+      const anchorRate = this.anchorStep;
       s[o + F.anchor] += (warm ? lr : anchorRate) * ar + shiftBy;
 
       // Seasonal profiles learn the deviation from the slow base, robustly.

@@ -1,0 +1,118 @@
+/**
+ * Benchmark of the plugin protocol: samples/s from a child's Collect stream into a host sink, at
+ * 1, 100 and 1000 samples per message; whether a long stream slows down; the child's RSS; and how
+ * long a restart takes after SIGKILL. Run through tools/bench, or:
+ *   node -e "import('@sextant/protocol/bench').then(m => m.run()).then(console.log)"  (after a build)
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { CollectorContext, CollectorFactory, Logger, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
+import { mergeDefaults } from '@sextant/plugin-api';
+import { launchPluginProcess, type RemotePlugin } from './launch.js';
+
+const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Counts what arrives, with no per-sample allocation (what the runtime's sink must at least do). */
+class CountingSink implements TelemetrySink {
+  samples = 0;
+  checksum = 0;
+  private seriesCount = 0;
+  series(_d: SeriesDescriptor): number {
+    return this.seriesCount++;
+  }
+  sample(_series: number, value: number): void {
+    this.samples++;
+    this.checksum += value;
+  }
+  event(): void {}
+  topology(): void {}
+  flush(): void {}
+}
+
+function benchPluginPath(): string {
+  const here = import.meta.url;
+  return fileURLToPath(here.endsWith('.ts') ? new URL('../dist/bench-plugin.js', here) : new URL('./bench-plugin.js', here));
+}
+
+function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : Number.NaN;
+}
+
+async function collectorOf(remote: RemotePlugin): Promise<CollectorFactory<unknown>> {
+  let factory: CollectorFactory<unknown> | undefined;
+  await remote.plugin.register({ collectors: { addFactory: (f: CollectorFactory<unknown>) => (factory = f) } });
+  return factory!;
+}
+
+async function streamRate(factory: CollectorFactory<unknown>, batch: number, samplesPerRound: number, rounds: number): Promise<{ rate: number; firstHalf: number; secondHalf: number }> {
+  const sink = new CountingSink();
+  const controller = new AbortController();
+  const config = mergeDefaults(factory.defaults, { batch, samplesPerRound, series: 1000 });
+  const ctx: CollectorContext<unknown> = {
+    config,
+    instanceId: `bench-stream/b${batch}`,
+    logger: quietLogger,
+    clock: { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
+    status: { set() {} },
+    metrics: { counter: () => ({ add() {} }), gauge: () => ({ set() {} }) },
+    signal: controller.signal,
+    dataDir: undefined,
+    sink,
+    hostResource: {},
+    intervalMs: 10_000,
+  };
+  const collector = await factory.create(ctx);
+  await collector.start?.();
+  await collector.collect!(controller.signal); // warm-up round
+  const times: number[] = [];
+  const start = performance.now();
+  for (let r = 0; r < rounds; r++) {
+    const t0 = performance.now();
+    await collector.collect!(controller.signal);
+    times.push(performance.now() - t0);
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  await collector.shutdown();
+  const expected = (rounds + 1) * samplesPerRound;
+  if (sink.samples !== expected) throw new Error(`bench lost samples: got ${sink.samples}, expected ${expected}`);
+  const half = Math.floor(rounds / 2);
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0) / 1000;
+  return {
+    rate: Math.round((rounds * samplesPerRound) / elapsed),
+    firstHalf: Math.round((half * samplesPerRound) / sum(times.slice(0, half))),
+    secondHalf: Math.round(((rounds - half) * samplesPerRound) / sum(times.slice(half))),
+  };
+}
+
+export async function run(): Promise<Record<string, number>> {
+  const remote = await launchPluginProcess({ pluginModule: benchPluginPath(), displayName: 'bench', logger: quietLogger, restart: { initialDelayMs: 0 }, nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) });
+  try {
+    const factory = await collectorOf(remote);
+    const pid = remote.status().pid!;
+    const childIdleRssMiB = rssMiB(pid, 'VmRSS');
+    const b1 = await streamRate(factory, 1, 5_000, 8);
+    const b100 = await streamRate(factory, 100, 100_000, 8);
+    const b1000 = await streamRate(factory, 1000, 200_000, 30); // 6M samples: the "long stream"
+    const childRssMiB = rssMiB(pid, 'VmRSS');
+    const childPeakRssMiB = rssMiB(pid, 'VmHWM');
+
+    const killedAt = performance.now();
+    process.kill(pid, 'SIGKILL');
+    while (remote.status().state !== 'running' || remote.status().pid === pid) await new Promise((r) => setTimeout(r, 5));
+    const restartAfterKillMs = Math.round(performance.now() - killedAt);
+
+    return {
+      collectStreamSamplesPerSec_b1: b1.rate,
+      collectStreamSamplesPerSec_b100: b100.rate,
+      collectStreamSamplesPerSec_b1000: b1000.rate,
+      collectStreamLongRunSecondHalfOverFirstHalf_b1000: Math.round((b1000.secondHalf / b1000.firstHalf) * 100) / 100,
+      childRssMiB,
+      childPeakRssMiB,
+      childIdleRssMiB,
+      restartAfterKillMs,
+    };
+  } finally {
+    await remote.shutdown();
+  }
+}

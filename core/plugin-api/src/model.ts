@@ -257,4 +257,11 @@ export interface IncidentUpdate {
   readonly change: 'opened' | 'updated' | 'resolved';
   readonly sequence: number;
   readonly incident: Incident;
+  /**
+   * `false` when noise control holds the update back (silence, maintenance window): it is stored
+   * and visible in the API with the reason in `incident.suppressed`, but not delivered. Default true.
+   */
+  readonly notify?: boolean;
+  /** Why this update was published (`new anomaly on service:db`, `reminder`, `likely cause changed`). */
+  readonly reason?: string;
 }

@@ -16,6 +16,9 @@ import {
   type CollectorFactory,
   type Detector,
   type DetectorFactory,
+  type Correlator,
+  type CorrelatorFactory,
+  type IncidentUpdate,
   type HealthState,
   type Logger,
   type Notifier,
@@ -342,6 +345,46 @@ export async function startNotifier<T>(factory: NotifierFactory<T>, opts: Common
     async shutdown() {
       parts.controller.abort();
       await notifier.shutdown();
+    },
+  };
+}
+
+export interface CorrelatorHarness {
+  readonly correlator: Correlator;
+  /** Every incident update published, in order. */
+  readonly updates: IncidentUpdate[];
+  readonly statuses: StatusChange[];
+  readonly metrics: RecordingMetrics;
+  shutdown(): Promise<void>;
+}
+
+/** Creates and starts one correlator instance with the given topology (default: empty). */
+export async function startCorrelator<T>(factory: CorrelatorFactory<T>, opts: CommonOptions & { readonly topology?: TopologyView } = {}): Promise<CorrelatorHarness> {
+  const parts = commonParts(opts, factory.type);
+  const config = await resolveConfig(factory, opts.config);
+  const updates: IncidentUpdate[] = [];
+  const correlator = await factory.create({
+    config,
+    instanceId: parts.instanceId,
+    logger: parts.logger,
+    clock: parts.clock,
+    status: parts.status,
+    metrics: parts.metrics,
+    signal: parts.controller.signal,
+    dataDir: opts.dataDir,
+    catalog: new RecordingSink(parts.clock),
+    topology: opts.topology ?? emptyTopology,
+    publish: (u) => void updates.push(u),
+  });
+  await correlator.start?.();
+  return {
+    correlator,
+    updates,
+    statuses: parts.statuses,
+    metrics: parts.metrics,
+    async shutdown() {
+      parts.controller.abort();
+      await correlator.shutdown();
     },
   };
 }

@@ -62,6 +62,10 @@ export class NotificationDispatcher {
 
   enqueue(update: IncidentUpdate): void {
     if (this.closed) return;
+    if (update.notify === false) {
+      this.telemetry.add('sextant_notifications_held_total', 'Incident updates stored but not delivered (silenced, maintenance)', 1);
+      return;
+    }
     const key = `${update.incident.id}:${update.sequence}`;
     for (const t of this.targets) {
       let q = t.queues.get(update.incident.id);

@@ -9,3 +9,5 @@ export { readNabCorpus, parseNabCsv, parseNabTimestamp, windowsToRows } from './
 export type { NabSeries, NabCorpus } from './nab/reader.js';
 export { getNabDetector, registerNabDetector, nabDetectorNames } from './nab/detectors.js';
 export type { NabDetector, StreamingScorer } from './nab/detectors.js';
+export { runDemo } from './demo.js';
+export type { DemoOptions, DemoSummary, DemoIncident } from './demo.js';

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { runDemo } from '../src/index.js';
+
+describe('runDemo', () => {
+  it('finds the injected spike, level shift and memory leak through the production detector', async () => {
+    const lines: string[] = [];
+    const summary = await runDemo({ days: 3, onLine: (l) => lines.push(l) });
+    expect(summary.injected.map((i) => [i.name, i.found])).toEqual([
+      ['traffic spike x3', true],
+      ['latency level shift x2.5', true],
+      ['memory leak 60 MB/h toward a 2 GB limit', true],
+    ]);
+    // The leak is reported before memory reaches the limit (about 20 h after it starts).
+    expect(summary.injected[2].delayMinutes!).toBeLessThan(20 * 60);
+    expect(summary.falseAlarms).toBeLessThan(15);
+    expect(lines.at(-1)).toMatch(/3\/3 incidents found/);
+  });
+});

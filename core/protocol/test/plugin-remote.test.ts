@@ -131,6 +131,42 @@ describe('a plugin as a child process', () => {
     await failing.shutdown();
   });
 
+  it('runs a correlator over the Correlate stream; incident updates come back through publish', async () => {
+    const factory = remoteRegistry.correlators.get('example-correlator')!;
+    const { RecordingSink, RecordingMetrics } = await import('@sextant/testkit');
+    const catalog = new RecordingSink(new FakeClock());
+    const s = catalog.series({ metric: 'http.errors', unit: '1', type: 'rate', resource: {}, attributes: {} });
+    const published: unknown[] = [];
+    const statuses: string[] = [];
+    const controller = new AbortController();
+    const correlator = await factory.create({
+      config: {},
+      instanceId: 'example-correlator/test',
+      logger: new RecordingLogger(),
+      clock: new FakeClock(),
+      status: { set: (state) => void statuses.push(state) },
+      metrics: new RecordingMetrics(),
+      signal: controller.signal,
+      dataDir: undefined,
+      catalog,
+      topology: { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined },
+      publish: (update) => void published.push(update),
+    });
+    await correlator.start?.();
+    correlator.onAnomaly({ id: 'a1', seriesId: s, metric: 'http.errors', resource: {}, attributes: {}, detector: 'd', kind: 'spike', timestamp: 5, value: 9, expected: Number.NaN, lower: 0, upper: 1, score: 0.9, severity: 'critical', message: 'spike' });
+    await eventually(() => published.length === 1, 'an incident update');
+    expect(published[0]).toMatchObject({ change: 'opened', incident: { id: 'inc-1', title: 'http.errors: spike', severity: 'critical', anomalyIds: ['a1'] } });
+    controller.abort();
+    await correlator.shutdown();
+    await correlator.shutdown();
+    // After shutdown nothing is sent any more, and nothing throws.
+    const late = { id: 'a2', seriesId: s, metric: 'http.errors', resource: {}, attributes: {}, detector: 'd', kind: 'spike' as const, timestamp: 6, value: 9, expected: 0, lower: 0, upper: 1, score: 1, severity: 'critical' as const, message: 'late' };
+    expect(() => correlator.onAnomaly(late)).not.toThrow();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(published).toHaveLength(1);
+    expect(statuses).not.toContain('error');
+  });
+
   it('is shut down with its child: no process and no socket directory left', async () => {
     const other = await launchPluginProcess({ pluginModule: fixture('second-plugin.mjs'), displayName: 'second', logger: new RecordingLogger() });
     const { pid, socketPath } = other.status();

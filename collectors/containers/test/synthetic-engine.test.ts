@@ -247,12 +247,12 @@ describe('containers collector against a synthetic engine', () => {
 
   it('handles 500 containers in one round', async () => {
     const s = await setup({ version: 1, driver: 'cgroupfs', count: 500 });
-    await until(() => s.h.lastStatus()?.state === 'ok', 'sync of 500 containers', 20_000);
+    await until(() => s.h.lastStatus()?.state === 'ok', 'sync of 500 containers', 60_000);
     await twoRounds(s);
     expect(new Set(s.h.sink.of('container.memory.usage').map((x) => x.resource['container.id'])).size).toBe(500);
     expect(new Set(s.h.sink.of('container.cpu.usage').map((x) => x.resource['container.id'])).size).toBe(500);
     expect(s.h.sink.topologyUpdates.flatMap((u) => u.upsertEntities ?? []).length).toBe(500);
-  });
+  }, 120_000);
 });
 
 describe('configuration', () => {

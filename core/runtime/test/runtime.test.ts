@@ -12,6 +12,7 @@ import {
   createDetectorFactory,
   createPlugin,
   detectorsExtensionPoint,
+  type CollectorFactory,
   type SampleBatch,
 } from '@sextant/plugin-api';
 import { Pipeline, Runtime, validateRuntimeConfig, type RuntimeConfigInput } from '../src/index.js';
@@ -47,7 +48,7 @@ const fixedFactory = createCollectorFactory({
   },
 });
 
-function plugin(pluginId: string, factory = fixedFactory) {
+function plugin(pluginId: string, factory: CollectorFactory<any> = fixedFactory) {
   return { packageName: `@test/${pluginId}`, version: '1.0.0', plugin: createPlugin({ pluginId, deps: { collectors: collectorsExtensionPoint }, register: ({ collectors }) => collectors.addFactory(factory) }) };
 }
 

@@ -76,6 +76,8 @@ export class ApiServer {
     this.route('GET', /^\/api\/v1\/incidents\/([^/]+)$/, (_req, res, p) => this.incident(res, decodeURIComponent(p[0])));
     this.route('GET', /^\/api\/v1\/events$/, (_req, res, _p, url) => this.events(res, url));
     this.route('POST', /^\/api\/v1\/events$/, (req, res) => this.postEvent(req, res));
+    this.route('POST', /^\/api\/v1\/silences$/, (req, res) => this.postWindow(req, res, 'silence'));
+    this.route('POST', /^\/api\/v1\/maintenance$/, (req, res) => this.postWindow(req, res, 'maintenance'));
     this.route('GET', /^\/api\/v1\/topology$/, (_req, res) => send(res, 200, { entities: this.runtime.topology.entities(), edges: this.runtime.topology.edges() }));
   }
 
@@ -247,6 +249,38 @@ export class ApiServer {
     } catch (e) {
       throw new HttpError(400, ErrorCode.BAD_REQUEST, `body is not valid JSON: ${(e as Error).message}`);
     }
+  }
+
+  /**
+   * Silences and maintenance windows: `{ "match": {attributes}, "duration": "2h" | "until": ISO/ms,
+   * "comment": "..." }`. Stored as `silence` / `maintenance` events, which the correlator's noise
+   * control (and, for maintenance, the detectors' learning) honour.
+   */
+  private async postWindow(req: IncomingMessage, res: ServerResponse, type: 'silence' | 'maintenance'): Promise<void> {
+    this.authorize(req);
+    const body = (await this.readJson(req)) as Record<string, unknown>;
+    const problems: string[] = [];
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
+    const match = body.match;
+    if (!match || typeof match !== 'object' || Array.isArray(match) || Object.keys(match).length === 0 || Object.values(match).some((v) => !['string', 'number', 'boolean'].includes(typeof v))) {
+      problems.push('match must be a non-empty map of attribute names to values, e.g. {"service.name": "db"}');
+    }
+    const now = this.runtime.clock.now();
+    const from = body.from === undefined ? now : typeof body.from === 'number' ? body.from : Date.parse(String(body.from));
+    let until = Number.NaN;
+    if (body.until !== undefined) until = typeof body.until === 'number' ? body.until : Date.parse(String(body.until));
+    else if (body.duration !== undefined) until = from + (parseDuration(body.duration) ?? Number.NaN);
+    if (!Number.isFinite(from)) problems.push('from must be ms since the epoch or an ISO time');
+    if (!Number.isFinite(until) || until <= from) problems.push('give "duration" (e.g. "2h") or an "until" after "from"');
+    const unknown = Object.keys(body).filter((k) => !['match', 'from', 'until', 'duration', 'comment'].includes(k));
+    if (unknown.length) problems.push(`unknown fields: ${unknown.join(', ')}`);
+    if (problems.length) throw new HttpError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
+    const comment = typeof body.comment === 'string' ? body.comment.slice(0, 500) : `${type} via API`;
+    const stored = this.runtime.pipeline.ingestEvent(
+      { type, title: comment, timestamp: from, resource: match as Attributes, attributes: { from, until }, source: 'api' },
+      'api',
+    );
+    send(res, 201, { [type]: stored });
   }
 
   private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {

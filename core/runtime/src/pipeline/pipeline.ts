@@ -67,6 +67,8 @@ export class Pipeline {
   private observers: SampleObserver[] = [];
   private incidentListeners: IncidentListener[] = [];
   private readonly accepted = new MutableBatch(1024);
+  /** Maintenance windows in force: learning is paused for matching series until `until`. */
+  private maintenance: { match: SextantEvent['resource']; until: number }[] = [];
   private readonly drops = new Uint32Array(DROP_REASONS.length);
 
   constructor(
@@ -144,6 +146,7 @@ export class Pipeline {
     const stored: StoredEvent = { ...event, id: event.id ?? `evt-${this.clock.now().toString(36)}-${(eventCounter++).toString(36)}`, source: event.source ?? source };
     this.events.push(stored);
     this.telemetry.add('sextant_events_total', 'Events received, by type', 1, { type: stored.type });
+    if (stored.type === 'maintenance') this.startMaintenance(stored);
     for (const d of this.detectors) {
       try {
         d.component.onEvent?.(stored);
@@ -198,8 +201,39 @@ export class Pipeline {
     for (const l of this.incidentListeners) l(update);
   }
 
-  /** Lets correlators resolve quiet incidents. */
+  /**
+   * A maintenance window pauses learning for the series it matches (so an outage is not learned as
+   * normal) until `attributes.until` (ms or ISO) or `timestamp + attributes.duration` (ms).
+   */
+  private startMaintenance(event: StoredEvent): void {
+    const attrs = event.attributes ?? {};
+    const until = attrs.until !== undefined ? (typeof attrs.until === 'number' ? attrs.until : Date.parse(String(attrs.until))) : attrs.duration !== undefined ? event.timestamp + Number(attrs.duration) : Number.NaN;
+    if (!Number.isFinite(until)) return;
+    this.maintenance.push({ match: event.resource, until });
+    for (const d of this.detectors) {
+      try {
+        d.component.pauseLearning?.(event.resource, true);
+      } catch (e) {
+        d.fail(e);
+      }
+    }
+  }
+
+  /** Lets correlators resolve quiet incidents and ends maintenance windows. */
   tick(now: number): void {
+    const ended = this.maintenance.filter((m) => m.until <= now);
+    if (ended.length) {
+      this.maintenance = this.maintenance.filter((m) => m.until > now);
+      for (const m of ended) {
+        for (const d of this.detectors) {
+          try {
+            d.component.pauseLearning?.(m.match, false);
+          } catch (e) {
+            d.fail(e);
+          }
+        }
+      }
+    }
     for (const c of this.correlators) {
       try {
         c.component.tick?.(now);

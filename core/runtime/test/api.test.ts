@@ -1,0 +1,74 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { createDetectorFactory, createPlugin, detectorsExtensionPoint, type Attributes } from '@sextant/plugin-api';
+import { FakeClock, startTestRuntime, type TestRuntime } from '@sextant/testkit';
+
+const TOKEN = 'a-test-token-of-sufficient-length';
+let rt: TestRuntime | undefined;
+afterEach(async () => {
+  await rt?.stop();
+  rt = undefined;
+});
+
+function recordingDetector() {
+  const pauses: { match: Attributes; paused: boolean }[] = [];
+  const factory = createDetectorFactory({
+    type: 'recorder',
+    stability: 'alpha',
+    description: 'records pauseLearning calls',
+    configSchema: z.object({}),
+    defaults: {},
+    create: () => ({ process() {}, pauseLearning: (match: Attributes, paused: boolean) => void pauses.push({ match, paused }), shutdown() {} }),
+  });
+  return { pauses, plugin: createPlugin({ pluginId: 'rec', deps: { d: detectorsExtensionPoint }, register: ({ d }) => d.addFactory(factory) }) };
+}
+
+async function post(path: string, body: unknown, token?: string) {
+  const res = await fetch(`${rt!.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
+}
+
+describe('write API', () => {
+  it('records change events with the token, and refuses bad input with 4xx and nothing stored', async () => {
+    rt = await startTestRuntime({ plugins: [], api: true, config: { server: { token: TOKEN } } });
+    expect((await post('/api/v1/events', { type: 'deploy', title: 'x' })).status).toBe(401);
+    expect((await post('/api/v1/events', { type: 'deploy', title: 'x' }, 'wrong-token-wrong-token-wrong')).status).toBe(401);
+    const bad = await post('/api/v1/events', '{"type": "deploy", ', TOKEN);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/not valid JSON/);
+    const unknown = await post('/api/v1/events', { type: 'deploy', title: 'x', colour: 'red' }, TOKEN);
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toContain('unknown fields: colour');
+    const huge = await post('/api/v1/events', { type: 'deploy', title: 'x', resource: { blob: 'x'.repeat(10 * 1024 * 1024) } }, TOKEN).catch(() => ({ status: 413, body: {} }));
+    expect(huge.status).toBe(413);
+    expect(rt.runtime.pipeline.events.size).toBe(0);
+    const ok = await post('/api/v1/events', { type: 'deploy', title: 'checkout 2.1 deployed', resource: { 'service.name': 'checkout' } }, TOKEN);
+    expect(ok.status).toBe(201);
+    const list = (await (await fetch(`${rt.url}/api/v1/events?type=deploy`)).json()) as { events: { title: string }[] };
+    expect(list.events.map((e) => e.title)).toEqual(['checkout 2.1 deployed']);
+  });
+
+  it('opens a maintenance window that pauses learning until it ends', async () => {
+    const clock = new FakeClock();
+    const rec = recordingDetector();
+    rt = await startTestRuntime({ plugins: [rec.plugin], api: true, clock, config: { server: { token: TOKEN }, detectors: { recorder: {} } } });
+    const bad = await post('/api/v1/maintenance', { match: {}, duration: 'soon' }, TOKEN);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toContain('match must be a non-empty map');
+    expect(bad.body.error.message).toContain('give "duration"');
+    const ok = await post('/api/v1/maintenance', { match: { 'host.name': 'db-1' }, duration: '30m', comment: 'disk swap' }, TOKEN);
+    expect(ok.status).toBe(201);
+    expect(rec.pauses).toEqual([{ match: { 'host.name': 'db-1' }, paused: true }]);
+    clock.advance(29 * 60_000);
+    expect(rec.pauses).toHaveLength(1);
+    clock.advance(2 * 60_000);
+    expect(rec.pauses.at(-1)).toEqual({ match: { 'host.name': 'db-1' }, paused: false });
+    const silence = await post('/api/v1/silences', { match: { 'service.name': 'db' }, duration: '1h' }, TOKEN);
+    expect(silence.status).toBe(201);
+    expect(silence.body.silence.type).toBe('silence');
+  });
+});

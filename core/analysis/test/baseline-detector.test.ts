@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseManifest, type SeriesDescriptor } from '@sextant/plugin-api';
 import { startDetector } from '@sextant/testkit';
 import { describe, expect, it } from 'vitest';
-import { analysisPlugin as plugin, baselineDetectorFactory, inferMetricKind } from '../src/index.js';
+import { analysisPlugin as plugin, BaselineDetector, baselineDetectorFactory, inferMetricKind } from '../src/index.js';
 import analysisPlugin from '../src/plugin.js';
 import { DAY, START, STEP, dailySeries } from './synthetic.js';
 
@@ -31,7 +31,7 @@ describe('baseline detector', () => {
     const lat = h.catalog.series({ ...shop, metric: 'shop.latency', unit: 'ms' });
     h.feed(lat, START, -5); // a negative latency is impossible
     expect(h.metrics.counters.dropped_total).toBe(5);
-    expect((h.detector as { model: { isFinite(): boolean } }).model.isFinite()).toBe(true);
+    expect((h.detector as BaselineDetector).model.isFinite()).toBe(true);
     expect(h.detector.expectation?.(id)?.state).toBe('learning');
     expect(h.detector.expectation?.(999)).toBeUndefined();
     await h.shutdown();
@@ -95,14 +95,14 @@ describe('baseline detector', () => {
     const id = h.catalog.series(shop);
     const value = dailySeries(12);
     for (let t = START; t < START + 3 * DAY; t += STEP) h.feed(id, t, value(t));
-    const before = h.detector.expectation!(id).expected;
+    const before = h.detector.expectation!(id)!.expected;
     h.detector.pauseLearning!({ 'service.name': 'shop' }, true);
     for (let i = 1; i <= 24; i++) h.feed(id, START + 3 * DAY + i * STEP, 0);
     h.detector.pauseLearning!({ 'service.name': 'shop' }, false);
     h.feed(id, START + 3 * DAY + 25 * STEP, value(START + 3 * DAY + 25 * STEP));
     // Two hours of zeros moved nothing: the expectation is still the daily curve, not ~0.
-    expect(Math.abs(h.detector.expectation!(id).expected - before)).toBeLessThan(25);
-    expect(h.detector.expectation!(id).expected).toBeGreaterThan(60);
+    expect(Math.abs(h.detector.expectation!(id)!.expected - before)).toBeLessThan(25);
+    expect(h.detector.expectation!(id)!.expected).toBeGreaterThan(60);
     await h.shutdown();
   });
 

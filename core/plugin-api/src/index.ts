@@ -113,3 +113,6 @@ export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.j
 
 export { checkOutboundUrl, internalAddressReason } from './outbound-url.js';
 export type { OutboundUrlOptions } from './outbound-url.js';
+
+export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';
+export type { IncidentTemplateOptions, RenderedIncidentTemplate } from './incident-template.js';

@@ -34,7 +34,7 @@ export class AccessLogSource {
   private readonly fixed = new Map<string, SeriesId>();
   private readonly routeSeries = new Map<string, RouteSeries>();
   private routeSeriesRefused = false;
-  private readonly counters: Record<'lines' | 'malformed' | 'oversized' | 'rotations' | 'seriesLimit', SelfCounter>;
+  private readonly counters: Record<'lines' | 'malformed' | 'oversized' | 'rotations' | 'seriesLimit' | 'routeOverflow', SelfCounter>;
 
   constructor(
     private readonly ctx: CollectorContext<NginxConfig>,
@@ -51,6 +51,7 @@ export class AccessLogSource {
       oversized: m.counter('log_lines_oversized_total', 'access-log lines longer than accessLog.maxLineBytes, skipped'),
       rotations: m.counter('log_rotations_total', 'access-log rotations followed, by kind (rename, truncate)'),
       seriesLimit: m.counter('series_limit_total', 'series refused by the cardinality limit'),
+      routeOverflow: m.counter('log_routes_overflow_total', 'requests whose URL pattern did not fit in accessLog.maxRoutes for the round'),
     };
   }
 
@@ -76,6 +77,7 @@ export class AccessLogSource {
     if (tail.oversized > 0) this.counters.oversized.add(tail.oversized);
     if (tail.renames > 0) this.counters.rotations.add(tail.renames, { kind: 'rename' });
     if (tail.truncations > 0) this.counters.rotations.add(tail.truncations, { kind: 'truncate' });
+    if (round.overflowRequests > 0) this.counters.routeOverflow.add(round.overflowRequests);
 
     if (tail.error !== undefined) {
       return { state: 'error', code: ErrorCode.CONNECTION_FAILED, message: `cannot read access log ${this.config.path}: ${tail.error}; let the agent read the file (permissions, volume mount)` };

@@ -3,7 +3,8 @@
  * optionally, a tailed access log. Each round reads both; the instance status is the worse of the
  * two verdicts and is reported only when it changes.
  */
-import { createCollectorFactory, type Attributes, type Collector, type CollectorContext, type HealthState } from '@sextant/plugin-api';
+import { ErrorCode, createCollectorFactory, formatError, isSextantError, type Attributes, type Collector, type CollectorContext, type HealthState } from '@sextant/plugin-api';
+import { z } from 'zod';
 import { AccessLogSource } from './access-log-source.js';
 import { nginxConfigDefaults, nginxConfigSchema, serverAttributes, type NginxConfig } from './config.js';
 import { StubStatusSource, type SourceHealth } from './stub-status-source.js';
@@ -35,8 +36,8 @@ class NginxCollector implements Collector {
   async collect(signal: AbortSignal): Promise<void> {
     if (this.stopped) return;
     const verdicts: SourceHealth[] = [];
-    if (this.stub.enabled) verdicts.push(await this.stub.collect(signal));
-    if (this.log) verdicts.push(await this.log.collect());
+    if (this.stub.enabled) verdicts.push(await guarded(() => this.stub.collect(signal)));
+    if (this.log) verdicts.push(await guarded(() => this.log!.collect()));
     let worst: SourceHealth = { state: 'ok' };
     for (const v of verdicts) if (SEVERITY[v.state] > SEVERITY[worst.state]) worst = v;
     // with both sources, one failing leaves the other's data flowing: degraded, not error
@@ -59,11 +60,21 @@ class NginxCollector implements Collector {
   }
 }
 
+/** Sources report problems as verdicts; anything they throw (a series limit, a bug) becomes one too. */
+async function guarded(read: () => Promise<SourceHealth>): Promise<SourceHealth> {
+  try {
+    return await read();
+  } catch (e) {
+    return { state: 'error', code: isSextantError(e) ? e.code : ErrorCode.INTERNAL, message: formatError(e) };
+  }
+}
+
 export const nginxCollectorFactory = createCollectorFactory<NginxConfig>({
   type: 'nginx',
   stability: 'beta',
   description: 'nginx connections and requests from stub_status; status classes, latency quantiles, bytes and top URL patterns from the access log.',
   configSchema: nginxConfigSchema,
   defaults: nginxConfigDefaults,
+  configJsonSchema: z.toJSONSchema(nginxConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
   create: (ctx) => new NginxCollector(ctx),
 });

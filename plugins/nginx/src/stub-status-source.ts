@@ -131,6 +131,7 @@ export class StubStatusSource {
       }
       text = await readCapped(res, STUB_STATUS_MAX_BYTES + 1);
     } catch (e) {
+      if (signal.aborted) return { kind: 'timeout', message: `reading ${url} was cut off: the collection interval ran out`, hint: 'lower timeout below the interval, or raise the interval' };
       if (timeout.aborted) return { kind: 'timeout', message: `no answer from ${url} within ${timeoutMs} ms`, hint: 'check that nginx is not overloaded, or raise timeout' };
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       const reason = cause?.code ?? cause?.message ?? (e as Error).message;

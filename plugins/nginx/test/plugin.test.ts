@@ -15,6 +15,8 @@ describe('plugin package', () => {
     const added: CollectorFactory<unknown>[] = [];
     await plugin.register({ collectors: { addFactory: (f: CollectorFactory<unknown>) => added.push(f) } });
     expect(added.map((f) => [f.type, f.stability])).toEqual([['nginx', 'beta']]);
+    // a JSON Schema for docs and out-of-process Describe
+    expect(added[0].configJsonSchema).toMatchObject({ type: 'object', properties: { url: { type: 'string' }, accessLog: { type: 'object' } } });
   });
 
   it('has a valid manifest whose discovery rule targets the nginx factory on the usual images and ports', async () => {

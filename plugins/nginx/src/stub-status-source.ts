@@ -20,7 +20,7 @@ export interface SourceHealth {
 
 type FetchOutcome =
   | { readonly kind: 'page'; readonly status: StubStatus }
-  | { readonly kind: 'unreachable' | 'timeout' | 'http' | 'parse'; readonly message: string; readonly hint: string };
+  | { readonly kind: 'unreachable' | 'timeout' | 'http' | 'parse'; readonly message: string; readonly hint: string; readonly auth?: boolean };
 
 const ENABLE_HINT = 'enable it in nginx.conf: location = /nginx_status { stub_status; allow 127.0.0.1; deny all; }';
 
@@ -73,7 +73,7 @@ export class StubStatusSource {
     const where = tried.length > 1 ? ` (tried ${tried.join(', ')})` : '';
     return {
       state: 'error',
-      code: f.kind === 'unreachable' || f.kind === 'timeout' ? ErrorCode.CONNECTION_FAILED : f.kind === 'parse' ? ErrorCode.PARSE_FAILED : ErrorCode.CONNECTION_FAILED,
+      code: f.kind === 'parse' ? ErrorCode.PARSE_FAILED : f.kind === 'http' && f.auth ? ErrorCode.AUTH_FAILED : ErrorCode.CONNECTION_FAILED,
       message: `${f.message}${where}; ${f.hint}`,
     };
   }
@@ -127,7 +127,7 @@ export class StubStatusSource {
         await res.body?.cancel().catch(() => undefined);
         const hint =
           res.status === 404 ? `stub_status is not served there; ${ENABLE_HINT}` : res.status === 401 || res.status === 403 ? 'allow the agent in the status location (allow <agent ip>;) or set headers' : ENABLE_HINT;
-        return { kind: 'http', message: `${url} answered HTTP ${res.status}`, hint };
+        return { kind: 'http', message: `${url} answered HTTP ${res.status}`, hint, auth: res.status === 401 || res.status === 403 };
       }
       text = await readCapped(res, STUB_STATUS_MAX_BYTES + 1);
     } catch (e) {

@@ -73,6 +73,7 @@ http {
     location /users/ { return 200 "user\\n"; }
     location = /moved { return 301 /ok; }
     location = /missing { return 404; }
+    location = /private_status { access_log off; return 403; }
     location /boom/ { return 500; }
     location /slow/ { proxy_pass http://127.0.0.1:${upstream.port}; }
   }

@@ -243,7 +243,7 @@ describe('nginx collector against a real nginx', () => {
     expect(h.metrics.counters.log_lines_malformed_total).toBe(23);
   });
 
-  it('reports a malformed status page and a missing one as errors with a fix, without crashing', async (ctx) => {
+  it('reports a malformed, a missing and a forbidden status page as errors with a fix, without crashing', async (ctx) => {
     const ngx = await nginx(ctx);
     const garbage = await collector({ url: `${ngx.base}/garbage_status` });
     await garbage.h.collect();
@@ -254,5 +254,9 @@ describe('nginx collector against a real nginx', () => {
     await missing.h.collect();
     expect(missing.h.lastStatus()?.message).toMatch(/answered HTTP 404.*location = \/nginx_status \{ stub_status;/);
     expect(missing.h.metrics.counters.stub_status_errors_total).toBe(1);
+    const forbidden = await collector({ url: `${ngx.base}/private_status` });
+    await forbidden.h.collect();
+    expect(forbidden.h.lastStatus()).toMatchObject({ state: 'error', code: 'SEXTANT_ERR_AUTH_FAILED' });
+    expect(forbidden.h.lastStatus()?.message).toMatch(/HTTP 403.*allow the agent/);
   });
 });

@@ -107,15 +107,20 @@ export class RedisInfoParser implements RedisInfo {
  * without allocating an array. Returns undefined when `name` is absent.
  */
 export function subfield(value: string, name: string): string | undefined {
-  let start = 0;
   const length = value.length;
+  let start = 0;
+  // next '=' at or after `start`; searched again only once `start` has passed it, so the whole
+  // scan stays linear even for values like ",,,,,,=" (no '=' in most segments)
+  let eq = value.indexOf('=');
   while (start < length) {
+    if (eq === -1) return undefined;
+    if (eq < start) {
+      eq = value.indexOf('=', start);
+      if (eq === -1) return undefined;
+    }
     let end = value.indexOf(',', start);
     if (end === -1) end = length;
-    const eq = value.indexOf('=', start);
-    if (eq !== -1 && eq < end && eq - start === name.length && value.startsWith(name, start)) {
-      return value.slice(eq + 1, end);
-    }
+    if (eq < end && eq - start === name.length && value.startsWith(name, start)) return value.slice(eq + 1, end);
     start = end + 1;
   }
   return undefined;

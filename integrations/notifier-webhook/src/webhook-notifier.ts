@@ -1,0 +1,123 @@
+/**
+ * The `webhook` notifier: POSTs every incident update as JSON (schema `sextant.incident.v1`,
+ * documented field by field in the README) signed after the Standard Webhooks convention.
+ */
+import { z } from 'zod';
+import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
+import { outcomeForStatus, postOutbound } from './outbound-http.js';
+import { resolveSecret } from './secret-source.js';
+import { signWebhook } from './standard-webhooks.js';
+
+/** Name of the payload schema. A breaking change to the payload gets a new name (`sextant.incident.v2`). */
+export const INCIDENT_WEBHOOK_SCHEMA = 'sextant.incident.v1';
+
+export const webhookConfigSchema = z
+  .object({
+    /** Receiver URL (http or https). */
+    url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL such as https://hooks.example.com/sextant' }),
+    /** Signing secret: `whsec_<base64>` or any string. Use ${env:NAME} / ${file:PATH}. */
+    secret: z.string().min(1).optional(),
+    /** File holding the signing secret (alternative to `secret`). */
+    secretFile: z.string().min(1).optional(),
+    /** SSRF allow list: hosts, IPs or CIDRs that may be internal. */
+    allow: z.array(z.string().min(1)),
+    /** Whole-request timeout in milliseconds. */
+    timeoutMs: z.number().int().min(100).max(120_000),
+    /** Extra headers sent with every request (not secrets: they may be logged). */
+    headers: z.record(z.string(), z.string()),
+    template: z.object({
+      /** The payload's `text` field: one line a person reads in a chat or log. */
+      text: z.string(),
+    }),
+  })
+  .refine((c) => c.secret !== undefined || c.secretFile !== undefined, { message: 'set secret: ${env:NAME} or secretFile: PATH', path: ['secret'] });
+export type WebhookConfig = z.infer<typeof webhookConfigSchema>;
+
+export const DEFAULT_WEBHOOK_TEXT = '[{{incident.severity}}] {{change}}: {{incident.title}}';
+
+/** The JSON body of `sextant.incident.v1`. Field order is stable. */
+export function webhookPayload(notification: Notification, text: string): Record<string, unknown> {
+  const { update } = notification;
+  return {
+    schema: INCIDENT_WEBHOOK_SCHEMA,
+    idempotencyKey: notification.idempotencyKey,
+    change: update.change,
+    sequence: update.sequence,
+    ...(update.reason !== undefined ? { reason: update.reason } : {}),
+    text,
+    incident: update.incident,
+    ...(notification.url !== undefined ? { url: notification.url } : {}),
+  };
+}
+
+export const webhookNotifierFactory = createNotifierFactory<WebhookConfig>({
+  type: 'webhook',
+  stability: 'alpha',
+  description: 'POSTs incident updates as signed JSON (schema sextant.incident.v1, Standard Webhooks headers).',
+  configSchema: webhookConfigSchema,
+  defaults: { allow: [], timeoutMs: 10_000, headers: {}, template: { text: DEFAULT_WEBHOOK_TEXT } },
+  create(ctx) {
+    const config = ctx.config;
+    const secret = resolveSecret('secret', config.secret, config.secretFile);
+    const deliveries = ctx.metrics.counter('deliveries_total', 'Delivery attempts by outcome (ok, retryable, failed)');
+    const templateProblems = ctx.metrics.counter('template_unknown_paths_total', 'Template placeholders that name no field');
+    const warnedPaths = new Set<string>();
+
+    function record(outcome: DeliveryOutcome): DeliveryOutcome {
+      deliveries.add(1, { outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retryable' : 'failed' });
+      if (outcome.ok) ctx.status.set('ok');
+      else ctx.status.set('degraded', `last delivery failed: ${outcome.error}`);
+      return outcome;
+    }
+
+    return {
+      async start() {
+        try {
+          await checkOutboundUrl(config.url, { allow: config.allow });
+        } catch (e) {
+          const err = e as { code?: string };
+          ctx.status.set('error', formatError(e), err.code);
+          throw e;
+        }
+      },
+      async deliver(notification) {
+        try {
+          const rendered = renderIncidentTemplate(config.template.text, notification);
+          for (const path of rendered.unknownPaths) {
+            templateProblems.add(1);
+            if (!warnedPaths.has(path)) {
+              warnedPaths.add(path);
+              ctx.logger.warn(`template.text uses {{${path}}}, which names no field; it renders empty`, { path });
+            }
+          }
+          const body = JSON.stringify(webhookPayload(notification, rendered.text));
+          const timestamp = Math.floor(ctx.clock.now() / 1000);
+          const result = await postOutbound(
+            {
+              url: config.url,
+              body,
+              headers: {
+                ...config.headers,
+                'content-type': 'application/json',
+                'user-agent': 'Sextant-Webhook/1',
+                'webhook-id': notification.idempotencyKey,
+                'webhook-timestamp': String(timestamp),
+                'webhook-signature': signWebhook(secret, notification.idempotencyKey, timestamp, body),
+              },
+              timeoutMs: config.timeoutMs,
+              allow: config.allow,
+              secrets: [secret],
+              signal: ctx.signal,
+            },
+            'webhook receiver',
+          );
+          if (result.kind === 'failed') return record(result.outcome);
+          return record(outcomeForStatus(result.status, result.text, result.headers, 'webhook receiver', [secret], ctx.clock.now()));
+        } catch (e) {
+          return record({ ok: false, retryable: true, error: `unexpected: ${formatError(e).split(secret).join('[redacted]')}` });
+        }
+      },
+      shutdown() {},
+    };
+  },
+});

@@ -30,11 +30,16 @@ const durationMs = z
   .pipe(z.number().min(10, 'must be at least 10ms').max(600_000, 'must be at most 10m'));
 
 const redisUrl = z.string().superRefine((value, ctx) => {
+  if (!value.includes('://')) {
+    const hostPort = /^[\w.-]+(:\d+)?$/.test(value);
+    ctx.addIssue({ code: 'custom', message: `must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(value))})${hostPort ? `; did you mean "redis://${value}"?` : ''}` });
+    return;
+  }
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(value))}); did you mean "redis://${value}"?` });
+    ctx.addIssue({ code: 'custom', message: `must be a redis:// or rediss:// URL (got ${JSON.stringify(redactUrl(value))})` });
     return;
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
@@ -110,9 +115,12 @@ export function endpointOf(url: string): RedisEndpoint {
   return { host, port: parsed.port ? Number(parsed.port) : 6379, tls: parsed.protocol === 'rediss:' };
 }
 
-/** The URL with any password replaced by `***`, for messages. */
+/** The URL with any credentials (everything before the last `@`) replaced by `***`, for messages. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^@/]*):([^@/]*)@/, '//$1:***@');
+  const at = url.lastIndexOf('@');
+  if (at === -1) return url;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/*/i.exec(url)?.[0] ?? '';
+  return `${scheme}***${url.slice(at)}`;
 }
 
 /**

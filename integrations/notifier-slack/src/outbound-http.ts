@@ -1,0 +1,124 @@
+/**
+ * One outgoing HTTP POST on a notifier's behalf, classified into a {@link DeliveryOutcome}.
+ *
+ * Contract (the same for every Sextant HTTP notifier):
+ * - the URL passes the SSRF guard `checkOutboundUrl` first (refused -> not retryable);
+ * - redirects are never followed (a 3xx is a non-retryable failure: following it would bypass the guard);
+ * - every request has a timeout; timeouts and network errors are retryable;
+ * - 2xx -> ok; 429 and 5xx -> retryable with `retryAfterMs` from `Retry-After` when present;
+ *   other statuses -> not retryable, carrying the receiver's own error text, trimmed to
+ *   {@link MAX_ERROR_TEXT} characters with every known secret replaced by `[redacted]`.
+ *
+ * This file is deliberately identical in notifier-webhook, notifier-slack and notifier-pagerduty
+ * (components may not depend on each other); change all three together.
+ */
+import { checkOutboundUrl, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+
+export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
+
+export interface OutboundRequest {
+  readonly url: string;
+  readonly body: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Whole-request timeout in milliseconds (connect, send, response body). */
+  readonly timeoutMs: number;
+  /** SSRF allow list (hosts, IPs, CIDRs), from the notifier's `allow` config. */
+  readonly allow: readonly string[];
+  /** Values that must never appear in an outcome or a log line (tokens, keys). */
+  readonly secrets: readonly string[];
+  /** Aborted when the notifier shuts down. */
+  readonly signal?: AbortSignal;
+}
+
+/** Either the receiver's answer (any status, body read) or a failure before one arrived. */
+export type OutboundResult =
+  | { readonly kind: 'response'; readonly status: number; readonly text: string; readonly headers: Headers }
+  | { readonly kind: 'failed'; readonly outcome: FailedOutcome };
+
+/** Longest receiver error text kept in an outcome. */
+export const MAX_ERROR_TEXT = 500;
+/** Longest response body read; receivers answer with short documents. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** Trims `text` to one line of at most {@link MAX_ERROR_TEXT} characters, with secrets redacted. */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  out = out.replace(/\s+/g, ' ').trim();
+  return out.length > MAX_ERROR_TEXT ? `${out.slice(0, MAX_ERROR_TEXT)}...` : out;
+}
+
+/**
+ * `Retry-After` in milliseconds: delta-seconds or an HTTP date (relative to `nowMs`). Undefined
+ * when absent or unparseable; never negative.
+ */
+export function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const text = value.trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
+}
+
+/** Classifies an HTTP status as the contract above says. `what` names the receiver in messages. */
+export function outcomeForStatus(status: number, text: string, headers: Headers, what: string, secrets: readonly string[], nowMs: number): DeliveryOutcome {
+  if (status >= 200 && status < 300) return { ok: true, detail: `${what} answered ${status}` };
+  const body = redactSecrets(text, secrets);
+  const error = `${what} answered ${status}${body ? `: ${body}` : ''}`;
+  if (status === 429 || status >= 500) {
+    const retryAfterMs = parseRetryAfter(headers.get('retry-after'), nowMs);
+    return { ok: false, retryable: true, error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+  }
+  if (status >= 300 && status < 400) {
+    const location = headers.get('location');
+    return {
+      ok: false,
+      retryable: false,
+      error: `${what} answered ${status} (redirect${location ? ` to ${redactSecrets(location, secrets)}` : ''}); redirects are not followed, configure the final URL`,
+    };
+  }
+  return { ok: false, retryable: false, error };
+}
+
+async function readLimited(response: Response): Promise<string> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    size += value.byteLength;
+    if (size >= MAX_RESPONSE_BYTES) {
+      await reader.cancel();
+      break;
+    }
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+}
+
+/** POSTs `body` to `url` under the contract above. Never throws. */
+export async function postOutbound(request: OutboundRequest, what: string): Promise<OutboundResult> {
+  try {
+    await checkOutboundUrl(request.url, { allow: request.allow });
+  } catch (e) {
+    return { kind: 'failed', outcome: { ok: false, retryable: false, error: redactSecrets(formatError(e), request.secrets) } };
+  }
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  try {
+    const response = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, redirect: 'manual', signal });
+    const text = await readLimited(response);
+    return { kind: 'response', status: response.status, text, headers: response.headers };
+  } catch (e) {
+    const host = new URL(request.url).host;
+    const err = e as Error & { cause?: { code?: string; message?: string } };
+    const reason = timeout.aborted
+      ? `timed out after ${request.timeoutMs} ms`
+      : request.signal?.aborted
+        ? 'notifier is shutting down'
+        : (err.cause?.code ?? err.cause?.message ?? err.message);
+    return { kind: 'failed', outcome: { ok: false, retryable: true, error: redactSecrets(`cannot reach ${what} at ${host}: ${reason}`, request.secrets) } };
+  }
+}

@@ -222,9 +222,7 @@ export class RedisCollector implements Collector {
       );
       return;
     }
-    this.noticeRestart(info, now);
-    this.writeFieldMetrics(info, now);
-    this.writeComputedMetrics(info, now);
+    this.processInfo(info, now);
     let degraded: SextantError | undefined;
     if (this.slowlogEnabled) degraded = (await this.collectSlowlog(info, now, signal)) ?? degraded;
     if (this.latencyEnabled) degraded = (await this.collectLatency(now, signal)) ?? degraded;
@@ -258,6 +256,16 @@ export class RedisCollector implements Collector {
     this.reported = { state, code, message };
     if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`redis at ${this.where} is healthy again`);
     this.ctx.status.set(state, message, code);
+  }
+
+  /**
+   * Writes every INFO-derived metric of one round read at `now` (ms). Public for the benchmark and
+   * for tools that obtain INFO another way; `collect()` is the normal entry point.
+   */
+  processInfo(info: RedisInfo, now: number): void {
+    this.noticeRestart(info, now);
+    this.writeFieldMetrics(info, now);
+    this.writeComputedMetrics(info, now);
   }
 
   private noticeRestart(info: RedisInfo, now: number): void {

@@ -18,3 +18,6 @@ export { writeDistribution, distributionEntry, distributionPackageJson, distribu
 export type { ComponentRow } from './distribution/distribution-writer.js';
 export { buildDistribution, defaultRegistry, DistributionConflictError } from './distribution/build-distribution.js';
 export type { BuildDistributionOptions, BuildDistributionResult } from './distribution/build-distribution.js';
+
+export { checkPublishable } from './release/publishable-package.js';
+export type { PublishProblem } from './release/publishable-package.js';

@@ -47,6 +47,12 @@ export function classifyRedisError(error: unknown, endpoint: RedisEndpoint): Sex
       cause: error,
     });
   }
+  if (codes.some((c) => /CERTIFICATE_REQUIRED|ALERT_BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_CERTIFICATE_UNKNOWN/.test(c))) {
+    return new SextantError(ErrorCode.CONNECTION_FAILED, `TLS handshake with redis at ${where} failed (${codes.find((c) => c.includes('ALERT') || c.includes('CERTIFICATE'))})`, {
+      hint: 'the server wants a client certificate it trusts (tls-auth-clients): set tls.cert and tls.key to a certificate signed by its tls-ca-cert-file',
+      cause: error,
+    });
+  }
   if (codes.some((c) => TLS_CODE_HINTS.some((t) => c.includes(t))) || /\b(TLS|SSL|certificate)\b/i.test(message)) {
     return new SextantError(ErrorCode.CONNECTION_FAILED, `TLS handshake with redis at ${where} failed (${codes[0] ?? message})`, {
       hint: endpoint.tls

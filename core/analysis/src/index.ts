@@ -9,3 +9,14 @@ export { BaselineDetector, baselineDetectorFactory, baselineConfigSchema, BASELI
 export type { BaselineConfig } from './baseline/detector.js';
 export { inferMetricKind } from './baseline/metric-kind.js';
 export { default as analysisPlugin } from './plugin.js';
+export { PeerOutlierDetector, peerOutlierDetectorFactory, peerOutlierConfigSchema, PEER_OUTLIER_DEFAULTS } from './outliers/peer-outlier-detector.js';
+export type { PeerOutlierConfig } from './outliers/peer-outlier-detector.js';
+export { peerIdentity } from './outliers/peer-groups.js';
+export type { PeerIdentity } from './outliers/peer-groups.js';
+export { IncidentCorrelator, incidentCorrelatorFactory, incidentConfigSchema, INCIDENT_DEFAULTS } from './incidents/incident-correlator.js';
+export type { IncidentConfig } from './incidents/incident-correlator.js';
+export { rankLikelyCauses } from './incidents/likely-causes.js';
+export { impactOf } from './incidents/impact.js';
+export { ThresholdDetector, thresholdDetectorFactory, thresholdConfigSchema } from './threshold/threshold-detector.js';
+export type { ThresholdConfig } from './threshold/threshold-detector.js';
+export * from './rca/index.js';

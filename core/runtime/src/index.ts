@@ -33,3 +33,5 @@ export type { LogLevel, LogOptions } from './telemetry/logger.js';
 export { systemClock } from './telemetry/system-clock.js';
 export { ApiServer } from './http/api-server.js';
 export type { ApiServerOptions } from './http/api-server.js';
+export * from './autodiscovery/index.js';
+export * from './outbox/index.js';

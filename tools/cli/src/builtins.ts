@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { parseManifest, type SextantPlugin } from '@sextant/plugin-api';
 import type { BuiltinPlugin } from '@sextant/runtime';
+import analysisPlugin from '@sextant/analysis/plugin';
+import containersPlugin from '@sextant/collector-containers/plugin';
 import hostPlugin from '@sextant/collector-host/plugin';
 
 const require = createRequire(import.meta.url);
@@ -25,5 +27,9 @@ function builtin(packageName: string, plugin: SextantPlugin): BuiltinPlugin {
 }
 
 export function builtinPlugins(): BuiltinPlugin[] {
-  return [builtin('@sextant/collector-host', hostPlugin)];
+  return [
+    builtin('@sextant/collector-host', hostPlugin),
+    builtin('@sextant/collector-containers', containersPlugin),
+    builtin('@sextant/analysis', analysisPlugin),
+  ];
 }

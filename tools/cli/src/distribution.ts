@@ -1,12 +1,23 @@
 /**
  * What this distribution (the stock `sextant` CLI) consists of: its built-in plugins, where it looks
- * for installed ones, and the configuration it runs with when there is no file at all.
+ * for installed ones, how it runs plugins out of process, and the configuration it runs with when
+ * there is no file at all.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ConfigIssue } from '@sextant/plugin-api';
-import { loadRuntimeConfigFile, Runtime, validateRuntimeConfig, type BuiltinPlugin, type LogOptions, type RuntimeConfig } from '@sextant/runtime';
+import { ErrorCode, SextantError, type ConfigIssue } from '@sextant/plugin-api';
+import { launchPluginProcess } from '@sextant/protocol';
+import {
+  CONTAINER_ENTITY_KEYS,
+  loadRuntimeConfigFile,
+  Runtime,
+  validateRuntimeConfig,
+  type BuiltinPlugin,
+  type LogOptions,
+  type RemotePluginLauncher,
+  type RuntimeConfig,
+} from '@sextant/runtime';
 import { builtinPlugins } from './builtins.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -23,11 +34,11 @@ export interface DistributionOverrides {
   readonly scan?: boolean;
 }
 
-let overrides: DistributionOverrides = {};
+let distribution: DistributionOverrides = {};
 
 /** Called once by a generated distribution entry point, before `main()`. */
 export function configureDistribution(next: DistributionOverrides): void {
-  overrides = next;
+  distribution = next;
 }
 
 /** The CLI's own package.json (version, for --version and the API). */
@@ -35,9 +46,23 @@ export function cliPackage(): { name: string; version: string } {
   return JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')) as { name: string; version: string };
 }
 
-/** The default configuration: this host's metrics, the built-in analysis, the API on 127.0.0.1:7070. */
+/** Where the Docker/Podman engine API answers, if anywhere (DOCKER_HOST=unix://... wins). */
+export function engineSocket(): string | undefined {
+  const fromEnv = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice(7) : undefined;
+  return [fromEnv, '/var/run/docker.sock', '/run/podman/podman.sock'].find((p): p is string => !!p && existsSync(p));
+}
+
+/**
+ * The default configuration: this host's metrics, its containers when an engine socket exists, the
+ * built-in analysis (learned baselines, peer outliers, incidents), the API on 127.0.0.1:7070.
+ */
 export function defaultConfigObject(): Record<string, unknown> {
-  return overrides.defaultConfig ? structuredClone(overrides.defaultConfig) : { collectors: { host: {} } };
+  if (distribution.defaultConfig) return structuredClone(distribution.defaultConfig);
+  return {
+    collectors: { host: {}, ...(engineSocket() ? { containers: {} } : {}) },
+    detectors: { baseline: {}, 'peer-outlier': {} },
+    correlators: { incidents: {} },
+  };
 }
 
 export interface ConfigSource {
@@ -49,7 +74,7 @@ export interface ConfigSource {
 
 /**
  * Reads `--config FILE`, else `./sextant.yaml` when it exists, else the defaults. A file without a
- * `collectors` section gets the default host collector. `overrides` are applied on top (CLI flags).
+ * `collectors` section gets the default collectors. `overrides` are applied on top (CLI flags).
  */
 export function loadConfig(file: string | undefined, overrides: (raw: Record<string, unknown>) => void = () => {}): ConfigSource {
   const path = file ?? (existsSync('sextant.yaml') ? 'sextant.yaml' : undefined);
@@ -62,16 +87,47 @@ export function loadConfig(file: string | undefined, overrides: (raw: Record<str
   if (!loaded.config) return { issues: loaded.issues, file: path };
   // Re-validate with overrides applied (flags win over the file).
   const raw = JSON.parse(JSON.stringify(loaded.config)) as Record<string, unknown>;
-  if (Object.keys(raw.collectors as object).length === 0 && !/^\s*collectors\s*:/m.test(readFileSync(resolve(path), 'utf8'))) raw.collectors = defaultConfigObject().collectors ?? {};
+  if (!/^collectors\s*:/m.test(readFileSync(resolve(path), 'utf8'))) raw.collectors = defaultConfigObject().collectors ?? {};
   overrides(raw);
   return { ...validateRuntimeConfig(raw), file: path };
 }
 
 export function builtins(): BuiltinPlugin[] {
-  return overrides.builtins?.() ?? builtinPlugins();
+  return distribution.builtins?.() ?? builtinPlugins();
 }
+
+/**
+ * Starts a plugin package out of process (isolation: process | in-container) with
+ * @sextant/protocol. In-container mode enters the container's network namespace with nsenter, so the
+ * plugin reaches the app on the container's own loopback with no published port.
+ */
+export const launchRemote: RemotePluginLauncher = async ({ candidate, isolation, instanceId, logger, container, topology }) => {
+  if (!candidate.manifest || !candidate.dir) {
+    throw new SextantError(ErrorCode.PLUGIN_INVALID, `${candidate.packageName} cannot run out of process: it is not an installed package with a manifest`);
+  }
+  const pluginModule = isAbsolute(candidate.manifest.plugin) ? candidate.manifest.plugin : join(candidate.dir, candidate.manifest.plugin);
+  let wrapCommand: string[] | undefined;
+  if (isolation === 'in-container') {
+    if (process.getuid?.() !== 0) {
+      throw new SextantError(ErrorCode.START_FAILED, `${instanceId}: isolation "in-container" needs root to enter the container's network namespace`, {
+        hint: 'run the agent as root (or with CAP_SYS_ADMIN), or use isolation: process with a published port',
+      });
+    }
+    const entity = topology
+      .entities('container')
+      .find((e) => e.id === `container:${container}` || e.name === container || e.name === `/${container}` || (container !== undefined && container.length >= 6 && e.id.startsWith(`container:${container}`)));
+    const pid = entity ? Number(entity.attributes[CONTAINER_ENTITY_KEYS.pid]) : Number.NaN;
+    if (!entity || !(pid > 0)) {
+      throw new SextantError(ErrorCode.START_FAILED, `${instanceId}: container "${container}" is not running on this host (or its pid is unknown)`, {
+        hint: 'check the name with `docker ps`; the containers collector must be enabled so the agent knows the pid',
+      });
+    }
+    wrapCommand = ['nsenter', '-t', String(pid), '-n', '--'];
+  }
+  return launchPluginProcess({ pluginModule, displayName: `${candidate.packageName} (${isolation})`, logger, ...(wrapCommand ? { wrapCommand } : {}) });
+};
 
 /** Loads a runtime for this distribution: built-ins plus packages installed next to the cwd or the CLI. */
 export async function loadRuntime(config: RuntimeConfig, log: LogOptions, extra: Partial<Parameters<typeof Runtime.load>[0]> = {}): Promise<Runtime> {
-  return Runtime.load({ config, builtins: builtins(), searchFrom: overrides.scan === false ? [] : [process.cwd(), here], log, ...extra });
+  return Runtime.load({ config, builtins: builtins(), searchFrom: distribution.scan === false ? [] : [process.cwd(), here], log, launchRemote, ...extra });
 }

@@ -11,3 +11,4 @@ export { getNabDetector, registerNabDetector, nabDetectorNames } from './nab/det
 export type { NabDetector, StreamingScorer } from './nab/detectors.js';
 export { runDemo } from './demo.js';
 export type { DemoOptions, DemoSummary, DemoIncident } from './demo.js';
+export * from './rca/index.js';

@@ -14,13 +14,20 @@
  * ```
  *
  * Component sections map `<type>` or `<type>/<name>` to that factory's configuration plus the
- * runtime's own per-instance keys (`enabled`, `interval`, `isolation`, `startTimeout`), which are
- * removed before the factory sees it.
+ * runtime's own per-instance keys (`enabled`, `interval`, `isolation`, `startTimeout`, and `route`
+ * for notifiers), which are removed before the factory sees it.
+ *
+ * ```yaml
+ * notifications: { backoff: { initial: 1s, max: 5m }, expiry: 24h, attemptTimeout: 60s }
+ * notifiers:
+ *   webhook/shop: { url: https://hooks.example.com/x, route: { impact: [business], services: [checkout], severity: warning } }
+ * ```
  */
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, SextantError, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
+import type { NotificationRoute } from '../outbox/notification-route.js';
 
 const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -46,11 +53,27 @@ const duration = (what: string) =>
 export const ISOLATION_MODES = ['in-process', 'process', 'in-container'] as const;
 export type Isolation = (typeof ISOLATION_MODES)[number];
 
+/**
+ * `route` of a notifier instance: which incident updates it gets (default: all). Every condition
+ * that is set must hold. See src/outbox/notification-route.ts.
+ */
+const notificationRouteSchema = z
+  .object({
+    impact: z.array(z.enum(['business', 'user', 'infrastructure'])).min(1).optional(),
+    services: z.array(z.string().min(1)).min(1).optional(),
+    /** Minimum severity. */
+    severity: z.enum(['info', 'warning', 'critical']).optional(),
+    match: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  })
+  .strict();
+
 const instanceKeys = z.object({
+  container: z.string().min(1).optional(),
   enabled: z.boolean().optional(),
   interval: duration('interval').optional(),
   isolation: z.enum(ISOLATION_MODES).optional(),
   startTimeout: duration('startTimeout').optional(),
+  route: notificationRouteSchema.optional(),
 });
 
 export const runtimeConfigSchema = z
@@ -86,10 +109,38 @@ export const runtimeConfigSchema = z
       })
       .strict()
       .default({ discover: true, paths: [], isolation: 'in-process', startTimeout: 10_000, disabled: [] }),
+    autodiscovery: z
+      .object({
+        /** Start matching plugins for containers from the rules in plugin manifests. */
+        enabled: z.boolean().default(true),
+        /** How long a container must be up before its instances start (debounces flapping containers). */
+        settle: duration('autodiscovery.settle').default(10_000),
+        /** Isolation of discovered instances (default: plugins.isolation). */
+        isolation: z.enum(ISOLATION_MODES).optional(),
+        /** Collection interval of discovered instances (default: interval). */
+        interval: duration('autodiscovery.interval').optional(),
+      })
+      .strict()
+      .default({ enabled: true, settle: 10_000 }),
     collectors: z.record(z.string(), z.unknown()).default({}),
     detectors: z.record(z.string(), z.unknown()).default({}),
     correlators: z.record(z.string(), z.unknown()).default({}),
     notifiers: z.record(z.string(), z.unknown()).default({}),
+    /** Delivery of incident updates: retry backoff (full jitter, capped) and expiry of the durable outbox. */
+    notifications: z
+      .object({
+        backoff: z
+          .object({ initial: duration('notifications.backoff.initial').default(1000), max: duration('notifications.backoff.max').default(300_000) })
+          .strict()
+          .refine((b) => b.initial > 0 && b.initial <= b.max, { message: 'notifications.backoff.initial must be > 0 and not above notifications.backoff.max' })
+          .default({ initial: 1000, max: 300_000 }),
+        /** Undelivered notifications are dropped (and counted) this long after they were first queued. */
+        expiry: duration('notifications.expiry').default(86_400_000),
+        /** A delivery attempt that has not finished after this long counts as a retryable failure. */
+        attemptTimeout: duration('notifications.attemptTimeout').default(60_000),
+      })
+      .strict()
+      .default({ backoff: { initial: 1000, max: 300_000 }, expiry: 86_400_000, attemptTimeout: 60_000 }),
   })
   .strict();
 
@@ -116,6 +167,10 @@ export interface InstanceSpec {
   readonly startTimeoutMs?: number;
   /** The factory's part of the configuration (runtime keys removed). */
   readonly config: Record<string, unknown>;
+  /** For `isolation: in-container`: the container (id or name) whose network namespace the plugin joins. */
+  readonly container?: string;
+  /** Notifiers only: which incident updates this instance gets (default: all). */
+  readonly route?: NotificationRoute;
 }
 
 /** Splits the component sections into instance specs, adding issues for malformed entries. */
@@ -134,8 +189,11 @@ export function instanceSpecs(config: RuntimeConfig, issues: ConfigIssue[]): Ins
         issues.push({ path, message: 'must be a mapping of settings (use {} for defaults)' });
         continue;
       }
-      const { enabled, interval, isolation, startTimeout, ...rest } = value as Record<string, unknown>;
-      const parsed = instanceKeys.safeParse({ enabled, interval, isolation, startTimeout });
+      const { enabled, interval, isolation, startTimeout, container, ...rest } = value as Record<string, unknown>;
+      // `route` is a runtime key only for notifiers; other factories may use the name themselves.
+      const route = section === 'notifiers' ? rest.route : undefined;
+      if (section === 'notifiers') delete rest.route;
+      const parsed = instanceKeys.safeParse({ enabled, interval, isolation, startTimeout, container, route });
       if (!parsed.success) {
         for (const issue of parsed.error.issues) issues.push({ path: `${path}.${issue.path.join('.')}`, message: issue.message });
         continue;
@@ -149,6 +207,8 @@ export function instanceSpecs(config: RuntimeConfig, issues: ConfigIssue[]): Ins
         ...(parsed.data.interval !== undefined ? { intervalMs: parsed.data.interval } : {}),
         ...(parsed.data.isolation !== undefined ? { isolation: parsed.data.isolation } : {}),
         ...(parsed.data.startTimeout !== undefined ? { startTimeoutMs: parsed.data.startTimeout } : {}),
+        ...(parsed.data.container !== undefined ? { container: parsed.data.container } : {}),
+        ...(parsed.data.route !== undefined ? { route: parsed.data.route } : {}),
         config: rest,
       });
     }

@@ -66,6 +66,8 @@ export class Pipeline {
   private correlators: Attached<Correlator>[] = [];
   private observers: SampleObserver[] = [];
   private incidentListeners: IncidentListener[] = [];
+  private topologyListeners: ((update: TopologyUpdate) => void)[] = [];
+  private eventListeners: ((event: StoredEvent) => void)[] = [];
   private readonly accepted = new MutableBatch(1024);
   /** Maintenance windows in force: learning is paused for matching series until `until`. */
   private maintenance: { match: SextantEvent['resource']; until: number }[] = [];
@@ -103,6 +105,18 @@ export class Pipeline {
   onIncident(listener: IncidentListener): () => void {
     this.incidentListeners.push(listener);
     return () => void (this.incidentListeners = this.incidentListeners.filter((l) => l !== listener));
+  }
+
+  /** Sees every topology update after it is applied (autodiscovery, agents forwarding to a server). */
+  onTopology(listener: (update: TopologyUpdate) => void): () => void {
+    this.topologyListeners.push(listener);
+    return () => void (this.topologyListeners = this.topologyListeners.filter((l) => l !== listener));
+  }
+
+  /** Sees every stored event (agents forwarding to a server). */
+  onEvent(listener: (event: StoredEvent) => void): () => void {
+    this.eventListeners.push(listener);
+    return () => void (this.eventListeners = this.eventListeners.filter((l) => l !== listener));
   }
 
   /** Detectors attached, for expectations in the API. */
@@ -147,6 +161,7 @@ export class Pipeline {
     this.events.push(stored);
     this.telemetry.add('sextant_events_total', 'Events received, by type', 1, { type: stored.type });
     if (stored.type === 'maintenance') this.startMaintenance(stored);
+    for (const l of this.eventListeners) l(stored);
     for (const d of this.detectors) {
       try {
         d.component.onEvent?.(stored);
@@ -166,6 +181,7 @@ export class Pipeline {
 
   applyTopology(update: TopologyUpdate): void {
     this.topology.apply(update);
+    for (const l of this.topologyListeners) l(update);
   }
 
   /** Turns a detector's output into a stored anomaly and hands it to the correlators. */

@@ -51,6 +51,7 @@ import {
 import { configError, instanceSpecs, type InstanceSpec, type Isolation, type RuntimeConfig } from '../config/runtime-config.js';
 import { Pipeline } from '../pipeline/pipeline.js';
 import { NotificationDispatcher } from '../pipeline/notification-dispatcher.js';
+import type { OutboxStore } from '../outbox/outbox-store.js';
 import { discoverPlugins, loadPluginModule, type BuiltinPlugin, type PluginCandidate } from '../plugins/plugin-discovery.js';
 import { SampleStore } from '../store/sample-store.js';
 import { SeriesRegistry } from '../store/series-registry.js';
@@ -114,6 +115,10 @@ export type RemotePluginLauncher = (request: {
   readonly isolation: Exclude<Isolation, 'in-process'>;
   readonly instanceId: string;
   readonly logger: Logger;
+  /** For in-container: the container id or name from the instance spec. */
+  readonly container?: string;
+  /** The runtime's topology, to find the container's pid. */
+  readonly topology: TopologyGraph;
 }) => Promise<{ plugin: SextantPlugin; shutdown(): Promise<void>; status?(): unknown }>;
 
 export interface RuntimeOptions {
@@ -127,6 +132,8 @@ export interface RuntimeOptions {
   readonly launchRemote?: RemotePluginLauncher;
   /** Start collectors' first round immediately (default) or after one interval. */
   readonly collectImmediately?: boolean;
+  /** Where undelivered notifications are kept (e.g. a RedisOutboxStore for `--store redis://`); default: a journal in dataDir, or memory. */
+  readonly outboxStore?: OutboxStore;
 }
 
 interface FactoryEntry {
@@ -255,7 +262,15 @@ export class Runtime {
     this.container.register(TOKENS.storeLimits, { useValue: { anomalies: this.config.store.anomalies, events: this.config.store.events } });
     this.container.registerSingleton(TOKENS.pipeline, Pipeline);
     this.pipeline = this.container.resolve<Pipeline>(TOKENS.pipeline);
-    this.dispatcher = new NotificationDispatcher(this.pipeline, this.telemetry, this.clock, createLogger('notify', options.log));
+    const n = this.config.notifications;
+    this.dispatcher = new NotificationDispatcher(this.pipeline, this.telemetry, this.clock, createLogger('notify', options.log), {
+      initialBackoffMs: n.backoff.initial,
+      maxBackoffMs: n.backoff.max,
+      expiryMs: n.expiry,
+      attemptTimeoutMs: n.attemptTimeout,
+      ...(options.outboxStore ? { store: options.outboxStore } : this.config.dataDir ? { dataDir: this.config.dataDir } : {}),
+      entityAttributes: (id) => this.topology.entity(id)?.attributes,
+    });
     this.startedAt = this.clock.now();
     this.topology.apply({
       upsertEntities: [{ id: `host:${String(this.hostResource['host.name'])}`, type: 'host', name: String(this.hostResource['host.name']), attributes: this.hostResource }],
@@ -465,10 +480,20 @@ export class Runtime {
     if (!launch) {
       throw new SextantError(ErrorCode.CONFIG_INVALID, `${spec.id}: isolation "${isolation}" needs a distribution with @sextant/protocol`, { hint: 'use isolation: in-process or the sextant CLI' });
     }
-    const pkgKey = `${local.candidate.packageName}|${isolation}|${isolation === 'in-container' ? spec.id : ''}`;
+    const pkgKey = `${local.candidate.packageName}|${isolation}|${isolation === 'in-container' ? (spec.container ?? spec.id) : ''}`;
     let remote = this.remotes.get(pkgKey);
     if (!remote) {
-      remote = launch({ candidate: local.candidate, isolation: isolation as Exclude<Isolation, 'in-process'>, instanceId: spec.id, logger: createLogger(`${local.pluginId}:${isolation}`, this.options.log) }).then(async (r) => {
+      if (isolation === 'in-container' && !spec.container) {
+        throw new SextantError(ErrorCode.CONFIG_INVALID, `${spec.id}: isolation "in-container" needs the container to join`, { hint: `add container: <name or id> to ${spec.section}.${spec.id}` });
+      }
+      remote = launch({
+        candidate: local.candidate,
+        isolation: isolation as Exclude<Isolation, 'in-process'>,
+        instanceId: spec.id,
+        logger: createLogger(`${local.pluginId}:${isolation}`, this.options.log),
+        ...(spec.container ? { container: spec.container } : {}),
+        topology: this.topology,
+      }).then(async (r) => {
         const map = new Map<string, FactoryEntry>();
         const holder: LoadedPlugin = { candidate: local.candidate, factories: [] };
         await this.registerPlugin(holder, r.plugin, map);
@@ -591,7 +616,7 @@ export class Runtime {
         inst.detach = this.pipeline.attachCorrelator(inst.spec.id, component as Correlator, (e) => this.fail(inst, e, 'correlate'));
         break;
       case 'notifier':
-        inst.detach = this.dispatcher.attach(inst.spec.id, component as Notifier, (state, message) => this.setStatus(inst, state, message));
+        inst.detach = this.dispatcher.attach(inst.spec.id, component as Notifier, (state, message) => this.setStatus(inst, state, message), inst.spec.route);
         break;
     }
   }
@@ -646,6 +671,11 @@ export class Runtime {
           }
         }),
     );
+  }
+
+  /** The running component of an instance (for `notify test` and embedding), if it started. */
+  component(id: string): Component | undefined {
+    return this.instances.get(id)?.component;
   }
 
   /** Status of every configured instance. */

@@ -9,6 +9,7 @@ import { loadConfig, loadRuntime } from '../distribution.js';
 import { printIssues } from '../output/issues.js';
 import { humanNumber, renderTable } from '../output/table.js';
 import { logOptions, logFlags } from '../output/log-flags.js';
+import { startAutodiscovery } from '../autodiscovery.js';
 
 export interface RunHooks {
   /** Called once the runtime and API are up (used by `agent`/`server` and autodiscovery). */
@@ -116,6 +117,7 @@ export const runCommand: Command = {
       else stopTable = tableSummary(runtime, Math.min(config.interval, 10_000), write);
     }
     let api: ApiServer | undefined;
+    let discovery: ReturnType<typeof startAutodiscovery>;
     let exitCode = 0;
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
@@ -142,6 +144,7 @@ export const runCommand: Command = {
           resolveDone();
         }
       }
+      discovery = startAutodiscovery(runtime);
       for (const hook of runHooks) await hook.afterStart?.(runtime, api);
       const timer = durationMs !== undefined ? setTimeout(resolveDone, durationMs) : undefined;
       await done;
@@ -153,6 +156,7 @@ export const runCommand: Command = {
       process.off('SIGINT', sigint);
       process.off('SIGTERM', sigterm);
       stopTable?.();
+      await discovery?.shutdown();
       for (const hook of runHooks) await hook.beforeStop?.(runtime);
       await api?.close();
       await runtime.stop();

@@ -1,0 +1,241 @@
+/**
+ * `sextant server` (ingest + storage + analysis + notifications + API) and `sextant agent`
+ * (collectors on one host, shipping to a server over gRPC): the two halves of `sextant run`.
+ */
+import { readFileSync } from 'node:fs';
+import { formatError, type Attributes } from '@sextant/plugin-api';
+import { IngestClient, IngestServer, type SeriesDefinition } from '@sextant/protocol';
+import { ApiServer, parseDuration, type Runtime } from '@sextant/runtime';
+import type { Command, OptionSpec } from '../command.js';
+import { UsageError } from '../command.js';
+import { startAutodiscovery } from '../autodiscovery.js';
+import { loadConfig, loadRuntime } from '../distribution.js';
+import { printIssues } from '../output/issues.js';
+import { logFlags, logOptions } from '../output/log-flags.js';
+
+const common: Record<string, OptionSpec> = {
+  config: { type: 'string', short: 'c', value: 'FILE', description: 'configuration file' },
+  token: { type: 'string', value: 'TOKEN', description: 'shared token (default: $SEXTANT_TOKEN, else server.token); at least 16 characters' },
+  duration: { type: 'string', value: 'DURATION', description: 'stop cleanly after this long' },
+  ...logFlags,
+};
+
+function readPem(path: unknown, what: string): Buffer | undefined {
+  if (path === undefined) return undefined;
+  try {
+    return readFileSync(String(path));
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${String(path)}: ${(e as Error).message}`);
+  }
+}
+
+function tokenFrom(values: Record<string, unknown>, configToken: string | undefined): string {
+  const token = (values.token as string | undefined) ?? process.env.SEXTANT_TOKEN ?? configToken;
+  if (!token || token.length < 16) throw new UsageError('a token of at least 16 characters is required: --token, $SEXTANT_TOKEN or server.token in the config');
+  return token;
+}
+
+/** Waits for SIGINT/SIGTERM or the duration; returns a promise that resolves when it is time to stop. */
+function stopSignal(durationMs: number | undefined): { done: Promise<void>; dispose: () => void } {
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  const onSig = (sig: string) => {
+    process.stderr.write(`\nreceived ${sig}, stopping...\n`);
+    resolveDone();
+  };
+  const a = () => onSig('SIGINT');
+  const b = () => onSig('SIGTERM');
+  process.once('SIGINT', a);
+  process.once('SIGTERM', b);
+  const timer = durationMs !== undefined ? setTimeout(resolveDone, durationMs) : undefined;
+  return {
+    done,
+    dispose() {
+      process.off('SIGINT', a);
+      process.off('SIGTERM', b);
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+
+function parseDurationFlag(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(String(v));
+  if (ms === undefined) throw new UsageError(`--duration must be a duration like 30s (got "${String(v)}")`);
+  return ms;
+}
+
+async function startRole(values: Record<string, unknown>, role: 'server' | 'agent'): Promise<Runtime | number> {
+  const source = loadConfig(values.config as string | undefined, (raw) => {
+    if (role === 'server') raw.collectors = {};
+    else {
+      raw.detectors = {};
+      raw.correlators = {};
+      raw.notifiers = {};
+    }
+    const server = ((raw.server ??= {}) as Record<string, unknown>);
+    if (values.port !== undefined) server.port = Number(values.port);
+    if (role === 'agent' && values.port === undefined) server.enabled = false;
+    if (role === 'server') raw.autodiscovery = { ...(raw.autodiscovery as object), enabled: false };
+  });
+  if (!source.config) {
+    printIssues(source.issues, source.file);
+    return 2;
+  }
+  const runtime = await loadRuntime(source.config, logOptions(values));
+  const issues = await runtime.validate();
+  if (issues.length) {
+    printIssues(issues, source.file);
+    await runtime.stop();
+    return 2;
+  }
+  await runtime.start();
+  return runtime;
+}
+
+async function serveApi(runtime: Runtime): Promise<ApiServer | undefined> {
+  const cfg = runtime.config.server;
+  if (!cfg.enabled) return undefined;
+  const api = new ApiServer(runtime, { host: cfg.host, port: cfg.port, token: cfg.token, logger: runtime.logger });
+  const where = await api.listen();
+  runtime.logger.info(`API listening on ${where.url}`);
+  return api;
+}
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'receive data from agents and OpenTelemetry senders; analyse, store, notify, serve the API',
+  usage: 'sextant server [--listen HOST:PORT] (--tls-cert F --tls-key F [--tls-ca F --require-client-cert] | --insecure-loopback) [--token T]',
+  options: {
+    listen: { type: 'string', value: 'HOST:PORT', description: 'ingest address (sextant.ingest.v1 and OTLP/gRPC metrics)', default: '127.0.0.1:7071' },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'server certificate (PEM)' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'server private key (PEM)' },
+    'tls-ca': { type: 'string', value: 'FILE', description: 'CA that signs agent certificates (mTLS)' },
+    'require-client-cert': { type: 'boolean', description: 'refuse agents without a certificate signed by --tls-ca' },
+    'insecure-loopback': { type: 'boolean', description: 'plain text, only on a loopback address (local tries)' },
+    port: { type: 'string', short: 'p', value: 'N', description: 'API port' },
+    ...common,
+  },
+  details: 'Point an OpenTelemetry SDK or Collector at the same address (OTLP/gRPC metrics, with "authorization: Bearer <token>").',
+  async run({ values }) {
+    const durationMs = parseDurationFlag(values.duration);
+    const tls = values['tls-cert'] || values['tls-key'] ? { cert: readPem(values['tls-cert'], 'certificate')!, key: readPem(values['tls-key'], 'key')!, ...(values['tls-ca'] ? { ca: readPem(values['tls-ca'], 'CA')! } : {}), ...(values['require-client-cert'] ? { requireClientCert: true } : {}) } : undefined;
+    if (!tls && !values['insecure-loopback']) throw new UsageError('give --tls-cert and --tls-key, or --insecure-loopback for a local try');
+    if (tls && (!tls.cert || !tls.key)) throw new UsageError('--tls-cert and --tls-key go together');
+    const runtime = await startRole(values, 'server');
+    if (typeof runtime === 'number') return runtime;
+    let exit = 0;
+    let ingest: IngestServer | undefined;
+    let api: ApiServer | undefined;
+    const stop = stopSignal(durationMs);
+    try {
+      const token = tokenFrom(values, runtime.config.server.token);
+      ingest = await IngestServer.start({
+        address: String(values.listen),
+        ...(tls ? { tls } : { insecureLoopback: true }),
+        tokens: token,
+        logger: runtime.logger,
+        handler: {
+          onSeries: (sourceId, _localId, descriptor) => {
+            try {
+              return runtime.registry.intern(descriptor, sourceId);
+            } catch {
+              return undefined;
+            }
+          },
+          onBatch: (sourceId, batch) => runtime.pipeline.ingest(batch, sourceId),
+          onEvents: (sourceId, events) => void events.forEach((e) => runtime.pipeline.ingestEvent(e, sourceId)),
+          onTopology: (_sourceId, updates) => void updates.forEach((u) => runtime.pipeline.applyTopology(u)),
+        },
+      });
+      runtime.logger.info(`ingest listening on ${ingest.address} (${tls ? 'TLS' : 'plain text, loopback only'}; OTLP/gRPC metrics on the same port)`);
+      api = await serveApi(runtime);
+      api?.route('GET', /^\/api\/v1\/ingest$/, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(ingest!.stats()));
+      });
+      await stop.done;
+    } catch (e) {
+      process.stderr.write(`sextant server: ${formatError(e)}\n`);
+      exit = e instanceof UsageError ? 2 : 1;
+    } finally {
+      stop.dispose();
+      await ingest?.shutdown(2000);
+      await api?.close();
+      await runtime.stop();
+    }
+    return exit;
+  },
+};
+
+export const agentCommand: Command = {
+  name: 'agent',
+  summary: 'run collectors on this host and ship their data to a sextant server',
+  usage: 'sextant agent --server HOST:PORT [--tls-ca F [--tls-cert F --tls-key F] | --insecure] [--token T]',
+  options: {
+    server: { type: 'string', value: 'HOST:PORT', description: 'the server\'s ingest address' },
+    'tls-ca': { type: 'string', value: 'FILE', description: 'CA of the server certificate' },
+    'tls-cert': { type: 'string', value: 'FILE', description: 'agent certificate for mTLS' },
+    'tls-key': { type: 'string', value: 'FILE', description: 'agent key for mTLS' },
+    'server-name': { type: 'string', value: 'NAME', description: 'expected name in the server certificate' },
+    insecure: { type: 'boolean', description: 'plain text (server started with --insecure-loopback)' },
+    'source-id': { type: 'string', value: 'ID', description: 'stable id of this agent (default agent:<host name>)' },
+    port: { type: 'string', short: 'p', value: 'N', description: 'also serve the local API (status, /metrics) on this port' },
+    ...common,
+  },
+  async run({ values }) {
+    if (!values.server) throw new UsageError('--server HOST:PORT is required');
+    const durationMs = parseDurationFlag(values.duration);
+    if (!values.insecure && !values['tls-ca']) throw new UsageError('give --tls-ca FILE (the server certificate\'s CA), or --insecure for a server started with --insecure-loopback');
+    const runtime = await startRole(values, 'agent');
+    if (typeof runtime === 'number') return runtime;
+    let exit = 0;
+    let client: IngestClient | undefined;
+    let api: ApiServer | undefined;
+    const stop = stopSignal(durationMs);
+    const discovery = startAutodiscovery(runtime);
+    try {
+      const token = tokenFrom(values, runtime.config.server.token);
+      client = new IngestClient({
+        address: String(values.server),
+        ...(values.insecure ? { insecure: true } : { tls: { ca: readPem(values['tls-ca'], 'CA')!, ...(values['tls-cert'] ? { cert: readPem(values['tls-cert'], 'certificate')!, key: readPem(values['tls-key'], 'key')! } : {}) } }),
+        ...(values['server-name'] ? { serverNameOverride: String(values['server-name']) } : {}),
+        token,
+        sourceId: String(values['source-id'] ?? `agent:${String(runtime.hostResource['host.name'])}`),
+        logger: runtime.logger,
+      });
+      const announced = new Set<number>();
+      runtime.pipeline.observe((batch, registry) => {
+        const fresh: SeriesDefinition[] = [];
+        for (let i = 0; i < batch.length; i++) {
+          const id = batch.series[i];
+          if (announced.has(id)) continue;
+          announced.add(id);
+          fresh.push({ localId: id, descriptor: registry.describe(id)! });
+        }
+        client!.send(fresh, batch);
+      });
+      runtime.pipeline.onEvent((e) => client!.send([], undefined, [e]));
+      runtime.pipeline.onTopology((u) => client!.send([], undefined, undefined, [u]));
+      client.send([], undefined, undefined, [{ upsertEntities: runtime.topology.entities() }]);
+      api = await serveApi(runtime);
+      api?.route('GET', /^\/api\/v1\/agent$/, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(client!.stats()));
+      });
+      runtime.logger.info(`shipping to ${String(values.server)} as ${String(values['source-id'] ?? `agent:${String(runtime.hostResource['host.name'] as Attributes[string])}`)}`);
+      await stop.done;
+    } catch (e) {
+      process.stderr.write(`sextant agent: ${formatError(e)}\n`);
+      exit = e instanceof UsageError ? 2 : 1;
+    } finally {
+      stop.dispose();
+      await discovery?.shutdown();
+      await api?.close();
+      await runtime.stop();
+      await client?.flush(5000).catch(() => undefined);
+      await client?.close();
+    }
+    return exit;
+  },
+};

@@ -17,6 +17,7 @@
  */
 import { isIP } from 'node:net';
 import { createClient } from 'redis';
+import { z } from 'zod';
 import {
   CounterRate,
   createCollectorFactory,
@@ -344,8 +345,9 @@ export class RedisCollector implements Collector {
     }
 
     for (const [state, field, rate] of [['sys', 'used_cpu_sys', this.cpuSysRate], ['user', 'used_cpu_user', this.cpuUserRate]] as const) {
-      const seconds = strictNumber(fields.get(field));
-      if (!Number.isFinite(seconds)) continue;
+      const raw = fields.get(field);
+      if (raw === undefined) continue;
+      const seconds = strictNumber(raw);
       if (!this.accept(seconds)) continue;
       const perSecond = rate.update(seconds, now);
       if (perSecond !== undefined) this.write(M.cpuTime, { state }, perSecond, now);
@@ -493,5 +495,7 @@ export const redisCollectorFactory = createCollectorFactory<RedisConfig>({
   description: 'Redis server metrics from INFO (memory, clients, keyspace hit ratio, persistence, replication), slowlog events and LATENCY LATEST.',
   configSchema: redisConfigSchema,
   defaults: redisConfigDefaults,
+  // input shape (durations as "5s" or ms), for docs and out-of-process Describe
+  configJsonSchema: z.toJSONSchema(redisConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
   create: (ctx) => new RedisCollector(ctx),
 });

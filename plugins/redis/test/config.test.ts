@@ -49,6 +49,12 @@ describe('redis config', () => {
     await expect(startCollector(redisCollectorFactory, { config: { url: 'rediss://cache:6380', tls: { ca: '/nonexistent/ca.pem' } } })).rejects.toThrow(/tls\.ca: cannot read "\/nonexistent\/ca\.pem" \(ENOENT\)/);
   });
 
+  it('publishes a JSON Schema of the config for out-of-process plugins', () => {
+    const schema = redisCollectorFactory.configJsonSchema as { properties: Record<string, unknown>; additionalProperties: boolean };
+    expect(Object.keys(schema.properties).sort()).toEqual(['latency', 'password', 'resource', 'slowlog', 'timeout', 'tls', 'url', 'username']);
+    expect(schema.additionalProperties).toBe(false);
+  });
+
   it('backs off exponentially up to the collection interval', () => {
     expect([0, 1, 2, 3, 10].map((r) => reconnectDelayMs(r, 10_000))).toEqual([100, 200, 400, 800, 10_000]);
     expect(reconnectDelayMs(50, 120_000)).toBe(30_000);

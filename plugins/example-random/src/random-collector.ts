@@ -8,6 +8,8 @@ export const randomConfigSchema = z.object({
   seed: z.number().int(),
   /** Largest step of the walk per collection. */
   step: z.number().positive(),
+  /** `service.name` of the series' resource. */
+  service: z.string().min(1),
 });
 export type RandomConfig = z.infer<typeof randomConfigSchema>;
 
@@ -28,7 +30,7 @@ export const randomCollectorFactory = createCollectorFactory<RandomConfig>({
   stability: 'development',
   description: 'Emits deterministic random walks (example.random.value), one series per stream.',
   configSchema: randomConfigSchema,
-  defaults: { streams: 3, seed: 42, step: 1 },
+  defaults: { streams: 3, seed: 42, step: 1, service: 'example-random' },
   create(ctx) {
     const next = prng(ctx.config.seed);
     const values = new Float64Array(ctx.config.streams).fill(50);
@@ -41,7 +43,7 @@ export const randomCollectorFactory = createCollectorFactory<RandomConfig>({
             unit: '1',
             type: 'gauge',
             description: 'A random walk',
-            resource: { ...ctx.hostResource, 'service.name': 'example-random' },
+            resource: { ...ctx.hostResource, 'service.name': ctx.config.service },
             attributes: { stream: i },
           }),
         );

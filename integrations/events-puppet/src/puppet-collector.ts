@@ -1,0 +1,31 @@
+/** The `events-puppet` collector factory: receives reports from Puppet's http report processor. */
+import { z } from 'zod';
+import { createCollectorFactory } from '@sextant/plugin-api';
+import { DEFAULT_MAX_BODY_BYTES, TOKEN_REQUIRED, createEventReceiver, hasToken, receiverConfigShape } from './event-receiver.js';
+import { decodePuppetReport, parsePuppetReport } from './puppet-report.js';
+
+export const DEFAULT_PUPPET_LISTEN = '127.0.0.1:7082';
+
+export const puppetConfigSchema = z
+  .object({
+    ...receiverConfigShape,
+    /** Record runs with status `unchanged` too (every agent run every 30 minutes: usually noise). */
+    includeUnchanged: z.boolean(),
+  })
+  .refine(hasToken, TOKEN_REQUIRED);
+export type PuppetConfig = z.infer<typeof puppetConfigSchema>;
+
+export const puppetCollectorFactory = createCollectorFactory<PuppetConfig>({
+  type: 'events-puppet',
+  stability: 'alpha',
+  description: 'Receives Puppet agent reports (http report processor, YAML or JSON) as config.run events.',
+  configSchema: puppetConfigSchema,
+  // Reports of hosts with many resources are large: 8 MiB by default instead of 1 MiB.
+  defaults: { listen: DEFAULT_PUPPET_LISTEN, maxBodyBytes: 8 * DEFAULT_MAX_BODY_BYTES, includeUnchanged: false },
+  create(ctx) {
+    return createEventReceiver(ctx, {
+      tool: 'Puppet',
+      parse: (request) => parsePuppetReport(decodePuppetReport(request), ctx.clock.now(), { includeUnchanged: ctx.config.includeUnchanged }),
+    });
+  },
+});

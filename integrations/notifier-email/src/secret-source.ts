@@ -4,7 +4,7 @@
  * give a `...File` path read here at create(). The value is trimmed (files usually end with a
  * newline) and never logged.
  *
- * Identical in every notifier package (components may not depend on each other).
+ * Identical in every notifier and events-* package (components may not depend on each other).
  */
 import { readFileSync } from 'node:fs';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';

@@ -10,3 +10,5 @@ export type { JournalOutboxStoreOptions } from './journal-outbox-store.js';
 export { routeMatches } from './notification-route.js';
 export type { NotificationRoute, EntityAttributeLookup } from './notification-route.js';
 export { fullJitterBackoffMs } from './retry-backoff.js';
+export { RedisOutboxStore } from './redis-outbox-store.js';
+export type { RedisOutboxStoreOptions } from './redis-outbox-store.js';

@@ -318,7 +318,7 @@ export class NotificationDispatcher {
     const delay = retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : fullJitterBackoffMs(entry.attempts, this.initialBackoffMs, this.maxBackoffMs, this.random);
     entry.nextAttemptAt = this.clock.now() + delay;
     this.store.attempted(entry);
-    target.setStatus('degraded', `delivery of ${entry.key} failed (attempt ${entry.attempts}, next in ${Math.round(delay / 1000)} s): ${outcome.error}`);
+    target.setStatus('degraded', `delivery of ${entry.key} failed (attempt ${entry.attempts}, next in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}): ${outcome.error}`);
   }
 
   private settle(lane: Lane, entry: OutboxEntry, how: OutboxSettlement): void {

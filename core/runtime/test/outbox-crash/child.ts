@@ -5,7 +5,7 @@
  */
 import 'reflect-metadata';
 import { Runtime, validateRuntimeConfig } from '@sextant/runtime';
-import { incidentUpdate, notifierPlugin } from '../outbox-support.ts';
+import { incidentUpdate, notifierPlugin } from '../outbox-support.js';
 
 const loaded = validateRuntimeConfig({
   dataDir: process.env.OUTBOX_DATA_DIR,

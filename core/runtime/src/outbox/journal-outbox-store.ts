@@ -63,13 +63,21 @@ export class JournalOutboxStore implements OutboxStore {
     this.reporter = reporter;
     mkdirSync(this.dir, { recursive: true });
     rmSync(this.tmpFile, { force: true });
-    if (existsSync(this.file)) this.replay(readFileSync(this.file, 'utf8'));
-    // Rewriting at load also cuts off a line torn by a crash, so the next append starts clean.
-    if (!this.compact()) this.fd = openSync(this.file, 'a');
+    let clean = false;
+    if (existsSync(this.file)) {
+      const text = readFileSync(this.file, 'utf8');
+      clean = this.replay(text) && text.endsWith('\n');
+    }
+    // A journal with settled or unreadable records is rewritten at load; that also cuts off a
+    // line torn by a crash, so the next append starts on a fresh line.
+    if (clean || !this.compact()) this.fd = openSync(this.file, 'a');
     return [...this.live.values()];
   }
 
-  private replay(text: string): void {
+  /** Folds the journal into `live`; true when every record was usable and none is settled. */
+  private replay(text: string): boolean {
+    let usable = 0;
+    let header = false;
     for (const line of text.split('\n')) {
       if (line.trim() === '') continue;
       let record: Record<string, unknown>;
@@ -86,6 +94,7 @@ export class JournalOutboxStore implements OutboxStore {
       switch (record.op) {
         case 'header':
           if (record.version !== 1) this.reporter.skipped(`header of unknown journal version ${String(record.version)}`);
+          else header = true;
           break;
         case 'enqueue': {
           const reason = invalidEntryReason(record.entry);
@@ -93,6 +102,7 @@ export class JournalOutboxStore implements OutboxStore {
           else {
             const entry = record.entry as OutboxEntry;
             this.live.set(outboxEntryId(entry), entry);
+            usable++;
           }
           break;
         }
@@ -102,15 +112,19 @@ export class JournalOutboxStore implements OutboxStore {
             entry.attempts = record.attempts as number;
             entry.nextAttemptAt = record.nextAttemptAt as number;
           }
+          usable++;
           break;
         }
         case 'settle':
           if (typeof record.id === 'string') this.live.delete(record.id);
+          usable++;
           break;
         default:
           this.reporter.skipped(`unknown record op ${JSON.stringify(record.op)}`);
       }
     }
+    this.records = usable;
+    return header && usable === this.live.size && text.split('\n').filter((l) => l.trim() !== '').length === usable + 1;
   }
 
   enqueue(entries: readonly OutboxEntry[]): void {

@@ -113,9 +113,17 @@ export const launchRemote: RemotePluginLauncher = async ({ candidate, isolation,
         hint: 'run the agent as root (or with CAP_SYS_ADMIN), or use isolation: process with a published port',
       });
     }
-    const entity = topology
-      .entities('container')
-      .find((e) => e.id === `container:${container}` || e.name === container || e.name === `/${container}` || (container !== undefined && container.length >= 6 && e.id.startsWith(`container:${container}`)));
+    // The containers collector reports containers shortly after start: wait for this one (<= 15 s).
+    const find = () =>
+      topology
+        .entities('container')
+        .find((e) => e.id === `container:${container}` || e.name === container || e.name === `/${container}` || (container !== undefined && container.length >= 6 && e.id.startsWith(`container:${container}`)));
+    const deadline = Date.now() + 15_000;
+    let entity = find();
+    while ((!entity || !(Number(entity.attributes[CONTAINER_ENTITY_KEYS.pid]) > 0)) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 200));
+      entity = find();
+    }
     const pid = entity ? Number(entity.attributes[CONTAINER_ENTITY_KEYS.pid]) : Number.NaN;
     if (!entity || !(pid > 0)) {
       throw new SextantError(ErrorCode.START_FAILED, `${instanceId}: container "${container}" is not running on this host (or its pid is unknown)`, {

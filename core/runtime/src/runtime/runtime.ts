@@ -166,6 +166,8 @@ interface RunningInstance {
   /** True while the runtime (not the component) holds the instance degraded after a failed round. */
   runtimeDegraded: boolean;
   restarts: number;
+  /** The component has reported a status of its own through ctx.status. */
+  reported: boolean;
   config?: unknown;
   remote?: { shutdown(): Promise<void> };
 }
@@ -521,6 +523,7 @@ export class Runtime {
       failures: 0,
       runtimeDegraded: false,
       restarts: 0,
+      reported: false,
     };
     this.instances.set(spec.id, inst);
     this.setStatus(inst, 'starting');
@@ -543,7 +546,8 @@ export class Runtime {
         }),
       );
       this.attach(inst, component);
-      if (inst.status.state === 'starting') this.setStatus(inst, 'ok');
+      // A component that reported its own state (e.g. still connecting) keeps it.
+      if (inst.status.state === 'starting' && !inst.reported) this.setStatus(inst, 'ok');
     } catch (e) {
       const err = toSextantError(e, ErrorCode.START_FAILED, `${spec.id}: start failed`, 'see the message above; the other plugins keep running');
       this.setStatus(inst, 'error', err.message, err.code);
@@ -562,7 +566,12 @@ export class Runtime {
       instanceId: spec.id,
       logger: createLogger(spec.id, this.options.log),
       clock: this.clock,
-      status: { set: (state: HealthState, message?: string, code?: string) => this.setStatus(inst, state, message, code) },
+      status: {
+        set: (state: HealthState, message?: string, code?: string) => {
+          inst.reported = true;
+          this.setStatus(inst, state, message, code);
+        },
+      },
       metrics: this.selfMetricsFor(inst),
       signal: inst.controller.signal,
       dataDir: this.config.dataDir ? join(this.config.dataDir, 'instances', spec.id.replace(/\//g, '__')) : undefined,

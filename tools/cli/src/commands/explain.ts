@@ -42,7 +42,9 @@ export const pluginsExplainCommand: Command = {
     const runtime = await loadRuntime(source.config, { level: 'error' }, { collectImmediately: false });
     try {
       await runtime.start();
-      await runtime.collectNow();
+      // The collector connects to the engine in the background; wait for its first list (<= 15 s).
+      const deadline = Date.now() + 15_000;
+      while (runtime.statuses().find((s) => s.type === 'containers')?.state === 'starting' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       const status = runtime.statuses().find((s) => s.type === 'containers');
       if (status?.state === 'error') {
         process.stderr.write(`sextant plugins explain: cannot read containers: ${status.message ?? 'engine unavailable'}\n`);

@@ -112,7 +112,8 @@ describe('baseline detector', () => {
 
   it('ships a plugin and a manifest that registers the baseline factory', () => {
     const added: string[] = [];
-    analysisPlugin.register({ detectors: { addFactory: (f: { type: string }) => added.push(f.type) } });
+    const addFactory = (f: { type: string }) => added.push(f.type);
+    analysisPlugin.register({ detectors: { addFactory }, correlators: { addFactory } });
     expect(added).toContain('baseline');
     expect(plugin).toBeDefined();
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));

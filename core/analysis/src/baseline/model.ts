@@ -7,7 +7,15 @@
  * - scalars (Float64, {@link F} fields): clock, robust level and scale for three candidate models
  *   (no season, daily, weekly), slow base level, drift anchor, excursion bookkeeping, score memory;
  * - a daily profile of {@link DAY_BUCKETS} half-hour buckets and a weekly profile of
- *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32), with per-bucket visit counts (Uint8).
+ *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32), with per-bucket visit counts (Uint8);
+ * - a context filter of {@link CONTEXT_WORDS} 32-bit words: which short sequences of quantised
+ *   levels the series has already shown.
+ *
+ * The score of a sample is the noisy-OR of two detectors, then an alarm suppression:
+ * - residual: how far ln(1 + |z|) of the one-step forecast error exceeds the series' own usual
+ *   tail, damped by a memory of recent surprises (repeats of one episode do not score again);
+ * - context novelty: the share of the last 1..contextLength quantised levels never seen before;
+ * - after a score >= `alarmLevel`, the next `quietSamples` scores are 0 (one alarm per episode).
  *
  * Seasonality is detected, not assumed: the three candidates forecast every sample and the
  * seasonal one is used only once it has covered its period and cuts the robust residual scale by
@@ -21,6 +29,14 @@ import { DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
 
 export const DAY_BUCKETS = 48;
 export const WEEK_BUCKETS = 168;
+/** 32-bit words of the per-series context filter (a one-hash Bloom filter of seen contexts). */
+export const CONTEXT_WORDS = 128;
+/** log2 of the filter's bit count (CONTEXT_WORDS * 32 = 4096 bits). */
+const CONTEXT_HASH_SHIFT = 32 - 12;
+/** Bits per quantised level in the context history (levels <= 16). */
+const CONTEXT_LEVEL_BITS = 4;
+/** The history keeps the last 6 levels (24 bits). */
+const CONTEXT_HISTORY_MASK = (1 << (6 * CONTEXT_LEVEL_BITS)) - 1;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** 1970-01-01 was a Thursday; shift so hour-of-week 0 is Monday 00:00 UTC. */
@@ -62,6 +78,10 @@ const enum F {
   zq,
   drift,
   devU,
+  quiet,
+  minV,
+  maxV,
+  ctxHist,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -75,7 +95,7 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 1;
+const SNAPSHOT_VERSION = 2;
 
 function clip(x: number, bound: number): number {
   return x > bound ? bound : x < -bound ? -bound : x;
@@ -90,6 +110,7 @@ export class BaselineModel {
   private weekly: Float32Array;
   private dayCount: Uint8Array;
   private weekCount: Uint8Array;
+  private contexts: Uint32Array;
   /** Samples dropped since creation, by reason. Never reset (export as counters by difference). */
   readonly dropped: Record<DropReason, number> = { nan: 0, out_of_order: 0, duplicate: 0 };
 
@@ -103,6 +124,7 @@ export class BaselineModel {
     this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS);
     this.dayCount = new Uint8Array(this.capacity * DAY_BUCKETS);
     this.weekCount = new Uint8Array(this.capacity * WEEK_BUCKETS);
+    this.contexts = new Uint32Array(this.capacity * CONTEXT_WORDS);
   }
 
   /** Per-sample factors derived from the parameters, and time-based rates cached for one dt. */
@@ -127,7 +149,7 @@ export class BaselineModel {
 
   /** Bytes of state per series slot. */
   static get bytesPerSeries(): number {
-    return F.COUNT * 8 + (DAY_BUCKETS + WEEK_BUCKETS) * 5;
+    return F.COUNT * 8 + (DAY_BUCKETS + WEEK_BUCKETS) * 5 + CONTEXT_WORDS * 4;
   }
 
   /** Adds a series and returns its slot. */
@@ -143,6 +165,7 @@ export class BaselineModel {
     this.dayCount.fill(0, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
     this.weekly.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
     this.weekCount.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
+    this.contexts.fill(0, slot * CONTEXT_WORDS, (slot + 1) * CONTEXT_WORDS);
   }
 
   private grow(capacity: number): void {
@@ -163,6 +186,9 @@ export class BaselineModel {
     this.weekly = grow32(this.weekly, WEEK_BUCKETS);
     this.dayCount = grow8(this.dayCount, DAY_BUCKETS);
     this.weekCount = grow8(this.weekCount, WEEK_BUCKETS);
+    const c = new Uint32Array(capacity * CONTEXT_WORDS);
+    c.set(this.contexts);
+    this.contexts = c;
     this.capacity = capacity;
   }
 
@@ -200,6 +226,8 @@ export class BaselineModel {
       s[o + F.lastDayBucket] = -1;
       s[o + F.zq] = this.params.minTailU;
       s[o + F.lastWeekBucket] = -1;
+      s[o + F.minV] = value;
+      s[o + F.maxV] = value;
       return 0;
     }
     const lastT = s[o + F.lastT];
@@ -289,8 +317,53 @@ export class BaselineModel {
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen.
     const decay = score > 0 ? this.noveltyDecay : this.calmDecay;
     const memory = s[o + F.novelty] * decay;
-    const out = score > memory ? score : 0;
+    const residualScore = score > memory ? score : 0;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
+
+    // Context novelty: the value quantised into `contextLevels` levels of the running range, and
+    // the contexts formed by the last 1..contextLength levels looked up in the slot's context
+    // filter (a one-hash Bloom filter; unseen contexts are added unless learning is paused).
+    // The share of unseen contexts is the context score: a level never visited scores 1, a familiar
+    // level reached in an unfamiliar order scores less.
+    const lo = s[o + F.minV] < value ? s[o + F.minV] : value;
+    const hi = s[o + F.maxV] > value ? s[o + F.maxV] : value;
+    const levels = p.contextLevels;
+    let q = hi > lo ? ((((value - lo) / (hi - lo)) * levels) | 0) : 0;
+    if (q >= levels) q = levels - 1;
+    const hist = ((s[o + F.ctxHist] << CONTEXT_LEVEL_BITS) | q) & CONTEXT_HISTORY_MASK;
+    const words = this.contexts;
+    const wo = slot * CONTEXT_WORDS;
+    const K = p.contextLength;
+    let unseen = 0;
+    for (let k = 0; k < K; k++) {
+      // Context of length k + 1: the last k + 1 levels, tagged with its length.
+      const key = ((hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1)) << 3) | k;
+      const bit = Math.imul(key + 1, 0x9e3779b1) >>> CONTEXT_HASH_SHIFT;
+      const mask = 1 << (bit & 31);
+      const w = wo + (bit >>> 5);
+      if ((words[w] & mask) === 0) {
+        unseen++;
+        if (!paused) words[w] |= mask;
+      }
+    }
+    if (!paused) {
+      s[o + F.minV] = lo;
+      s[o + F.maxV] = hi;
+      s[o + F.ctxHist] = hist;
+    }
+    const share = unseen / K;
+    const contextScore = n >= p.contextWarmup ? share : 0;
+    // Noisy-OR of the two detectors: either one alone can raise the score.
+    let out = 1 - (1 - residualScore) * (1 - contextScore);
+    if (kind === BaselineKind.none && contextScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
+
+    // One alarm per episode: after a score of at least `alarmLevel`, the next `quietSamples`
+    // scores are 0. Early, single alarms are what operators (and NAB) reward; repeats are noise.
+    const quiet = s[o + F.quiet];
+    if (quiet > 0) {
+      s[o + F.quiet] = quiet - 1;
+      out = 0;
+    } else if (out >= p.alarmLevel && n >= p.learningSamples) s[o + F.quiet] = p.quietSamples;
     s[o + F.lastScore] = out;
     s[o + F.kind] = kind;
 
@@ -423,6 +496,7 @@ export class BaselineModel {
       new Uint8Array(this.weekly.buffer, 0, u * WEEK_BUCKETS * 4),
       new Uint8Array(this.dayCount.buffer, 0, u * DAY_BUCKETS),
       new Uint8Array(this.weekCount.buffer, 0, u * WEEK_BUCKETS),
+      new Uint8Array(this.contexts.buffer, 0, u * CONTEXT_WORDS * 4),
     ];
     const header = 16;
     const total = header + parts.reduce((a, b) => a + b.length, 0);
@@ -452,7 +526,7 @@ export class BaselineModel {
     if (version !== SNAPSHOT_VERSION) throw new RangeError(`baseline snapshot version ${version}, this model reads ${SNAPSHOT_VERSION}`);
     const u = view.getUint32(8, true);
     if (view.getUint32(12, true) !== F.COUNT) throw new RangeError('baseline snapshot has a different field layout');
-    const expected = 16 + u * (F.COUNT * 8 + DAY_BUCKETS * 5 + WEEK_BUCKETS * 5);
+    const expected = 16 + u * BaselineModel.bytesPerSeries;
     if (bytes.byteLength !== expected) throw new RangeError(`baseline snapshot of ${u} series should be ${expected} bytes, got ${bytes.byteLength}`);
     const capacity = Math.max(16, 1 << Math.ceil(Math.log2(Math.max(u, 1))));
     const copy = (len: number, at: number) => bytes.slice(at, at + len);
@@ -471,12 +545,16 @@ export class BaselineModel {
     at += u * DAY_BUCKETS;
     const weekCount = new Uint8Array(capacity * WEEK_BUCKETS);
     weekCount.set(bytes.subarray(at, at + u * WEEK_BUCKETS));
+    at += u * WEEK_BUCKETS;
+    const contexts = new Uint32Array(capacity * CONTEXT_WORDS);
+    contexts.set(new Uint32Array(copy(u * CONTEXT_WORDS * 4, at).buffer));
     for (let i = 0; i < u * F.COUNT; i++) if (!Number.isFinite(scalars[i])) throw new RangeError('baseline snapshot contains non-finite numbers');
     this.scalars = scalars;
     this.daily = daily;
     this.weekly = weekly;
     this.dayCount = dayCount;
     this.weekCount = weekCount;
+    this.contexts = contexts;
     this.capacity = capacity;
     this.used = u;
   }

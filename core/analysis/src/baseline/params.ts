@@ -51,6 +51,16 @@ export interface BaselineParams {
   readonly driftZ: number;
   /** Scales per e-fold of the drift score toward 1. */
   readonly driftSpan: number;
+  /** Score at or above which a sample counts as an alarm (starts the quiet period). */
+  readonly alarmLevel: number;
+  /** Samples after an alarm whose scores are forced to 0 (one alarm per episode). */
+  readonly quietSamples: number;
+  /** Quantisation levels of the running value range for context novelty (2..16). */
+  readonly contextLevels: number;
+  /** Longest context, in samples (1..6): contexts of the last 1..contextLength levels are checked. */
+  readonly contextLength: number;
+  /** Samples before context novelty scores (its filter must first learn the ordinary contexts). */
+  readonly contextWarmup: number;
 }
 
 export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
@@ -73,8 +83,13 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   scoreOffset: 0,
   scoreSpan: 1,
   noveltyHalfLife: 3000,
-  calmHalfLife: 288,
+  calmHalfLife: 3000,
   anchorTauMs: 7 * 86_400_000,
   driftZ: 6,
   driftSpan: 4,
+  alarmLevel: 0.6,
+  quietSamples: 150,
+  contextLevels: 12,
+  contextLength: 3,
+  contextWarmup: 1200,
 });

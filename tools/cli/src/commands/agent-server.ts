@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { formatError, type Attributes } from '@sextant/plugin-api';
 import { IngestClient, IngestServer, type SeriesDefinition } from '@sextant/protocol';
-import { ApiServer, parseDuration, type Runtime } from '@sextant/runtime';
+import { ApiServer, parseDuration, RedisOutboxStore, type Runtime } from '@sextant/runtime';
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
 import { startAutodiscovery } from '../autodiscovery.js';
@@ -82,7 +82,9 @@ async function startRole(values: Record<string, unknown>, role: 'server' | 'agen
     printIssues(source.issues, source.file);
     return 2;
   }
-  const runtime = await loadRuntime(source.config, logOptions(values));
+  const store = values.store as string | undefined;
+  if (store !== undefined && !/^rediss?:\/\//.test(store)) throw new UsageError(`--store takes a redis:// or rediss:// URL (got "${store}")`);
+  const runtime = await loadRuntime(source.config, logOptions(values), store ? { outboxStore: new RedisOutboxStore({ url: store }) } : {});
   const issues = await runtime.validate();
   if (issues.length) {
     printIssues(issues, source.file);
@@ -113,6 +115,7 @@ export const serverCommand: Command = {
     'tls-ca': { type: 'string', value: 'FILE', description: 'CA that signs agent certificates (mTLS)' },
     'require-client-cert': { type: 'boolean', description: 'refuse agents without a certificate signed by --tls-ca' },
     'insecure-loopback': { type: 'boolean', description: 'plain text, only on a loopback address (local tries)' },
+    store: { type: 'string', value: 'URL', description: 'redis://HOST:PORT keeps the notification outbox in Redis (default: dataDir journal)' },
     port: { type: 'string', short: 'p', value: 'N', description: 'API port' },
     ...common,
   },

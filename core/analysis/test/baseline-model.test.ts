@@ -118,6 +118,41 @@ describe('BaselineModel', () => {
     expect(m.expected(2)).toBe(42); // a constant series expects itself
   });
 
+  it('alarms once per episode: a burst of spikes scores high once, then stays quiet for quietSamples', () => {
+    const m = new BaselineModel();
+    const s = m.addSeries();
+    const noise = gaussian(seeded(21));
+    let t = START;
+    for (let i = 0; i < 2000; i++) m.update(s, (t += STEP), 50 + noise());
+    const scores: number[] = [];
+    for (let i = 0; i < 40; i++) scores.push(m.update(s, (t += STEP), i % 2 === 0 ? 90 + i : 50 + noise()));
+    const alarms = scores.filter((x) => x >= m.params.alarmLevel);
+    expect(alarms).toHaveLength(1);
+    expect(scores[0]).toBeGreaterThanOrEqual(m.params.alarmLevel); // the first spike, not a later one
+    expect(scores.slice(1).every((x) => x === 0)).toBe(true);
+    // After the quiet period a new episode alarms again.
+    for (let i = 0; i < m.params.quietSamples; i++) m.update(s, (t += STEP), 50 + noise());
+    expect(m.update(s, (t += STEP), 200)).toBeGreaterThanOrEqual(m.params.alarmLevel);
+  });
+
+  it('flags a level the series never takes, even inside its usual range (context novelty)', () => {
+    const m = new BaselineModel();
+    const s = m.addSeries();
+    // A square wave: 20 samples at 10, 20 at 30, for 100 periods. Its contexts are all learned.
+    let t = START;
+    const wave = (i: number) => (Math.floor(i / 20) % 2 === 0 ? 10 : 30);
+    for (let i = 0; i < 4000; i++) m.update(s, (t += STEP), wave(i));
+    const familiar: number[] = [];
+    for (let i = 4000; i < 4040; i++) familiar.push(m.update(s, (t += STEP), wave(i)));
+    expect(Math.max(...familiar)).toBeLessThan(0.3);
+    // Flapping 10, 30, 10 uses known values in an order never seen: it scores, but less than an alarm.
+    const flapping: number[] = [];
+    for (let i = 0; i < 3; i++) flapping.push(m.update(s, (t += STEP), i % 2 === 0 ? 10 : 30));
+    expect(Math.max(...flapping)).toBeGreaterThan(Math.max(...familiar));
+    // 20 lies between the two levels: never seen, so it alarms.
+    expect(m.update(s, (t += STEP), 20)).toBeGreaterThanOrEqual(m.params.alarmLevel);
+  });
+
   it('keeps state within 2 KiB per series', () => {
     expect(BaselineModel.bytesPerSeries).toBeLessThanOrEqual(2048);
   });

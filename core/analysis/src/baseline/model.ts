@@ -75,6 +75,7 @@ const enum F {
   lastDayBucket,
   lastWeekBucket,
   longScale,
+  /** exp of the tracked tail quantile of ln(1 + |z|), i.e. the usual worst 1 + |z|. */
   zq,
   drift,
   devU,
@@ -118,6 +119,10 @@ export class BaselineModel {
     this.params = { ...DEFAULT_BASELINE_PARAMS, ...params };
     this.noveltyDecay = Math.pow(0.5, 1 / this.params.noveltyHalfLife);
     this.calmDecay = Math.pow(0.5, 1 / this.params.calmHalfLife);
+    this.offsetFactor = Math.exp(this.params.scoreOffset);
+    this.minTailW = Math.exp(this.params.minTailU);
+    this.tailUp = Math.exp(this.params.tailRate * (1 - this.params.tailProbability));
+    this.tailDown = Math.exp(-this.params.tailRate * this.params.tailProbability);
     this.capacity = Math.max(1, initialCapacity | 0);
     this.scalars = new Float64Array(this.capacity * F.COUNT);
     this.daily = new Float32Array(this.capacity * DAY_BUCKETS);
@@ -130,6 +135,11 @@ export class BaselineModel {
   /** Per-sample factors derived from the parameters, and time-based rates cached for one dt. */
   private readonly noveltyDecay: number;
   private readonly calmDecay: number;
+  /** exp(scoreOffset), exp(minTailU) and the two multiplicative steps of the tail tracker. */
+  private readonly offsetFactor: number;
+  private readonly minTailW: number;
+  private readonly tailUp: number;
+  private readonly tailDown: number;
   private rateDt = -1;
   private longScaleStep = 0;
   private baseStep = 0;
@@ -224,7 +234,7 @@ export class BaselineModel {
       s[o + F.lower] = value;
       s[o + F.upper] = value;
       s[o + F.lastDayBucket] = -1;
-      s[o + F.zq] = this.params.minTailU;
+      s[o + F.zq] = Math.exp(this.params.minTailU);
       s[o + F.lastWeekBucket] = -1;
       s[o + F.minV] = value;
       s[o + F.maxV] = value;
@@ -283,10 +293,12 @@ export class BaselineModel {
     // Point score: how far ln(1 + |z|) exceeds the series' own usual tail, an upper quantile of |z|
     // tracked stochastically in log space. Bursty or heavy-tailed series thus do not alarm on
     // their ordinary bursts, and scores stay comparable across series.
-    const u = Math.log1p(az);
-    const uq = s[o + F.zq];
-    const excess = u - uq;
-    let score = excess > p.scoreOffset ? 1 - Math.exp(-(excess - p.scoreOffset) / p.scoreSpan) : 0;
+    // Kept in linear space to spare a logarithm per sample: with wq = exp(quantile of u),
+    // u > quantile  <=>  1 + |z| > wq, and the score is 1 - exp(-(u - quantile - offset) / span).
+    const ez = 1 + az;
+    const wq = s[o + F.zq];
+    const ratio = ez / (wq * this.offsetFactor);
+    let score = ratio > 1 ? 1 - Math.pow(ratio, -1 / p.scoreSpan) : 0;
     let kind: BaselineKind = score > 0 ? (z > 0 ? BaselineKind.spike : BaselineKind.dip) : BaselineKind.none;
 
     // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
@@ -373,7 +385,8 @@ export class BaselineModel {
       if (dt !== this.rateDt) this.cacheRates(dt);
       s[o + F.longScale] += (warm ? 1 / (n + 1) : this.longScaleStep) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
       // Log-space quantile tracker of u at tail probability p.tailProbability.
-      s[o + F.zq] = Math.max(p.minTailU, s[o + F.zq] + p.tailRate * ((u > uq ? 1 : 0) - p.tailProbability));
+      const wNext = wq * (ez > wq ? this.tailUp : this.tailDown);
+      s[o + F.zq] = wNext > this.minTailW ? wNext : this.minTailW;
       const lr = warm ? Math.max(p.levelRate, 1 / (n + 1)) : p.levelRate;
       const sr = warm ? Math.max(p.scaleRate, 1 / (n + 1)) : p.scaleRate;
       s[o + F.level0] += lr * (warm ? r0 : clip(r0, c * sc0)) + shiftBy;

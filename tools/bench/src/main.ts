@@ -9,6 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { idleRss } from './idle-rss.js';
 import { storeIngest } from './store-ingest.js';
+import { correlatorThroughput, peerComparison } from './correlation.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -32,6 +33,9 @@ const GOALS: Record<string, string> = {
   childRssMiB: '<= 60 MiB child plugin process RSS',
   containers100CpuPercentOfCore: '<= 1% of one core for 100 containers at 10 s',
   rssMiB: '<= 100 MiB agent RSS for 100 containers',
+  peerTotalMsPerInterval: 'well under 10,000 ms per 10 s interval for 1,000 groups x 10 members x 50 metrics on one core',
+  correlatorAnomaliesPerCpuMinute: '>= 10,000 anomalies per minute',
+  redisCorePercentAt10s: '<= 0.2% of one core per instance at 10 s',
 };
 
 async function main(): Promise<void> {
@@ -45,6 +49,12 @@ async function main(): Promise<void> {
     nginx: packageBench('plugins/nginx'),
     redis: packageBench('plugins/redis'),
     analysis: packageBench('core/analysis'),
+    peers: () => peerComparison(),
+    correlator: () => correlatorThroughput(),
+    outbox: (() => {
+      const file = join(repoRoot, 'core/runtime/dist/outbox/bench.js');
+      return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
+    })(),
     protocol: packageBench('core/protocol'),
     ingest: (() => {
       const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');

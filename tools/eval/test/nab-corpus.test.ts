@@ -1,0 +1,31 @@
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { needCondition } from '@sextant/testkit';
+import { describe, expect, it } from 'vitest';
+import { runNabEvaluation } from '../src/index.js';
+
+const NAB = '/work/shared/data/nab';
+
+/**
+ * Regression guard on the real NAB subset: the production baseline must keep its measured
+ * quality (standard 57.0, reward_low_FP_rate 41.4, reward_low_FN_rate 64.5 at the time of writing)
+ * and beat the plain z-score reference. Floors sit a little below the measured figures.
+ */
+describe('NAB subset', () => {
+  it('scores the production baseline above its floors and above the z-score reference', async (ctx) => {
+    needCondition(ctx, existsSync(join(NAB, 'labels', 'windows.json')), `the NAB subset is not at ${NAB}`);
+    const out = await mkdtemp(join(tmpdir(), 'sextant-nab-corpus-'));
+    try {
+      const sextant = await runNabEvaluation({ dataDir: NAB, outDir: out });
+      const zscore = await runNabEvaluation({ dataDir: NAB, outDir: out, detector: 'zscore' });
+      expect(sextant.scores!.standard).toBeGreaterThan(55);
+      expect(sextant.scores!.reward_low_FP_rate).toBeGreaterThan(39);
+      expect(sextant.scores!.reward_low_FN_rate).toBeGreaterThan(62);
+      expect(sextant.scores!.standard).toBeGreaterThan(zscore.scores!.standard + 10);
+    } finally {
+      await rm(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

@@ -16,7 +16,8 @@
  * 3. Candidates are the target and what it depends on (directly or not). The mass an entity
  *    absorbed, times the weakest anomaly on the best path from the target to it (an anomaly that
  *    reaches the target only through normal entities cannot explain it), is its score; scores are
- *    normalised to sum to 1 over the candidates.
+ *    normalised to sum to 1 over the candidates. Equal scores go to the candidate more anomalous
+ *    entities depend on, then to the one with more known dependencies (see the sort below).
  */
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
 import { isFaultKind, scoreSeriesAnomaly, type SeriesAnomaly } from './series-anomaly.js';
@@ -82,7 +83,7 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
 
   // 1. Entity anomalies.
   let scratchSize = timestamps.length;
-  for (const s of input.series) if (s.reference) scratchSize = Math.max(scratchSize, s.reference.length);
+  for (const s of input.series) if (s.reference) scratchSize = Math.max(scratchSize, s.reference.length + timestamps.length);
   const scratch = new Float64Array(scratchSize);
   const strongest: EntityEvidence[] = Array.from({ length: n }, () => ({ series: undefined, result: undefined, weighted: 0 }));
   const perSeries: (SeriesAnomaly | undefined)[] = new Array(input.series.length);
@@ -213,7 +214,25 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
       evidence: buildEvidence(e, input, strongest[e], anomaly, outStart, outList, inStart, inList, pathPrev, changes[e], perSeries),
     });
   }
-  causes.sort((x, y) => y.score - x.score || y.anomaly - x.anomaly || x.index - y.index);
+  // Equal scores are common (anomalies saturate at 1, and a load balancer or client-side view of a
+  // service mirrors it exactly). Ties go to the candidate that explains more: more anomalous
+  // entities depend on it, then it has more known dependencies (an origin whose dependencies were
+  // seen to be normal, rather than a leaf nobody observes from the inside).
+  const anomalousDependents = new Uint32Array(n);
+  const dependencies = new Uint32Array(n);
+  for (let e = 0; e < n; e++) {
+    for (let k = inStart[e]; k < inStart[e + 1]; k++) if (inList[k] !== e && anomaly[inList[k]] > 0) anomalousDependents[e]++;
+    for (let k = outStart[e]; k < outStart[e + 1]; k++) if (outList[k] !== e) dependencies[e]++;
+  }
+  const TIE = 1e-9;
+  causes.sort(
+    (x, y) =>
+      (Math.abs(y.score - x.score) > TIE ? y.score - x.score : 0) ||
+      anomalousDependents[y.index] - anomalousDependents[x.index] ||
+      dependencies[y.index] - dependencies[x.index] ||
+      y.anomaly - x.anomaly ||
+      x.index - y.index,
+  );
   return causes;
 }
 

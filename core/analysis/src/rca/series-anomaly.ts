@@ -1,10 +1,15 @@
 /**
  * Robust per-series anomaly scores for root-cause ranking.
  *
- * A score is "how many robust standard deviations (1.4826 x MAD) the worst value in the analysis
- * window is away from the reference median, in the bad direction", minus the same figure before
+ * A score is "how many robust standard deviations the worst value in the analysis window is away
+ * from the reference median, in the bad direction", minus the same figure before
  * the window (an anomaly that was already there did not start this incident). NaN and Infinity
  * are ignored; a series with too little finite reference gets no score at all (unknown, not normal).
+ *
+ * The spread is the largest of 1.4826 x MAD, a floor (5 % for latency on the log scale, 0.2 % of
+ * the median otherwise) and the tail spread (see `RcaOptions.tailQuantile`), so a series that is
+ * flat in normal operation cannot score on sub-noise changes and one with heavy tails needs a
+ * larger excursion than its MAD alone suggests.
  */
 import type { MetricKind } from '@sextant/plugin-api';
 import type { RcaOptions } from './types.js';
@@ -81,20 +86,29 @@ export function scoreSeriesAnomaly(
   const logScale = kind === 'latency';
   const transform = (v: number): number => (logScale ? Math.log(Math.max(v, 1e-12)) : v);
 
-  let source = reference;
-  let fallback = false;
-  let count = source ? collectFinite(source, 0, source.length, transform, scratch) : 0;
-  if (!source || count === 0 || count < options.minReferenceCoverage * source.length) {
-    source = values;
-    fallback = true;
-    count = collectFinite(values, 0, windowStart, transform, scratch);
-    if (count === 0) return unknown;
-  }
+  // A reference that is mostly gaps is not trusted (a series that usually has no data is not
+  // "normal" when it appears); then the values before the window are the reference, if enough.
+  let count = reference ? collectFinite(reference, 0, reference.length, transform, scratch, 0) : 0;
+  const fallback = !reference || count < options.minReferenceCount || count < options.minReferenceCoverage * reference.length;
+  if (fallback) count = 0;
+  count = collectFinite(values, 0, windowStart, transform, scratch, count);
+  if (count < options.minReferenceCount) return unknown;
   const center = medianOf(scratch, count);
+  let tailSpread = 0;
+  if (options.tailQuantile > 0 && count >= 4) {
+    // medianOf left scratch[0, count) sorted.
+    const q = options.tailQuantile;
+    const zq = normalQuantile(q);
+    const hi = scratch[Math.min(count - 1, Math.floor(q * (count - 1)))];
+    const lo = scratch[Math.max(0, Math.ceil((1 - q) * (count - 1)))];
+    const up = (hi - center) / zq;
+    const down = (center - lo) / zq;
+    tailSpread = direction === Direction.Up ? up : direction === Direction.Down ? down : Math.max(up, down);
+  }
   for (let i = 0; i < count; i++) scratch[i] = Math.abs(scratch[i] - center);
   const mad = 1.4826 * medianOf(scratch, count);
   const floor = logScale ? options.latencyScaleFloor : Math.max(options.relativeScaleFloor * Math.abs(logScale ? 0 : center), 1e-12);
-  const spread = Math.max(mad, floor);
+  const spread = Math.max(mad, floor, tailSpread);
 
   const badness = (v: number): number => {
     const z = (transform(v) - center) / spread;
@@ -119,7 +133,7 @@ export function scoreSeriesAnomaly(
   if (peakIndex < 0) return unknown;
 
   let before = 0;
-  if (!fallback) {
+  {
     for (let i = 0; i < windowStart; i++) {
       const v = values[i];
       if (Number.isFinite(v)) before = Math.max(before, badness(v));
@@ -138,8 +152,14 @@ export function scoreSeriesAnomaly(
   };
 }
 
-function collectFinite(source: Float64Array, from: number, to: number, transform: (v: number) => number, out: Float64Array): number {
-  let n = 0;
+/** Inverse standard normal CDF for p in (0.5, 1) (Abramowitz-Stegun 26.2.23, error < 5e-4). */
+function normalQuantile(p: number): number {
+  const t = Math.sqrt(-2 * Math.log(1 - p));
+  return t - (2.515517 + 0.802853 * t + 0.010328 * t * t) / (1 + 1.432788 * t + 0.189269 * t * t + 0.001308 * t * t * t);
+}
+
+function collectFinite(source: Float64Array, from: number, to: number, transform: (v: number) => number, out: Float64Array, at: number): number {
+  let n = at;
   for (let i = from; i < to; i++) {
     const v = source[i];
     if (Number.isFinite(v)) out[n++] = transform(v);

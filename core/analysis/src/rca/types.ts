@@ -29,8 +29,10 @@ export interface RcaSeries {
   readonly values: Float64Array;
   /**
    * Values of the same series during normal operation (any length, any time; NaN = no data).
-   * When absent, or when less than `minReferenceCoverage` of it is finite, the ranker uses the
-   * values before the analysis window of {@link values} as the normal reference.
+   * History from the same period as the incident works best (levels drift over weeks). When
+   * absent, or when fewer than `minReferenceCount` values or less than `minReferenceCoverage` of
+   * it are finite (a series that usually has no data), the ranker uses the values before the
+   * analysis window of {@link values} instead, and leaves the series unknown if those are too few.
    */
   readonly reference?: Float64Array;
 }
@@ -96,11 +98,24 @@ export interface RcaOptions {
   readonly eventLookbackMs: number;
   /** Iterations of the blame walk. */
   readonly walkSteps: number;
+  /**
+   * Fewest finite reference values a series needs to be judged at all (the pre-window fallback
+   * too); below it the series is unknown, not normal. A spread from two or three values is noise.
+   */
+  readonly minReferenceCount: number;
+  /**
+   * Tail calibration for heavy-tailed series: the spread is at least the distance from the median
+   * to this quantile of the reference on the bad side, divided by the normal quantile of the same
+   * level (so it equals the standard deviation for Gaussian data). A series whose normal operation
+   * already has large excursions (a batch job, a cold-starting function) then needs a larger
+   * excursion to count. 0 turns it off.
+   */
+  readonly tailQuantile: number;
 }
 
 export const DEFAULT_RCA_OPTIONS: RcaOptions = {
   normalScore: 6,
-  fullScore: 15,
+  fullScore: 12,
   otherKindWeight: 0.7,
   latencyScaleFloor: 0.05,
   relativeScaleFloor: 0.002,
@@ -110,6 +125,8 @@ export const DEFAULT_RCA_OPTIONS: RcaOptions = {
   preWindowDiscount: 1,
   eventLookbackMs: 30 * 60_000,
   walkSteps: 60,
+  minReferenceCount: 5,
+  tailQuantile: 0.95,
 };
 
 /** One candidate cause. The list is sorted by descending score; scores of a ranking sum to at most 1. */

@@ -14,7 +14,9 @@ import {
   readPetshopMetrics,
   readPetshopTarget,
   type PetshopGraph,
+  type PetshopIssueRef,
   type PetshopMetrics,
+  type PetshopTarget,
 } from './petshop-reader.js';
 
 /**
@@ -60,6 +62,15 @@ export interface RcaEvaluationOptions {
   readonly rank?: RootCauseRanker;
   /** Ignore noissue/metrics.csv, as if a scenario had none (tests the issue-file-only fallback). */
   readonly ignoreNoissue?: boolean;
+  /**
+   * Use the other issues of the same scenario as unlabeled history (default true): their
+   * metrics.csv rows outside their own incident windows join the normal-operation reference.
+   * Only metrics and target times are read from them, never their root cause.
+   */
+  readonly otherIssuesAsHistory?: boolean;
+  /** Incident window left out of each issue's history rows, before and after its target time (ms). */
+  readonly historyWindowBeforeMs?: number;
+  readonly historyWindowAfterMs?: number;
 }
 
 export interface RcaRow {
@@ -122,12 +133,33 @@ async function loadDefaultRanker(): Promise<RootCauseRanker> {
   return rank as RootCauseRanker;
 }
 
+/** Default incident window left out of the history rows: 5 min before to 15 min after the target. */
+const HISTORY_WINDOW_BEFORE_MS = 5 * 60_000;
+const HISTORY_WINDOW_AFTER_MS = 15 * 60_000;
+/** Fewest finite history values of a column from the other issues before noissue/ is used instead. */
+const MIN_RECENT_HISTORY_VALUES = 10;
+
 const columnKey = (component: string, metric: string, statistic: string): string => `${component}\u0000${metric}\u0000${statistic}`;
+
+/**
+ * Where the normal-operation reference of a series comes from, looked up by
+ * (component, metric, statistic). Returns undefined when there is none.
+ */
+export type ReferenceLookup = (component: string, metric: string, statistic: string) => Float64Array | undefined;
+
+/** A lookup over one metrics file (noissue/metrics.csv). */
+export function referenceFromMetrics(reference: PetshopMetrics | undefined): ReferenceLookup {
+  const columns = new Map<string, Float64Array>();
+  if (reference) {
+    reference.components.forEach((c, i) => columns.set(columnKey(c, reference.metrics[i], reference.statistics[i]), reference.columns[i]));
+  }
+  return (component, metric, statistic) => columns.get(columnKey(component, metric, statistic));
+}
 
 /** Builds the ranker input for one issue. Throws a SextantError naming the file when the target is unknown. */
 export function buildPetshopRankerInput(
   graph: PetshopGraph,
-  reference: PetshopMetrics | undefined,
+  reference: PetshopMetrics | ReferenceLookup | undefined,
   issue: PetshopMetrics,
   target: { node: string; metric: string; timestamp: number },
   targetFile: string,
@@ -143,17 +175,14 @@ export function buildPetshopRankerInput(
     }
     return i;
   };
-  const refColumns = new Map<string, Float64Array>();
-  if (reference) {
-    reference.components.forEach((c, i) => refColumns.set(columnKey(c, reference.metrics[i], reference.statistics[i]), reference.columns[i]));
-  }
+  const lookup = typeof reference === 'function' ? reference : referenceFromMetrics(reference);
   const series = issue.components.map((component, i) => ({
     entity: entityOf(component),
     metric: issue.metrics[i],
     kind: petshopMetricKind(issue.metrics[i]),
     statistic: issue.statistics[i],
     values: issue.columns[i],
-    reference: refColumns.get(columnKey(component, issue.metrics[i], issue.statistics[i])),
+    reference: lookup(component, issue.metrics[i], issue.statistics[i]),
   }));
   const targetEntity = index.get(target.node);
   if (targetEntity === undefined) {
@@ -170,30 +199,97 @@ export function buildPetshopRankerInput(
   };
 }
 
+/** One issue read from disk, before ranking. */
+interface LoadedIssue {
+  readonly label: string;
+  readonly ref: PetshopIssueRef;
+  readonly targetFile: string;
+  readonly target: PetshopTarget;
+  readonly metrics: PetshopMetrics;
+}
+
+/**
+ * The other issues of a scenario as unlabeled history: per column, the rows of every issue that lie
+ * outside that issue's own incident window (from `windowBeforeMs` before its target time to
+ * `windowAfterMs` after it). Only metrics.csv and the target time are used, never the root cause:
+ * this is what an operator's monitoring history holds.
+ */
+export class IssueHistoryPool {
+  /** column key -> per issue the kept rows (NaN-free is not required; the ranker skips NaN). */
+  private readonly columns = new Map<string, { owner: number; values: Float64Array }[]>();
+
+  constructor(issues: readonly { metrics: PetshopMetrics; targetTimestamp: number }[], windowBeforeMs: number, windowAfterMs: number) {
+    issues.forEach(({ metrics, targetTimestamp }, owner) => {
+      const keep: number[] = [];
+      metrics.timestamps.forEach((t, r) => {
+        if (t < targetTimestamp - windowBeforeMs || t > targetTimestamp + windowAfterMs) keep.push(r);
+      });
+      if (keep.length === 0) return;
+      metrics.components.forEach((c, i) => {
+        const key = columnKey(c, metrics.metrics[i], metrics.statistics[i]);
+        const column = metrics.columns[i];
+        const values = Float64Array.from(keep, (r) => column[r]);
+        const list = this.columns.get(key) ?? [];
+        list.push({ owner, values });
+        this.columns.set(key, list);
+      });
+    });
+  }
+
+  /**
+   * Rows of every issue except `exclude`. History from the same period as the incident is
+   * preferred; `older` (e.g. noissue/, recorded at another time) is used for a column only when
+   * the pool holds fewer than `minRecentValues` finite values of it.
+   */
+  lookup(exclude: number, older: ReferenceLookup, minRecentValues = MIN_RECENT_HISTORY_VALUES): ReferenceLookup {
+    return (component, metric, statistic) => {
+      const parts = (this.columns.get(columnKey(component, metric, statistic)) ?? []).filter((p) => p.owner !== exclude);
+      const length = parts.reduce((sum, p) => sum + p.values.length, 0);
+      const out = new Float64Array(length);
+      let at = 0;
+      let finite = 0;
+      for (const p of parts) {
+        out.set(p.values, at);
+        at += p.values.length;
+        for (const v of p.values) if (Number.isFinite(v)) finite++;
+      }
+      return finite >= minRecentValues ? out : (older(component, metric, statistic) ?? (length > 0 ? out : undefined));
+    };
+  }
+}
+
 /** Runs the evaluation. Rows are sorted by scenario, metric, split. */
 export async function runRcaEvaluation(options: RcaEvaluationOptions): Promise<RcaEvaluationResult> {
   const rank = options.rank ?? (await loadDefaultRanker());
+  const useOtherIssues = options.otherIssuesAsHistory ?? true;
   const scenarios = listPetshopScenarios(options.dataDir);
   const total = scenarios.reduce((sum, s) => sum + s.issues.length, 0);
   const results: RcaIssueResult[] = [];
   const failures: RcaFailure[] = [];
   const withoutReference: string[] = [];
   let done = 0;
+  const progress = (label: string): void => {
+    done++;
+    options.onProgress?.({ done, total, issue: label });
+  };
 
   for (const scenario of scenarios) {
     let graph: PetshopGraph | undefined;
-    let reference: PetshopMetrics | undefined;
+    let noissue: PetshopMetrics | undefined;
     let scenarioError: string | undefined;
     try {
       graph = readPetshopGraph(join(scenario.dir, 'graph.csv'));
-      if (scenario.noissueFile && !options.ignoreNoissue) reference = readPetshopMetrics(scenario.noissueFile);
+      if (scenario.noissueFile && !options.ignoreNoissue) noissue = readPetshopMetrics(scenario.noissueFile);
     } catch (error) {
       // A broken noissue file only costs the reference; a broken graph costs the scenario.
       if (graph) {
         failures.push({ issue: `${scenario.name}/noissue`, error: formatError(error) });
       } else scenarioError = formatError(error);
     }
-    if (!reference) withoutReference.push(scenario.name);
+    if (!noissue) withoutReference.push(scenario.name);
+
+    // Read every issue first: the readable ones are each other's unlabeled history.
+    const loaded: LoadedIssue[] = [];
     for (const ref of scenario.issues) {
       const label = `${ref.scenario}/${ref.split}/${ref.issue}`;
       try {
@@ -204,24 +300,41 @@ export async function runRcaEvaluation(options: RcaEvaluationOptions): Promise<R
           throw new SextantError(ErrorCode.PARSE_FAILED, `${targetFile}: root_cause.node is missing`, { hint: 'an evaluation issue needs its recorded root cause' });
         }
         const metrics = readPetshopMetrics(join(ref.dir, 'metrics.csv'));
-        const input = buildPetshopRankerInput(graph, reference, metrics, target, targetFile);
+        loaded.push({ label, ref, targetFile, target, metrics });
+      } catch (error) {
+        failures.push({ issue: label, error: formatError(error) });
+        progress(label);
+      }
+    }
+    const noissueLookup = referenceFromMetrics(noissue);
+    const pool = useOtherIssues
+      ? new IssueHistoryPool(
+          loaded.map((l) => ({ metrics: l.metrics, targetTimestamp: l.target.timestamp })),
+          options.historyWindowBeforeMs ?? HISTORY_WINDOW_BEFORE_MS,
+          options.historyWindowAfterMs ?? HISTORY_WINDOW_AFTER_MS,
+        )
+      : undefined;
+
+    loaded.forEach((issue, i) => {
+      try {
+        const lookup = pool ? pool.lookup(i, noissueLookup) : noissueLookup;
+        const input = buildPetshopRankerInput(graph!, lookup, issue.metrics, issue.target, issue.targetFile);
         const ranked = rank(input);
-        const position = ranked.findIndex((c) => c.entity === target.rootCause);
+        const position = ranked.findIndex((c) => c.entity === issue.target.rootCause);
         results.push({
-          scenario: ref.scenario,
-          split: ref.split,
-          issue: ref.issue,
-          metric: target.metric,
-          rootCause: target.rootCause,
+          scenario: issue.ref.scenario,
+          split: issue.ref.split,
+          issue: issue.ref.issue,
+          metric: issue.target.metric,
+          rootCause: issue.target.rootCause!,
           rank: position + 1,
           top: ranked.slice(0, 3),
         });
       } catch (error) {
-        failures.push({ issue: label, error: formatError(error) });
+        failures.push({ issue: issue.label, error: formatError(error) });
       }
-      done++;
-      options.onProgress?.({ done, total, issue: label });
-    }
+      progress(issue.label);
+    });
   }
 
   const groups = new Map<string, RcaIssueResult[]>();

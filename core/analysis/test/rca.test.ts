@@ -155,4 +155,41 @@ describe('rankRootCauses', () => {
     );
     expect(ranked.map((r) => r.entity).sort()).toEqual(['a', 'b']);
   });
+
+  it('needs a larger excursion on a series whose normal operation has heavy tails', () => {
+    // fe -> bursty, fe -> steady. `bursty` normally jumps to ~4x one sample in ten (a cold-starting
+    // function); in the window it reaches 3x, which is normal for it. `steady` rises 2.5x, far
+    // outside anything it did before. Only tail calibration tells them apart: both saturate on MAD.
+    const burstyReference = Float64Array.from({ length: 200 }, (_, i) => 0.2 * (1 + 0.05 * noise(9, i)) * (i % 10 === 3 ? 4 : 1));
+    const bursty: RcaSeries = { ...latency(1, 0.2, 3), reference: burstyReference };
+    const series = [latency(0, 0.1, 2), bursty, latency(2, 0.05, 2.5)];
+    const edges: [string, string][] = [['fe', 'bursty'], ['fe', 'steady']];
+    const calibrated = rankRootCauses(input(['fe', 'bursty', 'steady'], edges, series, 'fe'));
+    expect(calibrated[0].entity).toBe('steady');
+    expect(calibrated.find((r) => r.entity === 'bursty')?.anomaly).toBe(0);
+    const mad = rankRootCauses(input(['fe', 'bursty', 'steady'], edges, series, 'fe', { options: { tailQuantile: 0 } }));
+    expect(mad.find((r) => r.entity === 'bursty')?.anomaly).toBe(1);
+  });
+
+  it('puts a service above its equally anomalous mirror (a load balancer seen only by one caller)', () => {
+    // fe -> lb and fe -> svc; svc -> db; client -> svc. lb mirrors svc exactly. lb comes first in
+    // the entity list, so index order would pick it.
+    const names = ['lb', 'fe', 'svc', 'db', 'client'];
+    const edges: [string, string][] = [['fe', 'lb'], ['fe', 'svc'], ['svc', 'db'], ['client', 'svc']];
+    const series = (clientFactor: number): RcaSeries[] => [latency(0, 0.01, 20), latency(1, 0.1, 3), latency(2, 0.01, 20), latency(3, 0.01, 1), latency(4, 0.02, clientFactor)];
+    for (const clientFactor of [1, 5]) {
+      const ranked = rankRootCauses(input(names, edges, series(clientFactor), 'fe'));
+      expect(ranked.map((r) => r.entity).slice(0, 2)).toEqual(['svc', 'lb']);
+    }
+  });
+
+  it('leaves a series whose reference is mostly gaps unknown instead of calling it anomalous', () => {
+    // fe -> sparse, fe -> slow. `sparse` has data in 5 % of its reference and spikes in the window.
+    const sparseReference = Float64Array.from({ length: 200 }, (_, i) => (i % 20 === 0 ? 0.01 : Number.NaN));
+    const sparse: RcaSeries = { ...latency(1, 0.01, 50), reference: sparseReference };
+    sparse.values.fill(Number.NaN, 0, TARGET_INDEX - 1);
+    const ranked = rankRootCauses(input(['fe', 'sparse', 'slow'], [['fe', 'sparse'], ['fe', 'slow']], [latency(0, 0.1, 3), sparse, latency(2, 0.05, 4)], 'fe'));
+    expect(ranked[0].entity).toBe('slow');
+    expect(ranked.find((r) => r.entity === 'sparse')?.evidence).toContain('sparse shows no anomaly of its own');
+  });
 });

@@ -7,21 +7,33 @@ import { formatRcaReport, runRcaEvaluation } from '../src/rca/index.js';
 const PETSHOP = '/work/shared/data/petshop';
 
 describe.skipIf(!existsSync(PETSHOP))('rca evaluation on the PetShop data', () => {
-  it('ranks every issue and keeps overall top-1 >= 0.8 (regression guard for the ranker)', async () => {
+  it('ranks every issue and keeps overall top-1 >= 0.9 (regression guard for the ranker)', async () => {
     const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses });
     console.log(formatRcaReport(result));
     expect(result.failures).toEqual([]);
     expect(result.rows).toHaveLength(8);
     expect(result.overall.issues).toBe(52);
-    expect(result.overall.top1).toBeGreaterThanOrEqual(0.8);
-    expect(result.overall.top3).toBeGreaterThanOrEqual(0.9);
+    expect(result.overall.top1).toBeGreaterThanOrEqual(0.9);
+    expect(result.overall.top3).toBeGreaterThanOrEqual(0.95);
+    // The train issues (the design set) all rank their root cause first.
+    expect(result.rows.filter((r) => r.split === 'train').every((r) => r.top1 === 1)).toBe(true);
   });
 
-  it('still ranks from the issue files alone when noissue/ is ignored', async () => {
+  it('ranks as well from the issue files alone (the other issues as unlabeled history) when noissue/ is ignored', async () => {
     const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses, ignoreNoissue: true });
     console.log(formatRcaReport(result));
     expect(result.withoutReference).toEqual(['high_traffic', 'low_traffic']);
     expect(result.overall.issues).toBe(52);
-    expect(result.overall.top3).toBeGreaterThan(0.5);
+    expect(result.overall.top1).toBeGreaterThanOrEqual(0.9);
+    expect(result.overall.top3).toBeGreaterThanOrEqual(0.95);
+  });
+
+  it('without any history (no noissue/, other issues not used) judges nothing and still answers', async () => {
+    const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses, ignoreNoissue: true, otherIssuesAsHistory: false });
+    expect(result.failures).toEqual([]);
+    expect(result.overall.issues).toBe(52);
+    // Four rows before the window are too few for a spread: every series is unknown, so the
+    // ranking is by graph only. It is a floor, shown so the value of history is visible.
+    expect(result.overall.top1).toBeLessThan(0.5);
   });
 });

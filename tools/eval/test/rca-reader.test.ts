@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rankRootCauses } from '../../../core/analysis/src/rca/index.js';
-import { formatRcaReport, parseGraphCsv, parseMetricsCsv, runRcaEvaluation, toRcaJson } from '../src/rca/index.js';
+import { formatRcaReport, IssueHistoryPool, parseGraphCsv, parseMetricsCsv, referenceFromMetrics, runRcaEvaluation, toRcaJson } from '../src/rca/index.js';
 
 // A tiny scenario in the PetShop layout, under a name the evaluation has never seen, without noissue/:
 // fe -> api -> db, fe -> cache. The root cause is db in every good issue.
@@ -94,5 +94,22 @@ describe('PetShop-layout reader and rca evaluation', () => {
 
   it('refuses a data folder without scenarios with a hint', async () => {
     await expect(runRcaEvaluation({ dataDir: join(dir, 'canary_blue', 'holdout'), rank: rankRootCauses })).rejects.toThrow(/no scenario in/);
+  });
+
+  it('builds history from the other issues only, without their incident windows, and prefers it to older data', () => {
+    const metrics = (t0: number, values: number[]) =>
+      parseMetricsCsv(['microservice,a', 'metric,latency', 'statistic,p90', 'ts,', ...values.map((v, r) => `${t0 + r * 300},${v}`)].join('\n'));
+    // Three issues of five rows; the target is at row 2, so rows 1..4 (5 min before to 15 min after) are the incident.
+    const issues = [metrics(1000, [1, 10, 10, 10, 10]), metrics(5000, [2, 20, 20, 20, 20]), metrics(9000, [3, 30, 30, 30, 30])].map((m, i) => ({
+      metrics: m,
+      targetTimestamp: (1000 + 4000 * i + 600) * 1000,
+    }));
+    const pool = new IssueHistoryPool(issues, 5 * 60_000, 15 * 60_000);
+    const older = referenceFromMetrics(parseMetricsCsv('microservice,a\nmetric,latency\nstatistic,p90\nts,\n1,99\n'));
+    expect(Array.from(pool.lookup(0, older, 1)('a', 'latency', 'p90') ?? [])).toEqual([2, 3]);
+    expect(Array.from(pool.lookup(2, older, 1)('a', 'latency', 'p90') ?? [])).toEqual([1, 2]);
+    // Too little recent history: the older reference is used instead.
+    expect(Array.from(pool.lookup(0, older, 5)('a', 'latency', 'p90') ?? [])).toEqual([99]);
+    expect(pool.lookup(0, older, 1)('b', 'latency', 'p90')).toBeUndefined();
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Root-cause evaluation (`sextant eval rca`): public surface of `tools/eval/src/rca`.
  */
-export { runRcaEvaluation, buildPetshopRankerInput, petshopMetricKind } from './runner.js';
+export { runRcaEvaluation, buildPetshopRankerInput, petshopMetricKind, referenceFromMetrics, IssueHistoryPool } from './runner.js';
 export type {
   RcaEvaluationOptions,
   RcaEvaluationResult,
@@ -12,6 +12,7 @@ export type {
   RankerInput,
   RankerCause,
   RootCauseRanker,
+  ReferenceLookup,
 } from './runner.js';
 export { formatRcaReport, toRcaJson, PETSHOP_PUBLISHED_BASELINE } from './report.js';
 export type { RcaBaselineRow } from './report.js';

@@ -33,8 +33,14 @@ export interface BuildDistributionOptions {
   readonly registry?: string;
   /** Where versions are looked up; default: the registry. Tests and monorepo builds pass folders. */
   readonly source?: PackageSource;
-  /** Run `npm install --omit=dev` in the output and verify it with `plugins list` (default true). */
+  /** Run `npm install --omit=dev` in the output (default true). */
   readonly install?: boolean;
+  /**
+   * Run the result's own `plugins list --json` to prove every plugin loads, and list the components
+   * in the README (default: when installing). Without install the imports must resolve from a parent
+   * folder's node_modules (a monorepo checkout).
+   */
+  readonly verify?: boolean;
   /** Override distribution.yaml's `bundle` / `docker`. */
   readonly bundle?: boolean;
   readonly docker?: boolean;
@@ -79,7 +85,7 @@ const tail = (s: string, lines = 15) => s.trim().split('\n').slice(-lines).join(
 /** Packs local-folder plugins into `vendor/` so the distribution does not point outside itself. */
 async function packLocalPlugins(res: DistributionResolution, outDir: string, log: (l: string) => void): Promise<Map<string, string>> {
   const specs = new Map<string, string>();
-  const local = res.plugins.filter((p) => p.info.dir);
+  const local = res.plugins.filter((p) => p.request.path && p.info.dir);
   if (!local.length) return specs;
   const vendor = join(outDir, 'vendor');
   mkdirSync(vendor, { recursive: true });
@@ -113,7 +119,10 @@ async function listComponents(outDir: string, entry: string): Promise<ComponentR
   return body.plugins.flatMap((p) => p.factories.map((f) => ({ plugin: p.packageName, kind: f.kind, type: f.type, stability: f.stability, description: f.description })));
 }
 
-/** Makes `bundle/<name>.mjs`: the entry and everything it imports in one file (needs rolldown). */
+/**
+ * Makes `bundle/<name>.mjs`: the entry and everything it imports in one file (needs rolldown). It runs
+ * without node_modules; it reads `../package.json` for the version, so ship it inside the output folder.
+ */
 async function bundleDistribution(outDir: string, name: string): Promise<string> {
   let rolldown: { build(options: Record<string, unknown>): Promise<unknown> };
   try {
@@ -127,7 +136,7 @@ async function bundleDistribution(outDir: string, name: string): Promise<string>
     cwd: outDir,
     platform: 'node',
     logLevel: 'silent',
-    output: { file, format: 'esm', codeSplitting: false, banner: '#!/usr/bin/env node\nimport { createRequire as __sextantCreateRequire } from "node:module"; const require = __sextantCreateRequire(import.meta.url);' },
+    output: { file, format: 'esm', codeSplitting: false },
   });
   return file;
 }
@@ -153,23 +162,27 @@ export async function buildDistribution(manifest: string | LoadedDistributionMan
   let files = writeDistribution(resolution, { outDir, specs, docker });
   log(`wrote ${files.join(', ')} to ${outDir}`);
 
-  if (options.install === false) return { outDir, resolution, files, installed: false };
-
-  log(`installing with npm${registry ? ` from ${registry}` : ''}`);
-  const args = ['install', '--omit=dev', '--no-audit', '--no-fund', ...(registry ? ['--registry', registry] : [])];
-  const installed = await run('npm', args, outDir);
-  if (installed.code !== 0) {
-    throw new SextantError(ErrorCode.PLUGIN_LOAD_FAILED, `npm install in ${outDir} failed: ${tail(installed.stderr)}`, { hint: 'check the registry (--registry URL) and that every package is published' });
+  const install = options.install !== false;
+  if (install) {
+    log(`installing with npm${registry ? ` from ${registry}` : ''}`);
+    const args = ['install', '--omit=dev', '--no-audit', '--no-fund', ...(registry ? ['--registry', registry] : [])];
+    const installed = await run('npm', args, outDir);
+    if (installed.code !== 0) {
+      throw new SextantError(ErrorCode.PLUGIN_LOAD_FAILED, `npm install in ${outDir} failed: ${tail(installed.stderr)}`, { hint: 'check the registry (--registry URL) and that every package is published' });
+    }
   }
-  const components = await listComponents(outDir, join(outDir, ENTRY_FILE));
-  files = writeDistribution(resolution, { outDir, specs, docker, components });
-  log(`verified: ${resolution.plugins.length} plugins load, ${components.length} component types`);
+  let components: ComponentRow[] | undefined;
+  if (options.verify ?? install) {
+    components = await listComponents(outDir, join(outDir, ENTRY_FILE));
+    files = writeDistribution(resolution, { outDir, specs, docker, components });
+    log(`verified: ${resolution.plugins.length} plugins load, ${components.length} component types`);
+  }
 
   let bundle: string | undefined;
   if (options.bundle ?? loaded.manifest.bundle) {
     bundle = await bundleDistribution(outDir, name);
     log(`bundled into ${bundle}`);
   }
-  return { outDir, resolution, files, installed: true, components, ...(bundle ? { bundle } : {}) };
+  return { outDir, resolution, files, installed: install, ...(components ? { components } : {}), ...(bundle ? { bundle } : {}) };
 }
 

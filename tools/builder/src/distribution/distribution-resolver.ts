@@ -13,7 +13,7 @@
  * Within the semver range the user gave, the newest release compatible with the chosen runtime wins
  * (not simply the newest release), like a package manager that knows about peers.
  */
-import { join } from 'node:path';
+import { resolve } from 'node:path';
 import semver from 'semver';
 import { parseManifest, type PluginManifest } from '@sextant/plugin-api';
 import type { DistributionManifest, LoadedDistributionManifest, PluginRequest } from './distribution-manifest.js';
@@ -176,14 +176,14 @@ export async function resolveDistribution(loaded: LoadedDistributionManifest, so
   // 3. every plugin: the newest release in the requested range that fits the runtime
   const plugins: ResolvedPlugin[] = [];
   for (const request of manifest.plugins) {
-    const pluginSource = request.path ? new FolderSource([join(loaded.baseDir, request.path)], join(loaded.baseDir, request.path)) : source;
+    const pluginSource = request.path ? new FolderSource([resolve(loaded.baseDir, request.path)], resolve(loaded.baseDir, request.path)) : source;
     const all = newestFirst(await pluginSource.versions(request.name));
     const range = request.version ?? '*';
     if (all.length === 0) {
       conflict(
         request.name,
         request.path
-          ? `${join(loaded.baseDir, request.path)} holds no package named ${request.name}; fix "path" or "name" of that plugin in ${loaded.file ?? 'distribution.yaml'}.`
+          ? `${resolve(loaded.baseDir, request.path)} holds no package named ${request.name}; fix "path" or "name" of that plugin in ${loaded.file ?? 'distribution.yaml'}.`
           : `${request.name} is not published on ${source.label}; check the spelling or publish it there.`,
       );
       continue;

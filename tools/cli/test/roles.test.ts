@@ -129,8 +129,22 @@ describe('isolation: process', () => {
       return child && child.collections >= 2 ? body.instances : undefined;
     }, 'two collections from the child');
     expect(status.find((i) => i.id === 'random/child')).toMatchObject({ isolation: 'process', state: 'ok' });
+    // kill -9 the child: it is restarted, the restart is visible in the API, samples keep flowing.
+    type Inst = { id: string; state: string; collections: number; restarts: number; process?: { pid?: number; restarts?: number } };
+    const before = (await getJson<{ instances: Inst[] }>(`${api}/api/v1/plugins`)).instances.find((i) => i.id === 'random/child')!;
+    expect(before.process?.pid).toBeGreaterThan(0);
+    const printedBeforeKill = r.stderr();
+    process.kill(before.process!.pid!, 'SIGKILL');
+    const after = await until(async () => {
+      const inst = (await getJson<{ instances: Inst[] }>(`${api}/api/v1/plugins`)).instances.find((i) => i.id === 'random/child')!;
+      return inst.restarts >= 1 && inst.state === 'ok' && inst.process?.pid !== before.process!.pid && inst.collections > before.collections + 1 ? inst : undefined;
+    }, 'the child restarted and collecting again');
+    expect(after.process?.restarts).toBeGreaterThanOrEqual(1);
+    const table = run(['plugins', 'status', '--api', api]);
+    expect(table.stdout).toMatch(/^random\/child\s+collector\s+example-random\s+process\s+ok\s+[1-9]/m);
     expect(await stop(r)).toBe(0);
-    const lines = r.stderr().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { metric: string; attributes: Record<string, number>; value: number; resource: Record<string, string> });
+    // Parity is checked on what was printed before the kill (a restarted child starts its walk again).
+    const lines = printedBeforeKill.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { metric: string; attributes: Record<string, number>; value: number; resource: Record<string, string> });
     const values = (service: string, stream: number) => lines.filter((l) => l.metric === 'example.random.value' && l.resource['service.name'] === service && l.attributes.stream === stream).map((l) => l.value);
     // The same seed in both isolation modes: the same walk, value for value.
     for (const stream of [0, 1]) {

@@ -103,6 +103,8 @@ export interface InstanceStatus {
   readonly lastDurationMs?: number;
   readonly series?: number;
   readonly restarts: number;
+  /** For out-of-process instances: the supervised child (state, pid, restarts, crashes). */
+  readonly process?: { readonly state?: string; readonly pid?: number; readonly restarts?: number; readonly crashes?: number; readonly quarantined?: boolean };
 }
 
 /**
@@ -168,6 +170,8 @@ interface RunningInstance {
   restarts: number;
   /** The component has reported a status of its own through ctx.status. */
   reported: boolean;
+  /** Key of the out-of-process child serving this instance. */
+  remoteKey?: string;
   config?: unknown;
   remote?: { shutdown(): Promise<void> };
 }
@@ -244,6 +248,7 @@ export class Runtime {
   private snapshotCancel?: () => void;
   private readonly remotes = new Map<string, Promise<{ plugin: SextantPlugin; shutdown(): Promise<void> }>>();
   private readonly remoteFactories = new Map<string, Map<string, FactoryEntry>>();
+  private readonly remoteHandles = new Map<string, { status?(): unknown }>();
   readonly startedAt: number;
 
   private constructor(private readonly options: RuntimeOptions) {
@@ -475,7 +480,7 @@ export class Runtime {
     };
   }
 
-  private async resolveEntry(spec: InstanceSpec, isolation: Isolation): Promise<FactoryEntry> {
+  private async resolveEntry(spec: InstanceSpec, isolation: Isolation, inst?: RunningInstance): Promise<FactoryEntry> {
     const local = this.factory(spec.kind, spec.type)!;
     if (isolation === 'in-process' || local.candidate.source === 'builtin' && !local.candidate.dir) return local;
     const launch = this.options.launchRemote;
@@ -500,11 +505,13 @@ export class Runtime {
         const holder: LoadedPlugin = { candidate: local.candidate, factories: [] };
         await this.registerPlugin(holder, r.plugin, map);
         this.remoteFactories.set(pkgKey, map);
+        this.remoteHandles.set(pkgKey, r);
         return r;
       });
       this.remotes.set(pkgKey, remote);
     }
     await remote;
+    if (inst) inst.remoteKey = pkgKey;
     const entry = this.remoteFactories.get(pkgKey)?.get(`${spec.kind}:${spec.type}`);
     if (!entry) throw new SextantError(ErrorCode.UNKNOWN_FACTORY, `${spec.id}: the ${isolation} copy of ${local.candidate.packageName} does not provide ${spec.kind} "${spec.type}"`);
     return entry;
@@ -529,7 +536,7 @@ export class Runtime {
     this.setStatus(inst, 'starting');
     const timeoutMs = spec.startTimeoutMs ?? this.config.plugins.startTimeout;
     try {
-      const entry = await this.resolveEntry(spec, isolation);
+      const entry = await this.resolveEntry(spec, isolation, inst);
       (inst as { entry: FactoryEntry }).entry = entry;
       const merged = mergeDefaults(entry.factory.defaults ?? {}, spec.config);
       const validated = await validateConfig(entry.factory.configSchema, merged, `${spec.section}.${spec.id}`);
@@ -704,8 +711,18 @@ export class Runtime {
       failures: i.failures,
       ...(i.lastDurationMs !== undefined ? { lastDurationMs: Math.round(i.lastDurationMs * 100) / 100 } : {}),
       ...(i.sink ? { series: i.sink.seriesCount } : {}),
-      restarts: i.restarts,
+      ...this.processStatus(i),
     }));
+  }
+
+  private processStatus(i: RunningInstance): { restarts: number; process?: InstanceStatus['process'] } {
+    const handle = i.remoteKey ? this.remoteHandles.get(i.remoteKey) : undefined;
+    const st = handle?.status?.() as { state?: string; pid?: number; restarts?: number; crashes?: number; quarantined?: boolean } | undefined;
+    if (!st) return { restarts: i.restarts };
+    return {
+      restarts: st.restarts ?? 0,
+      process: { ...(st.state ? { state: st.state } : {}), ...(st.pid ? { pid: st.pid } : {}), restarts: st.restarts ?? 0, crashes: st.crashes ?? 0, quarantined: Boolean(st.quarantined) },
+    };
   }
 
   /**

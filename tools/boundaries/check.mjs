@@ -6,7 +6,10 @@
  *   layer:protocol      @sextant/protocol           plugin-api
  *   layer:core          runtime, analysis, ui       plugin-api, protocol, other core (never collectors/plugins/integrations/tools)
  *   layer:testkit       @sextant/testkit            plugin-api, protocol, core
- *   layer:component     collectors, plugins, integrations: plugin-api and protocol.
+ *   layer:kit           @sextant/integration-kit    plugin-api only: shared building blocks that
+ *                       components may use instead of copying them (outbound HTTP, secrets,
+ *                       event receivers). Lives under core/.
+ *   layer:component     collectors, plugins, integrations: plugin-api, protocol and kit.
  *                       NEVER @sextant/runtime.
  *   layer:distribution  cli, builder                anything
  *   layer:tool          bench, eval, ...            anything
@@ -27,9 +30,10 @@ const ALLOWED = {
   'layer:protocol': ['layer:contract'],
   'layer:core': ['layer:contract', 'layer:protocol', 'layer:core'],
   'layer:testkit': ['layer:contract', 'layer:protocol', 'layer:core'],
-  'layer:component': ['layer:contract', 'layer:protocol'],
-  'layer:distribution': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:component', 'layer:distribution', 'layer:tool'],
-  'layer:tool': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:component', 'layer:distribution', 'layer:tool'],
+  'layer:kit': ['layer:contract'],
+  'layer:component': ['layer:contract', 'layer:protocol', 'layer:kit'],
+  'layer:distribution': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
+  'layer:tool': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
 };
 /** Test files (never shipped) may additionally use the testkit and components as fixtures. */
 const TEST_EXTRA = ['layer:testkit', 'layer:component'];
@@ -51,8 +55,8 @@ const problems = [];
 for (const p of packages.values()) {
   if (!p.layer) problems.push(`${relative(root, p.dir)}/package.json: no "layer:*" nx tag; add one of ${Object.keys(ALLOWED).join(', ')}`);
   else if (!ALLOWED[p.layer]) problems.push(`${relative(root, p.dir)}/package.json: unknown tag ${p.layer}`);
-  if (p.group === 'core' && !['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit'].includes(p.layer)) {
-    problems.push(`${p.name}: packages under core/ must be tagged contract, protocol, core or testkit (is ${p.layer})`);
+  if (p.group === 'core' && !['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit'].includes(p.layer)) {
+    problems.push(`${p.name}: packages under core/ must be tagged contract, protocol, core, testkit or kit (is ${p.layer})`);
   }
   if (['collectors', 'plugins', 'integrations'].includes(p.group) && p.layer !== 'layer:component') {
     problems.push(`${p.name}: packages under ${p.group}/ must be tagged layer:component (is ${p.layer})`);

@@ -1,7 +1,7 @@
 /** The `events-chef` collector factory: receives Chef Infra run reports. */
 import { z } from 'zod';
 import { createCollectorFactory } from '@sextant/plugin-api';
-import { DEFAULT_MAX_BODY_BYTES, ReceiverRefusal, TOKEN_REQUIRED, createEventReceiver, hasToken, parseJsonBody, receiverConfigShape } from './event-receiver.js';
+import { DEFAULT_MAX_BODY_BYTES, ReceiverRefusal, TOKEN_REQUIRED, createEventReceiver, hasToken, parseJsonBody, receiverConfigShape } from '@sextant/integration-kit';
 import { parseChefReport } from './chef-run.js';
 
 export const DEFAULT_CHEF_LISTEN = '127.0.0.1:7081';

@@ -17,7 +17,7 @@
  * Unknown fields are ignored (Chef sends many).
  */
 import type { Attributes, SextantEvent } from '@sextant/plugin-api';
-import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents } from './event-receiver.js';
+import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents } from '@sextant/integration-kit';
 
 export type ChefRunStatus = 'success' | 'failure' | 'aborted';
 

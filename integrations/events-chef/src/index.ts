@@ -3,4 +3,4 @@ export { chefCollectorFactory, chefConfigSchema, DEFAULT_CHEF_LISTEN } from './c
 export type { ChefConfig } from './chef-collector.js';
 export { parseChefReport } from './chef-run.js';
 export type { ChefRunStatus } from './chef-run.js';
-export type { EventReceiver } from './event-receiver.js';
+export type { EventReceiver } from '@sextant/integration-kit';

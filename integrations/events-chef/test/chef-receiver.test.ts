@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { chefCollectorFactory, type EventReceiver } from '../src/index.js';
-import { post } from './post.js';
+import { postToReceiver } from '@sextant/integration-kit/testing';
 
 const TOKEN = 'chef-token-abcdef123456';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -40,7 +40,7 @@ const handlerReport = (success: boolean) => ({
 describe('events-chef', () => {
   it('turns a report handler run into a config.run event', async () => {
     const { h, port } = await start();
-    expect(await post(port, JSON.stringify(handlerReport(true)), auth)).toEqual({ status: 202, body: { accepted: 1 } });
+    expect(await postToReceiver(port, JSON.stringify(handlerReport(true)), auth)).toEqual({ status: 202, body: { accepted: 1 } });
     expect(h.sink.events).toEqual([
       {
         id: 'chef-run-3f1c2a9e-0000-4000-8000-000000000001',
@@ -65,7 +65,7 @@ describe('events-chef', () => {
 
   it('marks an exception handler run critical with the exception', async () => {
     const { h, port } = await start();
-    expect((await post(port, JSON.stringify(handlerReport(false)), auth)).status).toBe(202);
+    expect((await postToReceiver(port, JSON.stringify(handlerReport(false)), auth)).status).toBe(202);
     expect(h.sink.events[0]).toMatchObject({
       title: 'chef run on web-1.example.com failed: Errno::ENOENT: No such file or directory @ rb_sysopen - /etc/app/config.yml',
       severity: 'critical',
@@ -90,8 +90,8 @@ describe('events-chef', () => {
       resources: [],
     };
     const headers = { 'x-data-collector-token': TOKEN };
-    expect((await post(port, JSON.stringify(converge), headers)).status).toBe(202);
-    expect(await post(port, JSON.stringify({ message_type: 'run_start', node_name: 'db-2' }), headers)).toMatchObject({ status: 202, body: { accepted: 0 } });
+    expect((await postToReceiver(port, JSON.stringify(converge), headers)).status).toBe(202);
+    expect(await postToReceiver(port, JSON.stringify({ message_type: 'run_start', node_name: 'db-2' }), headers)).toMatchObject({ status: 202, body: { accepted: 0 } });
     expect(h.sink.events).toHaveLength(1);
     expect(h.sink.events[0]).toMatchObject({
       id: 'chef-run-run-77',
@@ -106,31 +106,31 @@ describe('events-chef', () => {
   it('ignores successful runs that changed nothing unless includeUnchanged', async () => {
     const quiet = { ...handlerReport(true), updated_resources: [] };
     const first = await start();
-    expect(await post(first.port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 0 } });
+    expect(await postToReceiver(first.port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 0 } });
     expect(first.h.sink.events).toEqual([]);
     await first.h.shutdown();
     const second = await start({ includeUnchanged: true });
-    expect(await post(second.port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 1 } });
+    expect(await postToReceiver(second.port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 1 } });
   });
 
   it('refuses wrong tokens, malformed JSON, a 10 MB body and nonsense values with 4xx, storing nothing', async () => {
     const { h, port } = await start();
     const body = JSON.stringify(handlerReport(true));
-    expect((await post(port, body)).status).toBe(401);
-    expect((await post(port, body, { authorization: 'Bearer wrong' })).status).toBe(401);
-    expect((await post(port, body, { authorization: `Basic ${Buffer.from('chef:wrong').toString('base64')}` })).status).toBe(401);
-    expect(await post(port, '{"node": "web-1", "success": tru', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed Chef JSON: /) } });
-    expect((await post(port, Buffer.alloc(10 * 1024 * 1024, '{'), auth)).status).toBe(413);
-    expect(await post(port, JSON.stringify({ node: 'web-1', success: 'yes' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('success must be true or false') } });
-    expect(await post(port, JSON.stringify({ message_type: 'run_converge', node_name: 'x', status: 'success', updated_resource_count: -4 }), auth)).toMatchObject({
+    expect((await postToReceiver(port, body)).status).toBe(401);
+    expect((await postToReceiver(port, body, { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await postToReceiver(port, body, { authorization: `Basic ${Buffer.from('chef:wrong').toString('base64')}` })).status).toBe(401);
+    expect(await postToReceiver(port, '{"node": "web-1", "success": tru', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed Chef JSON: /) } });
+    expect((await postToReceiver(port, Buffer.alloc(10 * 1024 * 1024, '{'), auth)).status).toBe(413);
+    expect(await postToReceiver(port, JSON.stringify({ node: 'web-1', success: 'yes' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('success must be true or false') } });
+    expect(await postToReceiver(port, JSON.stringify({ message_type: 'run_converge', node_name: 'x', status: 'success', updated_resource_count: -4 }), auth)).toMatchObject({
       status: 400,
       body: { error: 'updated_resource_count must be a non-negative integer (got -4)' },
     });
-    expect(await post(port, JSON.stringify({ hello: 'world' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('not a Chef report') } });
-    expect(await post(port, JSON.stringify({ ...handlerReport(true), elapsed_time: -1 }), auth)).toMatchObject({ status: 400 });
+    expect(await postToReceiver(port, JSON.stringify({ hello: 'world' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('not a Chef report') } });
+    expect(await postToReceiver(port, JSON.stringify({ ...handlerReport(true), elapsed_time: -1 }), auth)).toMatchObject({ status: 400 });
     expect(h.sink.events).toEqual([]);
     expect(h.metrics.counters.rejected_total).toBe(9);
     // the token may also come as the HTTP Basic password
-    expect((await post(port, body, { authorization: `Basic ${Buffer.from(`chef:${TOKEN}`).toString('base64')}` })).status).toBe(202);
+    expect((await postToReceiver(port, body, { authorization: `Basic ${Buffer.from(`chef:${TOKEN}`).toString('base64')}` })).status).toBe(202);
   });
 });

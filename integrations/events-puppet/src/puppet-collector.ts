@@ -1,7 +1,7 @@
 /** The `events-puppet` collector factory: receives reports from Puppet's http report processor. */
 import { z } from 'zod';
 import { createCollectorFactory } from '@sextant/plugin-api';
-import { DEFAULT_MAX_BODY_BYTES, TOKEN_REQUIRED, createEventReceiver, hasToken, receiverConfigShape } from './event-receiver.js';
+import { DEFAULT_MAX_BODY_BYTES, TOKEN_REQUIRED, createEventReceiver, hasToken, receiverConfigShape } from '@sextant/integration-kit';
 import { decodePuppetReport, parsePuppetReport } from './puppet-report.js';
 
 export const DEFAULT_PUPPET_LISTEN = '127.0.0.1:7082';

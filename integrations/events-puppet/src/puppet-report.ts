@@ -17,7 +17,7 @@
  */
 import { parseDocument } from 'yaml';
 import type { Attributes, SextantEvent } from '@sextant/plugin-api';
-import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents, type ReceivedRequest } from './event-receiver.js';
+import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents, type ReceivedRequest } from '@sextant/integration-kit';
 
 const YAML_TYPES = new Set(['application/x-yaml', 'application/yaml', 'text/yaml', 'text/x-yaml']);
 

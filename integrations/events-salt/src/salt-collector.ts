@@ -1,7 +1,7 @@
 /** The `events-salt` collector factory: receives Salt job returns from a reactor or returner. */
 import { z } from 'zod';
 import { createCollectorFactory } from '@sextant/plugin-api';
-import { DEFAULT_MAX_BODY_BYTES, ReceiverRefusal, TOKEN_REQUIRED, createEventReceiver, hasToken, parseJsonBody, receiverConfigShape } from './event-receiver.js';
+import { DEFAULT_MAX_BODY_BYTES, ReceiverRefusal, TOKEN_REQUIRED, createEventReceiver, hasToken, parseJsonBody, receiverConfigShape } from '@sextant/integration-kit';
 import { parseSaltPayload } from './salt-job.js';
 
 export const DEFAULT_SALT_LISTEN = '127.0.0.1:7083';

@@ -19,7 +19,7 @@
  * `critical` when failed. Successful runs that changed nothing are ignored unless `includeUnchanged`.
  */
 import type { Attributes, SextantEvent } from '@sextant/plugin-api';
-import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents } from './event-receiver.js';
+import { ReceiverRefusal, parseToolTimestamp, type ParsedEvents } from '@sextant/integration-kit';
 
 const STATE_FUNCTIONS = new Set(['state.apply', 'state.highstate', 'state.sls', 'state.single', 'state.sls_id', 'state.top']);
 /** Largest list of returns accepted in one request. */

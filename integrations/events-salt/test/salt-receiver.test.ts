@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { saltCollectorFactory, type EventReceiver } from '../src/index.js';
-import { post } from './post.js';
+import { postToReceiver } from '@sextant/integration-kit/testing';
 
 const TOKEN = 'salt-token-0123456789';
 const auth = { 'x-sextant-token': TOKEN };
@@ -48,7 +48,7 @@ const stateReturn = (failed: boolean) => ({
 describe('events-salt', () => {
   it('turns a state.apply return event into a config.run event', async () => {
     const { h, port } = await start();
-    expect(await post(port, JSON.stringify(stateReturn(false)), auth)).toEqual({ status: 202, body: { accepted: 1 } });
+    expect(await postToReceiver(port, JSON.stringify(stateReturn(false)), auth)).toEqual({ status: 202, body: { accepted: 1 } });
     expect(h.sink.events).toEqual([
       {
         id: 'salt-20260306101500123456-minion-web-1',
@@ -76,7 +76,7 @@ describe('events-salt', () => {
   it('marks failed states critical with the first failure, and accepts bare returns in a list', async () => {
     const { h, port } = await start();
     const bare = { ...stateReturn(false).data, id: 'minion-db-1', jid: '20260306101500999999', return: ["Rendering SLS 'base:postgres' failed: Jinja variable 'pg' is undefined"], retcode: 1, success: false };
-    expect((await post(port, JSON.stringify([stateReturn(true), bare]), auth)).status).toBe(202);
+    expect((await postToReceiver(port, JSON.stringify([stateReturn(true), bare]), auth)).status).toBe(202);
     expect(h.sink.events.map((e) => [e.title, e.severity])).toEqual([
       ['salt state.apply on minion-web-1 failed: 1 of 3 states failed (nginx: Job for nginx.service failed because the control process exited with error code.)', 'critical'],
       ["salt state.apply on minion-db-1 failed: 1 states failed (Rendering SLS 'base:postgres' failed: Jinja variable 'pg' is undefined)", 'critical'],
@@ -86,10 +86,10 @@ describe('events-salt', () => {
   it('ignores non-state functions and unchanged runs unless includeUnchanged', async () => {
     const { h, port } = await start();
     const ping = { tag: 'salt/job/20260306101500000001/ret/m1', data: { fun: 'test.ping', id: 'm1', jid: '20260306101500000001', return: true, retcode: 0, success: true } };
-    expect(await post(port, JSON.stringify(ping), auth)).toMatchObject({ status: 202, body: { accepted: 0, ignored: 'test.ping is not a state run' } });
+    expect(await postToReceiver(port, JSON.stringify(ping), auth)).toMatchObject({ status: 202, body: { accepted: 0, ignored: 'test.ping is not a state run' } });
     const quiet = stateReturn(false);
     quiet.data.return = { 'pkg_|-nginx_|-nginx_|-installed': quiet.data.return['pkg_|-nginx_|-nginx_|-installed'] } as never;
-    expect(await post(port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 0 } });
+    expect(await postToReceiver(port, JSON.stringify(quiet), auth)).toMatchObject({ status: 202, body: { accepted: 0 } });
     expect(h.sink.events).toEqual([]);
     expect(h.metrics.counters.ignored_total).toBe(2);
   });
@@ -97,18 +97,18 @@ describe('events-salt', () => {
   it('refuses wrong tokens, malformed JSON, a 10 MB body and nonsense with 4xx, storing nothing (even for a partly valid list)', async () => {
     const { h, port } = await start();
     const good = JSON.stringify(stateReturn(true));
-    expect((await post(port, good)).status).toBe(401);
-    expect((await post(port, good, { 'x-sextant-token': 'salt-token-wrong' })).status).toBe(401);
-    expect(await post(port, '{"tag": "salt/job/1/ret/m", "data": {', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed Salt JSON: /) } });
-    expect((await post(port, Buffer.alloc(10 * 1024 * 1024, '['), auth)).status).toBe(413);
-    expect(await post(port, JSON.stringify([stateReturn(true), { fun: 'state.apply', id: 'm', jid: 'x', retcode: -3 }]), auth)).toMatchObject({
+    expect((await postToReceiver(port, good)).status).toBe(401);
+    expect((await postToReceiver(port, good, { 'x-sextant-token': 'salt-token-wrong' })).status).toBe(401);
+    expect(await postToReceiver(port, '{"tag": "salt/job/1/ret/m", "data": {', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed Salt JSON: /) } });
+    expect((await postToReceiver(port, Buffer.alloc(10 * 1024 * 1024, '['), auth)).status).toBe(413);
+    expect(await postToReceiver(port, JSON.stringify([stateReturn(true), { fun: 'state.apply', id: 'm', jid: 'x', retcode: -3 }]), auth)).toMatchObject({
       status: 400,
       body: { error: 'retcode must be an integer 0..255 (got -3)' },
     });
-    expect(await post(port, JSON.stringify({ fun: 'state.apply', id: 'm', jid: '../../etc' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('jid') } });
-    expect(await post(port, JSON.stringify({ hello: 'world' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('fun is missing') } });
-    expect(await post(port, '[]', auth)).toMatchObject({ status: 400 });
-    expect(await post(port, JSON.stringify(Array(1001).fill(stateReturn(true))), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('at most 1000') } });
+    expect(await postToReceiver(port, JSON.stringify({ fun: 'state.apply', id: 'm', jid: '../../etc' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('jid') } });
+    expect(await postToReceiver(port, JSON.stringify({ hello: 'world' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('fun is missing') } });
+    expect(await postToReceiver(port, '[]', auth)).toMatchObject({ status: 400 });
+    expect(await postToReceiver(port, JSON.stringify(Array(1001).fill(stateReturn(true))), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('at most 1000') } });
     expect(h.sink.events).toEqual([]);
     expect(h.metrics.counters.rejected_total).toBe(9);
   });

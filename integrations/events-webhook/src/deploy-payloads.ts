@@ -18,7 +18,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { Attributes, SextantEvent, Severity } from '@sextant/plugin-api';
-import { ReceiverRefusal, parseJsonBody, parseToolTimestamp, type ParsedEvents, type ReceivedRequest } from './event-receiver.js';
+import { ReceiverRefusal, parseJsonBody, parseToolTimestamp, type ParsedEvents, type ReceivedRequest } from '@sextant/integration-kit';
 
 export type DeployStatus = 'started' | 'succeeded' | 'failed' | 'canceled';
 

@@ -1,7 +1,7 @@
 /** The `events-webhook` collector factory: a deploy-event receiver for CI/CD systems. */
 import { z } from 'zod';
 import { createCollectorFactory } from '@sextant/plugin-api';
-import { DEFAULT_MAX_BODY_BYTES, createEventReceiver, receiverConfigShape, hasToken, TOKEN_REQUIRED } from './event-receiver.js';
+import { DEFAULT_MAX_BODY_BYTES, createEventReceiver, receiverConfigShape, hasToken, TOKEN_REQUIRED } from '@sextant/integration-kit';
 import { parseDeployRequest, verifyGitHubSignature } from './deploy-payloads.js';
 
 export const DEFAULT_DEPLOY_LISTEN = '127.0.0.1:7084';

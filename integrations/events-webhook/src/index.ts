@@ -3,4 +3,4 @@ export { deployWebhookCollectorFactory, deployWebhookConfigSchema, DEFAULT_DEPLO
 export type { DeployWebhookConfig } from './deploy-webhook-collector.js';
 export { parseDeployRequest, parseGenericDeploy, parseGitHubDeploymentStatus, parseGitLabDeployment, deployEvent, verifyGitHubSignature, GENERIC_DEPLOY_FIELDS } from './deploy-payloads.js';
 export type { DeployStatus } from './deploy-payloads.js';
-export type { EventReceiver } from './event-receiver.js';
+export type { EventReceiver } from '@sextant/integration-kit';

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { deployWebhookCollectorFactory, type EventReceiver } from '../src/index.js';
-import { post } from './post.js';
+import { postToReceiver } from '@sextant/integration-kit/testing';
 
 const TOKEN = 'deploy-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -28,7 +28,7 @@ describe('events-webhook: generic deploy JSON', () => {
   it('turns the documented JSON into a deploy event and logs where it listens', async () => {
     const { h, port } = await start();
     expect(h.logger.lines.some((l) => l.message === `deploy webhook receiver listening on http://127.0.0.1:${port}/`)).toBe(true);
-    const res = await post(
+    const res = await postToReceiver(
       port,
       JSON.stringify({ service: 'checkout', version: '2.4.1', previousVersion: '2.4.0', environment: 'production', status: 'succeeded', commit: 'abc1234', url: 'https://ci.example.com/run/42', actor: 'alice', timestamp: '2026-03-01T10:00:00Z' }),
       auth,
@@ -51,34 +51,34 @@ describe('events-webhook: generic deploy JSON', () => {
 
   it('marks a failed deploy critical and accepts the token in X-Sextant-Token', async () => {
     const { h, port } = await start();
-    expect((await post(port, JSON.stringify({ service: 'api', version: '9', status: 'failed' }), { 'x-sextant-token': TOKEN })).status).toBe(202);
+    expect((await postToReceiver(port, JSON.stringify({ service: 'api', version: '9', status: 'failed' }), { 'x-sextant-token': TOKEN })).status).toBe(202);
     expect(h.sink.events[0]).toMatchObject({ title: 'api deploy of 9 failed', severity: 'critical' });
   });
 
   it('refuses wrong tokens, malformed JSON, a 10 MB body, unknown fields and bad values with 4xx, storing nothing', async () => {
     const { h, port } = await start();
     const good = JSON.stringify({ service: 'checkout', version: '1' });
-    expect(await post(port, good)).toMatchObject({ status: 401, body: { error: expect.stringContaining('missing or wrong token') } });
-    expect((await post(port, good, { authorization: 'Bearer nope' })).status).toBe(401);
-    expect((await post(port, good, { 'x-sextant-token': `${TOKEN}x` })).status).toBe(401);
-    expect(await post(port, '{"service": "checkout", ', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed deploy JSON: .*JSON/) } });
-    expect(await post(port, Buffer.alloc(10 * 1024 * 1024, 'a'), auth)).toMatchObject({ status: 413, body: { error: expect.stringContaining('larger than maxBodyBytes (1048576 bytes)') } });
-    expect((await post(port, Buffer.alloc(3 * 1024 * 1024, ' '), auth, { chunked: true })).status).toBe(413);
-    expect(await post(port, JSON.stringify({ service: 'checkout', version: '1', sevrity: 'x', team: 'y' }), auth)).toEqual({
+    expect(await postToReceiver(port, good)).toMatchObject({ status: 401, body: { error: expect.stringContaining('missing or wrong token') } });
+    expect((await postToReceiver(port, good, { authorization: 'Bearer nope' })).status).toBe(401);
+    expect((await postToReceiver(port, good, { 'x-sextant-token': `${TOKEN}x` })).status).toBe(401);
+    expect(await postToReceiver(port, '{"service": "checkout", ', auth)).toMatchObject({ status: 400, body: { error: expect.stringMatching(/^malformed deploy JSON: .*JSON/) } });
+    expect(await postToReceiver(port, Buffer.alloc(10 * 1024 * 1024, 'a'), auth)).toMatchObject({ status: 413, body: { error: expect.stringContaining('larger than maxBodyBytes (1048576 bytes)') } });
+    expect((await postToReceiver(port, Buffer.alloc(3 * 1024 * 1024, ' '), auth, { chunked: true })).status).toBe(413);
+    expect(await postToReceiver(port, JSON.stringify({ service: 'checkout', version: '1', sevrity: 'x', team: 'y' }), auth)).toEqual({
       status: 400,
       body: { error: 'unknown fields "sevrity", "team"; allowed: service, version, environment, status, commit, url, actor, previousVersion, timestamp, description' },
     });
-    expect(await post(port, JSON.stringify({ service: 'checkout' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('version') } });
-    expect(await post(port, JSON.stringify({ service: 'checkout', version: 1e308 }), auth)).toMatchObject({ status: 400 });
-    expect(await post(port, JSON.stringify({ service: 'checkout', version: '1', status: 'exploded' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('status') } });
-    expect(await post(port, JSON.stringify({ service: 'checkout', version: '1', timestamp: 'yesterday' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('timestamp') } });
-    expect(await post(port, '[1,2]', auth)).toMatchObject({ status: 400 });
-    expect(await post(port, good, { ...auth, 'content-type': 'text/yaml' })).toMatchObject({ status: 415 });
-    expect(await post(port, '', auth, { method: 'GET' })).toMatchObject({ status: 405 });
+    expect(await postToReceiver(port, JSON.stringify({ service: 'checkout' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('version') } });
+    expect(await postToReceiver(port, JSON.stringify({ service: 'checkout', version: 1e308 }), auth)).toMatchObject({ status: 400 });
+    expect(await postToReceiver(port, JSON.stringify({ service: 'checkout', version: '1', status: 'exploded' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('status') } });
+    expect(await postToReceiver(port, JSON.stringify({ service: 'checkout', version: '1', timestamp: 'yesterday' }), auth)).toMatchObject({ status: 400, body: { error: expect.stringContaining('timestamp') } });
+    expect(await postToReceiver(port, '[1,2]', auth)).toMatchObject({ status: 400 });
+    expect(await postToReceiver(port, good, { ...auth, 'content-type': 'text/yaml' })).toMatchObject({ status: 415 });
+    expect(await postToReceiver(port, '', auth, { method: 'GET' })).toMatchObject({ status: 405 });
     expect(h.sink.events).toEqual([]);
     expect(h.metrics.counters.rejected_total).toBe(14);
     // still serving after all that
-    expect((await post(port, good, auth)).status).toBe(202);
+    expect((await postToReceiver(port, good, auth)).status).toBe(202);
   });
 });
 
@@ -95,7 +95,7 @@ describe('events-webhook: GitHub and GitLab', () => {
   it('accepts a signed GitHub deployment_status and refuses a bad signature', async () => {
     const { h, port } = await start();
     const body = JSON.stringify(github);
-    expect(await post(port, body, { 'x-github-event': 'deployment_status', 'x-hub-signature-256': sign(body) })).toEqual({ status: 202, body: { accepted: 1 } });
+    expect(await postToReceiver(port, body, { 'x-github-event': 'deployment_status', 'x-hub-signature-256': sign(body) })).toEqual({ status: 202, body: { accepted: 1 } });
     expect(h.sink.events[0]).toEqual({
       id: 'github-deployment-status-991',
       type: 'deploy',
@@ -106,8 +106,8 @@ describe('events-webhook: GitHub and GitLab', () => {
       severity: 'info',
       source: 'github',
     });
-    expect((await post(port, body, { 'x-github-event': 'deployment_status', 'x-hub-signature-256': sign(body + ' ') })).status).toBe(401);
-    expect(await post(port, '{"zen":"hi"}', { 'x-github-event': 'ping', 'x-hub-signature-256': sign('{"zen":"hi"}') })).toMatchObject({ status: 202, body: { accepted: 0 } });
+    expect((await postToReceiver(port, body, { 'x-github-event': 'deployment_status', 'x-hub-signature-256': sign(body + ' ') })).status).toBe(401);
+    expect(await postToReceiver(port, '{"zen":"hi"}', { 'x-github-event': 'ping', 'x-hub-signature-256': sign('{"zen":"hi"}') })).toMatchObject({ status: 202, body: { accepted: 0 } });
     expect(h.sink.events).toHaveLength(1);
   });
 
@@ -126,7 +126,7 @@ describe('events-webhook: GitHub and GitLab', () => {
       commit_title: 'Fix it',
       ref: 'main',
     };
-    expect((await post(port, JSON.stringify(body), { 'x-gitlab-event': 'Deployment Hook', 'x-gitlab-token': TOKEN })).status).toBe(202);
+    expect((await postToReceiver(port, JSON.stringify(body), { 'x-gitlab-event': 'Deployment Hook', 'x-gitlab-token': TOKEN })).status).toBe(202);
     expect(h.sink.events[0]).toMatchObject({
       id: 'gitlab-deployment-15-failed',
       timestamp: Date.UTC(2026, 2, 3, 11, 30),
@@ -135,6 +135,6 @@ describe('events-webhook: GitHub and GitLab', () => {
       resource: { 'service.name': 'api', 'deployment.environment': 'staging' },
       attributes: { 'deploy.provider': 'gitlab', 'vcs.commit': 'a1b2c3d4', 'deploy.actor': 'bob' },
     });
-    expect((await post(port, JSON.stringify(body), { 'x-gitlab-event': 'Deployment Hook', 'x-gitlab-token': 'wrong' })).status).toBe(401);
+    expect((await postToReceiver(port, JSON.stringify(body), { 'x-gitlab-event': 'Deployment Hook', 'x-gitlab-token': 'wrong' })).status).toBe(401);
   });
 });

@@ -12,7 +12,7 @@ import { createTransport } from 'nodemailer';
 import { z } from 'zod';
 import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
 import { incidentEmailHtml, incidentEmailText, incidentMessageId, threadingHeaders } from './incident-email.js';
-import { resolveSecret } from './secret-source.js';
+import { resolveSecret } from '@sextant/integration-kit';
 
 export const emailConfigSchema = z
   .object({

@@ -19,8 +19,7 @@ import {
   type Notification,
   type Severity,
 } from '@sextant/plugin-api';
-import { outcomeForStatus, postOutbound, redactSecrets } from './outbound-http.js';
-import { resolveSecret } from './secret-source.js';
+import { outcomeForStatus, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
 
 export const PAGERDUTY_EVENTS_ENDPOINT = 'https://events.pagerduty.com/v2/enqueue';
 /** PagerDuty refuses a longer summary. */

@@ -15,8 +15,7 @@
  */
 import { z } from 'zod';
 import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
-import { outcomeForStatus, parseRetryAfter, postOutbound, redactSecrets } from './outbound-http.js';
-import { resolveSecret } from './secret-source.js';
+import { outcomeForStatus, parseRetryAfter, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
 import { buildSlackMessage, type SlackMessage } from './slack-message.js';
 import { SlackThreadStore } from './slack-thread-store.js';
 

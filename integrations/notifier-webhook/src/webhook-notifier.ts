@@ -4,8 +4,7 @@
  */
 import { z } from 'zod';
 import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
-import { outcomeForStatus, postOutbound } from './outbound-http.js';
-import { resolveSecret } from './secret-source.js';
+import { outcomeForStatus, postOutbound, resolveSecret } from '@sextant/integration-kit';
 import { signWebhook } from './standard-webhooks.js';
 
 /** Name of the payload schema. A breaking change to the payload gets a new name (`sextant.incident.v2`). */

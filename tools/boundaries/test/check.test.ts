@@ -51,6 +51,21 @@ describe('layer boundary check', () => {
     expect(r.out).toContain('@sextant/runtime (layer:core) must not import @sextant/plugin-nginx');
   });
 
+  it('lets components use the integration kit, and keeps the kit on the contract alone', () => {
+    root = mkdtempSync(join(tmpdir(), 'sextant-boundaries-'));
+    pkg('core/plugin-api', '@sextant/plugin-api', 'layer:contract');
+    pkg('core/analysis', '@sextant/analysis', 'layer:core');
+    pkg('core/integration-kit', '@sextant/integration-kit', 'layer:kit', { 'src/index.ts': "import '@sextant/plugin-api';\nimport { BaselineDetector } from '@sextant/analysis';\n" });
+    pkg('integrations/notifier-ok', '@sextant/notifier-ok', 'layer:component', { 'src/index.ts': "import { postOutbound } from '@sextant/integration-kit';\n" }, { dependencies: { '@sextant/integration-kit': '^0.1.0' } });
+    pkg('tools/cli', '@sextant/cli', 'layer:distribution', { 'src/index.ts': "import { resolveSecret } from '@sextant/integration-kit';\n" });
+    const r = run();
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('core/integration-kit/src/index.ts:2: @sextant/integration-kit (layer:kit) must not import @sextant/analysis (layer:core); a layer:kit package may use layer:contract');
+    expect(r.out).not.toContain('notifier-ok');
+    expect(r.out).not.toContain('@sextant/cli');
+    expect(r.out).toContain('Layer boundary check failed (1 problem)');
+  });
+
   it('lets plugin tests use the testkit and passes a clean tree', () => {
     root = mkdtempSync(join(tmpdir(), 'sextant-boundaries-'));
     pkg('core/plugin-api', '@sextant/plugin-api', 'layer:contract');

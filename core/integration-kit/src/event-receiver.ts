@@ -16,8 +16,9 @@
  *     answered 202 with `ignored` and counted in `ignored_total`.
  * Accepted: 202 `{"accepted": <number of events>}`.
  *
- * This file is deliberately identical in every events-* package (components may not depend on each
- * other); change all of them together.
+ * Listener: `headersTimeout` 10 s, `requestTimeout` 30 s. A port that cannot be bound makes
+ * `start()` reject with `SEXTANT_ERR_CONFIG_INVALID` (and sets the status to error); server errors
+ * after start set the status to degraded. `shutdown()` closes open connections and is idempotent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -258,35 +259,6 @@ export function createEventReceiver(ctx: CollectorContext<ReceiverConfig>, spec:
       await new Promise<void>((resolve) => s.close(() => resolve()));
     },
   };
-}
-
-const RUBY_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|UTC|[+-]\d{2}:?\d{2})?$/;
-
-/**
- * Milliseconds since the epoch from the timestamps tools send: ISO-8601, Ruby's
- * `2024-05-01 10:00:00.123456 +02:00` / `+0200` / `UTC`, unix seconds or milliseconds (numbers or
- * digit strings). Undefined when unreadable or outside 1970..2200.
- */
-export function parseToolTimestamp(value: unknown): number | undefined {
-  let ms: number | undefined;
-  if (typeof value === 'number' || (typeof value === 'string' && /^\d{9,13}(\.\d+)?$/.test(value))) {
-    const n = Number(value);
-    ms = n > 1e11 ? n : n * 1000;
-  } else if (value instanceof Date) {
-    ms = value.getTime();
-  } else if (typeof value === 'string') {
-    const m = RUBY_TIME.exec(value.trim());
-    if (m) {
-      const frac = m[3] ? m[3].slice(0, 4).padEnd(4, '0') : '';
-      let zone = m[4] ?? 'Z';
-      if (zone === 'UTC') zone = 'Z';
-      else if (/^[+-]\d{4}$/.test(zone)) zone = `${zone.slice(0, 3)}:${zone.slice(3)}`;
-      ms = Date.parse(`${m[1]}T${m[2]}${frac}${zone}`);
-    } else {
-      ms = Date.parse(value);
-    }
-  }
-  return ms !== undefined && Number.isFinite(ms) && ms >= 0 && ms < 7_258_118_400_000 ? ms : undefined;
 }
 
 /** Parses a JSON body, refusing (400 `malformed`) with the parser's message. */

@@ -7,12 +7,11 @@
  * - every request has a timeout; timeouts and network errors are retryable;
  * - 2xx -> ok; 429 and 5xx -> retryable with `retryAfterMs` from `Retry-After` when present;
  *   other statuses -> not retryable, carrying the receiver's own error text, trimmed to
- *   {@link MAX_ERROR_TEXT} characters with every known secret replaced by `[redacted]`.
- *
- * This file is deliberately identical in notifier-webhook, notifier-slack and notifier-pagerduty
- * (components may not depend on each other); change all three together.
+ *   `MAX_ERROR_TEXT` (500) characters with every known secret replaced by `[redacted]`;
+ * - at most {@link MAX_RESPONSE_BYTES} of the response body are read.
  */
 import { checkOutboundUrl, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { redactSecrets } from './secret-source.js';
 
 export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
 
@@ -35,18 +34,8 @@ export type OutboundResult =
   | { readonly kind: 'response'; readonly status: number; readonly text: string; readonly headers: Headers }
   | { readonly kind: 'failed'; readonly outcome: FailedOutcome };
 
-/** Longest receiver error text kept in an outcome. */
-export const MAX_ERROR_TEXT = 500;
-/** Longest response body read; receivers answer with short documents. */
-const MAX_RESPONSE_BYTES = 64 * 1024;
-
-/** Trims `text` to one line of at most {@link MAX_ERROR_TEXT} characters, with secrets redacted. */
-export function redactSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  out = out.replace(/\s+/g, ' ').trim();
-  return out.length > MAX_ERROR_TEXT ? `${out.slice(0, MAX_ERROR_TEXT)}...` : out;
-}
+/** Longest response body read, in bytes; receivers answer with short documents. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * `Retry-After` in milliseconds: delta-seconds or an HTTP date (relative to `nowMs`). Undefined
@@ -98,7 +87,7 @@ async function readLimited(response: Response): Promise<string> {
   return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
 }
 
-/** POSTs `body` to `url` under the contract above. Never throws. */
+/** POSTs `body` to `url` under the contract above. Never throws. `what` names the receiver in messages. */
 export async function postOutbound(request: OutboundRequest, what: string): Promise<OutboundResult> {
   try {
     await checkOutboundUrl(request.url, { allow: request.allow });

@@ -7,7 +7,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, SextantError, type ConfigIssue } from '@sextant/plugin-api';
-import { launchPluginProcess } from '@sextant/protocol';
 import {
   CONTAINER_ENTITY_KEYS,
   loadRuntimeConfigFile,
@@ -132,6 +131,8 @@ export const launchRemote: RemotePluginLauncher = async ({ candidate, isolation,
     }
     wrapCommand = ['nsenter', '-t', String(pid), '-n', '--'];
   }
+  // Loaded on first use: gRPC costs memory that `run` without out-of-process plugins never needs.
+  const { launchPluginProcess } = await import('@sextant/protocol');
   return launchPluginProcess({ pluginModule, displayName: `${candidate.packageName} (${isolation})`, logger, ...(wrapCommand ? { wrapCommand } : {}) });
 };
 

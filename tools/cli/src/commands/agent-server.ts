@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatError, type Attributes } from '@sextant/plugin-api';
-import { IngestClient, IngestServer, type SeriesDefinition } from '@sextant/protocol';
+import type { IngestClient, IngestServer, SeriesDefinition } from '@sextant/protocol';
 import { ApiServer, parseDuration, RedisOutboxStore, type Runtime } from '@sextant/runtime';
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
@@ -133,6 +133,7 @@ export const serverCommand: Command = {
     const stop = stopSignal(durationMs);
     try {
       const token = tokenFrom(values, runtime.config.server.token);
+      const { IngestServer } = await import('@sextant/protocol');
       ingest = await IngestServer.start({
         address: String(values.listen),
         ...(tls ? { tls } : { insecureLoopback: true }),
@@ -199,6 +200,7 @@ export const agentCommand: Command = {
     const discovery = startAutodiscovery(runtime);
     try {
       const token = tokenFrom(values, runtime.config.server.token);
+      const { IngestClient } = await import('@sextant/protocol');
       client = new IngestClient({
         address: String(values.server),
         ...(values.insecure ? { insecure: true } : { tls: { ca: readPem(values['tls-ca'], 'CA')!, ...(values['tls-cert'] ? { cert: readPem(values['tls-cert'], 'certificate')!, key: readPem(values['tls-key'], 'key')! } : {}) } }),

@@ -83,6 +83,8 @@ const enum F {
   minV,
   maxV,
   ctxHist,
+  /** Recent share of unseen contexts (exponentially weighted): how unsure the filter still is. */
+  ctxRate,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -96,7 +98,7 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 2;
+const SNAPSHOT_VERSION = 3;
 
 function clip(x: number, bound: number): number {
   return x > bound ? bound : x < -bound ? -bound : x;
@@ -326,10 +328,11 @@ export class BaselineModel {
     const anchorGap = Math.abs(level - s[o + F.anchor]) / Math.max(sc, s[o + F.longScale]);
     s[o + F.drift] = anchorGap > p.driftZ && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - p.driftZ) / p.driftSpan) : 0;
 
-    // Novelty: repeated alarms of one episode are damped until they exceed what was already seen.
+    // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
+    // by `repeatMargin`.
     const decay = score > 0 ? this.noveltyDecay : this.calmDecay;
     const memory = s[o + F.novelty] * decay;
-    const residualScore = score > memory ? score : 0;
+    const residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
 
     // Context novelty: the value quantised into `contextLevels` levels of the running range, and
@@ -364,7 +367,11 @@ export class BaselineModel {
       s[o + F.ctxHist] = hist;
     }
     const share = unseen / K;
-    const contextScore = n >= p.contextWarmup ? share : 0;
+    // The filter is trusted once it has seen `contextWarmup` samples and rarely meets a new
+    // context any more; a noisy series whose filter is still filling stays silent meanwhile.
+    const ctxRate = s[o + F.ctxRate];
+    const contextScore = n >= p.contextWarmup && ctxRate < p.contextSureRate ? share : 0;
+    if (!paused) s[o + F.ctxRate] = ctxRate + p.contextRateAlpha * (share - ctxRate);
     // Noisy-OR of the two detectors: either one alone can raise the score.
     let out = 1 - (1 - residualScore) * (1 - contextScore);
     if (kind === BaselineKind.none && contextScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;

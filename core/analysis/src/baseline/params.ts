@@ -45,6 +45,12 @@ export interface BaselineParams {
   readonly noveltyHalfLife: number;
   /** Half-life, in samples, of that memory while the series is calm (the episode is over). */
   readonly calmHalfLife: number;
+  /**
+   * A residual surprise scores only when it exceeds the decayed memory of recent surprises by this
+   * much (score units, 0..1): a repeat of an episode's surprise that is merely a little larger
+   * (a daily burst, the next tweet storm of a noisy day) is not a new anomaly.
+   */
+  readonly repeatMargin: number;
   /** Time constant (ms) of the long anchor level used for drift detection. */
   readonly anchorTauMs: number;
   /** Gap between the level and its long anchor, in residual scales, at which a drift is reported. */
@@ -61,6 +67,13 @@ export interface BaselineParams {
   readonly contextLength: number;
   /** Samples before context novelty scores (its filter must first learn the ordinary contexts). */
   readonly contextWarmup: number;
+  /**
+   * Context novelty scores only while the recent share of unseen contexts is below this: a filter
+   * that still meets new contexts often (a noisy series, days after its start) is not sure yet.
+   */
+  readonly contextSureRate: number;
+  /** Per-sample rate of the running share of unseen contexts compared to `contextSureRate`. */
+  readonly contextRateAlpha: number;
 }
 
 export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
@@ -84,6 +97,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   scoreSpan: 1,
   noveltyHalfLife: 3000,
   calmHalfLife: 3000,
+  repeatMargin: 0.1,
   anchorTauMs: 7 * 86_400_000,
   driftZ: 6,
   driftSpan: 4,
@@ -92,4 +106,6 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   contextLevels: 12,
   contextLength: 3,
   contextWarmup: 1200,
+  contextSureRate: 0.02,
+  contextRateAlpha: 0.004,
 });

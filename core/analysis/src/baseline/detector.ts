@@ -57,7 +57,12 @@ export const baselineConfigSchema = z.object({
 
 export type BaselineConfig = z.infer<typeof baselineConfigSchema>;
 
-export const BASELINE_DEFAULTS: BaselineConfig = { threshold: 0.5, cooldown: '30m', exhaustionHorizon: '4h', maxSeries: 1_000_000 };
+/**
+ * The default threshold is the corpus threshold of the NAB standard profile for the default model
+ * parameters (0.352 at the time of writing, `sextant eval nab`): the operating point that best
+ * balances early detection against false alarms there.
+ */
+export const BASELINE_DEFAULTS: BaselineConfig = { threshold: 0.35, cooldown: '30m', exhaustionHorizon: '4h', maxSeries: 1_000_000 };
 
 const KIND_NAMES = ['spike', 'spike', 'dip', 'level-shift', 'spike'] as const;
 

@@ -13,8 +13,11 @@
  *
  * The score of a sample is the noisy-OR of two detectors, then an alarm suppression:
  * - residual: how far ln(1 + |z|) of the one-step forecast error exceeds the series' own usual
- *   tail, damped by a memory of recent surprises (repeats of one episode do not score again);
- * - context novelty: the share of the last 1..contextLength quantised levels never seen before;
+ *   tail, damped by a memory of recent surprises (a surprise scores only when it beats that
+ *   memory by `repeatMargin`, so repeats of one episode and daily bursts do not score again);
+ * - context novelty: the share of the last 1..contextLength quantised levels never seen before,
+ *   counted only after `contextWarmup` samples and while the running share of unseen contexts is
+ *   below `contextSureRate` (a filter still filling up is not sure of anything);
  * - after a score >= `alarmLevel`, the next `quietSamples` scores are 0 (one alarm per episode).
  *
  * Seasonality is detected, not assumed: the three candidates forecast every sample and the

@@ -380,12 +380,13 @@ export class BaselineModel {
     if (kind === BaselineKind.none && contextScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
 
     // One alarm per episode: after a score of at least `alarmLevel`, the next `quietSamples`
-    // scores are 0. Early, single alarms are what operators (and NAB) reward; repeats are noise.
+    // scores (at most `quietMs` of time) are 0. Early, single alarms are what operators (and NAB)
+    // reward; repeats are noise.
     const quiet = s[o + F.quiet];
     if (quiet > 0) {
       s[o + F.quiet] = quiet - 1;
       out = 0;
-    } else if (out >= p.alarmLevel && n >= p.learningSamples) s[o + F.quiet] = p.quietSamples;
+    } else if (out >= p.alarmLevel && n >= p.learningSamples) s[o + F.quiet] = Math.min(p.quietSamples, Math.ceil(p.quietMs / s[o + F.dtEst]));
     s[o + F.lastScore] = out;
     s[o + F.kind] = kind;
 

@@ -61,6 +61,8 @@ export interface BaselineParams {
   readonly alarmLevel: number;
   /** Samples after an alarm whose scores are forced to 0 (one alarm per episode). */
   readonly quietSamples: number;
+  /** ... but at most this much time (ms): an hourly series is not silenced for six days. */
+  readonly quietMs: number;
   /** Quantisation levels of the running value range for context novelty (2..16). */
   readonly contextLevels: number;
   /** Longest context, in samples (1..6): contexts of the last 1..contextLength levels are checked. */
@@ -103,6 +105,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   driftSpan: 4,
   alarmLevel: 0.6,
   quietSamples: 150,
+  quietMs: 86_400_000,
   contextLevels: 12,
   contextLength: 3,
   contextWarmup: 1200,

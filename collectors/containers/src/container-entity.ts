@@ -8,23 +8,12 @@
  *
  * The `container:<id>` entity carries what autodiscovery needs under the keys of
  * {@link CONTAINER_ENTITY_KEYS}. These must equal the keys @sextant/runtime's autodiscovery reads
- * (core/runtime/src/autodiscovery/discovered-container.ts); a plugin cannot import the runtime, so
- * the table is repeated here until it moves into @sextant/plugin-api.
+ * (both take the table from @sextant/plugin-api).
  */
-import type { Attributes, TopologyEntity } from '@sextant/plugin-api';
+import { CONTAINER_ENTITY_KEYS, type Attributes, type TopologyEntity } from '@sextant/plugin-api';
 import type { ContainerInfo } from './engine/engine-types.js';
 
-export const CONTAINER_ENTITY_KEYS = {
-  id: 'container.id',
-  name: 'container.name',
-  imageRef: 'sextant.container.image.ref',
-  labels: 'sextant.container.labels',
-  state: 'sextant.container.state',
-  pid: 'sextant.container.pid',
-  ipAddresses: 'sextant.container.ip_addresses',
-  ports: 'sextant.container.ports',
-  networkMode: 'sextant.container.network_mode',
-} as const;
+export { CONTAINER_ENTITY_KEYS };
 
 /** Labels always copied into resources: orchestration context the analysis groups by. */
 export const WELL_KNOWN_LABELS: readonly string[] = [

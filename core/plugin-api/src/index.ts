@@ -30,7 +30,7 @@ export type {
   Incident,
   IncidentUpdate,
 } from './model.js';
-export { entityId } from './model.js';
+export { entityId, CONTAINER_ENTITY_KEYS } from './model.js';
 
 export { ErrorCode, SextantError, isSextantError, formatError, toSextantError } from './errors.js';
 export type { ErrorCodeValue, SextantErrorOptions } from './errors.js';

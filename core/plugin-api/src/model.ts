@@ -168,6 +168,26 @@ export function entityId(type: EntityType, key: string): string {
   return `${type}:${key}`;
 }
 
+/**
+ * Attribute keys of a `container:<id>` topology entity, as the containers collector reports them
+ * and autodiscovery reads them. JSON-valued keys hold JSON text (attributes are flat scalars).
+ */
+export const CONTAINER_ENTITY_KEYS = {
+  id: 'container.id',
+  name: 'container.name',
+  /** The full image reference (with registry and tag) the container was created from. */
+  imageRef: 'sextant.container.image.ref',
+  /** JSON object of every label. */
+  labels: 'sextant.container.labels',
+  state: 'sextant.container.state',
+  pid: 'sextant.container.pid',
+  /** JSON array of IP address strings. */
+  ipAddresses: 'sextant.container.ip_addresses',
+  /** JSON array of `{ port, protocol, hostPort? }`. */
+  ports: 'sextant.container.ports',
+  networkMode: 'sextant.container.network_mode',
+} as const;
+
 /** How a series is doing in a detector's eyes. No alert is raised while `learning`. */
 export type LearningState = 'learning' | 'provisional' | 'trusted';
 

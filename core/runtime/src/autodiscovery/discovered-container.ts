@@ -2,11 +2,10 @@
  * What autodiscovery knows about one container, and how it is read from the topology entity the
  * containers collector (`@sextant/collector-containers`) reports as `container:<id>`.
  *
- * The entity attribute keys below are the wire contract between that collector and the runtime.
- * They live in both packages today (a plugin must not import the runtime); see the proposed
- * `CONTAINER_ENTITY_KEYS` addition to @sextant/plugin-api in the package README.
+ * The entity attribute keys are the wire contract between that collector and the runtime:
+ * `CONTAINER_ENTITY_KEYS` in @sextant/plugin-api.
  */
-import type { TopologyEntity } from '@sextant/plugin-api';
+import { CONTAINER_ENTITY_KEYS, type TopologyEntity } from '@sextant/plugin-api';
 
 /** One port the container exposes (image EXPOSE / `--expose`) or publishes (`-p`). */
 export interface ContainerPort {
@@ -39,21 +38,7 @@ export interface DiscoveredContainer {
 }
 
 /** Attribute keys of a `container:<id>` topology entity (shared with the containers collector). */
-export const CONTAINER_ENTITY_KEYS = {
-  id: 'container.id',
-  name: 'container.name',
-  /** The full image reference (with registry and tag) the container was created from. */
-  imageRef: 'sextant.container.image.ref',
-  /** JSON object of every label. */
-  labels: 'sextant.container.labels',
-  state: 'sextant.container.state',
-  pid: 'sextant.container.pid',
-  /** JSON array of IP address strings. */
-  ipAddresses: 'sextant.container.ip_addresses',
-  /** JSON array of {@link ContainerPort}. */
-  ports: 'sextant.container.ports',
-  networkMode: 'sextant.container.network_mode',
-} as const;
+export { CONTAINER_ENTITY_KEYS };
 
 function parseJson<T>(text: unknown, fallback: T): T {
   if (typeof text !== 'string') return fallback;

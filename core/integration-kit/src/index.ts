@@ -1,7 +1,8 @@
 /**
  * @sextant/integration-kit — the pieces every notifier and change-event receiver needs, in one
  * copy: guarded outbound HTTP with outcome classification, secrets from env or files with
- * redaction, and an authenticated push receiver that turns tool payloads into SextantEvents.
+ * redaction, an authenticated push receiver that turns tool payloads into SextantEvents, and the
+ * delivery/template bookkeeping every notifier does.
  *
  * Depends only on @sextant/plugin-api (peer), zod and node built-ins, so a component may use it
  * without pulling in the runtime.
@@ -23,3 +24,9 @@ export {
 export type { ReceiverConfig, ReceivedRequest, ParsedEvents, EventReceiverSpec, EventReceiver } from './event-receiver.js';
 
 export { parseToolTimestamp } from './tool-timestamp.js';
+
+export { createDeliveryRecorder } from './delivery-recorder.js';
+export type { DeliveryRecorder } from './delivery-recorder.js';
+export { createTemplateRenderer } from './template-renderer.js';
+export type { TemplateRenderer } from './template-renderer.js';
+export { guardOutboundUrlAtStart } from './start-guard.js';

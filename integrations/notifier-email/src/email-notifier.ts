@@ -10,9 +10,9 @@
  */
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
-import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
+import { checkOutboundUrl, createNotifierFactory, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
 import { incidentEmailHtml, incidentEmailText, incidentMessageId, threadingHeaders } from './incident-email.js';
-import { resolveSecret } from '@sextant/integration-kit';
+import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, resolveSecret } from '@sextant/integration-kit';
 
 export const emailConfigSchema = z
   .object({
@@ -109,28 +109,8 @@ export const emailNotifierFactory = createNotifierFactory<EmailConfig>({
       disableUrlAccess: true,
     });
     const guardUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/`;
-    const deliveries = ctx.metrics.counter('deliveries_total', 'Delivery attempts by outcome (ok, retryable, failed)');
-    const templateProblems = ctx.metrics.counter('template_unknown_paths_total', 'Template placeholders that name no field');
-    const warned = new Set<string>();
-
-    function record(outcome: DeliveryOutcome): DeliveryOutcome {
-      deliveries.add(1, { outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retryable' : 'failed' });
-      if (outcome.ok) ctx.status.set('ok');
-      else ctx.status.set('degraded', `last delivery failed: ${outcome.error}`);
-      return outcome;
-    }
-
-    function render(template: string, field: string, n: Notification, escape: 'html' | 'none'): string {
-      const out = renderIncidentTemplate(template, n, { escape });
-      for (const path of out.unknownPaths) {
-        templateProblems.add(1);
-        if (!warned.has(path)) {
-          warned.add(path);
-          ctx.logger.warn(`template.${field} uses {{${path}}}, which names no field; it renders empty`, { path });
-        }
-      }
-      return out.text;
-    }
+    const record = createDeliveryRecorder(ctx);
+    const render = createTemplateRenderer(ctx);
 
     async function guard(): Promise<void> {
       await checkOutboundUrl(guardUrl, { allow: config.allow });
@@ -138,12 +118,7 @@ export const emailNotifierFactory = createNotifierFactory<EmailConfig>({
 
     return {
       async start() {
-        try {
-          await guard();
-        } catch (e) {
-          ctx.status.set('error', formatError(e), (e as { code?: string }).code);
-          throw e;
-        }
+        await guardOutboundUrlAtStart(ctx, guardUrl, config.allow);
       },
       async deliver(notification) {
         try {
@@ -152,9 +127,9 @@ export const emailNotifierFactory = createNotifierFactory<EmailConfig>({
           return record({ ok: false, retryable: false, error: formatError(e) });
         }
         try {
-          const subject = render(config.template.subject, 'subject', notification, 'none').replace(/[\r\n]+/g, ' ');
-          const text = config.template.text !== undefined ? render(config.template.text, 'text', notification, 'none') : incidentEmailText(notification);
-          const html = config.template.html !== undefined ? render(config.template.html, 'html', notification, 'html') : incidentEmailHtml(notification);
+          const subject = render(config.template.subject, 'subject', notification).replace(/[\r\n]+/g, ' ');
+          const text = config.template.text !== undefined ? render(config.template.text, 'text', notification) : incidentEmailText(notification);
+          const html = config.template.html !== undefined ? render(config.template.html, 'html', notification, { escape: 'html' }) : incidentEmailHtml(notification);
           const thread = threadingHeaders(notification, config.messageIdDomain);
           const info = await transport.sendMail({
             from: config.from,

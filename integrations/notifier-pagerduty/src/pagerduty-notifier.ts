@@ -10,16 +10,8 @@
  * Answers: 202 -> ok; 400 -> not retryable (PagerDuty's `errors` are shown); 429 and 5xx -> retryable.
  */
 import { z } from 'zod';
-import {
-  checkOutboundUrl,
-  createNotifierFactory,
-  formatError,
-  renderIncidentTemplate,
-  type DeliveryOutcome,
-  type Notification,
-  type Severity,
-} from '@sextant/plugin-api';
-import { outcomeForStatus, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
+import { createNotifierFactory, formatError, type Notification, type Severity } from '@sextant/plugin-api';
+import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, outcomeForStatus, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
 
 export const PAGERDUTY_EVENTS_ENDPOINT = 'https://events.pagerduty.com/v2/enqueue';
 /** PagerDuty refuses a longer summary. */
@@ -126,41 +118,21 @@ export const pagerdutyNotifierFactory = createNotifierFactory<PagerDutyConfig>({
     const config = ctx.config;
     const routingKey = resolveSecret('routingKey', config.routingKey, config.routingKeyFile);
     const secrets = [routingKey];
-    const deliveries = ctx.metrics.counter('deliveries_total', 'Delivery attempts by outcome (ok, retryable, failed)');
-    const templateProblems = ctx.metrics.counter('template_unknown_paths_total', 'Template placeholders that name no field');
-    const warned = new Set<string>();
-
-    function record(outcome: DeliveryOutcome): DeliveryOutcome {
-      deliveries.add(1, { outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retryable' : 'failed' });
-      if (outcome.ok) ctx.status.set('ok');
-      else ctx.status.set('degraded', `last delivery failed: ${outcome.error}`);
-      return outcome;
-    }
+    const record = createDeliveryRecorder(ctx);
+    const render = createTemplateRenderer(ctx);
 
     return {
       async start() {
-        try {
-          await checkOutboundUrl(config.endpoint, { allow: config.allow });
-        } catch (e) {
-          ctx.status.set('error', formatError(e), (e as { code?: string }).code);
-          throw e;
-        }
+        await guardOutboundUrlAtStart(ctx, config.endpoint, config.allow);
       },
       async deliver(notification) {
         try {
-          const summary = renderIncidentTemplate(config.template.summary, notification);
-          for (const path of summary.unknownPaths) {
-            templateProblems.add(1);
-            if (!warned.has(path)) {
-              warned.add(path);
-              ctx.logger.warn(`template.summary uses {{${path}}}, which names no field; it renders empty`, { path });
-            }
-          }
+          const summary = render(config.template.summary, 'summary', notification);
           const event = pagerdutyEvent(notification, {
             routingKey,
             source: config.source,
             updates: config.updates,
-            summary: summary.text,
+            summary,
             ...(config.clientUrl ? { clientUrl: config.clientUrl } : {}),
           });
           const result = await postOutbound(

@@ -14,8 +14,8 @@
  * and Slack-side failures are retryable; auth and channel errors are not, with a hint.
  */
 import { z } from 'zod';
-import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
-import { outcomeForStatus, parseRetryAfter, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
+import { createNotifierFactory, formatError, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
+import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, outcomeForStatus, parseRetryAfter, postOutbound, redactSecrets, resolveSecret } from '@sextant/integration-kit';
 import { buildSlackMessage, type SlackMessage } from './slack-message.js';
 import { SlackThreadStore } from './slack-thread-store.js';
 
@@ -90,28 +90,8 @@ export const slackNotifierFactory = createNotifierFactory<SlackConfig>({
     // An incoming-webhook URL embeds its own secret: treat it like a token.
     const secrets = [token, config.webhookUrl, config.webhookUrl ? new URL(config.webhookUrl).pathname : undefined].filter((s): s is string => s !== undefined && s.length > 8);
     const threads = new SlackThreadStore(ctx.dataDir);
-    const deliveries = ctx.metrics.counter('deliveries_total', 'Delivery attempts by outcome (ok, retryable, failed)');
-    const templateProblems = ctx.metrics.counter('template_unknown_paths_total', 'Template placeholders that name no field');
-    const warned = new Set<string>();
-
-    function record(outcome: DeliveryOutcome): DeliveryOutcome {
-      deliveries.add(1, { outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retryable' : 'failed' });
-      if (outcome.ok) ctx.status.set('ok');
-      else ctx.status.set('degraded', `last delivery failed: ${outcome.error}`);
-      return outcome;
-    }
-
-    function render(template: string, field: string, n: Notification): string {
-      const out = renderIncidentTemplate(template, n);
-      for (const path of out.unknownPaths) {
-        templateProblems.add(1);
-        if (!warned.has(path)) {
-          warned.add(path);
-          ctx.logger.warn(`template.${field} uses {{${path}}}, which names no field; it renders empty`, { path });
-        }
-      }
-      return out.text;
-    }
+    const record = createDeliveryRecorder(ctx);
+    const render = createTemplateRenderer(ctx);
 
     function messageFor(n: Notification): SlackMessage {
       return buildSlackMessage(n, render(config.template.title, 'title', n), render(config.template.text, 'text', n));
@@ -215,13 +195,7 @@ export const slackNotifierFactory = createNotifierFactory<SlackConfig>({
     return {
       async start() {
         const url = botMode ? config.apiBaseUrl : config.webhookUrl!;
-        try {
-          await checkOutboundUrl(url, { allow: config.allow });
-        } catch (e) {
-          const message = redactSecrets(formatError(e), secrets);
-          ctx.status.set('error', message, (e as { code?: string }).code);
-          throw e;
-        }
+        await guardOutboundUrlAtStart(ctx, url, config.allow, secrets);
         if (botMode) {
           const loaded = threads.load();
           if (loaded.problem) ctx.logger.warn(loaded.problem);

@@ -3,8 +3,8 @@
  * documented field by field in the README) signed after the Standard Webhooks convention.
  */
 import { z } from 'zod';
-import { checkOutboundUrl, createNotifierFactory, formatError, renderIncidentTemplate, type DeliveryOutcome, type Notification } from '@sextant/plugin-api';
-import { outcomeForStatus, postOutbound, resolveSecret } from '@sextant/integration-kit';
+import { createNotifierFactory, formatError, type Notification } from '@sextant/plugin-api';
+import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, outcomeForStatus, postOutbound, resolveSecret } from '@sextant/integration-kit';
 import { signWebhook } from './standard-webhooks.js';
 
 /** Name of the payload schema. A breaking change to the payload gets a new name (`sextant.incident.v2`). */
@@ -58,38 +58,16 @@ export const webhookNotifierFactory = createNotifierFactory<WebhookConfig>({
   create(ctx) {
     const config = ctx.config;
     const secret = resolveSecret('secret', config.secret, config.secretFile);
-    const deliveries = ctx.metrics.counter('deliveries_total', 'Delivery attempts by outcome (ok, retryable, failed)');
-    const templateProblems = ctx.metrics.counter('template_unknown_paths_total', 'Template placeholders that name no field');
-    const warnedPaths = new Set<string>();
-
-    function record(outcome: DeliveryOutcome): DeliveryOutcome {
-      deliveries.add(1, { outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retryable' : 'failed' });
-      if (outcome.ok) ctx.status.set('ok');
-      else ctx.status.set('degraded', `last delivery failed: ${outcome.error}`);
-      return outcome;
-    }
+    const record = createDeliveryRecorder(ctx);
+    const render = createTemplateRenderer(ctx);
 
     return {
       async start() {
-        try {
-          await checkOutboundUrl(config.url, { allow: config.allow });
-        } catch (e) {
-          const err = e as { code?: string };
-          ctx.status.set('error', formatError(e), err.code);
-          throw e;
-        }
+        await guardOutboundUrlAtStart(ctx, config.url, config.allow);
       },
       async deliver(notification) {
         try {
-          const rendered = renderIncidentTemplate(config.template.text, notification);
-          for (const path of rendered.unknownPaths) {
-            templateProblems.add(1);
-            if (!warnedPaths.has(path)) {
-              warnedPaths.add(path);
-              ctx.logger.warn(`template.text uses {{${path}}}, which names no field; it renders empty`, { path });
-            }
-          }
-          const body = JSON.stringify(webhookPayload(notification, rendered.text));
+          const body = JSON.stringify(webhookPayload(notification, render(config.template.text, 'text', notification)));
           const timestamp = Math.floor(ctx.clock.now() / 1000);
           const result = await postOutbound(
             {

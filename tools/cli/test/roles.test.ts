@@ -212,3 +212,41 @@ describe('sextant eval', () => {
     }
   });
 });
+
+describe('sextant notify test', () => {
+  it('sends a signed sample incident through the configured webhook notifier, and reports a refusal', async () => {
+    const { createServer } = await import('node:http');
+    const received: { headers: Record<string, unknown>; body: Record<string, unknown> }[] = [];
+    let status = 200;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        received.push({ headers: req.headers, body: JSON.parse(body) as Record<string, unknown> });
+        res.writeHead(status).end(status === 200 ? 'ok' : 'bad payload');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const cfg = join(work, 'notify.yaml');
+      writeFileSync(cfg, ['collectors: {}', 'notifiers:', `  webhook/ops: { url: "http://127.0.0.1:${port}/hook", secret: "\${env:HOOK_SECRET}", allow: ["127.0.0.1"] }`, ''].join('\n'));
+      const ok = run(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
+      expect(ok.stdout).toMatch(/^webhook\/ops: delivered in \d+ ms/);
+      expect(ok.code).toBe(0);
+      expect(received).toHaveLength(1);
+      expect(received[0].body).toMatchObject({ schema: 'sextant.incident.v1', change: 'opened', sequence: 1 });
+      expect(String(received[0].headers['webhook-signature'])).toMatch(/^v1,/);
+      expect(`${ok.stdout}${ok.stderr}`).not.toContain('a-very-secret-signing-key');
+      status = 400;
+      const refused = run(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/delivery failed after \d+ ms \(not retryable\)/);
+      const unknown = run(['notify', 'test', 'pager', '--config', cfg]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toContain('no notifier "pager"');
+    } finally {
+      server.close();
+    }
+  });
+});

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { chefCollectorFactory, type EventReceiver } from '../src/index.js';
 import { postToReceiver } from '@sextant/integration-kit/testing';
+import { chefCollectorFactory, type EventReceiver } from '../src/index.js';
 
 const TOKEN = 'chef-token-abcdef123456';
 const auth = { authorization: `Bearer ${TOKEN}` };

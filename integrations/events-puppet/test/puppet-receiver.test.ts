@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { puppetCollectorFactory, type EventReceiver } from '../src/index.js';
 import { postToReceiver } from '@sextant/integration-kit/testing';
+import { puppetCollectorFactory, type EventReceiver } from '../src/index.js';
 
 const TOKEN = 'puppet-token-0123456789';
 const failedYaml = readFileSync(new URL('./fixtures/report-failed.yaml', import.meta.url), 'utf8');

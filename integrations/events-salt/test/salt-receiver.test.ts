@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { saltCollectorFactory, type EventReceiver } from '../src/index.js';
 import { postToReceiver } from '@sextant/integration-kit/testing';
+import { saltCollectorFactory, type EventReceiver } from '../src/index.js';
 
 const TOKEN = 'salt-token-0123456789';
 const auth = { 'x-sextant-token': TOKEN };

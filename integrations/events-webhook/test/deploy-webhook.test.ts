@@ -2,8 +2,8 @@ import { createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCollector, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { deployWebhookCollectorFactory, type EventReceiver } from '../src/index.js';
 import { postToReceiver } from '@sextant/integration-kit/testing';
+import { deployWebhookCollectorFactory, type EventReceiver } from '../src/index.js';
 
 const TOKEN = 'deploy-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };

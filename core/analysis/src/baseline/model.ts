@@ -335,7 +335,9 @@ export class BaselineModel {
     // by `repeatMargin`.
     const decay = score > 0 ? this.noveltyDecay : this.calmDecay;
     const memory = s[o + F.novelty] * decay;
-    const residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
+    let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
+    // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.
+    if (shiftBy !== 0 && n >= p.learningSamples && p.shiftScore > residualScore) residualScore = p.shiftScore;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
 
     // Context novelty: the value quantised into `contextLevels` levels of the running range, and

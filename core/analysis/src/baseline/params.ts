@@ -37,6 +37,8 @@ export interface BaselineParams {
   readonly excursionZ: number;
   /** Consecutive same-sign excursion samples that confirm a level shift (then it is accepted). */
   readonly confirmSamples: number;
+  /** Residual score of the sample that confirms a level shift (0 = a shift adds nothing). */
+  readonly shiftScore: number;
   /** z at which the point score starts to rise above 0. */
   readonly scoreOffset: number;
   /** z units per e-fold of the point score toward 1. */
@@ -93,8 +95,9 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   tailRate: 0.05,
   minTailU: 1,
   seasonGain: 0.15,
-  excursionZ: 4,
+  excursionZ: 6,
   confirmSamples: 12,
+  shiftScore: 0.7,
   scoreOffset: 0,
   scoreSpan: 1,
   noveltyHalfLife: 3000,

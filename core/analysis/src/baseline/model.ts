@@ -372,10 +372,11 @@ export class BaselineModel {
       s[o + F.ctxHist] = hist;
     }
     const share = unseen / K;
-    // The filter is trusted once it has seen `contextWarmup` samples and rarely meets a new
+    // The filter is trusted once it has seen `contextWarmup` samples (or `contextWarmupMs` of
+    // time, whichever comes first: hourly series need weeks for 1200 samples) and rarely meets a new
     // context any more; a noisy series whose filter is still filling stays silent meanwhile.
     const ctxRate = s[o + F.ctxRate];
-    const contextScore = n >= p.contextWarmup && ctxRate < p.contextSureRate ? share : 0;
+    const contextScore = (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs) && ctxRate < p.contextSureRate ? share : 0;
     if (!paused) s[o + F.ctxRate] = ctxRate + p.contextRateAlpha * (share - ctxRate);
     // Noisy-OR of the two detectors: either one alone can raise the score.
     let out = 1 - (1 - residualScore) * (1 - contextScore);

@@ -71,6 +71,8 @@ export interface BaselineParams {
   readonly contextLength: number;
   /** Samples before context novelty scores (its filter must first learn the ordinary contexts). */
   readonly contextWarmup: number;
+  /** ... or this much time (ms), whichever comes first (a slow series covers many cycles sooner). */
+  readonly contextWarmupMs: number;
   /**
    * Context novelty scores only while the recent share of unseen contexts is below this: a filter
    * that still meets new contexts often (a noisy series, days after its start) is not sure yet.
@@ -112,6 +114,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   contextLevels: 12,
   contextLength: 3,
   contextWarmup: 1200,
+  contextWarmupMs: 7 * 86_400_000,
   contextSureRate: 0.02,
   contextRateAlpha: 0.004,
 });

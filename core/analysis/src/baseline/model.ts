@@ -333,7 +333,10 @@ export class BaselineModel {
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
     // by `repeatMargin`.
-    const decay = score > 0 ? this.noveltyDecay : this.calmDecay;
+    // Both half-lives are capped at `memoryHalfLifeMs` of time (slow series forget in weeks, not months).
+    const halfLifeCap = p.memoryHalfLifeMs / s[o + F.dtEst];
+    const halfLife = score > 0 ? p.noveltyHalfLife : p.calmHalfLife;
+    const decay = halfLifeCap < halfLife ? Math.pow(0.5, 1 / halfLifeCap) : score > 0 ? this.noveltyDecay : this.calmDecay;
     const memory = s[o + F.novelty] * decay;
     let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.

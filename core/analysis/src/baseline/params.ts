@@ -47,6 +47,8 @@ export interface BaselineParams {
   readonly noveltyHalfLife: number;
   /** Half-life, in samples, of that memory while the series is calm (the episode is over). */
   readonly calmHalfLife: number;
+  /** Both half-lives above are at most this much time (ms): an hourly series forgets in weeks. */
+  readonly memoryHalfLifeMs: number;
   /**
    * A residual surprise scores only when it exceeds the decayed memory of recent surprises by this
    * much (score units, 0..1): a repeat of an episode's surprise that is merely a little larger
@@ -104,6 +106,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   scoreSpan: 1,
   noveltyHalfLife: 3000,
   calmHalfLife: 3000,
+  memoryHalfLifeMs: 30 * 86_400_000,
   repeatMargin: 0.1,
   anchorTauMs: 7 * 86_400_000,
   driftZ: 6,

@@ -130,8 +130,11 @@ describe('BaselineModel', () => {
     expect(alarms).toHaveLength(1);
     expect(scores[0]).toBeGreaterThanOrEqual(m.params.alarmLevel); // the first spike, not a later one
     expect(scores.slice(1).every((x) => x === 0)).toBe(true);
-    // After the quiet period a new episode alarms again.
+    // After the quiet period a repeat of the episode's surprise stays silent (surprise memory) ...
     for (let i = 0; i < m.params.quietSamples; i++) m.update(s, (t += STEP), 50 + noise());
+    expect(m.update(s, (t += STEP), 128)).toBe(0);
+    // ... and once that memory has faded (a calm half-life), a new episode alarms again.
+    for (let i = 0; i < m.params.calmHalfLife; i++) m.update(s, (t += STEP), 50 + noise());
     expect(m.update(s, (t += STEP), 200)).toBeGreaterThanOrEqual(m.params.alarmLevel);
   });
 

@@ -149,12 +149,15 @@ export class BaselineModel {
   private longScaleStep = 0;
   private baseStep = 0;
   private anchorStep = 0;
+  /** Decay of the surprise memory over one dt (half-life `memoryHalfLifeMs`). */
+  private memoryStep = 1;
 
   private cacheRates(dt: number): void {
     this.rateDt = dt;
     this.longScaleStep = 1 - Math.exp(-dt / this.params.longScaleTauMs);
     this.baseStep = 1 - Math.exp(-dt / this.params.baseTauMs);
     this.anchorStep = 1 - Math.exp(-dt / this.params.anchorTauMs);
+    this.memoryStep = Math.pow(0.5, dt / this.params.memoryHalfLifeMs);
   }
 
   /** Number of slots in use (slots are 0..size-1). */
@@ -334,9 +337,9 @@ export class BaselineModel {
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
     // by `repeatMargin`.
     // Both half-lives are capped at `memoryHalfLifeMs` of time (slow series forget in weeks, not months).
-    const halfLifeCap = p.memoryHalfLifeMs / s[o + F.dtEst];
-    const halfLife = score > 0 ? p.noveltyHalfLife : p.calmHalfLife;
-    const decay = halfLifeCap < halfLife ? Math.pow(0.5, 1 / halfLifeCap) : score > 0 ? this.noveltyDecay : this.calmDecay;
+    if (dt !== this.rateDt) this.cacheRates(dt);
+    const sampleDecay = score > 0 ? this.noveltyDecay : this.calmDecay;
+    const decay = this.memoryStep < sampleDecay ? this.memoryStep : sampleDecay;
     const memory = s[o + F.novelty] * decay;
     let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.
@@ -399,7 +402,6 @@ export class BaselineModel {
     if (!paused) {
       const c = p.clip;
       const warm = n < p.learningSamples;
-      if (dt !== this.rateDt) this.cacheRates(dt);
       s[o + F.longScale] += (warm ? 1 / (n + 1) : this.longScaleStep) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
       // Log-space quantile tracker of u at tail probability p.tailProbability.
       const wNext = wq * (ez > wq ? this.tailUp : this.tailDown);

@@ -33,11 +33,13 @@ describe('npm pack of the nginx and redis plugins', () => {
     const app = join(work, 'app');
     mkdirSync(join(app, 'node_modules', '@sextant'), { recursive: true });
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'sextant-pack-test', private: true, type: 'module' }));
-    // The CLI and the contract come from this checkout (they are published separately); the
-    // plugins come from their tarballs, their own dependencies from the npm registry.
+    // The plugins come from their tarballs, their own dependencies from the npm registry; the CLI
+    // and the contract come from this checkout (published separately; linked after the install,
+    // which would prune them as extraneous).
+    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--legacy-peer-deps', '--no-audit', '--no-fund', ...tarballs], { cwd: app, stdio: 'pipe', timeout: 300_000 });
+    mkdirSync(join(app, 'node_modules', '@sextant'), { recursive: true });
     symlinkSync(join(repo, 'tools/cli'), join(app, 'node_modules/@sextant/cli'));
     symlinkSync(join(repo, 'core/plugin-api'), join(app, 'node_modules/@sextant/plugin-api'));
-    execFileSync('npm', ['install', '--no-save', '--no-package-lock', '--legacy-peer-deps', '--no-audit', '--no-fund', ...tarballs], { cwd: app, stdio: 'pipe', timeout: 300_000 });
     const out = execFileSync(process.execPath, [join(app, 'node_modules/@sextant/cli/dist/bin.js'), 'plugins', 'list', '--json'], { cwd: app, encoding: 'utf8' });
     const { plugins } = JSON.parse(out) as { plugins: { id: string; packageName: string; dir?: string; state: string; compatible: boolean; kinds: string[] }[] };
     for (const name of ['@sextant/plugin-nginx', '@sextant/plugin-redis']) {

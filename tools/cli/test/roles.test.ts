@@ -59,6 +59,18 @@ function run(args: string[], env: Record<string, string> = {}): { code: number; 
   }
 }
 
+/** Like run(), without blocking this process (needed when the test itself serves the CLI's requests). */
+function runAsync(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: work, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('exit', (code) => resolvePromise({ code, stdout, stderr }));
+  });
+}
+
 async function getJson<T>(url: string): Promise<T> {
   return (await (await fetch(url)).json()) as T;
 }
@@ -231,7 +243,7 @@ describe('sextant notify test', () => {
     try {
       const cfg = join(work, 'notify.yaml');
       writeFileSync(cfg, ['collectors: {}', 'notifiers:', `  webhook/ops: { url: "http://127.0.0.1:${port}/hook", secret: "\${env:HOOK_SECRET}", allow: ["127.0.0.1"] }`, ''].join('\n'));
-      const ok = run(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
+      const ok = await runAsync(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
       expect(ok.stdout).toMatch(/^webhook\/ops: delivered in \d+ ms/);
       expect(ok.code).toBe(0);
       expect(received).toHaveLength(1);
@@ -239,10 +251,10 @@ describe('sextant notify test', () => {
       expect(String(received[0].headers['webhook-signature'])).toMatch(/^v1,/);
       expect(`${ok.stdout}${ok.stderr}`).not.toContain('a-very-secret-signing-key');
       status = 400;
-      const refused = run(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
+      const refused = await runAsync(['notify', 'test', 'webhook/ops', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/delivery failed after \d+ ms \(not retryable\)/);
-      const unknown = run(['notify', 'test', 'pager', '--config', cfg]);
+      const unknown = run(['notify', 'test', 'pager', '--config', cfg], { HOOK_SECRET: 'a-very-secret-signing-key' });
       expect(unknown.code).toBe(2);
       expect(unknown.stderr).toContain('no notifier "pager"');
     } finally {

@@ -3,8 +3,9 @@
  * SEXTANT_ERR_HANDSHAKE_FAILED that names the plugin and says what to do, and leaves nothing behind.
  */
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Metadata, credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { ErrorCode } from '@sextant/plugin-api';
@@ -17,6 +18,9 @@ import { launchPluginProcess, type RemotePlugin } from '../src/launch.js';
 import { defaultChildEntry } from '../src/plugin-process.js';
 import { fixture } from './plugin-child.helpers.js';
 
+// This file's launches get their own temp folder (os.tmpdir() follows TMPDIR), so socket folders of
+// plugin children started by tests running in parallel cannot be mistaken for leftovers.
+process.env.TMPDIR = mkdtempSync(join(tmpdir(), 'sextant-handshake-test-'));
 const socketDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('sextant-plugin-')).sort();
 
 describe('handshake line', () => {

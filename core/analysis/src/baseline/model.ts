@@ -11,13 +11,15 @@
  * - a context filter of {@link CONTEXT_WORDS} 32-bit words: which short sequences of quantised
  *   levels the series has already shown.
  *
- * The score of a sample is the noisy-OR of two detectors, then an alarm suppression:
+ * The score of a sample is the noisy-OR of three detectors, then an alarm suppression:
  * - residual: how far ln(1 + |z|) of the one-step forecast error exceeds the series' own usual
  *   tail, damped by a memory of recent surprises (a surprise scores only when it beats that
  *   memory by `repeatMargin`, so repeats of one episode and daily bursts do not score again);
  * - context novelty: the share of the last 1..contextLength quantised levels never seen before,
  *   counted only after `contextWarmup` samples and while the running share of unseen contexts is
  *   below `contextSureRate` (a filter still filling up is not sure of anything);
+ * - variance change: the fast residual scale reaches `varianceRatio` times the long one (once per
+ *   episode, with hysteresis);
  * - after a score >= `alarmLevel`, the next `quietSamples` scores are 0 (one alarm per episode).
  *
  * Seasonality is detected, not assumed: the three candidates forecast every sample and the
@@ -88,6 +90,8 @@ const enum F {
   ctxHist,
   /** Recent share of unseen contexts (exponentially weighted): how unsure the filter still is. */
   ctxRate,
+  /** 1 while the variance-change signal has fired and not yet re-armed. */
+  varFired,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -101,7 +105,7 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 3;
+const SNAPSHOT_VERSION = 4;
 
 function clip(x: number, bound: number): number {
   return x > bound ? bound : x < -bound ? -bound : x;
@@ -384,8 +388,23 @@ export class BaselineModel {
     const ctxRate = s[o + F.ctxRate];
     const contextScore = (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs) && ctxRate < p.contextSureRate ? share : 0;
     if (!paused) s[o + F.ctxRate] = ctxRate + p.contextRateAlpha * (share - ctxRate);
-    // Noisy-OR of the two detectors: either one alone can raise the score.
-    let out = 1 - (1 - residualScore) * (1 - contextScore);
+    // Variance change: the fast robust scale (about 1 / scaleRate samples) against the long one
+    // (days). A spread that doubles is a change of regime even when no single point stands out; it
+    // scores once, and again only after the ratio has fallen back below `varianceRearm` of the
+    // threshold. Shrinking spread is not reported (quiet periods are ordinary in real series).
+    let varianceScore = 0;
+    if (p.varianceRatio > 0 && (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs)) {
+      const spread = sc / Math.max(s[o + F.longScale], floor);
+      if (spread > p.varianceRatio) {
+        if (s[o + F.varFired] === 0) {
+          varianceScore = p.varianceScore;
+          if (!paused) s[o + F.varFired] = 1;
+        }
+      } else if (spread < p.varianceRatio * p.varianceRearm && !paused) s[o + F.varFired] = 0;
+    }
+    // Noisy-OR of the detectors: any one alone can raise the score.
+    let out = 1 - (1 - residualScore) * (1 - contextScore) * (1 - varianceScore);
+    if (kind === BaselineKind.none && varianceScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
     if (kind === BaselineKind.none && contextScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
 
     // One alarm per episode: after a score of at least `alarmLevel`, the next `quietSamples`

@@ -82,6 +82,17 @@ export interface BaselineParams {
   readonly contextSureRate: number;
   /** Per-sample rate of the running share of unseen contexts compared to `contextSureRate`. */
   readonly contextRateAlpha: number;
+  /**
+   * Variance change: ratio of the fast residual scale to the long one (time constant
+   * `longScaleTauMs`) at which a widening of the series' spread is reported, once per episode (it
+   * re-arms when the ratio falls below `varianceRearm` of this); 0 turns the signal off. Counted
+   * after the context warm-up only.
+   */
+  readonly varianceRatio: number;
+  /** Share of `varianceRatio` below which the variance signal re-arms (hysteresis, 0..1). */
+  readonly varianceRearm: number;
+  /** Score of a fresh variance change (noisy-OR with the residual and context scores). */
+  readonly varianceScore: number;
 }
 
 export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
@@ -120,4 +131,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   contextWarmupMs: 7 * 86_400_000,
   contextSureRate: 0.02,
   contextRateAlpha: 0.004,
+  varianceRatio: 2,
+  varianceRearm: 0.7,
+  varianceScore: 0.7,
 });

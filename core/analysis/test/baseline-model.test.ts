@@ -156,6 +156,41 @@ describe('BaselineModel', () => {
     expect(m.update(s, (t += STEP), 20)).toBeGreaterThanOrEqual(m.params.alarmLevel);
   });
 
+  it('reports a widening spread once per episode even when no single point stands out (variance change)', () => {
+    // Calm: N(0, 0.2) with a uniform sample in [-1, 1] one time in 10, so every level and most
+    // orders are familiar. Then the uniform samples become the rule: the spread more than doubles.
+    const run = (params: Partial<BaselineModel['params']>) => {
+      const m = new BaselineModel(params);
+      const s = m.addSeries();
+      const rand = seeded(31);
+      const noise = gaussian(seeded(32));
+      const calm = () => (rand() < 0.1 ? 2 * rand() - 1 : Math.max(-1, Math.min(1, 0.2 * noise())));
+      const wide = () => 2 * rand() - 1;
+      let t = START;
+      const calmAlarms: number[] = [];
+      for (let i = 0; i < 4000; i++) if (m.update(s, (t += STEP), calm()) >= m.params.alarmLevel && i > 3000) calmAlarms.push(i);
+      const episode = (gen: () => number, count: number) => {
+        const out: number[] = [];
+        for (let i = 0; i < count; i++) out.push(m.update(s, (t += STEP), gen()));
+        return out;
+      };
+      const first = episode(wide, 300);
+      const after = episode(calm, 2000);
+      const second = episode(wide, 300);
+      return { calmAlarms, first, after, second, alarm: m.params.alarmLevel };
+    };
+    const withSignal = run({});
+    const without = run({ varianceRatio: 0 });
+    const alarms = (xs: number[], level: number) => xs.filter((x) => x >= level).length;
+    // In the calm part the signal adds nothing (other signals may flag a rare order of levels).
+    expect(withSignal.calmAlarms).toEqual(without.calmAlarms);
+    expect(alarms(without.first, without.alarm)).toBe(0);
+    expect(alarms(withSignal.first, withSignal.alarm)).toBe(1);
+    // Back to calm it re-arms, and the next widening is reported again.
+    expect(alarms(withSignal.after, withSignal.alarm)).toBe(0);
+    expect(alarms(withSignal.second, withSignal.alarm)).toBe(1);
+  });
+
   it('keeps state within 2 KiB per series', () => {
     expect(BaselineModel.bytesPerSeries).toBeLessThanOrEqual(2048);
   });

@@ -131,7 +131,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   contextWarmupMs: 7 * 86_400_000,
   contextSureRate: 0.02,
   contextRateAlpha: 0.004,
-  varianceRatio: 2,
+  varianceRatio: 1.9,
   varianceRearm: 0.7,
   varianceScore: 0.7,
 });

@@ -183,6 +183,19 @@ interface CommonOptions {
   readonly dataDir?: string;
 }
 
+/** The BaseContext fields every component gets (config aside). */
+function baseContext(parts: ReturnType<typeof commonParts>, opts: CommonOptions) {
+  return {
+    instanceId: parts.instanceId,
+    logger: parts.logger,
+    clock: parts.clock,
+    status: parts.status,
+    metrics: parts.metrics,
+    signal: parts.controller.signal,
+    dataDir: opts.dataDir,
+  };
+}
+
 function commonParts(opts: CommonOptions, type: string) {
   const statuses: StatusChange[] = [];
   const status: StatusReporter = { set: (state, message, code) => void statuses.push({ state, message, code }) };
@@ -222,13 +235,7 @@ export async function startCollector<T>(
   const sink = new RecordingSink(parts.clock, opts.maxSeries);
   const collector = await factory.create({
     config,
-    instanceId: parts.instanceId,
-    logger: parts.logger,
-    clock: parts.clock,
-    status: parts.status,
-    metrics: parts.metrics,
-    signal: parts.controller.signal,
-    dataDir: opts.dataDir,
+    ...baseContext(parts, opts),
     sink,
     hostResource: opts.hostResource ?? { 'host.name': 'test-host' },
     intervalMs: opts.intervalMs ?? 10_000,
@@ -280,13 +287,7 @@ export async function startDetector<T>(factory: DetectorFactory<T>, opts: Common
   const anomalies: AnomalyInput[] = [];
   const detector = await factory.create({
     config,
-    instanceId: parts.instanceId,
-    logger: parts.logger,
-    clock: parts.clock,
-    status: parts.status,
-    metrics: parts.metrics,
-    signal: parts.controller.signal,
-    dataDir: opts.dataDir,
+    ...baseContext(parts, opts),
     catalog,
     topology: opts.topology ?? emptyTopology,
     emit: (a) => void anomalies.push(a),
@@ -328,13 +329,7 @@ export async function startNotifier<T>(factory: NotifierFactory<T>, opts: Common
   const config = await resolveConfig(factory, opts.config);
   const notifier = await factory.create({
     config,
-    instanceId: parts.instanceId,
-    logger: parts.logger,
-    clock: parts.clock,
-    status: parts.status,
-    metrics: parts.metrics,
-    signal: parts.controller.signal,
-    dataDir: opts.dataDir,
+    ...baseContext(parts, opts),
   });
   await notifier.start?.();
   return {
@@ -365,13 +360,7 @@ export async function startCorrelator<T>(factory: CorrelatorFactory<T>, opts: Co
   const updates: IncidentUpdate[] = [];
   const correlator = await factory.create({
     config,
-    instanceId: parts.instanceId,
-    logger: parts.logger,
-    clock: parts.clock,
-    status: parts.status,
-    metrics: parts.metrics,
-    signal: parts.controller.signal,
-    dataDir: opts.dataDir,
+    ...baseContext(parts, opts),
     catalog: new RecordingSink(parts.clock),
     topology: opts.topology ?? emptyTopology,
     publish: (u) => void updates.push(u),

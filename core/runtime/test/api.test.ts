@@ -72,3 +72,54 @@ describe('write API', () => {
     expect(silence.body.silence.type).toBe('silence');
   });
 });
+
+describe('expected value and band next to the samples', () => {
+  it('serves the modelling detector\'s expectation with every sample, so a chart can draw the band', async () => {
+    const { collectorsExtensionPoint, createCollectorFactory } = await import('@sextant/plugin-api');
+    let t = 1_000_000;
+    const collector = createCollectorFactory({
+      type: 'ramp',
+      stability: 'alpha',
+      description: 'writes 10, 20, 30, ...',
+      configSchema: z.object({}),
+      defaults: {},
+      create: (ctx) => {
+        let v = 0;
+        return {
+          collect() {
+            ctx.sink.sample(ctx.sink.series({ metric: 'ramp', unit: '1', type: 'gauge', resource: {}, attributes: {} }), (v += 10), (t += 1000));
+          },
+          shutdown() {},
+        };
+      },
+    });
+    const last = new Map<number, { t: number; v: number }>();
+    const modeller = createDetectorFactory({
+      type: 'modeller',
+      stability: 'alpha',
+      description: 'expects 90% of each value, band +-10%',
+      configSchema: z.object({}),
+      defaults: {},
+      create: () => ({
+        process(b) {
+          for (let i = 0; i < b.length; i++) last.set(b.series[i], { t: b.timestamps[i], v: b.values[i] });
+        },
+        expectation(id: number) {
+          const p = last.get(id);
+          return p ? { timestamp: p.t, expected: p.v * 0.9, lower: p.v * 0.8, upper: p.v, state: 'trusted' as const } : undefined;
+        },
+        shutdown() {},
+      }),
+    });
+    const plugin = createPlugin({ pluginId: 'band', deps: { c: collectorsExtensionPoint, d: detectorsExtensionPoint }, register: ({ c, d }) => { c.addFactory(collector); d.addFactory(modeller); } });
+    rt = await startTestRuntime({ plugins: [plugin], api: true, config: { collectors: { ramp: {} }, detectors: { modeller: {} } } });
+    for (let i = 0; i < 3; i++) await rt.collect();
+    const [series] = rt.runtime.registry.find({ metric: 'ramp' });
+    const body = (await (await fetch(`${rt.url}/api/v1/series/${series.id}/samples`)).json()) as { samples: { value: number; expected: number; lower: number; upper: number }[] };
+    expect(body.samples.map((s) => [s.value, s.expected, s.lower, s.upper])).toEqual([
+      [10, 9, 8, 10],
+      [20, 18, 16, 20],
+      [30, 27, 24, 30],
+    ]);
+  });
+});

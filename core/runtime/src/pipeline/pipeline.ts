@@ -124,6 +124,18 @@ export class Pipeline {
     return this.detectors.map((d) => d.component);
   }
 
+  /** Stores the first modelling detector's expectation next to each accepted sample (for charts). */
+  private recordBands(batch: SampleBatch): void {
+    const modeller = this.detectors.find((d) => typeof d.component.expectation === 'function');
+    if (!modeller) return;
+    const expectation = modeller.component.expectation!.bind(modeller.component);
+    for (let i = 0; i < batch.length; i++) {
+      const id = batch.series[i];
+      const e = expectation(id);
+      if (e && e.timestamp === batch.timestamps[i] && Number.isFinite(e.expected)) this.store.setBand(id, e.expected, e.lower, e.upper);
+    }
+  }
+
   /** Counts samples that never made it into a batch (series limit, ...). */
   recordDrop(reason: DropReason, count: number, source: string): void {
     this.telemetry.add('sextant_samples_received_total', 'Samples received from collectors and agents', count, { source });
@@ -151,6 +163,7 @@ export class Pipeline {
           d.fail(e);
         }
       }
+      this.recordBands(accepted);
       for (const o of this.observers) o(accepted, this.registry);
     }
     this.telemetry.observe('sextant_pipeline_latency_seconds', 'Time from a batch entering the pipeline to the end of analysis', (performance.now() - started) / 1000);

@@ -13,6 +13,10 @@ import type { MutableBatch } from './mutable-batch.js';
 export interface SamplePoint {
   readonly timestamp: number;
   readonly value: number;
+  /** A detector's expected value and band at this sample, when one models the series. */
+  readonly expected?: number;
+  readonly lower?: number;
+  readonly upper?: number;
 }
 
 export class SampleStore {
@@ -23,6 +27,11 @@ export class SampleStore {
   private count = new Uint32Array(0);
   /** Timestamp of the latest sample per series, for out-of-order detection. `-Infinity` when none. */
   private last = new Float64Array(0);
+  /**
+   * Expected value and band per stored point (expected, lower, upper interleaved), parallel to the
+   * sample rings. Allocated on the first setBand(): stores without a modelling detector pay nothing.
+   */
+  private band: Float32Array | undefined;
 
   constructor(readonly pointsPerSeries: number, initialSeries = 1024) {
     if (!(pointsPerSeries >= 1)) throw new RangeError('pointsPerSeries must be >= 1');
@@ -44,6 +53,11 @@ export class SampleStore {
     count.set(this.count);
     const last = new Float64Array(cap).fill(Number.NEGATIVE_INFINITY);
     last.set(this.last);
+    if (this.band) {
+      const band = new Float32Array(cap * n * 3).fill(Number.NaN);
+      band.set(this.band);
+      this.band = band;
+    }
     this.ts = ts;
     this.vs = vs;
     this.head = head;
@@ -111,6 +125,17 @@ export class SampleStore {
     if (accepted) accepted.length = k;
   }
 
+  /** Records a detector's expectation for the latest stored point of a series. */
+  setBand(id: number, expected: number, lower: number, upper: number): void {
+    if (id >= this.capacity || this.count[id] === 0) return;
+    if (!this.band) this.band = new Float32Array(this.capacity * this.pointsPerSeries * 3).fill(Number.NaN);
+    const n = this.pointsPerSeries;
+    const at = (id * n + ((this.head[id] + n - 1) % n)) * 3;
+    this.band[at] = expected;
+    this.band[at + 1] = lower;
+    this.band[at + 2] = upper;
+  }
+
   /** Points of one series with `from <= timestamp <= to`, oldest first. */
   read(id: number, from = Number.NEGATIVE_INFINITY, to = Number.POSITIVE_INFINITY): SamplePoint[] {
     if (id >= this.capacity) return [];
@@ -121,7 +146,10 @@ export class SampleStore {
     for (let k = 0; k < c; k++) {
       const at = id * n + ((start + k) % n);
       const t = this.ts[at];
-      if (t >= from && t <= to) out.push({ timestamp: t, value: this.vs[at] });
+      if (t < from || t > to) continue;
+      const b = this.band ? at * 3 : -1;
+      if (b >= 0 && !Number.isNaN(this.band![b])) out.push({ timestamp: t, value: this.vs[at], expected: this.band![b], lower: this.band![b + 1], upper: this.band![b + 2] });
+      else out.push({ timestamp: t, value: this.vs[at] });
     }
     return out;
   }
@@ -136,6 +164,6 @@ export class SampleStore {
 
   /** Bytes held by the ring buffers. */
   get bytes(): number {
-    return this.ts.byteLength + this.vs.byteLength + this.head.byteLength + this.count.byteLength + this.last.byteLength;
+    return this.ts.byteLength + this.vs.byteLength + this.head.byteLength + this.count.byteLength + this.last.byteLength + (this.band?.byteLength ?? 0);
   }
 }

@@ -192,4 +192,28 @@ describe('rankRootCauses', () => {
     expect(ranked[0].entity).toBe('slow');
     expect(ranked.find((r) => r.entity === 'sparse')?.evidence).toContain('sparse shows no anomaly of its own');
   });
+
+  it('does not hand a failing service\'s blame to a dependency that only got slow (other kind than the target)', () => {
+    // fe -> svc -> dep. The target is fe's availability. svc fails (availability 100 -> 80),
+    // dep only gets slower (a side effect): svc is the origin of the failures.
+    const avail = (entity: number, drop: number): RcaSeries => ({
+      entity,
+      metric: 'availability',
+      kind: 'availability',
+      values: Float64Array.from({ length: STEPS }, (_, i) => (i >= TARGET_INDEX ? 100 - drop : 100) - 0.1 * Math.abs(noise(entity + 7, i))),
+      reference: Float64Array.from({ length: 200 }, (_, i) => 100 - 0.1 * Math.abs(noise(entity + 3, i))),
+    });
+    const names = ['fe', 'svc', 'dep'];
+    const series = [avail(0, 5), avail(1, 20), avail(2, 0), latency(2, 0.05, 8)];
+    const build = (options: RcaInput['options']): RcaInput => ({
+      ...input(names, [['fe', 'svc'], ['svc', 'dep']], series, 'fe'),
+      target: { entity: 0, kind: 'availability', timestamp: TARGET_TIME },
+      options,
+    });
+    const ranked = rankRootCauses(build(undefined));
+    expect(ranked[0].entity).toBe('svc');
+    expect(ranked.find((r) => r.entity === 'dep')?.anomaly).toBeLessThanOrEqual(0.2);
+    // Without the cap both saturate and the slow dependency takes the blame: the cap is what decides.
+    expect(rankRootCauses(build({ otherKindCeiling: 1 }))[0].entity).toBe('dep');
+  });
 });

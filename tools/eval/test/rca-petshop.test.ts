@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { rankRootCauses } from '../../../core/analysis/src/rca/index.js';
-import { formatRcaReport, runRcaEvaluation } from '../src/rca/index.js';
+import { formatRcaReport, PETSHOP_PUBLISHED_BASELINE, runRcaEvaluation } from '../src/rca/index.js';
 
 // The shared PetShop copy; the suite skips with a reason where it is not present.
 const PETSHOP = '/work/shared/data/petshop';
@@ -17,6 +17,15 @@ describe.skipIf(!existsSync(PETSHOP))('rca evaluation on the PetShop data', () =
     expect(result.overall.top3).toBeGreaterThanOrEqual(0.95);
     // The train issues (the design set) all rank their root cause first.
     expect(result.rows.filter((r) => r.split === 'train').every((r) => r.top1 === 1)).toBe(true);
+    // Every scenario x metric (train + test) beats the published baseline's top-1 and at least matches its top-3.
+    for (const base of PETSHOP_PUBLISHED_BASELINE) {
+      const issues = result.issues.filter((r) => r.scenario === base.scenario && r.metric === base.metric);
+      expect(issues.length, `${base.scenario} ${base.metric}`).toBe(base.issues);
+      const top1 = issues.filter((r) => r.rank === 1).length / issues.length;
+      const top3 = issues.filter((r) => r.rank >= 1 && r.rank <= 3).length / issues.length;
+      expect(top1, `${base.scenario} ${base.metric} top-1`).toBeGreaterThan(base.top1 + 0.005);
+      expect(top3, `${base.scenario} ${base.metric} top-3`).toBeGreaterThanOrEqual(base.top3 - 0.005);
+    }
   });
 
   it('ranks as well from the issue files alone (the other issues as unlabeled history) when noissue/ is ignored', async () => {

@@ -5,6 +5,9 @@
  * 1. Entity anomaly `a` in 0..1: the strongest robust score among its fault series (latency,
  *    availability, errors, saturation...) in a window around the target time, minus what was
  *    already there before the window, mapped linearly from `normalScore` (0) to `fullScore` (1).
+ *    Evidence of another kind than the target's (a slow dependency of a service that fails) is
+ *    weighted down and can give at most `otherKindCeiling`: it may be a side effect, while a
+ *    dependency failing the same way as the target explains it fully.
  *    Traffic series never make an entity anomalous: more requests are caused by the callers.
  *    The target itself counts as fully anomalous (it is the symptom). A change event shortly
  *    before the target raises the entity's anomaly.
@@ -88,12 +91,18 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
   const strongest: EntityEvidence[] = Array.from({ length: n }, () => ({ series: undefined, result: undefined, weighted: 0 }));
   const perSeries: (SeriesAnomaly | undefined)[] = new Array(input.series.length);
   const known = new Uint8Array(n);
+  // Strongest score per entity among series of the target's kind and of other kinds, kept apart
+  // because evidence of another kind alone is capped (see RcaOptions.otherKindCeiling).
+  const sameKindBest = new Float64Array(n);
+  const otherKindBest = new Float64Array(n);
   input.series.forEach((s, i) => {
     const result = scoreSeriesAnomaly(s.kind, s.values, s.reference, windowStart, windowEnd, options, scratch);
     perSeries[i] = result;
     if (!isFaultKind(s.kind) || !Number.isFinite(result.score)) return;
     known[s.entity] = 1;
     const weighted = result.score * (s.kind === target.kind ? 1 : options.otherKindWeight);
+    if (s.kind === target.kind) sameKindBest[s.entity] = Math.max(sameKindBest[s.entity], weighted);
+    else otherKindBest[s.entity] = Math.max(otherKindBest[s.entity], weighted);
     const slot = strongest[s.entity];
     if (weighted > slot.weighted) {
       slot.weighted = weighted;
@@ -103,7 +112,8 @@ export function rankRootCauses(input: RcaInput): RankedCause[] {
   });
   const anomaly = new Float64Array(n);
   const span = Math.max(options.fullScore - options.normalScore, 1e-9);
-  for (let e = 0; e < n; e++) anomaly[e] = Math.min(1, Math.max(0, (strongest[e].weighted - options.normalScore) / span));
+  const saturate = (score: number): number => Math.min(1, Math.max(0, (score - options.normalScore) / span));
+  for (let e = 0; e < n; e++) anomaly[e] = Math.max(saturate(sameKindBest[e]), Math.min(options.otherKindCeiling, saturate(otherKindBest[e])));
   anomaly[target.entity] = 1;
 
   const changes: string[][] = Array.from({ length: n }, () => []);

@@ -111,6 +111,13 @@ export interface RcaOptions {
    * excursion to count. 0 turns it off.
    */
   readonly tailQuantile: number;
+  /**
+   * Highest entity anomaly (0..1) that evidence of another kind than the target's alone can give
+   * (a latency spike on a dependency of a service whose availability fell). A dependency with
+   * such evidence then takes only part of the blame from an anomalous caller, instead of all of
+   * it once both saturate. 1 turns the cap off. Chosen on PetShop: 0.1-0.3 give the same ranks.
+   */
+  readonly otherKindCeiling: number;
 }
 
 export const DEFAULT_RCA_OPTIONS: RcaOptions = {
@@ -127,6 +134,7 @@ export const DEFAULT_RCA_OPTIONS: RcaOptions = {
   walkSteps: 60,
   minReferenceCount: 5,
   tailQuantile: 0.95,
+  otherKindCeiling: 0.2,
 };
 
 /** One candidate cause. The list is sorted by descending score; scores of a ranking sum to at most 1. */

@@ -83,6 +83,8 @@ export interface PluginInfo {
   readonly factories: readonly { kind: ExtensionKind; type: string; stability: Stability; description: string }[];
   readonly stability?: Stability;
   readonly protocol: readonly number[];
+  /** Semver range of @sextant/plugin-api the package declares, when it declares one. */
+  readonly pluginApiRange?: string;
   readonly state: 'loaded' | 'failed';
   readonly error?: string;
 }
@@ -388,6 +390,7 @@ export class Runtime {
       factories: factories.map((f) => ({ kind: f.kind, type: f.factory.type, stability: f.factory.stability, description: f.factory.description })),
       ...(candidate.manifest?.stability ? { stability: candidate.manifest.stability } : {}),
       protocol: candidate.manifest?.protocol ?? [1],
+      ...(candidate.pluginApiRange ? { pluginApiRange: candidate.pluginApiRange } : {}),
       state: error ? 'failed' : 'loaded',
       ...(error ? { error: formatError(error) } : {}),
     }));

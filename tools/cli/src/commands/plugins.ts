@@ -2,6 +2,9 @@
  * `sextant plugins list` (what the runtime can find, without starting anything) and
  * `sextant plugins status` (instances of a running Sextant, through its API).
  */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import semver from 'semver';
 import { SUPPORTED_PROTOCOLS } from '@sextant/runtime';
 import type { Command } from '../command.js';
 import { loadConfig, loadRuntime } from '../distribution.js';
@@ -26,10 +29,13 @@ export const pluginsListCommand: Command = {
       return 2;
     }
     const runtime = await loadRuntime(source.config, { level: 'silent' });
-    const plugins = runtime.plugins().map((p) => ({
-      ...p,
-      compatible: p.state === 'loaded' && p.protocol.some((v) => SUPPORTED_PROTOCOLS.includes(v)),
-    }));
+    const contract = contractVersion();
+    const plugins = runtime.plugins().map((p) => {
+      const protocolOk = p.protocol.some((v) => SUPPORTED_PROTOCOLS.includes(v));
+      const apiOk = !p.pluginApiRange || !contract || /^(\*|workspace:|file:|link:)/.test(p.pluginApiRange) || semver.satisfies(contract, p.pluginApiRange, { includePrerelease: true });
+      const why = !protocolOk ? `speaks protocol ${p.protocol.join(',')}, this runtime ${SUPPORTED_PROTOCOLS.join(',')}` : !apiOk ? `needs @sextant/plugin-api ${p.pluginApiRange}, this runtime has ${contract}` : undefined;
+      return { ...p, compatible: p.state === 'loaded' && protocolOk && apiOk, ...(why ? { incompatibility: why } : {}) };
+    });
     await runtime.stop();
     if (values.json) {
       process.stdout.write(`${JSON.stringify({ plugins }, null, 2)}\n`);
@@ -45,6 +51,7 @@ export const pluginsListCommand: Command = {
       p.source === 'builtin' ? 'built-in' : p.dir ?? p.packageName,
     ]);
     process.stdout.write(`${renderTable(['ID', 'VERSION', 'KINDS', 'STABILITY', 'PROTOCOL', 'COMPATIBLE', 'FOUND IN'], rows)}\n`);
+    for (const p of plugins.filter((x) => x.incompatibility)) process.stdout.write(`\n${p.packageName} is not compatible: ${p.incompatibility}\n`);
     const failed = plugins.filter((p) => p.state === 'failed');
     for (const p of failed) process.stdout.write(`\n${p.packageName}: ${p.error}\n`);
     const types = plugins.flatMap((p) => p.factories.map((f) => `${f.kind} ${f.type} (${p.id}, ${f.stability}): ${f.description}`));
@@ -78,3 +85,13 @@ export const pluginsStatusCommand: Command = {
     return 0;
   },
 };
+
+/** The @sextant/plugin-api version this CLI's runtime was built with. */
+function contractVersion(): string | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    return (JSON.parse(readFileSync(require.resolve('@sextant/plugin-api/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,18 +1,16 @@
 /** Configuration of the `containers` collector (zod v4). Defaults live in the factory. */
 import { z } from 'zod';
-
-const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+import { parseDuration } from '@sextant/plugin-api';
 
 /** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`). */
 const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
   if (typeof v === 'number') return v;
-  const m = DURATION.exec(v.trim());
-  if (!m) {
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) {
     ctx.addIssue({ code: 'custom', message: `must be a duration like "10s" or a number of milliseconds (got ${JSON.stringify(v)})` });
     return z.NEVER;
   }
-  return Math.round(Number(m[1]) * UNIT_MS[m[2]]);
+  return Math.round(ms);
 });
 
 /**

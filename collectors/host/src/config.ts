@@ -3,6 +3,7 @@
  * so `collectors: { host: {} }` is a complete configuration.
  */
 import { z } from 'zod';
+import { parseDuration } from '@sextant/plugin-api';
 
 const globs = z.array(z.string().min(1, 'patterns must not be empty'));
 
@@ -14,10 +15,13 @@ const durationMs = z.union([
   z.number().int().positive(),
   z
     .string()
-    .regex(/^\d+(ms|s|m)$/, 'must be a duration such as "500ms", "2s" or "1m"')
-    .transform((text) => {
-      const value = Number.parseInt(text, 10);
-      return text.endsWith('ms') ? value : text.endsWith('m') ? value * 60_000 : value * 1000;
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as "500ms", "2s" or "1m"' });
+        return z.NEVER;
+      }
+      return Math.round(ms);
     })
     .pipe(z.number().int().positive('must be longer than 0')),
 ]);

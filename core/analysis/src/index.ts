@@ -5,7 +5,7 @@ export { BaselineModel, BaselineKind, BASELINE_KIND_NAMES, DAY_BUCKETS, WEEK_BUC
 export type { DropReason } from './baseline/model.js';
 export { DEFAULT_BASELINE_PARAMS } from './baseline/params.js';
 export type { BaselineParams } from './baseline/params.js';
-export { BaselineDetector, baselineDetectorFactory, baselineConfigSchema, BASELINE_DEFAULTS, parseDuration } from './baseline/detector.js';
+export { BaselineDetector, baselineDetectorFactory, baselineConfigSchema, BASELINE_DEFAULTS } from './baseline/detector.js';
 export type { BaselineConfig } from './baseline/detector.js';
 export { inferMetricKind } from './baseline/metric-kind.js';
 export { default as analysisPlugin } from './plugin.js';

@@ -116,3 +116,5 @@ export type { OutboundUrlOptions } from './outbound-url.js';
 
 export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';
 export type { IncidentTemplateOptions, RenderedIncidentTemplate } from './incident-template.js';
+
+export { parseDuration } from './duration.js';

@@ -104,3 +104,14 @@ describe('manifest', () => {
     ]);
   });
 });
+
+describe('parseDuration', async () => {
+  const { parseDuration } = await import('../src/index.js');
+  it('reads numbers as milliseconds and text with a unit', () => {
+    expect([250, '500ms', '10s', ' 5m ', '1.5h', '2d', '3 s'].map(parseDuration)).toEqual([250, 500, 10_000, 300_000, 5_400_000, 172_800_000, 3000]);
+  });
+  it('refuses what is not a duration', () => {
+    expect(['soon', '5', '-1s', '1w', '', 'NaNs'].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
+    expect([Number.NaN, Number.POSITIVE_INFINITY, -5, null, {}].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+});

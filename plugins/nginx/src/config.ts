@@ -7,23 +7,24 @@
  * section itself is optional and a default would switch it on.
  */
 import { z } from 'zod';
-import { isSextantError } from '@sextant/plugin-api';
+import { isSextantError, parseDuration } from '@sextant/plugin-api';
 import { DEFAULT_LOG_FORMAT, LogLineParser } from './log-format.js';
 
 /** Paths tried, in order, when only `host`/`port` are given. */
 export const DEFAULT_STATUS_PATHS = ['/nginx_status', '/status', '/stub_status', '/basic_status'] as const;
 
-/** `250`, `250ms`, `5s`, `1m` -> milliseconds. A bare number is milliseconds. */
-const durationMs = z.union([
-  z.number().int().positive().max(600_000),
-  z
-    .string()
-    .regex(/^\d{1,7}(ms|s|m)$/, 'must be a duration like "500ms", "5s" or "1m"')
-    .transform((v) => {
-      const n = Number.parseInt(v, 10);
-      return v.endsWith('ms') ? n : v.endsWith('m') ? n * 60_000 : n * 1000;
-    }),
-]);
+/** `250`, `250ms`, `5s`, `1m` -> milliseconds (a bare number is milliseconds), at most 10 minutes. */
+const durationMs = z
+  .union([z.number(), z.string()])
+  .transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'must be a duration like "500ms", "5s" or "1m"' });
+      return z.NEVER;
+    }
+    return ms;
+  })
+  .pipe(z.number().int('must be a whole number of milliseconds').positive().max(600_000, 'must be at most 10m'));
 
 const httpUrl = z.string().superRefine((value, ctx) => {
   let ok = false;

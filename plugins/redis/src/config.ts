@@ -7,10 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { ErrorCode, SextantError, parseDuration } from '@sextant/plugin-api';
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 
 /**
  * A duration in milliseconds: a number (ms) or a string such as `500ms`, `5s`, `1m`.
@@ -19,13 +17,12 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
 const durationMs = z
   .union([z.number(), z.string()])
   .transform((value, ctx) => {
-    if (typeof value === 'number') return value;
-    const match = DURATION.exec(value.trim());
-    if (!match) {
+    const ms = parseDuration(value);
+    if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
       return z.NEVER;
     }
-    return Number(match[1]) * UNIT_MS[match[2]];
+    return ms;
   })
   .pipe(z.number().min(10, 'must be at least 10ms').max(600_000, 'must be at most 10m'));
 

@@ -25,22 +25,18 @@ import {
   type SeriesDescriptor,
   type SeriesExpectation,
   type SeriesId,
+  parseDuration,
 } from '@sextant/plugin-api';
 import { z } from 'zod';
 import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
 import { BaselineKind, BaselineModel } from './model.js';
 
-const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `"30m"` -> 1_800_000; numbers are milliseconds. */
-export function parseDuration(value: string | number): number {
-  if (typeof value === 'number') return value;
-  const m = DURATION.exec(value.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]] : Number.NaN;
+/** Milliseconds of a configured duration (validated by the schema, so never undefined here). */
+function durationMs(value: string | number): number {
+  return parseDuration(value) ?? Number.NaN;
 }
 
-const duration = z.union([z.number().nonnegative(), z.string()]).refine((v) => Number.isFinite(parseDuration(v)), {
+const duration = z.union([z.number().nonnegative(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
   message: 'must be a duration such as "30m", "2h", "10s" or a number of milliseconds',
 });
 
@@ -122,8 +118,8 @@ export class BaselineDetector implements Detector {
 
   constructor(private readonly ctx: DetectorContext<BaselineConfig>) {
     this.threshold = ctx.config.threshold;
-    this.cooldownMs = parseDuration(ctx.config.cooldown);
-    this.horizonMs = parseDuration(ctx.config.exhaustionHorizon);
+    this.cooldownMs = durationMs(ctx.config.cooldown);
+    this.horizonMs = durationMs(ctx.config.exhaustionHorizon);
     this.dropped = ctx.metrics.counter('dropped_total', 'Samples the baseline detector dropped, by reason (nan, out_of_order, duplicate, out_of_range, series_limit)');
     this.anomaliesCounter = ctx.metrics.counter('anomalies_total', 'Anomalies raised by the baseline detector, by kind');
     this.resetsCounter = ctx.metrics.counter('counter_resets_total', 'Counter series that went backwards (restarts) and were read as resets');

@@ -24,6 +24,7 @@
 import { z } from 'zod';
 import {
   createCorrelatorFactory,
+  parseDuration,
   type Anomaly,
   type Attributes,
   type Correlator,
@@ -40,13 +41,12 @@ import { combineImpact, impactOf } from './impact.js';
 import { rankLikelyCauses } from './likely-causes.js';
 
 const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 5m (got "${v}")` });
+  const ms = parseDuration(v);
+  if (ms === undefined) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration like 5m (got "${String(v)}")` });
     return z.NEVER;
   }
-  return Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 'ms'];
+  return ms;
 });
 
 const windowSchema = z.object({

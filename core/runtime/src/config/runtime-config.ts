@@ -26,19 +26,11 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ErrorCode, SextantError, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
+import { ErrorCode, SextantError, parseDuration, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
 import type { NotificationRoute } from '../outbox/notification-route.js';
 
-const DURATION_RE = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** Parses `500ms`, `10s`, `5m`, `1h`, `2d` or a number of milliseconds. */
-export function parseDuration(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
-  if (typeof value !== 'string') return undefined;
-  const m = DURATION_RE.exec(value.trim());
-  return m ? Number(m[1]) * UNIT_MS[m[2]] : undefined;
-}
+/** `500ms`, `10s`, `5m`, `1h`, `2d` or a number of milliseconds: the contract's one reading. */
+export { parseDuration };
 
 const duration = (what: string) =>
   z.union([z.string(), z.number()]).transform((v, ctx) => {

@@ -169,6 +169,10 @@ describe('incident correlator', () => {
     h.correlator.tick?.(T0 + 45 * MIN);
     h.correlator.onAnomaly(anomaly({ seriesId: 4, metric: 'db.query.duration', resource: { 'service.name': 'db' }, t: T0 + 120 * MIN }));
     expect(h.updates.at(-1)!.notify).toBeUndefined();
+    // Ended windows are forgotten, so a long-running server does not keep every silence ever made.
+    expect((h.correlator as unknown as { windows: unknown[] }).windows).toHaveLength(1);
+    h.correlator.tick?.(T0 + 121 * MIN);
+    expect((h.correlator as unknown as { windows: unknown[] }).windows).toHaveLength(0);
     await h.shutdown();
   });
 

@@ -147,7 +147,7 @@ export class IncidentCorrelator implements Correlator {
   private readonly open = new Map<string, IncidentState>();
   private readonly recentlyResolved: IncidentState[] = [];
   private readonly series = new Map<number, SeriesState>();
-  private readonly windows: Window[] = [];
+  private windows: Window[] = [];
   private readonly events: SextantEvent[] = [];
   private readonly downHosts = new Map<string, string>();
   /** Counters a test or the demo reads: anomalies in, incidents opened, updates published. */
@@ -443,6 +443,8 @@ export class IncidentCorrelator implements Correlator {
     }
     const cutoff = now - cfg.reopenWindow;
     while (this.recentlyResolved.length && (this.recentlyResolved[0].resolvedAt ?? 0) < cutoff) this.recentlyResolved.shift();
+    // Silences and maintenance windows that have ended are forgotten (one is added per API call).
+    if (this.windows.some((w) => w.until <= now)) this.windows = this.windows.filter((w) => w.until > now);
   }
 
   /** Open incidents, for tests and the demo. */

@@ -485,7 +485,11 @@ export class Runtime {
 
   private async resolveEntry(spec: InstanceSpec, isolation: Isolation, inst?: RunningInstance): Promise<FactoryEntry> {
     const local = this.factory(spec.kind, spec.type)!;
-    if (isolation === 'in-process' || local.candidate.source === 'builtin' && !local.candidate.dir) return local;
+    if (isolation === 'in-process') return local;
+    if (local.candidate.source === 'builtin' && !local.candidate.dir) {
+      this.logger.warn(`${spec.id}: ${local.candidate.packageName} is built into this distribution and runs in-process; isolation "${isolation}" is ignored`);
+      return local;
+    }
     const launch = this.options.launchRemote;
     if (!launch) {
       throw new SextantError(ErrorCode.CONFIG_INVALID, `${spec.id}: isolation "${isolation}" needs a distribution with @sextant/protocol`, { hint: 'use isolation: in-process or the sextant CLI' });

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { BaselineModel } from '../src/index.js';
 import { DAY, START, STEP, dailySeries, gaussian, seeded } from './synthetic.js';
 
+/** The baseline detector's default threshold: a score at or above it is a detection. */
+const DETECTION = 0.35;
+
 describe('BaselineModel', () => {
   it('detects a daily period in a daily series and none in plain noise', () => {
     const m = new BaselineModel();
@@ -179,8 +182,11 @@ describe('BaselineModel', () => {
       const second = episode(wide, 300);
       return { calmAlarms, first, after, second, alarm: m.params.alarmLevel };
     };
-    const withSignal = run({});
-    const without = run({ varianceRatio: 0 });
+    // Alarms counted at 0.6 here: a context score of 0.5 (every context of this noise is near a
+    // seen one) is not an alarm of this test. Shape contexts, which also see this change (next
+    // test), are off, so the variance signal is alone.
+    const withSignal = run({ shapeScore: 0, alarmLevel: 0.6 });
+    const without = run({ varianceRatio: 0, shapeScore: 0, alarmLevel: 0.6 });
     const alarms = (xs: number[], level: number) => xs.filter((x) => x >= level).length;
     // In the calm part the signal adds nothing (other signals may flag a rare order of levels).
     expect(withSignal.calmAlarms).toEqual(without.calmAlarms);
@@ -189,6 +195,37 @@ describe('BaselineModel', () => {
     // Back to calm it re-arms, and the next widening is reported again.
     expect(alarms(withSignal.after, withSignal.alarm)).toBe(0);
     expect(alarms(withSignal.second, withSignal.alarm)).toBe(1);
+  });
+
+  it('finds a slow series turned fast through its shape contexts, earlier than without them', () => {
+    // Calm: a square wave between 0 and 10 that switches every 200 samples. Then it switches every
+    // sample: the same two levels, but a fast mean and a volatility this series never had. The
+    // shape contexts report it at once; the other signals only later (a level-shift confirmation).
+    const run = (params: Partial<BaselineModel['params']>) => {
+      const m = new BaselineModel({ varianceRatio: 0, ...params });
+      const s = m.addSeries();
+      const noise = gaussian(seeded(5));
+      let t = START;
+      const calm: number[] = [];
+      for (let i = 0; i < 4000; i++) if (m.update(s, (t += STEP), (Math.floor(i / 200) % 2) * 10 + 0.05 * noise()) >= DETECTION && i > 1500) calm.push(i);
+      let first = -1;
+      for (let i = 0; i < 300 && first < 0; i++) if (m.update(s, (t += STEP), (i % 2) * 10 + 0.05 * noise()) >= DETECTION) first = i;
+      expect(m.isFinite()).toBe(true);
+      return { calm, first };
+    };
+    const shape = run({});
+    const none = run({ shapeScore: 0 });
+    expect(shape.calm).toEqual(none.calm);
+    expect(shape.first).toBeGreaterThanOrEqual(0);
+    expect(shape.first).toBeLessThan(10);
+    expect(none.first === -1 || none.first > 50).toBe(true);
+  });
+
+  it('rejects parameters its state layout cannot hold', () => {
+    expect(() => new BaselineModel({ contextLevels: 17 })).toThrow(/contextLevels/);
+    expect(() => new BaselineModel({ contextLength: 4 })).toThrow(/contextLength/);
+    expect(() => new BaselineModel({ shapeLevels: 9 })).toThrow(/shapeLevels/);
+    expect(() => new BaselineModel({ contextDistance: 0.5 })).toThrow(/contextDistance/);
   });
 
   it('keeps state within 2 KiB per series', () => {

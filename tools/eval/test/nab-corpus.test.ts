@@ -10,7 +10,8 @@ const NAB = '/work/shared/data/nab';
 
 /**
  * Regression guard on the real NAB subset: the production baseline must keep its measured
- * quality (standard 71.0, reward_low_FP_rate 61.5, reward_low_FN_rate 75.8 at the time of writing)
+ * quality (standard 76.2, reward_low_FP_rate 72.1, reward_low_FN_rate 79.3 at the time of writing;
+ * the issue's goals are standard >= 76 and reward_low_FP_rate >= 66)
  * and beat the plain z-score reference. Floors sit a little below the measured figures.
  */
 describe('NAB subset', () => {
@@ -20,9 +21,9 @@ describe('NAB subset', () => {
     try {
       const sextant = await runNabEvaluation({ dataDir: NAB, outDir: out });
       const zscore = await runNabEvaluation({ dataDir: NAB, outDir: out, detector: 'zscore' });
-      expect(sextant.scores!.standard).toBeGreaterThan(70.5);
-      expect(sextant.scores!.reward_low_FP_rate).toBeGreaterThan(61);
-      expect(sextant.scores!.reward_low_FN_rate).toBeGreaterThan(75.3);
+      expect(sextant.scores!.standard).toBeGreaterThanOrEqual(76);
+      expect(sextant.scores!.reward_low_FP_rate).toBeGreaterThanOrEqual(71.5);
+      expect(sextant.scores!.reward_low_FN_rate).toBeGreaterThan(78.8);
       expect(sextant.scores!.standard).toBeGreaterThan(zscore.scores!.standard + 10);
     } finally {
       await rm(out, { recursive: true, force: true });

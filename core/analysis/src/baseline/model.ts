@@ -8,16 +8,20 @@
  *   (no season, daily, weekly), slow base level, drift anchor, excursion bookkeeping, score memory;
  * - a daily profile of {@link DAY_BUCKETS} half-hour buckets and a weekly profile of
  *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32), with per-bucket visit counts (Uint8);
- * - a context filter of {@link CONTEXT_WORDS} 32-bit words: which short sequences of quantised
- *   levels the series has already shown.
+ * - exact context bitmaps, {@link CONTEXT_WORDS} 32-bit words: which short sequences of quantised
+ *   levels, and which shape contexts, the series has already shown.
  *
- * The score of a sample is the noisy-OR of three detectors, then an alarm suppression:
+ * The score of a sample is the noisy-OR of four detectors, then an alarm suppression:
  * - residual: how far ln(1 + |z|) of the one-step forecast error exceeds the series' own usual
  *   tail, damped by a memory of recent surprises (a surprise scores only when it beats that
  *   memory by `repeatMargin`, so repeats of one episode and daily bursts do not score again);
- * - context novelty: the share of the last 1..contextLength quantised levels never seen before,
- *   counted only after `contextWarmup` samples and while the running share of unseen contexts is
- *   below `contextSureRate` (a filter still filling up is not sure of anything);
+ * - context novelty: for the last 1..contextLength quantised levels, how far each unseen context is
+ *   from the nearest seen one (min(1, distance / contextDistance)), averaged; counted only after
+ *   `contextWarmup` samples and while the running novelty rate is below `contextSureRate` (a
+ *   series still meeting new contexts often is not sure of anything);
+ * - shape novelty: unseen combinations of a fast and a slow mean, and of the slow mean and the
+ *   volatility, quantised (a change in how the series moves rather than where it is), scoring
+ *   up to `shapeScore`, under the same gate;
  * - variance change: the fast residual scale reaches `varianceRatio` times the long one (once per
  *   episode, with hysteresis);
  * - after a score >= `alarmLevel`, the next `quietSamples` scores are 0 (one alarm per episode).
@@ -34,14 +38,23 @@ import { DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
 
 export const DAY_BUCKETS = 48;
 export const WEEK_BUCKETS = 168;
-/** 32-bit words of the per-series context filter (a one-hash Bloom filter of seen contexts). */
-export const CONTEXT_WORDS = 128;
-/** log2 of the filter's bit count (CONTEXT_WORDS * 32 = 4096 bits). */
-const CONTEXT_HASH_SHIFT = 32 - 12;
+/** 32-bit words of the per-series context bitmaps (see the layout below). */
+export const CONTEXT_WORDS = 141;
+/**
+ * Layout of a slot's context words: exact bitmaps, one bit per possible context of 4-bit levels
+ * (no hashing, so "seen" is never a collision and the nearest seen context can be searched).
+ */
+const TRIPLE_WORDS = 0; // 16^3 bits: contexts of length 3
+const PAIR_WORDS = 128; // 16^2 bits: length 2
+const SINGLE_WORDS = 136; // 16 bits: length 1
+const SHAPE_WORDS = 137; // 2 x 8^2 bits: (fast, slow) and (slow, volatility) shape contexts
+const SHAPE_MAX_LEVELS = 8;
+/** Widest search for the nearest seen context (levels): contextDistance is capped to it. */
+const MAX_CONTEXT_DISTANCE = 4;
 /** Bits per quantised level in the context history (levels <= 16). */
 const CONTEXT_LEVEL_BITS = 4;
-/** The history keeps the last 6 levels (24 bits). */
-const CONTEXT_HISTORY_MASK = (1 << (6 * CONTEXT_LEVEL_BITS)) - 1;
+/** The history keeps the last 3 levels (12 bits). */
+const CONTEXT_HISTORY_MASK = (1 << (3 * CONTEXT_LEVEL_BITS)) - 1;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** 1970-01-01 was a Thursday; shift so hour-of-week 0 is Monday 00:00 UTC. */
@@ -92,6 +105,10 @@ const enum F {
   ctxRate,
   /** 1 while the variance-change signal has fired and not yet re-armed. */
   varFired,
+  /** Fast and slow exponential means of the value, and the mean absolute step (shape contexts). */
+  shapeFast,
+  shapeSlow,
+  shapeVol,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -105,7 +122,48 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 4;
+const SNAPSHOT_VERSION = 5;
+
+/** Level of `offset` in `levels` equal parts of `range` (clamped to 0..levels-1). */
+function quantise(offset: number, range: number, levels: number): number {
+  if (!(range > 0) || !(offset > 0)) return 0;
+  const q = ((offset / range) * levels) | 0;
+  return q >= levels ? levels - 1 : q;
+}
+
+/**
+ * Distance (levels, max over the context's positions) from an unseen context to the nearest seen
+ * context of the same length in the bitmap at `at`, searched up to `reach`; `reach + 1` when
+ * there is none that close. Runs only for unseen contexts, which are rare once a series is known.
+ */
+function nearestSeen(words: Uint32Array, at: number, length: number, code: number, reach: number): number {
+  const a = length === 3 ? (code >>> 8) & 15 : 0;
+  const b = length >= 2 ? (code >>> 4) & 15 : 0;
+  const c = code & 15;
+  const ra = length === 3 ? reach : 0;
+  const rb = length >= 2 ? reach : 0;
+  let best = reach + 1;
+  for (let da = -ra; da <= ra; da++) {
+    const x = a + da;
+    if (x < 0 || x > 15) continue;
+    const ada = da < 0 ? -da : da;
+    for (let db = -rb; db <= rb; db++) {
+      const y = b + db;
+      if (y < 0 || y > 15) continue;
+      const adb = db < 0 ? -db : db;
+      for (let dc = -reach; dc <= reach; dc++) {
+        const zc = c + dc;
+        if (zc < 0 || zc > 15) continue;
+        const adc = dc < 0 ? -dc : dc;
+        const d = ada > adb ? (ada > adc ? ada : adc) : adb > adc ? adb : adc;
+        if (d === 0 || d >= best) continue;
+        const cc = (x << 8) | (y << 4) | zc;
+        if (words[at + (cc >>> 5)] & (1 << (cc & 31))) best = d;
+      }
+    }
+  }
+  return best;
+}
 
 function clip(x: number, bound: number): number {
   return x > bound ? bound : x < -bound ? -bound : x;
@@ -126,10 +184,19 @@ export class BaselineModel {
 
   constructor(params: Partial<BaselineParams> = {}, initialCapacity = 16) {
     this.params = { ...DEFAULT_BASELINE_PARAMS, ...params };
+    const within = (name: keyof BaselineParams, min: number, max: number, integer: boolean) => {
+      const v = this.params[name];
+      if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) throw new RangeError(`baseline parameter ${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, got ${v}`);
+    };
+    within('contextLevels', 2, 16, true);
+    within('contextLength', 1, 3, true);
+    within('contextDistance', 1, MAX_CONTEXT_DISTANCE + 1, false);
+    within('shapeLevels', 2, SHAPE_MAX_LEVELS, true);
     this.noveltyDecay = Math.pow(0.5, 1 / this.params.noveltyHalfLife);
     this.calmDecay = Math.pow(0.5, 1 / this.params.calmHalfLife);
     this.offsetFactor = Math.exp(this.params.scoreOffset);
     this.minTailW = Math.exp(this.params.minTailU);
+    this.contextReach = Math.max(0, Math.min(MAX_CONTEXT_DISTANCE, Math.ceil(this.params.contextDistance) - 1));
     this.tailUp = Math.exp(this.params.tailRate * (1 - this.params.tailProbability));
     this.tailDown = Math.exp(-this.params.tailRate * this.params.tailProbability);
     this.capacity = Math.max(1, initialCapacity | 0);
@@ -147,6 +214,8 @@ export class BaselineModel {
   /** exp(scoreOffset), exp(minTailU) and the two multiplicative steps of the tail tracker. */
   private readonly offsetFactor: number;
   private readonly minTailW: number;
+  /** How far (levels) the nearest seen context is searched: beyond it, novelty is 1 anyway. */
+  private readonly contextReach: number;
   private readonly tailUp: number;
   private readonly tailDown: number;
   private rateDt = -1;
@@ -250,6 +319,8 @@ export class BaselineModel {
       s[o + F.lastWeekBucket] = -1;
       s[o + F.minV] = value;
       s[o + F.maxV] = value;
+      s[o + F.shapeFast] = value;
+      s[o + F.shapeSlow] = value;
       return 0;
     }
     const lastT = s[o + F.lastT];
@@ -351,42 +422,75 @@ export class BaselineModel {
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
 
     // Context novelty: the value quantised into `contextLevels` levels of the running range, and
-    // the contexts formed by the last 1..contextLength levels looked up in the slot's context
-    // filter (a one-hash Bloom filter; unseen contexts are added unless learning is paused).
-    // The share of unseen contexts is the context score: a level never visited scores 1, a familiar
-    // level reached in an unfamiliar order scores less.
+    // the contexts formed by the last 1..contextLength levels looked up in the slot's exact context
+    // bitmaps (unseen contexts are added unless learning is paused). An unseen context scores by
+    // its distance to the nearest seen one of the same length (levels, max over positions):
+    // min(1, d / contextDistance). A level never visited, far from every visited one, scores 1; a
+    // familiar path that is off by one level (quantisation jitter of an ordinary value) scores
+    // little. The context score is the mean over the lengths.
     const lo = s[o + F.minV] < value ? s[o + F.minV] : value;
     const hi = s[o + F.maxV] > value ? s[o + F.maxV] : value;
     const levels = p.contextLevels;
-    let q = hi > lo ? ((((value - lo) / (hi - lo)) * levels) | 0) : 0;
+    const range = hi - lo;
+    let q = range > 0 ? (((value - lo) / range) * levels) | 0 : 0;
     if (q >= levels) q = levels - 1;
     const hist = ((s[o + F.ctxHist] << CONTEXT_LEVEL_BITS) | q) & CONTEXT_HISTORY_MASK;
     const words = this.contexts;
     const wo = slot * CONTEXT_WORDS;
     const K = p.contextLength;
-    let unseen = 0;
+    const reach = this.contextReach;
+    let novelty = 0;
     for (let k = 0; k < K; k++) {
-      // Context of length k + 1: the last k + 1 levels, tagged with its length.
-      const key = ((hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1)) << 3) | k;
-      const bit = Math.imul(key + 1, 0x9e3779b1) >>> CONTEXT_HASH_SHIFT;
-      const mask = 1 << (bit & 31);
-      const w = wo + (bit >>> 5);
+      const at = wo + (k === 0 ? SINGLE_WORDS : k === 1 ? PAIR_WORDS : TRIPLE_WORDS);
+      const code = hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1);
+      const w = at + (code >>> 5);
+      const mask = 1 << (code & 31);
       if ((words[w] & mask) === 0) {
-        unseen++;
+        const d = nearestSeen(words, at, k + 1, code, reach);
+        novelty += d >= p.contextDistance ? 1 : d / p.contextDistance;
         if (!paused) words[w] |= mask;
       }
+    }
+    const share = novelty / K;
+    // Shape contexts: where a fast and a slow mean of the value sit in the running range, and the
+    // slow mean against the recent volatility (mean absolute step), each quantised into
+    // `shapeLevels` levels. A combination never seen is a change of shape (a level that moves
+    // differently, a calm series turned busy) that single points and short paths miss.
+    const sf = s[o + F.shapeFast] + p.shapeFastRate * (value - s[o + F.shapeFast]);
+    const ss = s[o + F.shapeSlow] + p.shapeSlowRate * (value - s[o + F.shapeSlow]);
+    const sv = s[o + F.shapeVol] + p.shapeVolatilityRate * (step - s[o + F.shapeVol]);
+    const sl = p.shapeLevels;
+    const qf = quantise(sf - lo, range, sl);
+    const qs = quantise(ss - lo, range, sl);
+    const qv = quantise(sv * p.shapeVolatilityGain, range, sl);
+    let shapeUnseen = 0;
+    const fastSlow = qf * SHAPE_MAX_LEVELS + qs;
+    const slowVol = SHAPE_MAX_LEVELS * SHAPE_MAX_LEVELS + qs * SHAPE_MAX_LEVELS + qv;
+    const sw0 = wo + SHAPE_WORDS + (fastSlow >>> 5);
+    const sw1 = wo + SHAPE_WORDS + (slowVol >>> 5);
+    if ((words[sw0] & (1 << (fastSlow & 31))) === 0) {
+      shapeUnseen++;
+      if (!paused) words[sw0] |= 1 << (fastSlow & 31);
+    }
+    if ((words[sw1] & (1 << (slowVol & 31))) === 0) {
+      shapeUnseen++;
+      if (!paused) words[sw1] |= 1 << (slowVol & 31);
     }
     if (!paused) {
       s[o + F.minV] = lo;
       s[o + F.maxV] = hi;
       s[o + F.ctxHist] = hist;
+      s[o + F.shapeFast] = sf;
+      s[o + F.shapeSlow] = ss;
+      s[o + F.shapeVol] = sv;
     }
-    const share = unseen / K;
     // The filter is trusted once it has seen `contextWarmup` samples (or `contextWarmupMs` of
     // time, whichever comes first: hourly series need weeks for 1200 samples) and rarely meets a new
     // context any more; a noisy series whose filter is still filling stays silent meanwhile.
     const ctxRate = s[o + F.ctxRate];
-    const contextScore = (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs) && ctxRate < p.contextSureRate ? share : 0;
+    const contextOn = (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs) && ctxRate < p.contextSureRate;
+    const contextScore = contextOn ? share : 0;
+    const shapeScore = contextOn ? (shapeUnseen / 2) * p.shapeScore : 0;
     if (!paused) s[o + F.ctxRate] = ctxRate + p.contextRateAlpha * (share - ctxRate);
     // Variance change: the fast robust scale (about 1 / scaleRate samples) against the long one
     // (days). A spread that doubles is a change of regime even when no single point stands out; it
@@ -403,9 +507,9 @@ export class BaselineModel {
       } else if (spread < p.varianceRatio * p.varianceRearm && !paused) s[o + F.varFired] = 0;
     }
     // Noisy-OR of the detectors: any one alone can raise the score.
-    let out = 1 - (1 - residualScore) * (1 - contextScore) * (1 - varianceScore);
+    let out = 1 - (1 - residualScore) * (1 - contextScore) * (1 - varianceScore) * (1 - shapeScore);
     if (kind === BaselineKind.none && varianceScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
-    if (kind === BaselineKind.none && contextScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
+    if (kind === BaselineKind.none && (contextScore > 0 || shapeScore > 0)) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
 
     // One alarm per episode: after a score of at least `alarmLevel`, the next `quietSamples`
     // scores (at most `quietMs` of time) are 0. Early, single alarms are what operators (and NAB)

@@ -69,8 +69,26 @@ export interface BaselineParams {
   readonly quietMs: number;
   /** Quantisation levels of the running value range for context novelty (2..16). */
   readonly contextLevels: number;
-  /** Longest context, in samples (1..6): contexts of the last 1..contextLength levels are checked. */
+  /** Longest context, in samples (1..3): contexts of the last 1..contextLength levels are checked. */
   readonly contextLength: number;
+  /**
+   * Distance (levels) at which an unseen context counts as wholly new: a context d levels from the
+   * nearest seen one scores min(1, d / contextDistance). 1 makes every unseen context wholly new;
+   * 2 makes a path off by one level (quantisation jitter) half as novel. At most 5.
+   */
+  readonly contextDistance: number;
+  /** Levels of the shape contexts (2..8). */
+  readonly shapeLevels: number;
+  /** Rate of the fast mean of the shape contexts. */
+  readonly shapeFastRate: number;
+  /** Rate of the slow mean of the shape contexts. */
+  readonly shapeSlowRate: number;
+  /** Rate of the mean absolute step (volatility) of the shape contexts. */
+  readonly shapeVolatilityRate: number;
+  /** The volatility is multiplied by this before it is quantised against the running range. */
+  readonly shapeVolatilityGain: number;
+  /** Score of a sample whose two shape contexts are both unseen (half for one); 0 turns them off. */
+  readonly shapeScore: number;
   /** Samples before context novelty scores (its filter must first learn the ordinary contexts). */
   readonly contextWarmup: number;
   /** ... or this much time (ms), whichever comes first (a slow series covers many cycles sooner). */
@@ -109,28 +127,35 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   tailProbability: 0.01,
   tailRate: 0.05,
   minTailU: 1,
-  seasonGain: 0.15,
+  seasonGain: 0.075,
   excursionZ: 6,
   confirmSamples: 12,
   shiftScore: 0.7,
   scoreOffset: 0,
   scoreSpan: 1,
   noveltyHalfLife: 10000,
-  calmHalfLife: 10000,
-  memoryHalfLifeMs: 30 * 86_400_000,
+  calmHalfLife: 20000,
+  memoryHalfLifeMs: 40 * 86_400_000,
   repeatMargin: 0.1,
   anchorTauMs: 7 * 86_400_000,
   driftZ: 6,
   driftSpan: 4,
-  alarmLevel: 0.6,
+  alarmLevel: 0.5,
   quietSamples: 150,
   quietMs: 86_400_000,
   contextLevels: 12,
   contextLength: 3,
+  contextDistance: 2,
+  shapeLevels: 8,
+  shapeFastRate: 0.15,
+  shapeSlowRate: 1 / 32,
+  shapeVolatilityRate: 0.1,
+  shapeVolatilityGain: 4,
+  shapeScore: 0.4,
   contextWarmup: 1200,
   contextWarmupMs: 7 * 86_400_000,
   contextSureRate: 0.02,
-  contextRateAlpha: 0.004,
+  contextRateAlpha: 0.002,
   varianceRatio: 1.9,
   varianceRearm: 0.7,
   varianceScore: 0.7,

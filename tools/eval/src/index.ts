@@ -1,8 +1,8 @@
 /**
  * @sextant/eval — detector evaluation on public benchmarks (private package).
  */
-export { runNabEvaluation, formatNabReport } from './nab/runner.js';
-export type { NabEvaluationOptions, NabEvaluationResult } from './nab/runner.js';
+export { runNabEvaluation, formatNabReport, formatNabWindows } from './nab/runner.js';
+export type { NabEvaluationOptions, NabEvaluationResult, NabFileReport, NabWindowReport } from './nab/runner.js';
 export { scoreNab, NAB_PROFILES, nabSigmoid, probationRows, truePositiveWeight, falsePositiveWeight } from './nab/scorer.js';
 export type { NabProfile, NabProfileName, ScoredFile, ProfileResult, CategoryResult, NabScoreResult } from './nab/scorer.js';
 export { readNabCorpus, parseNabCsv, parseNabTimestamp, windowsToRows } from './nab/reader.js';

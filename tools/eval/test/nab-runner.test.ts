@@ -2,7 +2,7 @@ import { mkdtemp, mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatNabReport, nabDetectorNames, runNabEvaluation } from '../src/index.js';
+import { falsePositiveWeight, formatNabReport, formatNabWindows, nabDetectorNames, registerNabDetector, runNabEvaluation, truePositiveWeight } from '../src/index.js';
 
 let dir: string;
 
@@ -46,6 +46,39 @@ describe('runNabEvaluation', () => {
     expect(result.details?.standard.truePositives).toBe(1);
     expect(result.scores?.standard).toBeGreaterThan(50);
     expect(formatNabReport(result)).toContain('unseenCategory');
+  });
+
+  it('explains each window and each false positive, as the scorer counts them', async () => {
+    // Fires at fixed rows of every file: 10 (probation), 690 (inside spiky's window 680..720), 900.
+    const fire = new Set([10, 690, 900]);
+    registerNabDetector({
+      name: 'fixed-rows',
+      description: 'test: fires at fixed rows',
+      create() {
+        let i = -1;
+        return () => (fire.has(++i) ? 1 : 0);
+      },
+    });
+    const result = await runNabEvaluation({ dataDir: dir, outDir: join(dir, 'out-fixed'), detector: 'fixed-rows' });
+    const spiky = result.perFile.find((f) => f.key === 'unseenCategory/spiky.csv')!;
+    expect(spiky.windowReport).toHaveLength(1);
+    const found = spiky.windowReport![0].detected!;
+    expect(found.row).toBe(690);
+    expect(found.timestamp).toBe(ts(690));
+    expect(found.position).toBeCloseTo(10 / 41, 6);
+    expect(found.reward).toBeCloseTo(truePositiveWeight(690, 680, 720), 9);
+    // Row 10 is in probation: not a false positive. Row 900 is, at the reduced cost after a window.
+    expect(spiky.falsePositives!.map((f) => f.row)).toEqual([900]);
+    expect(spiky.falsePositives![0].cost).toBeCloseTo(-falsePositiveWeight(900, [680, 720]), 9);
+    expect(spiky.falsePositives![0].cost).toBeLessThan(1);
+    const text = formatNabWindows(result);
+    expect(text).toContain(`found at ${ts(690)}`);
+    expect(text).toContain(`false positive at ${ts(900)}`);
+    // The same folder through the null detector: the window is missed.
+    const none = await runNabEvaluation({ dataDir: dir, outDir: join(dir, 'out-null2'), detector: 'null' });
+    const missed = none.perFile.find((f) => f.key === 'unseenCategory/spiky.csv')!.windowReport![0];
+    expect(missed.detected).toBeUndefined();
+    expect(formatNabWindows(none)).toContain('MISSED (best score inside 0.000)');
   });
 
   it('runs other registered detectors by name, and the null detector scores 0', async () => {

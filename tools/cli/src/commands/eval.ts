@@ -32,12 +32,13 @@ function progress(quiet: boolean) {
 export const evalNabCommand: Command = {
   name: 'eval nab',
   summary: 'run a detector over a Numenta Anomaly Benchmark folder and score it',
-  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--json]',
+  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--windows] [--json]',
   options: {
     data: { type: 'string', value: 'DIR', description: 'folder in the NAB layout (data/<category>/<file>.csv, labels/windows.json)' },
     out: { type: 'string', value: 'DIR', description: 'where <detector>/<category>/<detector>_<file>.csv results are written' },
     detector: { type: 'string', value: 'NAME', description: 'registered detector: sextant (production), zscore, null', default: 'sextant' },
-    json: { type: 'boolean', description: 'print the result as JSON' },
+    windows: { type: 'boolean', description: 'also list, per file, where each label window was found (or its best score when missed) and every false positive' },
+    json: { type: 'boolean', description: 'print the result as JSON (perFile carries the window report and false positives)' },
   },
   details: 'Each file is fed row by row (streaming, no look-ahead) through the production detector with its default parameters.\nWhen labels are present the three NAB profiles are scored with one corpus-wide threshold.',
   async run({ values }) {
@@ -48,7 +49,10 @@ export const evalNabCommand: Command = {
     if (values.json) {
       const { details: _details, ...rest } = result;
       process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);
-    } else process.stdout.write(`${ev.formatNabReport(result)}\n`);
+    } else {
+      process.stdout.write(`${ev.formatNabReport(result)}\n`);
+      if (values.windows) process.stdout.write(`\n${ev.formatNabWindows(result)}\n`);
+    }
     return 0;
   },
 };

@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getNabDetector } from './detectors.js';
 import { readNabCorpus, windowsToRows } from './reader.js';
-import { NAB_PROFILES, scoreNab, type NabScoreResult, type ScoredFile } from './scorer.js';
+import { NAB_PROFILES, falsePositiveWeight, probationRows, scoreNab, truePositiveWeight, type NabScoreResult, type ScoredFile } from './scorer.js';
 
 export interface NabEvaluationOptions {
   /** Folder in the NAB layout (`<dataDir>/data/<category>/<name>.csv`, optional `labels/windows.json`). */
@@ -34,7 +34,29 @@ export interface NabEvaluationResult {
   /** Full scorer output (thresholds, counts, per-category) when labelled. */
   readonly details: NabScoreResult | undefined;
   /** Per file: key and row count, plus the rows that fired at the standard threshold. */
-  readonly perFile: readonly { readonly key: string; readonly rows: number; readonly windows: number; readonly detections: number }[];
+  readonly perFile: readonly NabFileReport[];
+}
+
+/** What happened in one file at the standard profile's corpus threshold (labelled folders only). */
+export interface NabFileReport {
+  readonly key: string;
+  readonly rows: number;
+  readonly windows: number;
+  /** Rows at or above the threshold (probation included). */
+  readonly detections: number;
+  /** Each label window: its first detection (row, timestamp, how far into the window, reward) or, when missed, the highest score in it. */
+  readonly windowReport?: readonly NabWindowReport[];
+  /** Detections after probation outside every window, with their cost in the standard profile (A_FP units). */
+  readonly falsePositives?: readonly { readonly row: number; readonly timestamp: string; readonly score: number; readonly cost: number }[];
+}
+
+export interface NabWindowReport {
+  readonly start: string;
+  readonly end: string;
+  /** First detection in the window, or undefined when the window was missed. */
+  readonly detected?: { readonly row: number; readonly timestamp: string; readonly score: number; readonly position: number; readonly reward: number };
+  /** Highest score inside the window (what a missed window came closest to). */
+  readonly maxScore: number;
 }
 
 export async function runNabEvaluation(options: NabEvaluationOptions): Promise<NabEvaluationResult> {
@@ -42,6 +64,7 @@ export async function runNabEvaluation(options: NabEvaluationOptions): Promise<N
   const detector = getNabDetector(detectorName);
   const corpus = await readNabCorpus(options.dataDir);
   const scored: ScoredFile[] = [];
+  const timestampTexts: (readonly string[])[] = [];
   let rows = 0;
   let detectorMs = 0;
   let done = 0;
@@ -65,16 +88,15 @@ export async function runNabEvaluation(options: NabEvaluationOptions): Promise<N
     await writeFile(join(dir, `${detectorName}_${series.name}.csv`), lines.join('\n') + '\n');
     const windows = corpus.windows ? windowsToRows(series.timestamps, corpus.windows.get(series.key) ?? []) : [];
     scored.push({ key: series.key, category: series.category, scores, windows });
+    timestampTexts.push(series.timestampText);
     options.onProgress?.({ done: ++done, total: corpus.series.length, key: series.key, rows: n });
   }
   const totalWindows = scored.reduce((a, f) => a + f.windows.length, 0);
   const details = corpus.windows && totalWindows > 0 ? scoreNab(scored) : undefined;
-  const perFile = scored.map((f) => ({
-    key: f.key,
-    rows: f.scores.length,
-    windows: f.windows.length,
-    detections: details ? countAtOrAbove(f.scores, details.standard.threshold) : 0,
-  }));
+  const perFile = scored.map((f, i): NabFileReport => {
+    const base = { key: f.key, rows: f.scores.length, windows: f.windows.length, detections: details ? countAtOrAbove(f.scores, details.standard.threshold) : 0 };
+    return details ? { ...base, ...explainFile(f, timestampTexts[i], details.standard.threshold) } : base;
+  });
   return {
     detector: detectorName,
     files: scored.length,
@@ -87,6 +109,55 @@ export async function runNabEvaluation(options: NabEvaluationOptions): Promise<N
     details,
     perFile,
   };
+}
+
+/** Per-window detections and false positives of one file at one threshold, as the scorer counts them. */
+function explainFile(f: ScoredFile, ts: readonly string[], threshold: number): Pick<NabFileReport, 'windowReport' | 'falsePositives'> {
+  const n = f.scores.length;
+  const start = probationRows(n);
+  const windowReport: NabWindowReport[] = f.windows.map(([L, R]) => {
+    let maxScore = 0;
+    let detected: NabWindowReport['detected'];
+    for (let i = Math.max(L, start); i <= R && i < n; i++) {
+      const score = Number(f.scores[i]);
+      if (score > maxScore) maxScore = score;
+      if (!detected && score >= threshold) {
+        detected = { row: i, timestamp: ts[i], score, position: (i - L) / (R - L + 1), reward: truePositiveWeight(i, L, R) };
+      }
+    }
+    return { start: ts[L], end: ts[Math.min(R, n - 1)], ...(detected ? { detected } : {}), maxScore };
+  });
+  const falsePositives: { row: number; timestamp: string; score: number; cost: number }[] = [];
+  let w = 0;
+  for (let i = start; i < n; i++) {
+    while (w < f.windows.length && f.windows[w][1] < i) w++;
+    const score = Number(f.scores[i]);
+    if (!(score >= threshold)) continue;
+    const win = f.windows[w];
+    if (win && i >= win[0] && i <= win[1]) continue;
+    falsePositives.push({ row: i, timestamp: ts[i], score, cost: -falsePositiveWeight(i, w > 0 ? f.windows[w - 1] : undefined) });
+  }
+  return { windowReport, falsePositives };
+}
+
+/** Per file, for people: each window's first detection (or its best score when missed) and each false positive. */
+export function formatNabWindows(result: NabEvaluationResult): string {
+  if (!result.details) return 'no labels (labels/windows.json) found: nothing to explain';
+  const out: string[] = [`windows and false positives at the standard threshold ${result.details.standard.threshold.toPrecision(4)}:`];
+  for (const f of result.perFile) {
+    if (!f.windowReport) continue;
+    const fps = f.falsePositives ?? [];
+    out.push(`${f.key}  (${f.rows} rows, ${f.windows} windows, ${fps.length} false positives)`);
+    for (const w of f.windowReport) {
+      out.push(
+        w.detected
+          ? `  window ${w.start} .. ${w.end}  found at ${w.detected.timestamp} (${Math.round(w.detected.position * 100)}% in, reward ${w.detected.reward.toFixed(2)}, score ${w.detected.score.toFixed(3)})`
+          : `  window ${w.start} .. ${w.end}  MISSED (best score inside ${w.maxScore.toFixed(3)})`,
+      );
+    }
+    for (const fp of fps) out.push(`  false positive at ${fp.timestamp} (score ${fp.score.toFixed(3)}, cost ${fp.cost.toFixed(2)} x A_FP)`);
+  }
+  return out.join('\n');
 }
 
 function countAtOrAbove(scores: ArrayLike<number>, threshold: number): number {

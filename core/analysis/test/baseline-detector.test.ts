@@ -37,6 +37,69 @@ describe('baseline detector', () => {
     await h.shutdown();
   });
 
+  it('stays silent while learning and provisional, and alerts once trusted', async () => {
+    // 5-minute samples: learning for the first 200 samples, provisional until two days (576
+    // samples; 250 samples alone are not enough), trusted after. The same big spike in each phase.
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    const value = dailySeries(11);
+    const spikes = new Set([100, 400, 800]);
+    for (let i = 0; i < 900; i++) {
+      const t = START + i * STEP;
+      h.feed(id, t, value(t) + (spikes.has(i) ? 400 : 0));
+    }
+    const at = (i: number) => h.anomalies.filter((a) => a.timestamp === START + i * STEP);
+    expect(at(100)).toEqual([]);
+    expect(at(400)).toEqual([]);
+    expect(at(800)).toHaveLength(1);
+    expect(at(800)[0].kind).toBe('spike');
+    // An hourly series is trusted after 250 samples (~10 days), not after three weeks.
+    const hourly = h.catalog.series({ ...shop, metric: 'shop.hourly' });
+    const noise = dailySeries(13);
+    for (let i = 0; i < 300; i++) {
+      const t = START + i * 3_600_000;
+      h.feed(hourly, t, noise(t) + (i === 280 ? 400 : 0));
+    }
+    expect(h.detector.expectation?.(hourly)?.state).toBe('trusted');
+    expect(h.anomalies.filter((a) => a.seriesId === hourly && a.timestamp === START + 280 * 3_600_000)).toHaveLength(1);
+    await h.shutdown();
+  });
+
+  it('reports a drift once, again only when it gets materially worse, not every day', async () => {
+    // A daily-seasonal series that starts a steady climb of +12/day on day 8 and keeps climbing for
+    // two weeks. Before, a drift that stayed was reported again every day (about ten times here).
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    const noise = dailySeries(12);
+    const from = START + 8 * DAY;
+    for (let t = START; t < START + 22 * DAY; t += STEP) h.feed(id, t, noise(t) + (t >= from ? (12 * (t - from)) / DAY : 0));
+    const drifts = h.anomalies.filter((a) => a.kind === 'drift');
+    expect(drifts.length).toBeGreaterThanOrEqual(1);
+    expect(drifts[0].timestamp).toBeGreaterThan(from);
+    // Each further report has a score at least 0.25 higher than the one before: escalation, not a daily repeat.
+    for (let i = 1; i < drifts.length; i++) expect(drifts[i].score).toBeGreaterThanOrEqual(drifts[i - 1].score + 0.25 - 1e-9);
+    expect(drifts.length).toBeLessThanOrEqual(4);
+    await h.shutdown();
+  });
+
+  it('reports a spike that stays as the level shift it turned out to be, once', async () => {
+    // A trusted daily series jumps by +150 on day 4 and stays there: the first sample is a spike
+    // (nothing is known yet), and once it has stayed beyond the band for confirmSamples samples it
+    // is reported again as a level shift (inside the cooldown: what the trouble is has changed).
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    const value = dailySeries(14);
+    const jump = START + 4 * DAY + DAY / 2;
+    for (let t = START; t < START + 5 * DAY; t += STEP) h.feed(id, t, value(t) + (t >= jump ? 150 : 0));
+    const after = h.anomalies.filter((a) => a.timestamp >= jump);
+    expect(after[0].timestamp).toBe(jump);
+    expect(after[0].kind).toBe('spike');
+    const shifts = after.filter((a) => a.kind === 'level-shift');
+    expect(shifts).toHaveLength(1);
+    expect(shifts[0].timestamp - jump).toBeLessThanOrEqual(13 * STEP);
+    await h.shutdown();
+  });
+
   it('learns counters as rates across resets', async () => {
     const h = await startDetector(baselineDetectorFactory);
     const id = h.catalog.series({ ...shop, metric: 'nginx.requests', unit: '{request}', type: 'counter' });

@@ -176,6 +176,16 @@ describe('incident correlator', () => {
     await h.shutdown();
   });
 
+  it('opens an incident on a single level shift: the detector already confirmed it persists', async () => {
+    const h = await startCorrelator(incidentCorrelatorFactory);
+    const weakSpike = anomaly({ seriesId: 8, metric: 'http.server.request.duration', resource: { 'service.name': 'api' }, t: T0, score: 0.64 });
+    h.correlator.onAnomaly(weakSpike);
+    expect(h.updates).toHaveLength(0); // a lone weak spike still waits for confirmation
+    h.correlator.onAnomaly({ ...weakSpike, id: 'shift', kind: 'level-shift', timestamp: T0 + 12 * MIN, score: 0.7 });
+    expect(h.updates.map((u) => u.change)).toEqual(['opened']);
+    await h.shutdown();
+  });
+
   it('needs confirmation for weak anomalies, resolves after quiet and re-notifies while open', async () => {
     const h = await startCorrelator(incidentCorrelatorFactory, { config: { renotifyEvery: '1h', resolveAfter: '10m' } });
     const weak = (t: number) => anomaly({ seriesId: 7, metric: 'queue.depth', resource: { 'service.name': 'q' }, t, score: 0.6 });

@@ -24,6 +24,8 @@ export interface DemoIncident {
   readonly found: boolean;
   /** Minutes from injection to the first anomaly on that series, when found. */
   readonly delayMinutes?: number;
+  /** True when an incident (after noise control) covers it: what a person would be told. */
+  readonly incident: boolean;
 }
 
 export interface DemoSummary {
@@ -89,9 +91,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     });
   }
   const injected = [
-    { name: 'traffic spike x3', metric: 'http.server.requests', service: 'web', at: spikeAt },
-    { name: 'latency level shift x2.5', metric: 'http.server.request.duration', service: 'api', at: shiftAt },
-    { name: 'memory leak 60 MB/h toward a 2 GB limit', metric: 'container.memory.usage', service: 'db', at: leakAt },
+    { name: 'traffic spike x3', metric: 'http.server.requests', service: 'web', at: spikeAt, lasting: false },
+    { name: 'latency level shift x2.5', metric: 'http.server.request.duration', service: 'api', at: shiftAt, lasting: true },
+    { name: 'memory leak 60 MB/h toward a 2 GB limit', metric: 'container.memory.usage', service: 'db', at: leakAt, lasting: true },
   ];
 
   const anomalies: AnomalyInput[] = [];
@@ -155,11 +157,16 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   await detector.shutdown();
 
   const explained = new Set<AnomalyInput>();
-  const results: DemoIncident[] = injected.map((inc) => {
+  const incidents = [...new Map(updates.map((u) => [u.incident.id, u.incident])).values()];
+  // An incident covers an injected problem on its service when it was open at the injection or
+  // opened after it: within 12 h for a one-off spike, any time later for a lasting change.
+  const matches = (inc: (typeof incidents)[number], i: (typeof injected)[number]) =>
+    inc.entities.includes(`service:${i.service}`) && (inc.resolvedAt ?? Number.POSITIVE_INFINITY) >= i.at && (i.lasting || inc.openedAt <= i.at + 12 * 3_600_000);
+  const results: DemoIncident[] = injected.map(({ lasting: _lasting, ...inc }, k) => {
     const id = plans.findIndex((p) => p.descriptor.metric === inc.metric && p.descriptor.resource['service.name'] === inc.service);
     const hit = anomalies.find((a) => a.seriesId === id && a.timestamp >= inc.at && a.timestamp <= inc.at + 12 * 3_600_000);
     for (const a of anomalies) if (a.seriesId === id && a.timestamp >= inc.at) explained.add(a);
-    return { ...inc, found: hit !== undefined, ...(hit ? { delayMinutes: Math.round((hit.timestamp - inc.at) / 60_000) } : {}) };
+    return { ...inc, found: hit !== undefined, ...(hit ? { delayMinutes: Math.round((hit.timestamp - inc.at) / 60_000) } : {}), incident: incidents.some((x) => matches(x, injected[k])) };
   });
   const hhmm = (t: number) => new Date(t).toISOString().slice(5, 16).replace('T', ' ');
   for (const a of anomalies) {
@@ -167,13 +174,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     say(`${hhmm(a.timestamp)}  ${a.kind.padEnd(11)} ${String(p.resource['service.name']).padEnd(5)} score ${a.score.toFixed(2)}  ${a.message}`);
   }
   say('');
-  for (const r of results) say(`${r.found ? 'FOUND ' : 'MISSED'} ${r.name} on ${r.service} (${r.metric})${r.found ? ` after ${r.delayMinutes} min` : ''}`);
+  for (const r of results) say(`${r.found ? 'FOUND ' : 'MISSED'} ${r.name} on ${r.service} (${r.metric})${r.found ? ` after ${r.delayMinutes} min` : ''}${r.incident ? ', incident opened' : ', no incident'}`);
   const falseAlarms = anomalies.length - explained.size;
-  const incidents = [...new Map(updates.map((u) => [u.incident.id, u.incident])).values()];
-  const matches = (inc: (typeof incidents)[number], i: (typeof injected)[number]) => inc.entities.includes(`service:${i.service}`) && (inc.resolvedAt ?? Number.POSITIVE_INFINITY) >= i.at && inc.openedAt <= i.at + 12 * 3_600_000;
   const falseIncidents = incidents.filter((inc) => !injected.some((i) => matches(inc, i))).length;
   say('');
   for (const inc of incidents) say(`incident ${hhmm(inc.openedAt)} [${inc.impact}/${inc.severity}] ${inc.title}`);
-  say(`${results.filter((r) => r.found).length}/${results.length} incidents found, ${falseAlarms} other anomalies -> ${incidents.length} incidents after noise control (${falseIncidents} not injected), ${samples.toLocaleString('en-US')} samples in ${Math.round(wallMs)} ms`);
+  say(`${results.filter((r) => r.found).length}/${results.length} incidents found (${results.filter((r) => r.incident).length} with an incident), ${falseAlarms} other anomalies -> ${incidents.length} incidents after noise control (${falseIncidents} not injected), ${samples.toLocaleString('en-US')} samples in ${Math.round(wallMs)} ms`);
   return { days, series: n, samples, wallMs, injected: results, anomalies, falseAlarms, incidents: incidents.length, falseIncidents, lines };
 }

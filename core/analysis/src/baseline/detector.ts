@@ -2,7 +2,14 @@
  * The `baseline` detector: every series gets a {@link BaselineModel} slot that learns its level,
  * seasonality and noise, and raises an anomaly when a point is surprising for that series.
  *
- * - No alert while a series is `learning` or `provisional`; only `trusted` series alert.
+ * - No alert while a series is `learning` or `provisional`; only `trusted` series alert (250
+ *   samples and two days: an hourly series is trusted after about ten days, a 10-second one after
+ *   two days, once its daily season can be known).
+ * - A drift is reported once per episode: again only when it has grown by `DRIFT_ESCALATION` in
+ *   score (it got materially worse), or after it has stayed below half the threshold for a day,
+ *   and at most once a day. A level that stays away for weeks is not reported every day.
+ * - A spike or dip whose value stays beyond the band it broke for `confirmSamples` samples is
+ *   reported again, once, as the `level-shift` it turned out to be (also inside the cooldown).
  * - One anomaly per episode: after an alert the series stays quiet for `cooldown` unless the
  *   kind of trouble changes to exhaustion.
  * - Memory series with a known limit (attribute or resource key ending in `memory.limit` or named
@@ -55,8 +62,8 @@ export type BaselineConfig = z.infer<typeof baselineConfigSchema>;
 
 /**
  * The default threshold is the corpus threshold of the NAB standard profile for the default model
- * parameters (0.352 at the time of writing, `sextant eval nab`): the operating point that best
- * balances early detection against false alarms there.
+ * parameters (0.352 at the time of writing, `sextant eval nab --detector sextant-model`): the
+ * operating point that best balances early detection against false alarms there.
  */
 export const BASELINE_DEFAULTS: BaselineConfig = { threshold: 0.35, cooldown: '30m', exhaustionHorizon: '4h', maxSeries: 1_000_000 };
 
@@ -84,6 +91,8 @@ function formatValue(v: number): string {
 }
 
 const DRIFT_QUIET_MS = 86_400_000;
+/** A drift already reported is reported again only when its score has grown by this much. */
+const DRIFT_ESCALATION = 0.25;
 
 const SNAPSHOT_TAG = 'sextant-baseline-detector/1';
 
@@ -102,6 +111,17 @@ export class BaselineDetector implements Detector {
   private quietUntil = new Float64Array(1024);
   /** A drift is reported at most once a day per series. */
   private driftQuietUntil = new Float64Array(1024);
+  /** Drift score of the last drift report of this episode (0: none, the next drift is reported). */
+  private driftReported = new Float64Array(1024);
+  /** Since when the drift score has been below half the threshold (0: it is not). */
+  private driftLowSince = new Float64Array(1024);
+  /**
+   * After a spike (+1) or dip (-1): the bound of the band it broke (value units) and how many
+   * samples in a row have stayed beyond it since. A point that stays is a level shift.
+   */
+  private pointSign = new Int8Array(1024);
+  private pointBound = new Float64Array(1024);
+  private pointStay = new Float64Array(1024);
   private counters: (CounterRate | undefined)[] = [];
   private readonly pausedMatches: Attributes[] = [];
   private readonly reported = { nan: 0, out_of_order: 0, duplicate: 0, out_of_range: 0 };
@@ -178,6 +198,13 @@ export class BaselineDetector implements Detector {
     this.prevT = g64(this.prevT);
     this.quietUntil = g64(this.quietUntil);
     this.driftQuietUntil = g64(this.driftQuietUntil);
+    this.driftReported = g64(this.driftReported);
+    this.driftLowSince = g64(this.driftLowSince);
+    this.pointBound = g64(this.pointBound);
+    this.pointStay = g64(this.pointStay);
+    const s8 = new Int8Array(n);
+    s8.set(this.pointSign);
+    this.pointSign = s8;
   }
 
   process(batch: SampleBatch): void {
@@ -207,17 +234,48 @@ export class BaselineDetector implements Detector {
         continue;
       }
       const score = model.update(slot, t, y);
+      if (this.pointSign[slot] !== 0 && this.stays(slot, series, t, v)) continue;
       if (this.memoryLimit[slot] > 0 && Number.isFinite(v)) this.trackExhaustion(slot, t, v);
-      if (score < this.threshold && model.drift(slot) < this.threshold) continue;
+      const drift = model.drift(slot);
+      // The drift episode ends once the drift has stayed below half the threshold for a day.
+      if (drift >= this.threshold / 2) this.driftLowSince[slot] = 0;
+      else if (this.driftLowSince[slot] === 0) this.driftLowSince[slot] = t;
+      else if (t - this.driftLowSince[slot] >= DRIFT_QUIET_MS) this.driftReported[slot] = 0;
+      if (score < this.threshold && drift < this.threshold) continue;
       if (t < this.quietUntil[slot] || model.state(slot) !== 'trusted') continue;
       if (score >= this.threshold) {
-        this.raise(slot, series, t, v, score, KIND_NAMES[model.kind(slot)] ?? 'spike');
-      } else if (model.drift(slot) >= this.threshold && t >= this.driftQuietUntil[slot]) {
-        this.raise(slot, series, t, v, model.drift(slot), 'drift');
+        const kind = KIND_NAMES[model.kind(slot)] ?? 'spike';
+        this.raise(slot, series, t, v, score, kind);
+        if (kind === 'spike' || kind === 'dip') {
+          this.pointSign[slot] = kind === 'spike' ? 1 : -1;
+          this.pointBound[slot] = kind === 'spike' ? inverse(tf, model.upper(slot)) : inverse(tf, model.lower(slot));
+          this.pointStay[slot] = 0;
+        }
+      } else if (t >= this.driftQuietUntil[slot] && (this.driftReported[slot] === 0 || drift >= this.driftReported[slot] + DRIFT_ESCALATION)) {
+        this.raise(slot, series, t, v, drift, 'drift');
         this.driftQuietUntil[slot] = t + DRIFT_QUIET_MS;
+        this.driftReported[slot] = drift;
       }
     }
     this.reportDrops();
+  }
+
+  /**
+   * Follows the last spike or dip: when `confirmSamples` samples in a row stay beyond the band it
+   * broke, it was not a spike but a new level, and that is raised once (as `level-shift`, even
+   * inside the cooldown: what the problem turned out to be is news). Returns true when it raised.
+   */
+  private stays(slot: number, series: SeriesId, t: number, v: number): boolean {
+    const sign = this.pointSign[slot];
+    if (sign > 0 ? v > this.pointBound[slot] : v < this.pointBound[slot]) {
+      this.pointStay[slot] += 1;
+      if (this.pointStay[slot] >= this.model.params.confirmSamples) {
+        this.pointSign[slot] = 0;
+        this.raise(slot, series, t, v, Math.max(this.model.params.shiftScore, this.threshold), 'level-shift');
+        return true;
+      }
+    } else this.pointSign[slot] = 0;
+    return false;
   }
 
   /** Memory: EW growth rate; alerts when value + growth * horizon crosses the limit. */
@@ -325,6 +383,8 @@ export class BaselineDetector implements Detector {
       series: this.seriesOfSlot.slice(0, n),
       growth: Array.from(this.growth.subarray(0, n)),
       quietUntil: Array.from(this.quietUntil.subarray(0, n)),
+      driftQuietUntil: Array.from(this.driftQuietUntil.subarray(0, n)),
+      driftReported: Array.from(this.driftReported.subarray(0, n)),
     });
     const head = new TextEncoder().encode(header);
     const body = this.model.snapshot();
@@ -341,7 +401,7 @@ export class BaselineDetector implements Detector {
       if (state.byteLength < 4) throw new RangeError('snapshot too short');
       const len = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
       if (4 + len > state.byteLength) throw new RangeError('snapshot header is truncated');
-      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[] };
+      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[] };
       if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
       this.model.restore(state.subarray(4 + len));
       if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
@@ -357,6 +417,12 @@ export class BaselineDetector implements Detector {
       this.prevT = new Float64Array(cap);
       this.quietUntil = new Float64Array(cap);
       this.driftQuietUntil = new Float64Array(cap);
+      this.driftReported = new Float64Array(cap);
+      this.driftLowSince = new Float64Array(cap);
+      this.pointSign = new Int8Array(cap);
+      this.pointBound = new Float64Array(cap);
+      this.pointStay = new Float64Array(cap);
+      const finite = (xs: number[] | undefined, i: number) => (xs && Number.isFinite(xs[i]) ? xs[i] : 0);
       header.series.forEach((series, slot) => {
         this.slotOf[series] = slot + 1;
         this.seriesOfSlot[slot] = series;
@@ -367,6 +433,8 @@ export class BaselineDetector implements Detector {
         this.counters[slot] = d?.type === 'counter' ? new CounterRate() : undefined;
         this.growth[slot] = Number.isFinite(header.growth[slot]) ? header.growth[slot] : 0;
         this.quietUntil[slot] = Number.isFinite(header.quietUntil[slot]) ? header.quietUntil[slot] : 0;
+        this.driftQuietUntil[slot] = finite(header.driftQuietUntil, slot);
+        this.driftReported[slot] = finite(header.driftReported, slot);
       });
     } catch (error) {
       this.model.restore(new BaselineModel().snapshot());

@@ -109,6 +109,8 @@ const enum F {
   shapeFast,
   shapeSlow,
   shapeVol,
+  /** Usual gap between the level and its long anchor (scales, EW over `anchorTauMs`). */
+  wander,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -122,7 +124,7 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 5;
+const SNAPSHOT_VERSION = 6;
 
 /** Level of `offset` in `levels` equal parts of `range` (clamped to 0..levels-1). */
 function quantise(offset: number, range: number, levels: number): number {
@@ -407,12 +409,16 @@ export class BaselineModel {
     // It is a separate signal ({@link drift}): slow change is not a point anomaly, and mixing the
     // two would make every slowly trending series look anomalous point by point.
     const anchorGap = Math.abs(level - s[o + F.anchor]) / Math.max(sc, s[o + F.longScale]);
-    s[o + F.drift] = anchorGap > p.driftZ && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - p.driftZ) / p.driftSpan) : 0;
+    // A series whose level always wanders far from its weekly anchor (tweet volumes, busy hosts)
+    // has a wider drift threshold: `driftWanderGain` times its usual gap, never below `driftZ`.
+    if (dt !== this.rateDt) this.cacheRates(dt);
+    const z0 = Math.max(p.driftZ, p.driftWanderGain * s[o + F.wander]);
+    s[o + F.drift] = anchorGap > z0 && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - z0) / p.driftSpan) : 0;
+    if (!paused) s[o + F.wander] += (n < p.learningSamples ? 1 / (n + 1) : this.anchorStep) * (Math.min(anchorGap, 4 * p.driftZ) - s[o + F.wander]);
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
     // by `repeatMargin`.
     // Both half-lives are capped at `memoryHalfLifeMs` of time (slow series forget in weeks, not months).
-    if (dt !== this.rateDt) this.cacheRates(dt);
     const sampleDecay = score > 0 ? this.noveltyDecay : this.calmDecay;
     const decay = this.memoryStep < sampleDecay ? this.memoryStep : sampleDecay;
     const memory = s[o + F.novelty] * decay;
@@ -568,6 +574,9 @@ export class BaselineModel {
         bestScale = s[o + F.scale1];
       }
       if (span >= 2 * WEEK_MS && s[o + F.scale2] < bestScale * (1 - p.seasonGain / 2) && s[o + F.scale2] < s[o + F.scale0] * (1 - p.seasonGain)) best = 2;
+      // A new season choice changes what "level" means (with or without the seasonal part): the
+      // drift anchor restarts from the new level, or the switch itself would look like a drift.
+      if (best !== season) s[o + F.anchor] = best === 1 ? s[o + F.level1] : best === 2 ? s[o + F.level2] : s[o + F.level0];
       s[o + F.season] = best;
     }
     return out;

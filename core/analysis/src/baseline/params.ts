@@ -7,7 +7,7 @@
 export interface BaselineParams {
   /** Samples before a series leaves `learning` (no alerts before). */
   readonly learningSamples: number;
-  /** Samples before a series is `trusted` (alerts are raised only then). */
+  /** Samples before a series is `trusted` (alerts are raised only then; with `trustedSpanMs`). */
   readonly trustedSamples: number;
   /** Time covered before a series is `trusted`: two days, so a daily season can be detected first. */
   readonly trustedSpanMs: number;
@@ -61,6 +61,11 @@ export interface BaselineParams {
   readonly driftZ: number;
   /** Scales per e-fold of the drift score toward 1. */
   readonly driftSpan: number;
+  /**
+   * The drift threshold is at least this many times the series' usual gap between its level and
+   * the long anchor (tracked over `anchorTauMs`): a level that always wanders is not a drift.
+   */
+  readonly driftWanderGain: number;
   /** Score at or above which a sample counts as an alarm (starts the quiet period). */
   readonly alarmLevel: number;
   /** Samples after an alarm whose scores are forced to 0 (one alarm per episode). */
@@ -115,7 +120,7 @@ export interface BaselineParams {
 
 export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   learningSamples: 200,
-  trustedSamples: 500,
+  trustedSamples: 250,
   trustedSpanMs: 2 * 86_400_000,
   levelRate: 0.02,
   scaleRate: 0.02,
@@ -140,6 +145,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   anchorTauMs: 7 * 86_400_000,
   driftZ: 6,
   driftSpan: 4,
+  driftWanderGain: 3,
   alarmLevel: 0.5,
   quietSamples: 150,
   quietMs: 86_400_000,

@@ -4,7 +4,9 @@
  * and static threshold rules alike:
  *
  * - confirmation: an anomaly below `confirm.immediateScore` needs `confirm.count` anomalies on the
- *   same series within `confirm.within` before it can open an incident;
+ *   same series within `confirm.within` before it can open an incident (a `level-shift` or
+ *   `exhaustion` is already a confirmed persistent change and needs none, except right after a
+ *   change event);
  * - dedup: more anomalies of a series already in an open incident update it silently;
  * - grouping: anomalies within `groupWindow` of an open incident that are connected to it (same
  *   entity, host, service or peer group; a topology edge either way) join it;
@@ -222,9 +224,12 @@ export class IncidentCorrelator implements Correlator {
       this.countSuppressed(inhibitor.inc, 'inhibited', inhibitor.why);
       return;
     }
-    // Confirmation (N anomalies within a window) unless the score is decisive; more right after a change.
+    // Confirmation (N anomalies within a window) unless the score is decisive or the detector has
+    // already confirmed persistence (a level shift is a run of excursions, exhaustion a growth
+    // trend); more right after a change, where a new level may be the expected result.
     const change = this.recentChange(a, entity);
-    if (change || a.score < cfg.confirm.immediateScore) {
+    const persistent = a.kind === 'level-shift' || a.kind === 'exhaustion';
+    if (change || (a.score < cfg.confirm.immediateScore && !persistent)) {
       const needed = cfg.confirm.count + (change ? 2 : 0);
       state.hits = state.hits.filter((t) => a.timestamp - t <= cfg.confirm.within);
       state.hits.push(a.timestamp);

@@ -1,13 +1,18 @@
 /**
  * Detectors the NAB runner can evaluate, by name (`sextant eval nab --detector NAME`).
  *
- * `sextant` is the production scoring model of @sextant/analysis — the same class and the same
- * default parameters the `baseline` detector runs — one series slot per file. The others exist to
- * prove the plumbing and give reference points: `zscore` (a plain exponentially weighted z-score)
- * and `null` (never fires; scores 0 on every profile by definition).
+ * `sextant` is the production `baseline` detector of @sextant/analysis — the same
+ * `BaselineDetector` class with `BASELINE_DEFAULTS`, as `sextant run` starts it — fed one sample
+ * at a time; a row's score is the score of the anomaly it raised on that row (spike, dip,
+ * level-shift or drift), 0 when it raised none. Everything the detector does is in the result:
+ * no alert while a series is learning, the cooldown, drift reports.
+ * `sextant-model` is its `BaselineModel` alone: every row's raw point score, also below the
+ * detector's threshold (for studying the model; drift is not part of that score). The others give
+ * reference points: `zscore` (a plain exponentially weighted z-score) and `null` (never fires;
+ * scores 0 on every profile by definition).
  */
-import { BaselineModel } from '@sextant/analysis';
-import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { BASELINE_DEFAULTS, BaselineDetector, BaselineModel, type BaselineConfig } from '@sextant/analysis';
+import { ErrorCode, SextantError, type DetectorContext, type SampleBatch } from '@sextant/plugin-api';
 
 /** Scores one series, one row at a time, in order; returns an anomaly score in [0, 1]. */
 export type StreamingScorer = (timestampMs: number, value: number) => number;
@@ -19,9 +24,47 @@ export interface NabDetector {
   create(): StreamingScorer;
 }
 
+const noop = (): void => {};
+
 const sextant: NabDetector = {
   name: 'sextant',
-  description: 'the production baseline model of @sextant/analysis with its default parameters',
+  description: 'the production baseline detector of @sextant/analysis with its defaults: the score of the anomaly raised on each row',
+  create() {
+    let raised = 0;
+    const ctx: DetectorContext<BaselineConfig> = {
+      config: BASELINE_DEFAULTS,
+      instanceId: 'baseline/nab',
+      logger: { debug: noop, info: noop, warn: noop, error: noop },
+      clock: { now: () => 0, setTimeout: () => noop },
+      status: { set: noop },
+      metrics: { counter: () => ({ add: noop }), gauge: () => ({ set: noop }) },
+      signal: new AbortController().signal,
+      dataDir: undefined,
+      // The series of a NAB file has no name, unit or type: the detector treats it as generic.
+      catalog: { describe: () => undefined, size: 1 },
+      topology: { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined },
+      emit: (anomaly) => {
+        if (anomaly.score > raised) raised = anomaly.score;
+      },
+    };
+    const detector = new BaselineDetector(ctx);
+    const series = new Uint32Array(1);
+    const timestamps = new Float64Array(1);
+    const values = new Float64Array(1);
+    const batch: SampleBatch = { length: 1, series, timestamps, values };
+    return (t, v) => {
+      raised = 0;
+      timestamps[0] = t;
+      values[0] = v;
+      detector.process(batch);
+      return raised;
+    };
+  },
+};
+
+const sextantModel: NabDetector = {
+  name: 'sextant-model',
+  description: 'the BaselineModel of the production detector alone: the raw point score of every row, also below the threshold',
   create() {
     const model = new BaselineModel();
     const slot = model.addSeries();
@@ -56,7 +99,7 @@ const never: NabDetector = {
   create: () => () => 0,
 };
 
-const registry = new Map<string, NabDetector>([sextant, zscore, never].map((d) => [d.name, d]));
+const registry = new Map<string, NabDetector>([sextant, sextantModel, zscore, never].map((d) => [d.name, d]));
 
 /** Registers another detector for the runner (names are unique). */
 export function registerNabDetector(detector: NabDetector): void {

@@ -5,27 +5,15 @@
  * - bytesPerSeries: model state per series (snapshot bytes / series);
  * - restoreMs10k: time to restore the snapshot of 10k series into a new detector.
  */
-import { BaselineDetector, BASELINE_DEFAULTS } from './baseline/detector.js';
+import { BaselineDetector } from './baseline/detector.js';
+import { offlineDetectorContext } from './baseline/offline.js';
 import type { SeriesDescriptor } from '@sextant/plugin-api';
 
 export async function run(): Promise<Record<string, number>> {
   const N = 10_000;
   const rounds = 400;
   const descriptor: SeriesDescriptor = { metric: 'bench.value', unit: '1', type: 'gauge', kind: 'generic', resource: {}, attributes: {} };
-  const noop = () => {};
-  const ctx = {
-    config: BASELINE_DEFAULTS,
-    instanceId: 'baseline/bench',
-    logger: { debug: noop, info: noop, warn: noop, error: noop },
-    clock: { now: () => 0, setTimeout: () => noop },
-    status: { set: noop },
-    metrics: { counter: () => ({ add: noop }), gauge: () => ({ set: noop }) },
-    signal: new AbortController().signal,
-    dataDir: undefined,
-    catalog: { describe: () => descriptor, size: N },
-    topology: { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined },
-    emit: noop,
-  };
+  const ctx = offlineDetectorContext({ instanceId: 'baseline/bench', describe: () => descriptor, size: N });
   const detector = new BaselineDetector(ctx);
   const series = new Uint32Array(N);
   const timestamps = new Float64Array(N);

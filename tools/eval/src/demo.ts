@@ -3,9 +3,8 @@
  * daily traffic curves, noise, latency, CPU and memory — with injected incidents, at full speed
  * through the production `baseline` detector, and reports what was found against what was injected.
  */
-import { BASELINE_DEFAULTS, baselineDetectorFactory, IncidentCorrelator, INCIDENT_DEFAULTS, incidentConfigSchema } from '@sextant/analysis';
-import type { AnomalyInput, DetectorContext, IncidentUpdate, SeriesDescriptor } from '@sextant/plugin-api';
-import type { BaselineConfig } from '@sextant/analysis';
+import { baselineDetectorFactory, IncidentCorrelator, INCIDENT_DEFAULTS, incidentConfigSchema, offlineDetectorContext } from '@sextant/analysis';
+import type { AnomalyInput, IncidentUpdate, SeriesDescriptor } from '@sextant/plugin-api';
 
 export interface DemoOptions {
   /** Days of data to replay (the first two are learning). Default 3. */
@@ -97,20 +96,13 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   ];
 
   const anomalies: AnomalyInput[] = [];
-  const noop = () => {};
-  const ctx: DetectorContext<BaselineConfig> = {
-    config: BASELINE_DEFAULTS,
+  const ctx = offlineDetectorContext({
     instanceId: 'baseline/demo',
-    logger: { debug: noop, info: noop, warn: noop, error: noop },
-    clock: { now: () => START, setTimeout: () => noop },
-    status: { set: noop },
-    metrics: { counter: () => ({ add: noop }), gauge: () => ({ set: noop }) },
-    signal: new AbortController().signal,
-    dataDir: undefined,
-    catalog: { describe: (id) => plans[id]?.descriptor, size: plans.length },
-    topology: { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined },
+    now: () => START,
+    describe: (id) => plans[id]?.descriptor,
+    size: plans.length,
     emit: (a) => void anomalies.push(a),
-  };
+  });
   const detector = await baselineDetectorFactory.create(ctx);
   await detector.start?.();
   // Anomalies go through the production correlator (noise control + grouping), as in `sextant run`.

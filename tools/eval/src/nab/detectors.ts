@@ -11,8 +11,8 @@
  * reference points: `zscore` (a plain exponentially weighted z-score) and `null` (never fires;
  * scores 0 on every profile by definition).
  */
-import { BASELINE_DEFAULTS, BaselineDetector, BaselineModel, type BaselineConfig } from '@sextant/analysis';
-import { ErrorCode, SextantError, type DetectorContext, type SampleBatch } from '@sextant/plugin-api';
+import { BaselineDetector, BaselineModel, offlineDetectorContext } from '@sextant/analysis';
+import { ErrorCode, SextantError, type SampleBatch } from '@sextant/plugin-api';
 
 /** Scores one series, one row at a time, in order; returns an anomaly score in [0, 1]. */
 export type StreamingScorer = (timestampMs: number, value: number) => number;
@@ -24,29 +24,19 @@ export interface NabDetector {
   create(): StreamingScorer;
 }
 
-const noop = (): void => {};
-
 const sextant: NabDetector = {
   name: 'sextant',
   description: 'the production baseline detector of @sextant/analysis with its defaults: the score of the anomaly raised on each row',
   create() {
     let raised = 0;
-    const ctx: DetectorContext<BaselineConfig> = {
-      config: BASELINE_DEFAULTS,
+    // The series of a NAB file has no name, unit or type: the detector treats it as generic.
+    const ctx = offlineDetectorContext({
       instanceId: 'baseline/nab',
-      logger: { debug: noop, info: noop, warn: noop, error: noop },
-      clock: { now: () => 0, setTimeout: () => noop },
-      status: { set: noop },
-      metrics: { counter: () => ({ add: noop }), gauge: () => ({ set: noop }) },
-      signal: new AbortController().signal,
-      dataDir: undefined,
-      // The series of a NAB file has no name, unit or type: the detector treats it as generic.
-      catalog: { describe: () => undefined, size: 1 },
-      topology: { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined },
+      size: 1,
       emit: (anomaly) => {
         if (anomaly.score > raised) raised = anomaly.score;
       },
-    };
+    });
     const detector = new BaselineDetector(ctx);
     const series = new Uint32Array(1);
     const timestamps = new Float64Array(1);

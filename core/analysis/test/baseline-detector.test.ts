@@ -4,7 +4,7 @@ import { startDetector } from '@sextant/testkit';
 import { describe, expect, it } from 'vitest';
 import { analysisPlugin as plugin, BaselineDetector, baselineDetectorFactory, inferMetricKind } from '../src/index.js';
 import analysisPlugin from '../src/plugin.js';
-import { DAY, START, STEP, dailySeries } from './synthetic.js';
+import { DAY, START, STEP, dailySeries, gaussian, seeded } from './synthetic.js';
 
 const shop: SeriesDescriptor = { metric: 'shop.requests', unit: '{request}/s', type: 'gauge', resource: { 'service.name': 'shop' }, attributes: {} };
 
@@ -130,6 +130,29 @@ describe('baseline detector', () => {
     expect(hitAt).toBeLessThan(limitAt - 3_600_000);
     const warning = h.anomalies.find((a) => a.kind === 'exhaustion')!;
     expect(warning.message).toMatch(/reaches its limit/);
+    await h.shutdown();
+  });
+
+  it('states a time to the limit that is right, on a noisy leak, and warns only within the horizon', async () => {
+    // 1-minute samples with 20 MB of noise each; a leak of 60 MB/h from 0.8 GB toward a 2 GB limit
+    // starts on day 3 and needs 20 h. The growth is a fit over the last hour, not the last steps'
+    // noise: no warning while the limit is far, and the stated time is close to the truth.
+    const h = await startDetector(baselineDetectorFactory, { config: { exhaustionHorizon: '4h' } });
+    const id = h.catalog.series({ metric: 'container.memory.usage', unit: 'By', type: 'gauge', resource: { 'container.id': 'db', 'container.memory.limit': 2e9 }, attributes: {} });
+    const noise = gaussian(seeded(21));
+    const leakAt = START + 3 * DAY;
+    const rate = 60e6 / 3_600_000; // bytes per ms
+    const limitAt = leakAt + (1.2e9 / rate);
+    for (let t = START; t < limitAt; t += 60_000) h.feed(id, t, 8e8 + 2e7 * noise() + (t > leakAt ? (t - leakAt) * rate : 0));
+    const warnings = h.anomalies.filter((a) => a.kind === 'exhaustion');
+    expect(warnings.length).toBeGreaterThan(0);
+    const first = warnings[0];
+    expect(first.timestamp).toBeGreaterThan(limitAt - 4.5 * 3_600_000);
+    for (const w of warnings.slice(0, 5)) {
+      const stated = Number(/in about (\d+) min/.exec(w.message)![1]);
+      const truth = (limitAt - w.timestamp) / 60_000;
+      expect(Math.abs(stated - truth)).toBeLessThan(0.2 * truth + 10);
+    }
     await h.shutdown();
   });
 

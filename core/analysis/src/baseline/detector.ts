@@ -13,8 +13,8 @@
  * - One anomaly per episode: after an alert the series stays quiet for `cooldown` unless the
  *   kind of trouble changes to exhaustion.
  * - Memory series with a known limit (attribute or resource key ending in `memory.limit` or named
- *   `limit`) also raise `exhaustion` when the current growth would reach the limit within
- *   `exhaustionHorizon`.
+ *   `limit`) also raise `exhaustion` when the current growth (a weighted linear fit over a
+ *   quarter of the horizon) would reach the limit within `exhaustionHorizon`.
  * - Bad input never throws: NaN/Infinity, values the kind cannot have, duplicated and
  *   out-of-order timestamps are dropped and counted in `dropped_total{reason}`.
  */
@@ -104,9 +104,18 @@ export class BaselineDetector implements Detector {
   private seriesOfSlot: number[] = [];
   private transforms = new Uint8Array(1024);
   private memoryLimit = new Float64Array(1024);
-  /** Memory growth (units per ms, EW) and the previous raw value/time, for time-to-exhaustion. */
+  /**
+   * Memory growth for time-to-exhaustion: an exponentially weighted linear regression of the value
+   * on time (time constant a quarter of the horizon), kept as running means and co-moments (time in
+   * hours since the slot's first sample), so the slope is a fit over the last hour or so and not the
+   * noise of the last steps. `growth` is that slope in units per ms.
+   */
   private growth = new Float64Array(1024);
-  private prevRaw = new Float64Array(1024);
+  private fitT = new Float64Array(1024);
+  private fitV = new Float64Array(1024);
+  private fitTT = new Float64Array(1024);
+  private fitTV = new Float64Array(1024);
+  private fitOrigin = new Float64Array(1024);
   private prevT = new Float64Array(1024);
   private quietUntil = new Float64Array(1024);
   /** A drift is reported at most once a day per series. */
@@ -131,6 +140,8 @@ export class BaselineDetector implements Detector {
   private readonly threshold: number;
   private readonly cooldownMs: number;
   private readonly horizonMs: number;
+  /** Time constant of the growth fit: a quarter of the horizon, 10 min to 6 h. */
+  private readonly fitTauMs: number;
   private readonly dropped;
   private readonly anomaliesCounter;
   private readonly resetsCounter;
@@ -140,6 +151,7 @@ export class BaselineDetector implements Detector {
     this.threshold = ctx.config.threshold;
     this.cooldownMs = durationMs(ctx.config.cooldown);
     this.horizonMs = durationMs(ctx.config.exhaustionHorizon);
+    this.fitTauMs = Math.min(6 * 3_600_000, Math.max(600_000, this.horizonMs / 4));
     this.dropped = ctx.metrics.counter('dropped_total', 'Samples the baseline detector dropped, by reason (nan, out_of_order, duplicate, out_of_range, series_limit)');
     this.anomaliesCounter = ctx.metrics.counter('anomalies_total', 'Anomalies raised by the baseline detector, by kind');
     this.resetsCounter = ctx.metrics.counter('counter_resets_total', 'Counter series that went backwards (restarts) and were read as resets');
@@ -194,7 +206,11 @@ export class BaselineDetector implements Detector {
     this.transforms = g8(this.transforms);
     this.memoryLimit = g64(this.memoryLimit);
     this.growth = g64(this.growth);
-    this.prevRaw = g64(this.prevRaw);
+    this.fitT = g64(this.fitT);
+    this.fitV = g64(this.fitV);
+    this.fitTT = g64(this.fitTT);
+    this.fitTV = g64(this.fitTV);
+    this.fitOrigin = g64(this.fitOrigin);
     this.prevT = g64(this.prevT);
     this.quietUntil = g64(this.quietUntil);
     this.driftQuietUntil = g64(this.driftQuietUntil);
@@ -278,19 +294,31 @@ export class BaselineDetector implements Detector {
     return false;
   }
 
-  /** Memory: EW growth rate; alerts when value + growth * horizon crosses the limit. */
+  /** Memory: fitted growth; alerts when the fitted value + growth * horizon crosses the limit. */
   private trackExhaustion(slot: number, t: number, v: number): void {
     const prevT = this.prevT[slot];
-    if (prevT > 0 && t > prevT) {
-      const slope = (v - this.prevRaw[slot]) / (t - prevT);
-      this.growth[slot] += 0.05 * (slope - this.growth[slot]);
+    const tauH = this.fitTauMs / 3_600_000;
+    if (prevT === 0) {
+      this.fitOrigin[slot] = t;
+      this.fitV[slot] = v;
+    } else if (t > prevT) {
+      const a = 1 - Math.exp(-(t - prevT) / this.fitTauMs);
+      const dT = (t - this.fitOrigin[slot]) / 3_600_000 - this.fitT[slot];
+      const dV = v - this.fitV[slot];
+      this.fitT[slot] += a * dT;
+      this.fitV[slot] += a * dV;
+      this.fitTT[slot] = (1 - a) * (this.fitTT[slot] + a * dT * dT);
+      this.fitTV[slot] = (1 - a) * (this.fitTV[slot] + a * dT * dV);
+      // A slope only once the fit spans a fair part of its time constant.
+      this.growth[slot] = this.fitTT[slot] >= 0.25 * tauH * tauH ? this.fitTV[slot] / this.fitTT[slot] / 3_600_000 : 0;
     }
-    this.prevRaw[slot] = v;
     this.prevT[slot] = t;
     const limit = this.memoryLimit[slot];
     const g = this.growth[slot];
-    if (g <= 0 || this.model.state(slot) !== 'trusted' || t < this.quietUntil[slot]) return;
-    const etaMs = (limit - v) / g;
+    if (!(g > 0) || this.model.state(slot) !== 'trusted' || t < this.quietUntil[slot]) return;
+    // Where the fit says the series is now (less noisy than the last sample).
+    const now = this.fitV[slot] + g * 3_600_000 * ((t - this.fitOrigin[slot]) / 3_600_000 - this.fitT[slot]);
+    const etaMs = (limit - now) / g;
     if (etaMs <= this.horizonMs) {
       const score = Math.min(1, 0.5 + 0.5 * (1 - Math.max(0, etaMs) / this.horizonMs));
       this.raise(slot, this.seriesOfSlot[slot], t, v, score, 'exhaustion', etaMs);
@@ -382,6 +410,7 @@ export class BaselineDetector implements Detector {
       tag: SNAPSHOT_TAG,
       series: this.seriesOfSlot.slice(0, n),
       growth: Array.from(this.growth.subarray(0, n)),
+      fit: [this.fitT, this.fitV, this.fitTT, this.fitTV, this.fitOrigin, this.prevT].map((a) => Array.from(a.subarray(0, n))),
       quietUntil: Array.from(this.quietUntil.subarray(0, n)),
       driftQuietUntil: Array.from(this.driftQuietUntil.subarray(0, n)),
       driftReported: Array.from(this.driftReported.subarray(0, n)),
@@ -401,7 +430,7 @@ export class BaselineDetector implements Detector {
       if (state.byteLength < 4) throw new RangeError('snapshot too short');
       const len = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
       if (4 + len > state.byteLength) throw new RangeError('snapshot header is truncated');
-      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[] };
+      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[]; fit?: number[][] };
       if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
       this.model.restore(state.subarray(4 + len));
       if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
@@ -413,7 +442,11 @@ export class BaselineDetector implements Detector {
       this.transforms = new Uint8Array(cap);
       this.memoryLimit = new Float64Array(cap);
       this.growth = new Float64Array(cap);
-      this.prevRaw = new Float64Array(cap);
+      this.fitT = new Float64Array(cap);
+      this.fitV = new Float64Array(cap);
+      this.fitTT = new Float64Array(cap);
+      this.fitTV = new Float64Array(cap);
+      this.fitOrigin = new Float64Array(cap);
       this.prevT = new Float64Array(cap);
       this.quietUntil = new Float64Array(cap);
       this.driftQuietUntil = new Float64Array(cap);
@@ -435,6 +468,15 @@ export class BaselineDetector implements Detector {
         this.quietUntil[slot] = Number.isFinite(header.quietUntil[slot]) ? header.quietUntil[slot] : 0;
         this.driftQuietUntil[slot] = finite(header.driftQuietUntil, slot);
         this.driftReported[slot] = finite(header.driftReported, slot);
+        const fit = header.fit;
+        if (fit && fit.length === 6) {
+          this.fitT[slot] = finite(fit[0], slot);
+          this.fitV[slot] = finite(fit[1], slot);
+          this.fitTT[slot] = finite(fit[2], slot);
+          this.fitTV[slot] = finite(fit[3], slot);
+          this.fitOrigin[slot] = finite(fit[4], slot);
+          this.prevT[slot] = finite(fit[5], slot);
+        }
       });
     } catch (error) {
       this.model.restore(new BaselineModel().snapshot());

@@ -100,6 +100,21 @@ describe('baseline detector', () => {
     await h.shutdown();
   });
 
+  it('lets samples the model dropped move nothing: repeats of a spike do not make it a level shift', async () => {
+    const h = await startDetector(baselineDetectorFactory);
+    const id = h.catalog.series(shop);
+    const value = dailySeries(15);
+    const at = START + 4 * DAY;
+    for (let t = START; t < at; t += STEP) h.feed(id, t, value(t));
+    h.feed(id, at, value(at) + 300); // a spike
+    for (let k = 0; k < 20; k++) h.feed(id, at, value(at) + 300); // the same timestamp again: duplicates
+    for (let k = 1; k <= 20; k++) h.feed(id, at + k * STEP, value(at + k * STEP));
+    const after = h.anomalies.filter((a) => a.timestamp >= at);
+    expect(after.map((a) => a.kind)).toEqual(['spike']);
+    expect(h.metrics.counters.dropped_total).toBe(20);
+    await h.shutdown();
+  });
+
   it('learns counters as rates across resets', async () => {
     const h = await startDetector(baselineDetectorFactory);
     const id = h.catalog.series({ ...shop, metric: 'nginx.requests', unit: '{request}', type: 'counter' });

@@ -108,9 +108,8 @@ export class BaselineDetector implements Detector {
    * Memory growth for time-to-exhaustion: an exponentially weighted linear regression of the value
    * on time (time constant a quarter of the horizon), kept as running means and co-moments (time in
    * hours since the slot's first sample), so the slope is a fit over the last hour or so and not the
-   * noise of the last steps. `growth` is that slope in units per ms.
+   * noise of the last steps; the slope is fitTV / fitTT.
    */
-  private growth = new Float64Array(1024);
   private fitT = new Float64Array(1024);
   private fitV = new Float64Array(1024);
   private fitTT = new Float64Array(1024);
@@ -205,7 +204,6 @@ export class BaselineDetector implements Detector {
     const g64 = (a: Float64Array) => { const b = new Float64Array(n); b.set(a); return b; };
     this.transforms = g8(this.transforms);
     this.memoryLimit = g64(this.memoryLimit);
-    this.growth = g64(this.growth);
     this.fitT = g64(this.fitT);
     this.fitV = g64(this.fitV);
     this.fitTT = g64(this.fitTT);
@@ -249,7 +247,10 @@ export class BaselineDetector implements Detector {
         this.outOfRange++;
         continue;
       }
+      const accepted = model.samples(slot);
       const score = model.update(slot, t, y);
+      // A sample the model dropped (duplicate, out of order, out of range) moves nothing else either.
+      if (model.samples(slot) === accepted) continue;
       if (this.pointSign[slot] !== 0 && this.stays(slot, series, t, v)) continue;
       if (this.memoryLimit[slot] > 0 && Number.isFinite(v)) this.trackExhaustion(slot, t, v);
       const drift = model.drift(slot);
@@ -301,7 +302,7 @@ export class BaselineDetector implements Detector {
     if (prevT === 0) {
       this.fitOrigin[slot] = t;
       this.fitV[slot] = v;
-    } else if (t > prevT) {
+    } else {
       const a = 1 - Math.exp(-(t - prevT) / this.fitTauMs);
       const dT = (t - this.fitOrigin[slot]) / 3_600_000 - this.fitT[slot];
       const dV = v - this.fitV[slot];
@@ -309,12 +310,11 @@ export class BaselineDetector implements Detector {
       this.fitV[slot] += a * dV;
       this.fitTT[slot] = (1 - a) * (this.fitTT[slot] + a * dT * dT);
       this.fitTV[slot] = (1 - a) * (this.fitTV[slot] + a * dT * dV);
-      // A slope only once the fit spans a fair part of its time constant.
-      this.growth[slot] = this.fitTT[slot] >= 0.25 * tauH * tauH ? this.fitTV[slot] / this.fitTT[slot] / 3_600_000 : 0;
     }
     this.prevT[slot] = t;
+    // The slope (units per ms), once the fit spans a fair part of its time constant.
+    const g = this.fitTT[slot] >= 0.25 * tauH * tauH ? this.fitTV[slot] / this.fitTT[slot] / 3_600_000 : 0;
     const limit = this.memoryLimit[slot];
-    const g = this.growth[slot];
     if (!(g > 0) || this.model.state(slot) !== 'trusted' || t < this.quietUntil[slot]) return;
     // Where the fit says the series is now (less noisy than the last sample).
     const now = this.fitV[slot] + g * 3_600_000 * ((t - this.fitOrigin[slot]) / 3_600_000 - this.fitT[slot]);
@@ -409,7 +409,6 @@ export class BaselineDetector implements Detector {
     const header = JSON.stringify({
       tag: SNAPSHOT_TAG,
       series: this.seriesOfSlot.slice(0, n),
-      growth: Array.from(this.growth.subarray(0, n)),
       fit: [this.fitT, this.fitV, this.fitTT, this.fitTV, this.fitOrigin, this.prevT].map((a) => Array.from(a.subarray(0, n))),
       quietUntil: Array.from(this.quietUntil.subarray(0, n)),
       driftQuietUntil: Array.from(this.driftQuietUntil.subarray(0, n)),
@@ -430,7 +429,7 @@ export class BaselineDetector implements Detector {
       if (state.byteLength < 4) throw new RangeError('snapshot too short');
       const len = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
       if (4 + len > state.byteLength) throw new RangeError('snapshot header is truncated');
-      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; growth: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[]; fit?: number[][] };
+      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[]; fit?: number[][] };
       if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
       this.model.restore(state.subarray(4 + len));
       if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
@@ -441,7 +440,6 @@ export class BaselineDetector implements Detector {
       const cap = Math.max(1024, 1 << Math.ceil(Math.log2(Math.max(n, 1))));
       this.transforms = new Uint8Array(cap);
       this.memoryLimit = new Float64Array(cap);
-      this.growth = new Float64Array(cap);
       this.fitT = new Float64Array(cap);
       this.fitV = new Float64Array(cap);
       this.fitTT = new Float64Array(cap);
@@ -464,8 +462,7 @@ export class BaselineDetector implements Detector {
         this.transforms[slot] = d ? transformFor(kind, d.unit) : Transform.identity;
         this.memoryLimit[slot] = d && kind === 'memory' ? memoryLimitOf(d) : 0;
         this.counters[slot] = d?.type === 'counter' ? new CounterRate() : undefined;
-        this.growth[slot] = Number.isFinite(header.growth[slot]) ? header.growth[slot] : 0;
-        this.quietUntil[slot] = Number.isFinite(header.quietUntil[slot]) ? header.quietUntil[slot] : 0;
+        this.quietUntil[slot] = finite(header.quietUntil, slot);
         this.driftQuietUntil[slot] = finite(header.driftQuietUntil, slot);
         this.driftReported[slot] = finite(header.driftReported, slot);
         const fit = header.fit;

@@ -438,8 +438,7 @@ export class BaselineModel {
     const hi = s[o + F.maxV] > value ? s[o + F.maxV] : value;
     const levels = p.contextLevels;
     const range = hi - lo;
-    let q = range > 0 ? (((value - lo) / range) * levels) | 0 : 0;
-    if (q >= levels) q = levels - 1;
+    const q = quantise(value - lo, range, levels);
     const hist = ((s[o + F.ctxHist] << CONTEXT_LEVEL_BITS) | q) & CONTEXT_HISTORY_MASK;
     const words = this.contexts;
     const wo = slot * CONTEXT_WORDS;

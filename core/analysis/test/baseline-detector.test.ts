@@ -184,6 +184,25 @@ describe('baseline detector', () => {
     for (const h of [a, b]) h.feed(id, spike, 300);
     expect(b.anomalies).toEqual(a.anomalies);
     expect(b.anomalies).toHaveLength(1);
+    // A memory series in the middle of a leak: the restored detector warns exactly as the original.
+    const memory = { metric: 'container.memory.usage', unit: 'By', type: 'gauge' as const, resource: { 'container.id': 'db', 'container.memory.limit': 2e9 }, attributes: {} };
+    const c = await startDetector(baselineDetectorFactory);
+    const mem = c.catalog.series(memory);
+    const leak = (t: number) => 8e8 + 1e6 * v1(t) + (t > START + 3 * DAY ? ((t - START - 3 * DAY) / 3_600_000) * 6e7 : 0);
+    const cut = START + 3 * DAY + 10 * 3_600_000;
+    for (let t = START; t < cut; t += STEP) c.feed(mem, t, leak(t));
+    const d = await startDetector(baselineDetectorFactory);
+    d.catalog.series(memory);
+    d.detector.restore!(c.detector.snapshot!());
+    const before = c.anomalies.length;
+    for (let t = cut; t < START + 4 * DAY + 2 * 3_600_000; t += STEP) {
+      const x = leak(t);
+      for (const h of [c, d]) h.feed(mem, t, x);
+    }
+    expect(c.anomalies.slice(before).some((x) => x.kind === 'exhaustion')).toBe(true);
+    expect(d.anomalies).toEqual(c.anomalies.slice(before));
+    await c.shutdown();
+    await d.shutdown();
     // Garbage is refused with a status, not a crash.
     b.detector.restore!(new Uint8Array([1, 2, 3, 4, 5, 6, 7]));
     expect(b.statuses.at(-1)).toMatchObject({ state: 'degraded', code: 'SEXTANT_ERR_VALUE_REJECTED' });

@@ -409,7 +409,8 @@ export class BaselineDetector implements Detector {
     const header = JSON.stringify({
       tag: SNAPSHOT_TAG,
       series: this.seriesOfSlot.slice(0, n),
-      fit: [this.fitT, this.fitV, this.fitTT, this.fitTV, this.fitOrigin, this.prevT].map((a) => Array.from(a.subarray(0, n))),
+      // The growth fit, only for the memory series that have one: [slot, t, v, tt, tv, origin, prevT].
+      fit: this.fitRows(n),
       quietUntil: Array.from(this.quietUntil.subarray(0, n)),
       driftQuietUntil: Array.from(this.driftQuietUntil.subarray(0, n)),
       driftReported: Array.from(this.driftReported.subarray(0, n)),
@@ -421,6 +422,15 @@ export class BaselineDetector implements Detector {
     out.set(head, 4);
     out.set(body, 4 + head.length);
     return out;
+  }
+
+  private fitRows(n: number): number[][] {
+    const rows: number[][] = [];
+    for (let slot = 0; slot < n; slot++) {
+      if (this.prevT[slot] === 0) continue;
+      rows.push([slot, this.fitT[slot], this.fitV[slot], this.fitTT[slot], this.fitTV[slot], this.fitOrigin[slot], this.prevT[slot]]);
+    }
+    return rows;
   }
 
   /** Restores a snapshot; on bad bytes reports a degraded status and keeps learning from scratch. */
@@ -465,16 +475,18 @@ export class BaselineDetector implements Detector {
         this.quietUntil[slot] = finite(header.quietUntil, slot);
         this.driftQuietUntil[slot] = finite(header.driftQuietUntil, slot);
         this.driftReported[slot] = finite(header.driftReported, slot);
-        const fit = header.fit;
-        if (fit && fit.length === 6) {
-          this.fitT[slot] = finite(fit[0], slot);
-          this.fitV[slot] = finite(fit[1], slot);
-          this.fitTT[slot] = finite(fit[2], slot);
-          this.fitTV[slot] = finite(fit[3], slot);
-          this.fitOrigin[slot] = finite(fit[4], slot);
-          this.prevT[slot] = finite(fit[5], slot);
-        }
       });
+      for (const row of header.fit ?? []) {
+        const slot = row[0];
+        if (!Array.isArray(row) || row.length !== 7 || !Number.isInteger(slot) || slot < 0 || slot >= n) continue;
+        const [t, v, tt, tv, origin, prevT] = row.slice(1).map((x) => (Number.isFinite(x) ? x : 0));
+        this.fitT[slot] = t;
+        this.fitV[slot] = v;
+        this.fitTT[slot] = tt;
+        this.fitTV[slot] = tv;
+        this.fitOrigin[slot] = origin;
+        this.prevT[slot] = prevT;
+      }
     } catch (error) {
       this.model.restore(new BaselineModel().snapshot());
       this.slotOf = new Int32Array(1024);

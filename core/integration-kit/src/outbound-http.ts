@@ -10,7 +10,7 @@
  *   `MAX_ERROR_TEXT` (500) characters with every known secret replaced by `[redacted]`;
  * - at most {@link MAX_RESPONSE_BYTES} of the response body are read.
  */
-import { checkOutboundUrl, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { checkOutboundUrl, formatError, readBodyCapped, type DeliveryOutcome } from '@sextant/plugin-api';
 import { redactSecrets } from './secret-source.js';
 
 export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
@@ -69,24 +69,6 @@ export function outcomeForStatus(status: number, text: string, headers: Headers,
   return { ok: false, retryable: false, error };
 }
 
-async function readLimited(response: Response): Promise<string> {
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= MAX_RESPONSE_BYTES) {
-      await reader.cancel();
-      break;
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
-}
-
 /** POSTs `body` to `url` under the contract above. Never throws. `what` names the receiver in messages. */
 export async function postOutbound(request: OutboundRequest, what: string): Promise<OutboundResult> {
   try {
@@ -98,7 +80,7 @@ export async function postOutbound(request: OutboundRequest, what: string): Prom
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   try {
     const response = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, redirect: 'manual', signal });
-    const text = await readLimited(response);
+    const text = Buffer.from(await readBodyCapped(response, MAX_RESPONSE_BYTES)).toString('utf8');
     return { kind: 'response', status: response.status, text, headers: response.headers };
   } catch (e) {
     const host = new URL(request.url).host;

@@ -112,6 +112,7 @@ export { parseManifest } from './manifest.js';
 export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';
 
 export { checkOutboundUrl, internalAddressReason } from './outbound-url.js';
+export { readBodyCapped } from './http-body.js';
 export type { OutboundUrlOptions } from './outbound-url.js';
 
 export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';

@@ -6,7 +6,7 @@
  * When several candidate URLs are configured (host/port without url) they are tried in order and
  * the first that serves a stub_status page is kept; it is forgotten again if it stops serving one.
  */
-import { CounterRate, ErrorCode, type Attributes, type CollectorContext, type SelfCounter, type SeriesId } from '@sextant/plugin-api';
+import { CounterRate, ErrorCode, readBodyCapped, type Attributes, type CollectorContext, type SelfCounter, type SeriesId } from '@sextant/plugin-api';
 import { statusUrlCandidates, type NginxConfig } from './config.js';
 import { nginxSeries } from './metrics.js';
 import { parseStubStatus, STUB_STATUS_MAX_BYTES, type StubStatus } from './stub-status.js';
@@ -129,7 +129,7 @@ export class StubStatusSource {
           res.status === 404 ? `stub_status is not served there; ${ENABLE_HINT}` : res.status === 401 || res.status === 403 ? 'allow the agent in the status location (allow <agent ip>;) or set headers' : ENABLE_HINT;
         return { kind: 'http', message: `${url} answered HTTP ${res.status}`, hint, auth: res.status === 401 || res.status === 403 };
       }
-      text = await readCapped(res, STUB_STATUS_MAX_BYTES + 1);
+      text = Buffer.from(await readBodyCapped(res, STUB_STATUS_MAX_BYTES + 1)).toString('latin1');
     } catch (e) {
       if (signal.aborted) return { kind: 'timeout', message: `reading ${url} was cut off: the collection interval ran out`, hint: 'lower timeout below the interval, or raise the interval' };
       if (timeout.aborted) return { kind: 'timeout', message: `no answer from ${url} within ${timeoutMs} ms`, hint: 'check that nginx is not overloaded, or raise timeout' };
@@ -147,21 +147,3 @@ export class StubStatusSource {
   }
 }
 
-/** Reads at most `maxBytes` of a response body (a status page is tiny; a huge one is not it). */
-async function readCapped(res: Response, maxBytes: number): Promise<string> {
-  if (!res.body) return '';
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    chunks.push(value);
-    size += value.byteLength;
-    if (size >= maxBytes) {
-      await reader.cancel().catch(() => undefined);
-      break;
-    }
-  }
-  return Buffer.concat(chunks).toString('latin1');
-}

@@ -11,7 +11,7 @@
  * (both take the table from @sextant/plugin-api).
  */
 import { CONTAINER_ENTITY_KEYS, type Attributes, type TopologyEntity } from '@sextant/plugin-api';
-import type { ContainerInfo } from './engine/engine-types.js';
+import type { ContainerInfo } from '@sextant/docker-engine';
 
 export { CONTAINER_ENTITY_KEYS };
 

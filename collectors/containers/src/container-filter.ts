@@ -2,7 +2,7 @@
  * Include/exclude filters over containers (see config.ts for the pattern syntax). A container is
  * monitored when it matches an include pattern (or there are none) and no exclude pattern.
  */
-import type { ContainerInfo } from './engine/engine-types.js';
+import type { ContainerInfo } from '@sextant/docker-engine';
 
 type Predicate = (c: Pick<ContainerInfo, 'name' | 'image' | 'labels'>) => boolean;
 

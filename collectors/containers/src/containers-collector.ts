@@ -32,8 +32,7 @@ import { STAT_COUNT, Stat } from './cgroups/container-stats.js';
 import { containersConfigSchema, containersDefaults, resolveSocketPath, type ContainersConfig } from './config.js';
 import { containerEntity, containerResource } from './container-entity.js';
 import { ContainerFilter } from './container-filter.js';
-import { EngineClient } from './engine/engine-client.js';
-import { containerInfoFromInspect, type ContainerInfo, type EngineEvent } from './engine/engine-types.js';
+import { EngineClient, containerInfoFromInspect, type ContainerInfo, type EngineEvent } from '@sextant/docker-engine';
 import { sumNetDev } from './network/net-dev.js';
 
 interface SeriesSpec {

@@ -7,10 +7,9 @@ export { containersConfigSchema, containersDefaults, resolveSocketPath } from '.
 export type { ContainersConfig, ContainersConfigInput } from './config.js';
 export { CONTAINER_ENTITY_KEYS, WELL_KNOWN_LABELS, containerResource, containerEntity, splitImageReference } from './container-entity.js';
 export { ContainerFilter } from './container-filter.js';
-export { EngineClient, engineSocketError, MIN_API_VERSION, MAX_API_VERSION } from './engine/engine-client.js';
-export type { EngineRuntime } from './engine/engine-client.js';
-export { containerInfoFromInspect } from './engine/engine-types.js';
-export type { ContainerInfo, ContainerPortInfo, EngineEvent, EngineInspect, EngineListEntry, EngineVersion } from './engine/engine-types.js';
+// The engine client lives in @sextant/docker-engine (shared with the swarm plugin); re-exported for existing importers.
+export { EngineClient, engineSocketError, containerInfoFromInspect, MIN_API_VERSION, MAX_API_VERSION } from '@sextant/docker-engine';
+export type { ContainerInfo, ContainerPortInfo, EngineEvent, EngineInspect, EngineListEntry, EngineRuntime, EngineVersion } from '@sextant/docker-engine';
 export { cgroupVersion, locateContainerCgroup, parseProcCgroup } from './cgroups/cgroup-locator.js';
 export type { CgroupLocation, CgroupController } from './cgroups/cgroup-locator.js';
 export { CgroupStatsReader } from './cgroups/cgroup-stats-reader.js';

@@ -7,7 +7,7 @@
  */
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { rmSync } from 'node:fs';
-import type { EngineEvent, EngineInspect } from '../engine/engine-types.js';
+import type { EngineEvent, EngineInspect } from '@sextant/docker-engine';
 
 export interface SyntheticContainer {
   readonly id: string;

@@ -1,7 +1,8 @@
 /**
  * The parts of the Docker Engine API (v1.24+, also served by Podman's Docker-compatible service)
- * the collector reads, and the normalised view of a container it works with. Engine responses are
- * untrusted input: every field is optional here and checked when normalised.
+ * Sextant reads — containers, events, and the swarm endpoints (/info's Swarm section, /nodes,
+ * /services, /tasks) — and the normalised view of a container. Engine responses are untrusted
+ * input: every field is optional here and checked by whoever normalises it.
  */
 
 export interface EngineVersion {
@@ -54,13 +55,138 @@ export interface EngineInspect {
 
 /** One message of the `/events` stream. */
 export interface EngineEvent {
+  /** `container`, `service`, `node`, `network`, `config`, `secret`, ... (swarm has no task events). */
   readonly Type?: string;
   readonly Action?: string;
   readonly status?: string;
   readonly id?: string;
   readonly Actor?: { readonly ID?: string; readonly Attributes?: Record<string, string> };
+  /** `local` or `swarm`. */
+  readonly scope?: string;
+  /** Seconds since the epoch. */
   readonly time?: number;
+  /** Nanoseconds since the epoch: the resume cursor of the stream. */
   readonly timeNano?: number;
+}
+
+/** `/info`: host capacity and, on a swarm member, the local node's swarm state. */
+export interface EngineInfo {
+  readonly Name?: string;
+  readonly NCPU?: number;
+  readonly MemTotal?: number;
+  readonly ServerVersion?: string;
+  readonly Swarm?: EngineSwarmInfo;
+}
+
+export interface EngineSwarmInfo {
+  readonly NodeID?: string;
+  readonly NodeAddr?: string;
+  /** `inactive`, `pending`, `active`, `error` or `locked`. */
+  readonly LocalNodeState?: string;
+  /** True on a manager: the cluster endpoints (/nodes, /services, /tasks) answer here. */
+  readonly ControlAvailable?: boolean;
+  readonly Error?: string;
+  readonly Nodes?: number;
+  readonly Managers?: number;
+  readonly Cluster?: { readonly ID?: string; readonly Spec?: { readonly Name?: string } };
+}
+
+/** `/nodes` entry. */
+export interface SwarmNode {
+  readonly ID?: string;
+  readonly Version?: { readonly Index?: number };
+  readonly Spec?: {
+    readonly Name?: string;
+    readonly Labels?: Record<string, string> | null;
+    /** `worker` or `manager`. */
+    readonly Role?: string;
+    /** `active`, `pause` or `drain`. */
+    readonly Availability?: string;
+  };
+  readonly Description?: {
+    readonly Hostname?: string;
+    readonly Platform?: { readonly Architecture?: string; readonly OS?: string };
+    readonly Resources?: { readonly NanoCPUs?: number; readonly MemoryBytes?: number };
+    readonly Engine?: { readonly EngineVersion?: string };
+  };
+  readonly Status?: {
+    /** `unknown`, `down`, `ready` or `disconnected`. */
+    readonly State?: string;
+    readonly Message?: string;
+    readonly Addr?: string;
+  };
+  readonly ManagerStatus?: {
+    readonly Leader?: boolean;
+    /** `unknown`, `unreachable` or `reachable`. */
+    readonly Reachability?: string;
+    readonly Addr?: string;
+  } | null;
+}
+
+export interface SwarmPortConfig {
+  readonly Name?: string;
+  readonly Protocol?: string;
+  readonly TargetPort?: number;
+  readonly PublishedPort?: number;
+  /** `ingress` or `host`. */
+  readonly PublishMode?: string;
+}
+
+/** `/services?status=true` entry. */
+export interface SwarmService {
+  readonly ID?: string;
+  readonly Version?: { readonly Index?: number };
+  readonly CreatedAt?: string;
+  readonly UpdatedAt?: string;
+  readonly Spec?: {
+    readonly Name?: string;
+    readonly Labels?: Record<string, string> | null;
+    readonly TaskTemplate?: {
+      readonly ContainerSpec?: { readonly Image?: string; readonly Labels?: Record<string, string> | null };
+      readonly ForceUpdate?: number;
+    };
+    readonly Mode?: {
+      readonly Replicated?: { readonly Replicas?: number };
+      readonly Global?: Record<string, never>;
+      readonly ReplicatedJob?: { readonly MaxConcurrent?: number; readonly TotalCompletions?: number };
+      readonly GlobalJob?: Record<string, never>;
+    };
+    readonly EndpointSpec?: { readonly Mode?: string; readonly Ports?: readonly SwarmPortConfig[] | null };
+  };
+  readonly Endpoint?: { readonly Ports?: readonly SwarmPortConfig[] | null };
+  readonly UpdateStatus?: {
+    /** `updating`, `paused`, `completed`, `rollback_started`, `rollback_paused` or `rollback_completed`. */
+    readonly State?: string;
+    readonly StartedAt?: string;
+    readonly CompletedAt?: string;
+    readonly Message?: string;
+  } | null;
+  /** Only with `?status=true` (API 1.41+). */
+  readonly ServiceStatus?: { readonly RunningTasks?: number; readonly DesiredTasks?: number; readonly CompletedTasks?: number } | null;
+}
+
+/** `/tasks` entry. */
+export interface SwarmTask {
+  readonly ID?: string;
+  readonly Version?: { readonly Index?: number };
+  readonly CreatedAt?: string;
+  readonly UpdatedAt?: string;
+  readonly Name?: string;
+  readonly Labels?: Record<string, string> | null;
+  readonly Spec?: { readonly ContainerSpec?: { readonly Image?: string }; readonly ForceUpdate?: number };
+  readonly ServiceID?: string;
+  /** Replica number of a replicated service; absent for global services. */
+  readonly Slot?: number;
+  readonly NodeID?: string;
+  readonly Status?: {
+    readonly Timestamp?: string;
+    /** `new` ... `running`, `complete`, `shutdown`, `failed`, `rejected`, `remove`, `orphaned`. */
+    readonly State?: string;
+    readonly Message?: string;
+    readonly Err?: string;
+    readonly ContainerStatus?: { readonly ContainerID?: string; readonly PID?: number; readonly ExitCode?: number } | null;
+  };
+  readonly DesiredState?: string;
 }
 
 export interface ContainerPortInfo {

@@ -180,3 +180,31 @@ describe('renderConfigTemplate', () => {
     expect(r).toEqual({ ok: true, value: { n: 1, b: true, nested: { s: 'web-x' } } });
   });
 });
+
+describe('template alternatives (label rules with defaults, e.g. prometheus.io/*)', () => {
+  const scrape = plugin('prometheus', {
+    factory: 'prometheus',
+    labels: { 'prometheus.io/scrape': 'true' },
+    config: { url: "{{labels.prometheus.io/scheme | 'http'}}://{{host}}:{{labels.prometheus.io/port | port}}{{labels.prometheus.io/path | '/metrics'}}" },
+  });
+
+  it('takes the label when set, else the next alternative or the quoted default', () => {
+    const labelled = container({ labels: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/stats' } });
+    expect(matchContainer(labelled, [scrape]).matches[0]?.config).toEqual({ url: 'http://10.0.0.5:9102/stats' });
+    const bare = container({ labels: { 'prometheus.io/scrape': 'true' }, ports: [{ port: 8080, protocol: 'tcp' }] });
+    expect(matchContainer(bare, [scrape]).matches[0]?.config).toEqual({ url: 'http://10.0.0.5:8080/metrics' });
+  });
+
+  it('does not match a container without the label, and says why', () => {
+    const r = matchContainer(container({ labels: { 'prometheus.io/scrape': 'false' } }), [scrape]);
+    expect(r.matches).toEqual([]);
+    expect(r.rejected[0]?.reason).toBe('label prometheus.io/scrape is false, not true');
+  });
+
+  it('fails when no alternative has a value, and on an unknown name even as an alternative', () => {
+    const values = { host: '10.0.0.5', port: undefined, container: container() };
+    expect(renderConfigTemplate({ p: '{{labels.x | port}}' }, values)).toEqual({ ok: false, error: '{{labels.x}} has no value: label x is not set' });
+    expect(renderConfigTemplate({ p: "{{prot | 'http'}}" }, values)).toEqual({ ok: false, error: 'unknown template variable {{prot}}' });
+    expect(renderConfigTemplate({ p: "{{ labels.x | 'a b' }}" }, values)).toEqual({ ok: true, value: { p: 'a b' } });
+  });
+});

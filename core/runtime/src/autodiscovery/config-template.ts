@@ -10,6 +10,10 @@
  * | `{{container.pid}}`   | host pid of the container's init process                              |
  * | `{{labels.NAME}}`     | value of label NAME                                                   |
  *
+ * Alternatives: `{{labels.prometheus.io/port | port}}` takes the first alternative that has a value;
+ * a single-quoted alternative is a literal default (`{{labels.prometheus.io/path | '/metrics'}}`).
+ * An unknown variable name is an error even as an alternative, so a typo is never silently skipped.
+ *
  * A string that is exactly one numeric variable (`"{{port}}"`, `"{{container.pid}}"`) renders as a
  * number. Whitespace inside braces is allowed. An unknown or unavailable variable is an error that
  * names it, so `explain` can say why a container was not monitored.
@@ -24,7 +28,23 @@ export interface TemplateValues {
 
 export type RenderResult = { readonly ok: true; readonly value: Record<string, unknown> } | { readonly ok: false; readonly error: string };
 
-const VARIABLE = /\{\{\s*([A-Za-z0-9_.\-/]+)\s*\}\}/g;
+const NAME = "[A-Za-z0-9_.\\-/]+|'[^'{}|]*'";
+const EXPRESSION = `(?:${NAME})(?:\\s*\\|\\s*(?:${NAME}))*`;
+const VARIABLE = new RegExp(`\\{\\{\\s*(${EXPRESSION})\\s*\\}\\}`, 'g');
+const WHOLE = new RegExp(`^\\{\\{\\s*(${EXPRESSION})\\s*\\}\\}$`);
+
+/** Evaluates `a | b | 'literal'`: the first alternative with a value. */
+function evaluate(expression: string, values: TemplateValues): string | number | { error: string } {
+  let first: { error: string } | undefined;
+  for (const alternative of expression.split('|').map((a) => a.trim())) {
+    if (alternative.startsWith("'")) return alternative.slice(1, -1);
+    const v = lookup(alternative, values);
+    if (typeof v !== 'object') return v;
+    if (v.error.startsWith('unknown template variable')) return v;
+    first ??= v;
+  }
+  return first!;
+}
 
 function lookup(name: string, values: TemplateValues): string | number | { error: string } {
   const c = values.container;
@@ -48,11 +68,11 @@ function lookup(name: string, values: TemplateValues): string | number | { error
 }
 
 function renderString(text: string, values: TemplateValues): string | number | { error: string } {
-  const whole = /^\{\{\s*([A-Za-z0-9_.\-/]+)\s*\}\}$/.exec(text);
-  if (whole) return lookup(whole[1], values);
+  const whole = WHOLE.exec(text);
+  if (whole) return evaluate(whole[1], values);
   let error: string | undefined;
   const out = text.replace(VARIABLE, (_, name: string) => {
-    const v = lookup(name, values);
+    const v = evaluate(name, values);
     if (typeof v === 'object') {
       error ??= v.error;
       return '';

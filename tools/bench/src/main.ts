@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     containers: packageBench('collectors/containers'),
     nginx: packageBench('plugins/nginx'),
     redis: packageBench('plugins/redis'),
+    rum: packageBench('plugins/rum'),
     analysis: packageBench('core/analysis'),
     peers: () => peerComparison(),
     correlator: () => correlatorThroughput(),

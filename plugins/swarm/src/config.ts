@@ -1,0 +1,82 @@
+/** Configuration of the `swarm` collector (zod v4). Defaults live in {@link swarmDefaults}. */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ErrorCode, SextantError, parseDuration } from '@sextant/plugin-api';
+import type { EngineEndpoint } from '@sextant/docker-engine';
+
+/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`). */
+const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+  if (typeof v === 'number') return v;
+  const ms = parseDuration(v);
+  if (ms === undefined || ms <= 0) {
+    ctx.addIssue({ code: 'custom', message: `must be a duration like "10s" or a number of milliseconds (got ${JSON.stringify(v)})` });
+    return z.NEVER;
+  }
+  return Math.round(ms);
+});
+
+export const swarmConfigSchema = z
+  .object({
+    /** Engine API unix socket. Unset (and no `host`): `DOCKER_HOST` when it is `unix://...`, else /var/run/docker.sock. */
+    socket: z.string().min(1).optional(),
+    /** A manager's TCP endpoint instead of the socket: `tcp://10.0.0.5:2376`. */
+    host: z.string().regex(/^tcp:\/\/[^/]+:\d+$/, 'must look like tcp://HOST:PORT').optional(),
+    /** TLS for `host` (as `dockerd --tlsverify` needs): PEM file paths. */
+    tls: z.object({ ca: z.string().min(1), cert: z.string().min(1).optional(), key: z.string().min(1).optional() }).optional(),
+    /**
+     * Where change events come from. `stream`: the engine's /events (with catch-up after a
+     * reconnect), falling back to poll differences when the engine refuses the stream. `poll`:
+     * differences between polls only.
+     */
+    events: z.enum(['stream', 'poll']),
+    /**
+     * Who reports cluster-level state (services, tasks, nodes, their topology and events).
+     * `leader`: only the agent whose engine is the raft leader, so a swarm is reported once
+     * however many managers run an agent. `always`: every manager (one agent per swarm).
+     */
+    report: z.enum(['leader', 'always']),
+    /** Failed tasks of one service within `failureWindow` that make it "failing". */
+    failureThreshold: z.number().int().min(1),
+    failureWindow: duration,
+    requestTimeout: duration,
+    /** Longest wait between event-stream reconnects. */
+    maxBackoff: duration,
+    /** Largest engine response accepted (a 10,000-task /tasks is ~30 MB). */
+    maxResponseBytes: z.number().int().min(1_000_000),
+  })
+  .refine((c) => !(c.socket && c.host), { message: 'set either socket or host, not both', path: ['host'] })
+  .refine((c) => !c.tls || c.host, { message: 'tls needs host (tcp://HOST:PORT)', path: ['tls'] });
+
+export type SwarmConfigInput = z.input<typeof swarmConfigSchema>;
+export type SwarmConfig = z.output<typeof swarmConfigSchema>;
+
+export const swarmDefaults: Partial<SwarmConfig> = {
+  events: 'stream',
+  report: 'leader',
+  failureThreshold: 3,
+  failureWindow: 300_000,
+  requestTimeout: 10_000,
+  maxBackoff: 30_000,
+  maxResponseBytes: 256 * 2 ** 20,
+};
+
+/** The engine endpoint the configuration names; reads TLS files (coded error when unreadable). */
+export function engineEndpoint(cfg: SwarmConfig, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
+  if (cfg.host) {
+    const url = new URL(cfg.host.replace(/^tcp:/, 'http:'));
+    const read = (path: string | undefined, what: string) => {
+      if (!path) return undefined;
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        throw new SextantError(ErrorCode.CONFIG_INVALID, `collectors.swarm.tls.${what}: cannot read ${path} (${(e as Error).message})`, { hint: 'point it at a readable PEM file' });
+      }
+    };
+    const tls = cfg.tls ? { ca: read(cfg.tls.ca, 'ca'), cert: read(cfg.tls.cert, 'cert'), key: read(cfg.tls.key, 'key') } : undefined;
+    return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port), ...(tls ? { tls } : {}) };
+  }
+  if (cfg.socket) return cfg.socket.replace(/^unix:\/\//, '');
+  const dockerHost = env.DOCKER_HOST;
+  if (dockerHost?.startsWith('unix://')) return dockerHost.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}

@@ -105,6 +105,8 @@ export interface SwarmSnapshot {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
+/** Counts and capacities: finite and not negative, else 0. */
+const amount = (v: unknown): number => Math.max(0, num(v));
 
 function serviceMode(mode: NonNullable<SwarmService['Spec']>['Mode']): ServiceMode {
   if (!mode) return 'unknown';
@@ -151,8 +153,8 @@ export function buildSnapshot(rawNodes: unknown, rawServices: unknown, rawTasks:
       leader: n.ManagerStatus?.Leader === true,
       reachability: str(n.ManagerStatus?.Reachability),
       engineVersion: str(n.Description?.Engine?.EngineVersion),
-      cpus: num(n.Description?.Resources?.NanoCPUs) / 1e9,
-      memoryBytes: num(n.Description?.Resources?.MemoryBytes),
+      cpus: amount(n.Description?.Resources?.NanoCPUs) / 1e9,
+      memoryBytes: amount(n.Description?.Resources?.MemoryBytes),
       runningTasks: 0,
     };
     nodes.push(view);
@@ -175,7 +177,7 @@ export function buildSnapshot(rawNodes: unknown, rawServices: unknown, rawTasks:
       image: imageWithoutDigest(image),
       stack: str(s.Spec?.Labels?.[STACK_LABEL]) || undefined,
       ports: portsOf(s),
-      desired: mode === 'replicated' ? num(s.Spec?.Mode?.Replicated?.Replicas) : 0,
+      desired: mode === 'replicated' ? amount(s.Spec?.Mode?.Replicated?.Replicas) : 0,
       running: 0,
       tasks: new Int32Array(TASK_BUCKETS.length),
       updateState: str(s.UpdateStatus?.State),
@@ -207,7 +209,7 @@ export function buildSnapshot(rawNodes: unknown, rawServices: unknown, rawTasks:
       id: t.ID,
       serviceId,
       nodeId: str(t.NodeID),
-      slot: num(t.Slot),
+      slot: amount(t.Slot),
       state,
       desiredState,
       containerId: str(t.Status?.ContainerStatus?.ContainerID),

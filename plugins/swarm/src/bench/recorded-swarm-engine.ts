@@ -38,6 +38,10 @@ export class RecordedSwarmEngine {
   mode: Mode = 'leader';
   /** Requests answered, by path (without the version prefix). */
   readonly requests = new Map<string, number>();
+  /** Bodies served instead of the generated ones, by path (`/tasks`): malformed-input tests. */
+  readonly bodies = new Map<string, string>();
+  /** HTTP status for `/events` (a socket proxy that forbids the stream answers 403). */
+  eventsStatus = 200;
 
   constructor(shape: RecordedSwarmShape) {
     this.dir = mkdtempSync(join(tmpdir(), 'sextant-swarm-engine-'));
@@ -142,12 +146,18 @@ export class RecordedSwarmEngine {
     res.setHeader('content-type', 'application/json');
     if (path === '/version') return void res.end(JSON.stringify({ ApiVersion: '1.41', Version: '20.10.24+dfsg1', MinAPIVersion: '1.12' }));
     if (path === '/events') {
+      if (this.eventsStatus !== 200) {
+        res.statusCode = this.eventsStatus;
+        return void res.end(JSON.stringify({ message: 'forbidden by the socket proxy' }));
+      }
       res.writeHead(200);
       res.flushHeaders();
       this.streams.add(res);
       res.on('close', () => this.streams.delete(res));
       return;
     }
+    const body = this.bodies.get(path);
+    if (body !== undefined) return void res.end(body);
     if (this.mode === 'garbage') return void res.end('<html>502 Bad Gateway</html>');
     if (path === '/info') {
       const active = this.mode !== 'outside';
@@ -157,7 +167,7 @@ export class RecordedSwarmEngine {
           NCPU: 8,
           MemTotal: 33_554_432_000,
           Swarm: active
-            ? { NodeID: this.mode === 'worker' ? 'worker-node' : JSON.parse(this.nodesJson)[this.mode === 'follower' ? 1 : 0]?.ID, LocalNodeState: 'active', ControlAvailable: this.mode !== 'worker', Error: '', Cluster: { ID: 'recordedcluster0000000000' } }
+            ? { NodeID: this.mode === 'worker' ? 'worker-node' : (JSON.parse(this.bodies.get('/nodes') ?? this.nodesJson) as { ID?: string }[])[this.mode === 'follower' ? 1 : 0]?.ID, LocalNodeState: 'active', ControlAvailable: this.mode !== 'worker', Error: '', Cluster: { ID: 'recordedcluster0000000000' } }
             : { NodeID: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '' },
         }),
       );

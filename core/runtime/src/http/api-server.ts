@@ -11,6 +11,8 @@
  *   GET  /api/v1/incidents, /api/v1/incidents/{id}
  *   GET  /api/v1/events?from=&to=&type=, POST /api/v1/events
  *   GET  /api/v1/topology
+ *   GET  /api/v1/silences, GET /api/v1/stream  (server-sent events)   see ui-routes.ts
+ *   GET  /, /assets/*                          the web UI (@sextant/ui)
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +20,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
 import { parseDuration } from '../config/runtime-config.js';
 import type { Runtime } from '../runtime/runtime.js';
+import type { LiveStream } from './live-stream.js';
+import { addUiRoutes, type UiRouteOptions } from './ui-routes.js';
 
 export interface ApiServerOptions {
   readonly host?: string;
@@ -27,6 +31,9 @@ export interface ApiServerOptions {
   readonly logger: Logger;
   /** Largest request body accepted, in bytes. */
   readonly maxBodyBytes?: number;
+  /** The web UI at `/` (folder of its build, or `false` for none) and its live stream; see ui-routes.ts. */
+  readonly ui?: UiRouteOptions['ui'];
+  readonly live?: UiRouteOptions['live'];
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
@@ -63,6 +70,7 @@ export class ApiServer {
   private server: Server | undefined;
   private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
   private readonly maxBody: number;
+  private readonly live: LiveStream;
 
   constructor(private readonly runtime: Runtime, private readonly options: ApiServerOptions) {
     this.maxBody = options.maxBodyBytes ?? 1024 * 1024;
@@ -79,6 +87,7 @@ export class ApiServer {
     this.route('POST', /^\/api\/v1\/silences$/, (req, res) => this.postWindow(req, res, 'silence'));
     this.route('POST', /^\/api\/v1\/maintenance$/, (req, res) => this.postWindow(req, res, 'maintenance'));
     this.route('GET', /^\/api\/v1\/topology$/, (_req, res) => send(res, 200, { entities: this.runtime.topology.entities(), edges: this.runtime.topology.edges() }));
+    this.live = addUiRoutes(this, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
   }
 
   /** Adds a route; later issues (UI, silences) extend the API this way. */
@@ -102,6 +111,7 @@ export class ApiServer {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
+    this.live.close();
     server.closeAllConnections?.();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }

@@ -68,6 +68,7 @@ export class Pipeline {
   private incidentListeners: IncidentListener[] = [];
   private topologyListeners: ((update: TopologyUpdate) => void)[] = [];
   private eventListeners: ((event: StoredEvent) => void)[] = [];
+  private anomalyListeners: ((anomaly: Anomaly) => void)[] = [];
   private readonly accepted = new MutableBatch(1024);
   /** Maintenance windows in force: learning is paused for matching series until `until`. */
   private maintenance: { match: SextantEvent['resource']; until: number }[] = [];
@@ -117,6 +118,12 @@ export class Pipeline {
   onEvent(listener: (event: StoredEvent) => void): () => void {
     this.eventListeners.push(listener);
     return () => void (this.eventListeners = this.eventListeners.filter((l) => l !== listener));
+  }
+
+  /** Sees every stored anomaly (the UI's live stream). */
+  onAnomaly(listener: (anomaly: Anomaly) => void): () => void {
+    this.anomalyListeners.push(listener);
+    return () => void (this.anomalyListeners = this.anomalyListeners.filter((l) => l !== listener));
   }
 
   /** Detectors attached, for expectations in the API. */
@@ -213,6 +220,7 @@ export class Pipeline {
     };
     this.anomalies.push(anomaly);
     this.telemetry.add('sextant_anomalies_total', 'Anomalies raised, by detector', 1, { detector: input.detector });
+    for (const l of this.anomalyListeners) l(anomaly);
     for (const c of this.correlators) {
       try {
         c.component.onAnomaly(anomaly);

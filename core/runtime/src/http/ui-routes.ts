@@ -1,0 +1,39 @@
+/**
+ * The routes the web UI needs on top of the JSON API: its static files at `/`, the live stream
+ * (GET /api/v1/stream) and the list of silences (GET /api/v1/silences). Kept apart from
+ * api-server.ts, which calls `addUiRoutes` once.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { uiAssetsDir } from '@sextant/ui';
+import type { Runtime } from '../runtime/runtime.js';
+import { LiveStream, type LiveStreamOptions } from './live-stream.js';
+import { silenceViews } from './silence-list.js';
+import { UiAssets } from './ui-assets.js';
+
+interface Routable {
+  route(method: string, pattern: RegExp, handler: (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void): void;
+}
+
+export interface UiRouteOptions {
+  /** Folder of the built UI; `false` serves no UI (API only). Default: @sextant/ui's build. */
+  readonly ui?: string | false;
+  readonly live?: LiveStreamOptions;
+}
+
+/** Adds the UI's routes to `api`; returns the live stream so the server can end it on close. */
+export function addUiRoutes(api: Routable, runtime: Runtime, options: UiRouteOptions = {}): LiveStream {
+  const live = new LiveStream(runtime, options.live);
+  api.route('GET', /^\/api\/v1\/stream$/, (req, res) => live.handle(req, res));
+  api.route('GET', /^\/api\/v1\/silences$/, (_req, res) => {
+    const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.type === 'silence' || e.type === 'maintenance' }), runtime.clock.now());
+    const text = JSON.stringify({ silences: list });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+  if (options.ui !== false) {
+    const assets = new UiAssets(options.ui ?? uiAssetsDir());
+    api.route('GET', /^\/(?:index\.html)?$/, (req, res) => assets.page(req, res));
+    api.route('GET', /^\/assets\/([^/]+)$/, (req, res, params) => assets.asset(req, res, decodeURIComponent(params[0])));
+  }
+  return live;
+}

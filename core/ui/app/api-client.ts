@@ -1,0 +1,141 @@
+/**
+ * The UI's only way to the server: `fetch` against the same origin, JSON in and out, the write
+ * token from sessionStorage, and a connection state the banner shows ("API unreachable, retrying").
+ *
+ * Contract: `get()` never throws for a network failure or a 5xx on its own — it retries with
+ * backoff (1 s, 2 s, 4 s, ... capped at 15 s) and reports `down` meanwhile; a 4xx is an answer and
+ * is thrown as ApiError at once (with the server's code, message and hint).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+export type ConnectionState = { readonly up: true } | { readonly up: false; readonly reason: string; readonly retryAt: number };
+
+const TOKEN_KEY = 'sextant.token';
+const listeners = new Set<(s: ConnectionState) => void>();
+let state: ConnectionState = { up: true };
+
+export function connectionState(): ConnectionState {
+  return state;
+}
+
+export function onConnectionChange(listener: (s: ConnectionState) => void): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+function setState(next: ConnectionState): void {
+  if (next.up === state.up && next.up) return;
+  state = next;
+  for (const l of listeners) l(state);
+}
+
+export function storedToken(): string {
+  try {
+    return sessionStorage.getItem(TOKEN_KEY) ?? '';
+  } catch {
+    return '';
+  }
+}
+
+export function storeToken(token: string): void {
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage disabled (private mode): the token lives for this page only.
+  }
+}
+
+/** Resolves after `ms`, or at once when a retry is requested with `retryNow()`. */
+const sleepers = new Set<() => void>();
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      sleepers.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, ms);
+    sleepers.add(wake);
+  });
+}
+
+/** Wakes every request waiting to retry. */
+export function retryNow(): void {
+  for (const wake of [...sleepers]) wake();
+}
+
+async function readError(res: Response): Promise<ApiError> {
+  let body: { error?: { code?: string; message?: string; hint?: string } } = {};
+  try {
+    body = (await res.json()) as typeof body;
+  } catch {
+    // Not JSON (a proxy's error page): fall back to the status line.
+  }
+  return new ApiError(res.status, body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText, body.error?.hint);
+}
+
+/** GET a JSON resource, retrying while the server is unreachable or failing. */
+export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    let reason: string;
+    try {
+      const res = await fetch(path, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+      if (res.ok) {
+        setState({ up: true });
+        return (await res.json()) as T;
+      }
+      const error = await readError(res);
+      if (res.status < 500) {
+        setState({ up: true });
+        throw error;
+      }
+      reason = `${res.status}: ${error.message}`;
+    } catch (e) {
+      if (e instanceof ApiError) throw e;
+      if ((e as Error).name === 'AbortError') throw e;
+      reason = 'the server does not answer';
+    }
+    const delay = Math.min(15_000, 1000 * 2 ** Math.min(attempt, 4));
+    setState({ up: false, reason, retryAt: Date.now() + delay });
+    await pause(delay);
+    if (signal?.aborted) throw new DOMException('aborted', 'AbortError');
+  }
+}
+
+/** POST JSON with the stored token. Throws ApiError for every non-2xx (401: token missing or wrong). */
+export async function post<T>(path: string, body: unknown): Promise<T> {
+  const token = storedToken();
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'UNREACHABLE', 'the server does not answer; nothing was changed', 'check that sextant is running and try again');
+  }
+  if (!res.ok) throw await readError(res);
+  setState({ up: true });
+  return (await res.json()) as T;
+}
+
+/** A sentence for a person, for an ApiError or anything else thrown. */
+export function describeError(e: unknown): string {
+  if (e instanceof ApiError) {
+    if (e.status === 401) return 'The token is missing or wrong (it may have expired). Enter the server token above and try again.';
+    if (e.status === 403) return `Writes are disabled on this server: ${e.message}.${e.hint ? ` ${e.hint}` : ''}`;
+    return `${e.message}${e.hint ? ` — ${e.hint}` : ''}`;
+  }
+  return (e as Error)?.message ?? String(e);
+}

@@ -1,0 +1,175 @@
+/**
+ * Incidents: a list with a timeline strip (open/resolved, severity, impact class, silenced), and one
+ * incident's page: its story in order, ranked likely causes with evidence, the affected topology,
+ * and what noise control held back from notifiers.
+ */
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import type { Incident, TopologyEdge, TopologyEntity } from '../api-types.js';
+import { ErrorNote } from '../components/Banner.js';
+import { Topology } from '../components/Topology.js';
+import { formatAgo, formatTime, IMPACT_LABEL } from '../display-format.js';
+import { subscribe } from '../live-stream.js';
+import { formatRoute, type Route } from '../route.js';
+import { healthByEntity } from '../topology-layout.js';
+import { useApi, useThrottled } from '../use-api.js';
+
+/** Why an incident's notifications are held back, when they are (a silence or a maintenance window). */
+export function heldBackBy(incident: Incident): string | undefined {
+  const s = incident.suppressed.find((x) => x.reason === 'silenced' || x.reason === 'maintenance');
+  return s ? `${s.reason === 'maintenance' ? 'maintenance' : 'silenced'}: ${s.detail}` : undefined;
+}
+
+function useServerNow(): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => subscribe('tick', (t) => setNow(t.now)), []);
+  return now;
+}
+
+export function Incidents({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
+  return route.id ? <IncidentPage key={route.id} id={route.id} /> : <IncidentList route={route} navigate={navigate} />;
+}
+
+function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) => void }) {
+  const status = route.query.status ?? 'all';
+  const list = useApi<{ incidents: Incident[] }>(`./api/v1/incidents${status === 'all' ? '' : `?status=${status}`}`);
+  const reload = useThrottled(list.reload, 500);
+  const now = useServerNow();
+  useEffect(() => subscribe('incident', reload), [reload]);
+  const incidents = list.data?.incidents ?? [];
+  const start = Math.min(now - 3_600_000, ...incidents.map((i) => i.openedAt));
+  const span = Math.max(1, now - start);
+  return (
+    <section aria-labelledby="incidents-title">
+      <h1 id="incidents-title">Incidents</h1>
+      <div class="toolbar" role="group" aria-label="Status">
+        {['open', 'resolved', 'all'].map((s) => (
+          <button key={s} type="button" aria-pressed={s === status} onClick={() => navigate({ page: 'incidents', query: { status: s } })}>
+            {s}
+          </button>
+        ))}
+      </div>
+      <ErrorNote message={list.error} />
+      {list.data && incidents.length === 0 ? <p class="empty">No {status === 'all' ? '' : `${status} `}incidents.</p> : null}
+      <ul class="incident-list" data-testid="incident-list">
+        {incidents.map((i) => {
+          const held = heldBackBy(i);
+          const left = ((i.openedAt - start) / span) * 100;
+          const width = Math.max(0.8, (((i.resolvedAt ?? now) - i.openedAt) / span) * 100);
+          return (
+            <li key={i.id} class={`incident incident-${i.status}`} data-incident={i.id}>
+              <div class="incident-head">
+                <span class={`sev sev-${i.severity}`}>{i.severity}</span>
+                <span class={`status status-${i.status}`}>{i.status}</span>
+                <span class={`impact impact-${i.impact}`}>{IMPACT_LABEL[i.impact] ?? i.impact}</span>
+                {held ? (
+                  <span class="badge badge-silenced" title={held}>
+                    silenced
+                  </span>
+                ) : null}
+                <a href={formatRoute({ page: 'incidents', id: i.id, query: {} })}>{i.title}</a>
+              </div>
+              <div class="muted">
+                opened {formatAgo(i.openedAt, now)} · {i.anomalyIds.length} anomal{i.anomalyIds.length === 1 ? 'y' : 'ies'} · {i.entities.length} entit{i.entities.length === 1 ? 'y' : 'ies'}
+                {i.causes[0] ? ` · likely cause: ${i.causes[0].entity}` : ''}
+              </div>
+              <div class="strip" aria-hidden="true">
+                <span class={`bar sev-${i.severity}`} style={{ left: `${left}%`, width: `${Math.min(100 - left, width)}%` }} />
+              </div>
+            </li>
+          );
+        })}
+      </ul>
+    </section>
+  );
+}
+
+function IncidentPage({ id }: { id: string }) {
+  const one = useApi<{ incident: Incident }>(`./api/v1/incidents/${encodeURIComponent(id)}`);
+  const topology = useApi<{ entities: TopologyEntity[]; edges: TopologyEdge[] }>('./api/v1/topology');
+  const reload = useThrottled(one.reload, 500);
+  useEffect(
+    () =>
+      subscribe('incident', (m) => {
+        if (m.incident.id === id) reload();
+      }),
+    [id, reload],
+  );
+  const incident = one.data?.incident;
+  const affected = useMemo(() => new Set(incident?.entities ?? []), [incident]);
+  const health = useMemo(() => healthByEntity(incident ? [incident] : []), [incident]);
+  if (one.error) return <ErrorNote message={one.error} />;
+  if (!incident) return <p class="loading">Loading incident {id}…</p>;
+  const held = heldBackBy(incident);
+  const related = topology.data ? topology.data.entities.filter((e) => affected.has(e.id) || topology.data!.edges.some((x) => (x.from === e.id && affected.has(x.to)) || (x.to === e.id && affected.has(x.from)))) : [];
+  return (
+    <article aria-labelledby="incident-title" data-testid="incident-page">
+      <p>
+        <a href="#/incidents">← all incidents</a>
+      </p>
+      <h1 id="incident-title">{incident.title}</h1>
+      <p>
+        <span class={`sev sev-${incident.severity}`}>{incident.severity}</span> <span class={`status status-${incident.status}`}>{incident.status}</span>{' '}
+        <span class={`impact impact-${incident.impact}`}>{IMPACT_LABEL[incident.impact] ?? incident.impact} impact</span> · opened {formatTime(incident.openedAt)}
+        {incident.resolvedAt ? ` · resolved ${formatTime(incident.resolvedAt)}` : ''}
+      </p>
+      <h2>Likely causes</h2>
+      {incident.causes.length === 0 ? <p class="empty">No cause ranked yet.</p> : null}
+      <ol class="causes" data-testid="causes">
+        {incident.causes.map((c) => (
+          <li key={c.entity}>
+            <div>
+              <strong>{c.entity}</strong> <meter min={0} max={1} value={c.score} aria-label={`score ${c.score.toFixed(2)}`} /> {c.score.toFixed(2)}
+            </div>
+            <div>{c.summary}</div>
+            {c.evidence.length ? (
+              <ul class="evidence">
+                {c.evidence.map((e, k) => (
+                  <li key={k}>{e}</li>
+                ))}
+              </ul>
+            ) : null}
+          </li>
+        ))}
+      </ol>
+      <h2>Story</h2>
+      <ol class="story">
+        {[...incident.timeline]
+          .sort((a, b) => a.timestamp - b.timestamp)
+          .map((t, k) => (
+            <li key={k} class={`story-${t.kind}`}>
+              <time dateTime={new Date(t.timestamp).toISOString()}>{formatTime(t.timestamp)}</time> <span class="kind">{t.kind}</span> {t.message}
+            </li>
+          ))}
+      </ol>
+      <h2>Notifications</h2>
+      <p data-testid="notifications">
+        {held
+          ? `Held back: ${held}. The incident is kept and shown here; notifiers are not told.`
+          : 'Every change of this incident is handed to the configured notifiers (delivery is retried from the outbox; see /metrics for delivery counts).'}
+      </p>
+      {incident.suppressed.length ? (
+        <table>
+          <caption>What noise control held back</caption>
+          <thead>
+            <tr>
+              <th scope="col">reason</th>
+              <th scope="col">detail</th>
+              <th scope="col">count</th>
+            </tr>
+          </thead>
+          <tbody>
+            {incident.suppressed.map((s, k) => (
+              <tr key={k}>
+                <td>{s.reason}</td>
+                <td>{s.detail}</td>
+                <td>{s.count}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : null}
+      <h2>Affected topology</h2>
+      {topology.data ? <Topology entities={related} edges={topology.data.edges} health={health} highlight={affected} /> : null}
+    </article>
+  );
+}

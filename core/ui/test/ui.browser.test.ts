@@ -1,0 +1,271 @@
+/// <reference lib="dom" />
+/**
+ * The web UI in a real browser (Debian's chromium through playwright-core) against a real runtime
+ * serving it: the shop workload (two days of history, then injected faults), the production
+ * baseline and threshold detectors and the incident correlator. What a person would notice: the
+ * topology on the overview, the learned band and an anomaly on a chart, an incident appearing
+ * without a reload, a silence created with the token and the next incident listed as silenced,
+ * the banner when the API is down, a phone-width layout, and no serious accessibility violation.
+ */
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import analysisPlugin from '@sextant/analysis/plugin';
+import { ApiServer } from '@sextant/runtime';
+import { FakeClock, findBinary, needBinary, startTestRuntime, type TestRuntime } from '@sextant/testkit';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildUiInto, launchChromium, screenshotDir, seriousA11yViolations } from './browser-session.js';
+import { DAY, faults, LONG_VALUE, shopPlugin } from './fixtures/shop-workload.js';
+
+const TOKEN = 'ui-test-token-0123456789';
+const STEP = 300_000;
+const START = Date.UTC(2026, 10, 1);
+const INSTALL = 'apt-get install chromium';
+
+let clock: FakeClock;
+let rt: TestRuntime | undefined;
+let api: ApiServer | undefined;
+let url = '';
+let uiDir: string | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+let shots = '';
+
+async function steps(n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    clock.advance(STEP);
+    await rt!.collect();
+  }
+}
+
+function seriesId(metric: string, match: Record<string, string>): number {
+  return rt!.runtime.registry.find({ metric, match })[0].id;
+}
+
+async function shot(name: string): Promise<void> {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+async function expectAccessible(): Promise<void> {
+  expect(await seriousA11yViolations(page)).toEqual([]);
+}
+
+beforeAll(async () => {
+  const chromiumPath = findBinary('chromium');
+  if (!chromiumPath) return; // each test skips (or fails under SEXTANT_REQUIRE_ALL=1) with the reason
+  uiDir = buildUiInto();
+  clock = new FakeClock(START);
+  const holeFrom = START + 2 * DAY;
+  rt = await startTestRuntime({
+    plugins: [analysisPlugin, shopPlugin],
+    clock,
+    config: {
+      interval: '5m',
+      collectors: { shop: { holeFrom, holeUntil: holeFrom + 3_600_000 } },
+      detectors: { baseline: {}, threshold: { rules: [{ metric: 'http.server.errors', above: 5, severity: 'critical' }] } },
+      correlators: { incidents: {} },
+      server: { token: TOKEN },
+    } as never,
+  });
+  expect(rt.problems).toEqual([]);
+  await steps((2.5 * DAY) / STEP);
+  // A spike the baseline flags on web, still within the charted day.
+  faults.spike.set('web', 3);
+  await steps(2);
+  faults.spike.clear();
+  await steps(3);
+  api = new ApiServer(rt.runtime, { host: '127.0.0.1', port: 0, token: TOKEN, logger: rt.runtime.logger, ui: uiDir, live: { tickMs: 500 } });
+  url = (await api.listen()).url;
+  browser = await launchChromium(chromiumPath);
+  context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
+  page = await context.newPage();
+  shots = screenshotDir();
+  console.log(JSON.stringify({ ui: 'screenshots', dir: shots }));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await api?.close();
+  await rt?.stop();
+  faults.spike.clear();
+  faults.errors.clear();
+  if (uiDir) rmSync(uiDir, { recursive: true, force: true });
+});
+
+describe('web UI in chromium', () => {
+  it('serves the page with a strict content security policy and no third-party origin', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    const res = await fetch(`${url}/`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    const html = await res.text();
+    expect(html).toContain('<div id="app">');
+    expect(html).not.toMatch(/https?:\/\//);
+    const external: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith(url) && !r.url().startsWith('data:')) external.push(r.url());
+    });
+    await page.goto(`${url}/#/overview`);
+    await page.getByTestId('topology').waitFor();
+    expect(external).toEqual([]);
+    expect((await fetch(`${url}/assets/..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it('overview: the topology of hosts, containers and services, and the counts', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    await page.goto(`${url}/#/overview`);
+    for (const id of ['host:node-1', 'host:node-2', 'container:web-1', 'container:db-1', 'service:api']) {
+      await expect.poll(() => page.locator(`[data-entity="${id}"]`).count()).toBe(1);
+    }
+    const count = rt!.runtime.registry.size;
+    await expect.poll(() => page.getByTestId('series-count').innerText()).toMatch(new RegExp(`^${count}\\s+series`));
+    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
+    await expect.poll(() => page.getByTestId('samples-rate').innerText()).toMatch(/samples\/s/);
+    await shot('overview');
+    await expectAccessible();
+  });
+
+  it('series: the chart shows the learned band, the spike as an anomaly, and the learning state', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    const id = seriesId('http.server.requests', { 'container.id': 'web-1' });
+    await page.goto(`${url}/#/series/${id}?range=24h&q=http.server.requests`);
+    const chart = page.locator(`[data-series="${id}"]`).getByTestId('series-chart');
+    await chart.waitFor();
+    expect(await chart.getAttribute('data-band')).toBe('true');
+    await expect.poll(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200);
+    await expect.poll(() => page.getByTestId('learning-state').innerText()).toMatch(/^(Trusted|Provisional|Learning):/);
+    expect(await page.locator('canvas').count()).toBeGreaterThan(0);
+    expect(page.url()).toContain(`#/series/${id}?range=24h`);
+    await shot('series');
+    await expectAccessible();
+  });
+
+  it('series: a hole in the data stays a gap, and a very long attribute value is cut with its full text on hover', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    const id = seriesId('http.server.request.duration', { 'container.id': 'api-1' });
+    const samples = rt!.runtime.store.read(id, clock.now() - DAY);
+    await page.goto(`${url}/#/series/${id}?range=24h&q=http.server.request.duration`);
+    const chart = page.locator(`[data-series="${id}"]`).getByTestId('series-chart');
+    await chart.waitFor();
+    // One null point is inserted at the hole, so the line is not drawn across it.
+    expect(Number(await chart.getAttribute('data-points'))).toBe(samples.length + 1);
+    const cut = page.getByTestId('series-list').locator('.attr-value.truncated').first();
+    expect(await cut.getAttribute('title')).toBe(LONG_VALUE);
+    expect((await cut.innerText()).length).toBeLessThan(60);
+  });
+
+  it('incidents: a new incident appears without a reload, with its likely causes', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    await page.goto(`${url}/#/incidents?status=open`);
+    await page.getByTestId('incident-list').waitFor({ state: 'attached' });
+    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
+    const before = await page.locator('[data-incident]').count();
+    faults.errors.set('api', 20);
+    await steps(1);
+    const item = page.locator('[data-incident]', { hasText: 'container:api-1' });
+    await item.waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-incident]').count()).toBe(before + 1);
+    expect(await item.innerText()).toContain('http.server.errors');
+    await shot('incidents');
+    await expectAccessible();
+    await item.getByRole('link').click();
+    await page.getByTestId('incident-page').waitFor();
+    expect(await page.getByTestId('causes').locator('li').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('causes').innerText()).toContain('container:api-1');
+    await shot('incident');
+    await expectAccessible();
+    faults.errors.clear();
+    await steps(4); // quiet for 20 min: the api incident resolves
+  });
+
+  it('silences: refused without the token with a clear message; created with it; the next incident is listed as silenced', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    await page.goto(`${url}/#/silences`);
+    await page.locator('#token').fill('');
+    await page.locator('#match').fill('service.name=db');
+    await page.locator('#comment').fill('db migration');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByTestId('silence-message').innerText()).toContain('token is missing or wrong');
+    await page.locator('#token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Create' }).click();
+    await expect.poll(() => page.getByTestId('silence-message').innerText()).toContain('Silence created');
+    await expect.poll(() => page.getByTestId('silence-list').innerText()).toContain('db migration');
+    expect(await page.getByTestId('silence-list').innerText()).toContain('active');
+    await shot('silences');
+    await expectAccessible();
+    await page.goto(`${url}/#/incidents?status=open`);
+    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
+    faults.errors.set('db', 20);
+    await steps(1);
+    const item = page.locator('[data-incident]', { hasText: 'container:db-1' });
+    await item.waitFor({ timeout: 15_000 });
+    expect(await item.locator('.badge-silenced').innerText()).toBe('silenced');
+    expect(await item.locator('.badge-silenced').getAttribute('title')).toContain('db migration');
+    faults.errors.clear();
+  });
+
+  it('anomalies and plugins pages render what the runtime knows', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    await page.goto(`${url}/#/anomalies?range=24h`);
+    const timeline = page.getByTestId('anomaly-timeline');
+    await timeline.waitFor();
+    await expect.poll(() => timeline.locator('.dot').count()).toBeGreaterThanOrEqual(3);
+    expect(await timeline.innerText()).toContain('web');
+    await shot('anomalies');
+    await expectAccessible();
+    await page.goto(`${url}/#/plugins`);
+    const instances = page.getByTestId('instances');
+    await expect.poll(() => instances.innerText()).toContain('shop');
+    expect(await instances.innerText()).toContain('baseline');
+    await shot('plugins');
+    await expectAccessible();
+  });
+
+  it('says so when the API is down, retries, and recovers', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    let refused = 0;
+    const refuse = (route: { abort: (code: string) => Promise<void> }) => {
+      refused++;
+      return route.abort('connectionrefused');
+    };
+    await page.route('**/api/v1/**', refuse);
+    await page.route('**/healthz', refuse);
+    await page.goto(`${url}/#/overview`);
+    const banner = page.getByTestId('api-down');
+    await banner.waitFor();
+    expect(await banner.innerText()).toContain('Cannot reach the Sextant API');
+    await shot('api-down');
+    const before = refused;
+    await banner.getByRole('button', { name: 'Retry now' }).click();
+    await expect.poll(() => refused).toBeGreaterThan(before);
+    expect(await banner.isVisible()).toBe(true);
+    await page.unroute('**/api/v1/**');
+    await page.unroute('**/healthz');
+    // The next retry (at most 15 s away) gets through and the banner goes away by itself.
+    await banner.waitFor({ state: 'detached', timeout: 20_000 });
+    await page.getByTestId('topology').waitFor();
+  });
+
+  it('fits a phone screen', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    try {
+      const p = await phone.newPage();
+      const id = seriesId('http.server.requests', { 'container.id': 'web-1' });
+      for (const route of ['#/overview', `#/series/${id}?range=6h`, '#/incidents', '#/silences']) {
+        await p.goto(`${url}/${route}`);
+        await p.locator('main h1').waitFor();
+        await p.waitForTimeout(300);
+        const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect(overflow, `${route} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+      }
+      await p.goto(`${url}/#/series/${id}?range=6h`);
+      await p.getByTestId('series-chart').waitFor();
+      await p.screenshot({ path: join(shots, 'phone-series.png') });
+    } finally {
+      await phone.close();
+    }
+  });
+});

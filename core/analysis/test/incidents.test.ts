@@ -154,6 +154,26 @@ describe('incident correlator', () => {
     await h.shutdown();
   });
 
+  it('a conversion drop on a site that calls a slow backend joins the backend incident, raises it to business impact and says so', async () => {
+    const g = topology();
+    g.apply({ upsertEntities: [{ id: 'service:web', type: 'service', name: 'web', attributes: {} }], upsertEdges: [{ from: 'service:web', to: 'service:api', type: 'calls' }] });
+    const h = await startCorrelator(incidentCorrelatorFactory, { topology: g });
+    h.correlator.onAnomaly(anomaly({ seriesId: 1, metric: 'http.server.request.duration', resource: { 'service.name': 'api' }, t: T0, message: 'api p95 latency 2.4 s, normally 180 ms' }));
+    expect(h.updates.at(-1)!.incident.impact).toBe('user');
+    h.correlator.onAnomaly(anomaly({ seriesId: 2, metric: 'rum.conversion_rate', resource: { 'service.name': 'web', 'sextant.impact': 'business' }, t: T0 + 2 * MIN, score: 0.6, message: 'conversion rate 0.4%, normally 2.1%' }));
+    const u = h.updates.at(-1)!;
+    expect(h.updates).toHaveLength(2);
+    expect(u.change).toBe('updated');
+    expect(u.reason).toBe('business impact: conversion rate 0.4%, normally 2.1%');
+    expect(u.incident.impact).toBe('business');
+    expect(u.incident.entities).toEqual(['service:api', 'service:web']);
+    expect(u.incident.title).toBe('api p95 latency 2.4 s, normally 180 ms and 1 more entity; business impact: conversion rate 0.4%, normally 2.1%');
+    // a second business symptom changes nothing more: no new update
+    h.correlator.onAnomaly(anomaly({ seriesId: 3, metric: 'rum.orders', resource: { 'service.name': 'web', 'sextant.impact': 'business' }, t: T0 + 3 * MIN }));
+    expect(h.updates).toHaveLength(2);
+    await h.shutdown();
+  });
+
   it('holds back updates under a silence (API event) and a maintenance window (config), and explains why', async () => {
     const h = await startCorrelator(incidentCorrelatorFactory, {
       config: { maintenance: [{ match: { 'host.name': 'h1' }, from: T0, until: T0 + 60 * MIN, comment: 'kernel upgrade' }] },

@@ -220,8 +220,11 @@ export class IncidentCorrelator implements Correlator {
     const inhibitor = this.inhibitorFor(a, entity);
     if (inhibitor) {
       state.incident = inhibitor.inc.id;
+      const impactBefore = inhibitor.inc.impact;
       this.attach(inhibitor.inc, a, entity);
       this.countSuppressed(inhibitor.inc, 'inhibited', inhibitor.why);
+      // the symptom is held back, but what it costs is news (a backend incident now loses orders)
+      if (inhibitor.inc.impact !== impactBefore) this.publish(inhibitor.inc, 'updated', `${inhibitor.inc.impact} impact: ${a.message}`);
       return;
     }
     // Confirmation (N anomalies within a window) unless the score is decisive or the detector has
@@ -243,8 +246,10 @@ export class IncidentCorrelator implements Correlator {
     if (group) {
       state.incident = group.id;
       const isNew = !group.entities.has(entity);
+      const impactBefore = group.impact;
       this.attach(group, a, entity);
       if (isNew) this.publish(group, 'updated', `new anomaly on ${entity}: ${a.message}`);
+      else if (group.impact !== impactBefore) this.publish(group, 'updated', `${group.impact} impact: ${a.message}`);
       return;
     }
     const reopened = this.recentlyResolved.find((r) => r.entities.has(entity) && a.timestamp - (r.resolvedAt ?? 0) <= cfg.reopenWindow);
@@ -392,7 +397,10 @@ export class IncidentCorrelator implements Correlator {
     const others = inc.entities.size - 1;
     const where = others > 0 ? ` and ${others} more entit${others === 1 ? 'y' : 'ies'}` : '';
     const cause = inc.causes[0] && inc.causes[0].entity !== this.entityOf(first) ? `; likely cause: ${inc.causes[0].entity}` : '';
-    inc.title = `${first ? first.message : 'anomaly'}${where}${cause}`.slice(0, 300);
+    // when the cost shows on another series than the first (a latency incident that also drops conversion), say so
+    const costly = first && inc.impact !== 'infrastructure' && impactOf(first) !== inc.impact ? inc.anomalies.find((x) => impactOf(x) === inc.impact) : undefined;
+    const impactNote = costly ? `; ${inc.impact} impact: ${costly.message}` : '';
+    inc.title = `${first ? first.message : 'anomaly'}${where}${cause}${impactNote}`.slice(0, 300);
   }
 
   private snapshot(inc: IncidentState): Incident {

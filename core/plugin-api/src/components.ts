@@ -250,6 +250,49 @@ export interface Notifier extends Component {
 }
 
 // ---------------------------------------------------------------------------------------------
+// exporter
+
+/** Learning states as numbers, for columnar data and for backends that only store numbers. */
+export const LEARNING_STATE_CODES: Readonly<Record<LearningState, number>> = { learning: 1, provisional: 2, trusted: 3 };
+
+/**
+ * The modelling detector's view of each sample of a batch, aligned with it: entry `i` belongs to
+ * sample `i`. `expected`/`lower`/`upper` are NaN and `state` is 0 where the detector has no
+ * expectation for that sample (detectors keep the latest expectation per series, so when a batch
+ * holds several samples of one series only the last has one); otherwise `state` is a
+ * {@link LEARNING_STATE_CODES} value.
+ */
+export interface ExpectationColumns {
+  readonly expected: Float64Array;
+  readonly lower: Float64Array;
+  readonly upper: Float64Array;
+  readonly state: Uint8Array;
+}
+
+export interface ExporterContext<TConfig> extends BaseContext<TConfig> {
+  readonly catalog: SeriesCatalog;
+}
+
+/**
+ * Sends what Sextant collected and concluded to another system (a Prometheus remote-write
+ * endpoint, an OTLP backend). The runtime never calls an exporter on the ingest path: it copies
+ * accepted batches and anomalies into a bounded queue per exporter instance and hands them over
+ * one call at a time, waiting for the returned promise before the next call. When the exporter is
+ * slower than ingest the queue fills and further data is dropped and counted
+ * (`sextant_exporter_dropped_total`); ingest is never blocked. An exporter that must not lose data
+ * keeps its own durable queue and returns as soon as the data is in it.
+ */
+export interface Exporter extends Component {
+  /**
+   * Accepted samples, with the modelling detector's expectations aligned to them (undefined when
+   * no detector models series). Must not keep the arrays after the returned promise settles.
+   */
+  exportSamples(batch: SampleBatch, expectations: ExpectationColumns | undefined): void | Promise<void>;
+  /** Anomalies as they are raised, in order. */
+  exportAnomalies?(anomalies: readonly Anomaly[]): void | Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
 // factories
 
 /**
@@ -275,6 +318,7 @@ export type CollectorFactory<TConfig = unknown> = ComponentFactory<TConfig, Coll
 export type DetectorFactory<TConfig = unknown> = ComponentFactory<TConfig, DetectorContext<TConfig>, Detector>;
 export type CorrelatorFactory<TConfig = unknown> = ComponentFactory<TConfig, CorrelatorContext<TConfig>, Correlator>;
 export type NotifierFactory<TConfig = unknown> = ComponentFactory<TConfig, NotifierContext<TConfig>, Notifier>;
+export type ExporterFactory<TConfig = unknown> = ComponentFactory<TConfig, ExporterContext<TConfig>, Exporter>;
 
 /** Identity functions that give a factory literal its full type and check its type name early. */
 export function createCollectorFactory<TConfig>(factory: CollectorFactory<TConfig>): CollectorFactory<TConfig> {
@@ -287,6 +331,9 @@ export function createCorrelatorFactory<TConfig>(factory: CorrelatorFactory<TCon
   return checkFactory(factory);
 }
 export function createNotifierFactory<TConfig>(factory: NotifierFactory<TConfig>): NotifierFactory<TConfig> {
+  return checkFactory(factory);
+}
+export function createExporterFactory<TConfig>(factory: ExporterFactory<TConfig>): ExporterFactory<TConfig> {
   return checkFactory(factory);
 }
 

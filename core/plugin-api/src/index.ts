@@ -49,6 +49,8 @@ export {
   createDetectorFactory,
   createCorrelatorFactory,
   createNotifierFactory,
+  createExporterFactory,
+  LEARNING_STATE_CODES,
 } from './components.js';
 export type {
   Stability,
@@ -80,6 +82,10 @@ export type {
   DetectorFactory,
   CorrelatorFactory,
   NotifierFactory,
+  ExpectationColumns,
+  ExporterContext,
+  Exporter,
+  ExporterFactory,
 } from './components.js';
 
 export {
@@ -90,6 +96,7 @@ export {
   detectorsExtensionPoint,
   correlatorsExtensionPoint,
   notifiersExtensionPoint,
+  exportersExtensionPoint,
   coreServices,
   EXTENSION_KINDS,
 } from './refs.js';
@@ -103,6 +110,7 @@ export type {
   DetectorsExtensionPoint,
   CorrelatorsExtensionPoint,
   NotifiersExtensionPoint,
+  ExportersExtensionPoint,
 } from './refs.js';
 
 export { createPlugin, createModule, isSextantPlugin, pluginDisplayId, PLUGIN_CONTRACT_VERSION } from './plugin.js';

@@ -9,7 +9,7 @@
  * Interfaces behind a ref only grow: new methods may be added, nothing is removed or changed.
  * A breaking change is a new ref with a higher `version` (`collectors` v2), side by side with v1.
  */
-import type { CollectorFactory, CorrelatorFactory, DetectorFactory, Logger, NotifierFactory } from './components.js';
+import type { CollectorFactory, CorrelatorFactory, DetectorFactory, ExporterFactory, Logger, NotifierFactory } from './components.js';
 import { assertKebabId } from './ids.js';
 
 export interface Ref<T> {
@@ -53,7 +53,7 @@ export function isRef(value: unknown): value is Ref<unknown> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The four extension points
+// The extension points
 
 /** Register collector factories: sources of samples, events and topology. */
 export interface CollectorsExtensionPoint {
@@ -77,9 +77,15 @@ export const detectorsExtensionPoint = createExtensionPoint<DetectorsExtensionPo
 export const correlatorsExtensionPoint = createExtensionPoint<CorrelatorsExtensionPoint>({ id: 'correlators' });
 export const notifiersExtensionPoint = createExtensionPoint<NotifiersExtensionPoint>({ id: 'notifiers' });
 
+/** Register exporter factories: send samples, expectations and anomalies to other systems. */
+export interface ExportersExtensionPoint {
+  addFactory(factory: ExporterFactory<any>): void;
+}
+export const exportersExtensionPoint = createExtensionPoint<ExportersExtensionPoint>({ id: 'exporters' });
+
 /** The extension-point kinds, as named in package manifests (`provides`). */
-export type ExtensionKind = 'collector' | 'detector' | 'correlator' | 'notifier';
-export const EXTENSION_KINDS: readonly ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier'];
+export type ExtensionKind = 'collector' | 'detector' | 'correlator' | 'notifier' | 'exporter';
+export const EXTENSION_KINDS: readonly ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier', 'exporter'];
 
 /** Services every runtime provides to plugins at registration time. */
 export const coreServices = {

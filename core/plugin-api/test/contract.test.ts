@@ -91,7 +91,7 @@ describe('manifest', () => {
     expect(r.ok && r.manifest.discovery?.length).toBe(1);
   });
   it('lists every problem of a broken manifest', () => {
-    const r = parseManifest({ protocol: ['one'], provides: ['collector', 'exporter'], stability: 'gold', discovery: [{ ports: [70000] }] });
+    const r = parseManifest({ protocol: ['one'], provides: ['collector', 'transmogrifier'], stability: 'gold', discovery: [{ ports: [70000] }] });
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.issues.map((i) => i.path)).toEqual([

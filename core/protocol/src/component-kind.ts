@@ -1,4 +1,4 @@
-import type { ExtensionKind } from '@sextant/plugin-api';
+import { ErrorCode, SextantError, type ExtensionKind } from '@sextant/plugin-api';
 import { ComponentKind } from './gen/sextant/plugin/v1/plugin.js';
 
 export function kindToWire(kind: ExtensionKind): ComponentKind {
@@ -7,6 +7,8 @@ export function kindToWire(kind: ExtensionKind): ComponentKind {
     case 'detector': return ComponentKind.COMPONENT_KIND_DETECTOR;
     case 'correlator': return ComponentKind.COMPONENT_KIND_CORRELATOR;
     case 'notifier': return ComponentKind.COMPONENT_KIND_NOTIFIER;
+    case 'exporter':
+      throw new SextantError(ErrorCode.PLUGIN_INVALID, 'exporters run in-process only: plugin protocol v1 has no exporter kind', { hint: 'leave isolation at in-process for exporters' });
   }
 }
 

@@ -66,8 +66,10 @@ export class LocalFactoryRegistry {
     for (const f of this.notifiers.values()) yield ['notifier', f];
   }
 
+  /** Exporters are in-process only (protocol v1 has no exporter kind): an empty map. */
   private mapOf(kind: ExtensionKind): Map<string, AnyFactory> {
-    return { collector: this.collectors, detector: this.detectors, correlator: this.correlators, notifier: this.notifiers }[kind] as Map<string, AnyFactory>;
+    const maps: Partial<Record<ExtensionKind, Map<string, AnyFactory>>> = { collector: this.collectors, detector: this.detectors, correlator: this.correlators, notifier: this.notifiers };
+    return maps[kind] ?? new Map();
   }
 
   private add(kind: ExtensionKind, factory: AnyFactory, plugin: string): void {

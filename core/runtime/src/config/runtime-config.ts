@@ -118,6 +118,7 @@ export const runtimeConfigSchema = z
     detectors: z.record(z.string(), z.unknown()).default({}),
     correlators: z.record(z.string(), z.unknown()).default({}),
     notifiers: z.record(z.string(), z.unknown()).default({}),
+    exporters: z.record(z.string(), z.unknown()).default({}),
     /** Delivery of incident updates: retry backoff (full jitter, capped) and expiry of the durable outbox. */
     notifications: z
       .object({
@@ -139,11 +140,12 @@ export const runtimeConfigSchema = z
 export type RuntimeConfig = z.output<typeof runtimeConfigSchema>;
 export type RuntimeConfigInput = z.input<typeof runtimeConfigSchema>;
 
-export const SECTION_KIND: Record<'collectors' | 'detectors' | 'correlators' | 'notifiers', ExtensionKind> = {
+export const SECTION_KIND: Record<'collectors' | 'detectors' | 'correlators' | 'notifiers' | 'exporters', ExtensionKind> = {
   collectors: 'collector',
   detectors: 'detector',
   correlators: 'correlator',
   notifiers: 'notifier',
+  exporters: 'exporter',
 };
 
 /** One configured component instance, with the runtime's keys split from the factory's config. */

@@ -21,6 +21,7 @@ import type {
   SextantEvent,
   TopologyUpdate,
 } from '@sextant/plugin-api';
+import type { Exporter } from '@sextant/plugin-api';
 import { BoundedLog } from '../store/bounded-log.js';
 import { MutableBatch } from '../store/mutable-batch.js';
 import { SampleStore } from '../store/sample-store.js';
@@ -28,6 +29,7 @@ import { SeriesRegistry } from '../store/series-registry.js';
 import { TopologyGraph } from '../store/topology-graph.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { TOKENS } from '../tokens.js';
+import { ExportQueue } from './export-queue.js';
 
 export const DROP_REASONS = ['non_finite', 'duplicate', 'out_of_order'] as const;
 export type DropReason = (typeof DROP_REASONS)[number] | 'series_limit' | 'unknown_series' | 'queue_full';
@@ -64,6 +66,7 @@ export class Pipeline {
   readonly incidents = new Map<string, Incident>();
   private detectors: Attached<Detector>[] = [];
   private correlators: Attached<Correlator>[] = [];
+  private exporters: ExportQueue[] = [];
   private observers: SampleObserver[] = [];
   private incidentListeners: IncidentListener[] = [];
   private topologyListeners: ((update: TopologyUpdate) => void)[] = [];
@@ -96,6 +99,23 @@ export class Pipeline {
     const entry = { instanceId, component, fail };
     this.correlators.push(entry);
     return () => void (this.correlators = this.correlators.filter((d) => d !== entry));
+  }
+
+  /**
+   * Attaches an exporter behind its own bounded queue (see ExportQueue): it gets accepted batches
+   * with expectations and anomalies, never on the ingest path. The returned function hands over
+   * what is queued, then detaches.
+   */
+  attachExporter(instanceId: string, component: Exporter, fail: (e: unknown) => void): () => Promise<void> {
+    const queue = new ExportQueue(instanceId, component, {
+      fail,
+      onDrop: (kind, count) => this.telemetry.add('sextant_exporter_dropped_total', 'Samples and anomalies an exporter could not take in time (queue full) or failed on', count, { instance: instanceId, kind }),
+    });
+    this.exporters.push(queue);
+    return async () => {
+      this.exporters = this.exporters.filter((q) => q !== queue);
+      await queue.close();
+    };
   }
 
   observe(observer: SampleObserver): () => void {
@@ -171,6 +191,11 @@ export class Pipeline {
         }
       }
       this.recordBands(accepted);
+      if (this.exporters.length > 0) {
+        const modeller = this.detectors.find((d) => typeof d.component.expectation === 'function')?.component;
+        const expectationOf = modeller ? (id: number) => modeller.expectation!(id) : undefined;
+        for (const x of this.exporters) x.offerSamples(accepted, expectationOf);
+      }
       for (const o of this.observers) o(accepted, this.registry);
     }
     this.telemetry.observe('sextant_pipeline_latency_seconds', 'Time from a batch entering the pipeline to the end of analysis', (performance.now() - started) / 1000);
@@ -219,6 +244,7 @@ export class Pipeline {
       attributes: series.attributes,
     };
     this.anomalies.push(anomaly);
+    for (const x of this.exporters) x.offerAnomaly(anomaly);
     this.telemetry.add('sextant_anomalies_total', 'Anomalies raised, by detector', 1, { detector: input.detector });
     for (const l of this.anomalyListeners) l(anomaly);
     for (const c of this.correlators) {

@@ -29,6 +29,7 @@ import {
   isKebabId,
   mergeDefaults,
   notifiersExtensionPoint,
+  exportersExtensionPoint,
   pluginDisplayId,
   toSextantError,
   validateConfig,
@@ -44,6 +45,7 @@ import {
   type HealthState,
   type Logger,
   type Notifier,
+  type Exporter,
   type SelfMetrics,
   type SextantPlugin,
   type Stability,
@@ -163,7 +165,7 @@ interface RunningInstance {
   sink?: CollectorSink;
   controller: AbortController;
   cancelTimer?: () => void;
-  detach?: () => void;
+  detach?: () => void | Promise<void>;
   collections: number;
   failures: number;
   lastDurationMs?: number;
@@ -183,6 +185,7 @@ const KIND_REFS = {
   detector: detectorsExtensionPoint,
   correlator: correlatorsExtensionPoint,
   notifier: notifiersExtensionPoint,
+  exporter: exportersExtensionPoint,
 } as const;
 
 function levenshtein(a: string, b: string): number {
@@ -445,8 +448,8 @@ export class Runtime {
     if (issues.length) throw configError(issues);
     this.started = true;
     if (this.config.dataDir) mkdirSync(this.config.dataDir, { recursive: true });
-    // Notifiers and correlators first so nothing produced at start is missed, collectors last.
-    const order: ExtensionKind[] = ['notifier', 'correlator', 'detector', 'collector'];
+    // Exporters, notifiers and correlators first so nothing produced at start is missed, collectors last.
+    const order: ExtensionKind[] = ['exporter', 'notifier', 'correlator', 'detector', 'collector'];
     const specs = [...this.specs].filter((s) => s.enabled).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
     await Promise.all(specs.map((spec) => this.startInstance(spec)));
     const tick = () => {
@@ -605,6 +608,8 @@ export class Runtime {
         return { ...base, catalog: this.registry, topology: this.topology, publish: (u: Parameters<typeof this.pipeline.publishIncident>[0]) => this.pipeline.publishIncident(u) };
       case 'notifier':
         return base;
+      case 'exporter':
+        return { ...base, catalog: this.registry };
     }
   }
 
@@ -640,6 +645,9 @@ export class Runtime {
         break;
       case 'notifier':
         inst.detach = this.dispatcher.attach(inst.spec.id, component as Notifier, (state, message) => this.setStatus(inst, state, message), inst.spec.route);
+        break;
+      case 'exporter':
+        inst.detach = this.pipeline.attachExporter(inst.spec.id, component as Exporter, (e) => this.fail(inst, e, 'export'));
         break;
     }
   }
@@ -755,7 +763,11 @@ export class Runtime {
   private async stopInstance(inst: RunningInstance): Promise<void> {
     inst.controller.abort();
     inst.cancelTimer?.();
-    inst.detach?.();
+    try {
+      await withTimeout(inst.detach?.(), 10_000, () => new SextantError(ErrorCode.START_TIMEOUT, `${inst.spec.id}: handing over queued data did not finish in 10 s`));
+    } catch (e) {
+      this.logger.warn(formatError(e));
+    }
     try {
       await withTimeout(inst.component?.shutdown(), 10_000, () => new SextantError(ErrorCode.START_TIMEOUT, `${inst.spec.id}: shutdown() did not finish in 10 s`));
     } catch (e) {
@@ -791,7 +803,7 @@ export class Runtime {
     this.stopping ??= (async () => {
       this.tickCancel?.();
       this.snapshotCancel?.();
-      const order: ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier'];
+      const order: ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier', 'exporter'];
       const all = [...this.instances.values()];
       for (const kind of order) await Promise.all(all.filter((i) => i.spec.kind === kind).map((i) => (kind === 'detector' ? Promise.resolve() : this.stopInstance(i))));
       this.saveSnapshots();

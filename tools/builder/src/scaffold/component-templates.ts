@@ -538,4 +538,5 @@ describe('__PKG__ in a real runtime', () => {
 `,
 };
 
-export const COMPONENT_TEMPLATES: Readonly<Record<ExtensionKind, ComponentTemplate>> = { collector, detector, correlator, notifier };
+/** Exporters have no template yet: `sextant new plugin --kind exporter` says so. */
+export const COMPONENT_TEMPLATES: Readonly<Partial<Record<ExtensionKind, ComponentTemplate>>> = { collector, detector, correlator, notifier };

@@ -98,7 +98,7 @@ function packageJson(n: PluginNames, kind: ExtensionKind, monorepo: boolean): Re
   return {
     name: n.packageName,
     version: '0.1.0',
-    description: `Sextant ${kind} plugin: ${COMPONENT_TEMPLATES[kind].summary}.`,
+    description: `Sextant ${kind} plugin: ${COMPONENT_TEMPLATES[kind]!.summary}.`,
     license: 'Apache-2.0',
     type: 'module',
     engines: { node: '>=20.19' },
@@ -217,6 +217,9 @@ export function scaffoldPlugin(options: ScaffoldOptions): ScaffoldResult {
   }
   const root = findMonorepoRoot(dir);
   const t = COMPONENT_TEMPLATES[options.kind];
+  if (!t) {
+    throw new SextantError(ErrorCode.CONFIG_INVALID, `there is no ${options.kind} template yet`, { hint: 'start from integrations/exporter-prometheus-remote-write, or scaffold a collector, detector, correlator or notifier' });
+  }
   const files: [string, string][] = [
     ['package.json', `${JSON.stringify(packageJson(names, options.kind, Boolean(root)), null, 2)}\n`],
     ...configFiles(root, dir),

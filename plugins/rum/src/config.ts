@@ -60,6 +60,12 @@ export const rumConfigSchema = z.object({
   botUserAgents: z.array(z.string().min(2)),
   /** `service.name` of the site. */
   serviceName: z.string().min(1),
+  /**
+   * `service.name`s of the backends the site's pages call. Reported as topology edges
+   * (`service:<serviceName>` calls `service:<backend>`), so the incident correlator folds a
+   * conversion drop into the backend's latency incident and labels it business impact.
+   */
+  calls: z.array(z.string().min(1).max(200)).max(100),
   /** Extra resource attributes, merged last (except `sextant.impact`, which the plugin sets per series). */
   resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   /** Distinct page names that get their own series; later ones are counted under `other`. */
@@ -83,6 +89,7 @@ export const rumConfigDefaults: Partial<z.input<typeof rumConfigSchema>> = {
   sampleRate: 1,
   botUserAgents: DEFAULT_BOT_USER_AGENTS,
   serviceName: 'web',
+  calls: [],
   resource: {},
   maxPages: 200,
   sessionWindow: '30m',

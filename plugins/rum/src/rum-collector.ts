@@ -56,6 +56,12 @@ function createRumCollector(ctx: CollectorContext<RumConfig>): RumCollector {
       }
       const a = endpoint.address()!;
       const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+      const site = `service:${config.serviceName}`;
+      ctx.sink.topology({
+        upsertEntities: [{ id: site, type: 'service', name: config.serviceName, attributes: { 'sextant.service.kind': 'website' } }],
+        upsertEdges: config.calls.map((backend) => ({ from: site, to: `service:${backend}`, type: 'calls' })),
+      });
+      ctx.sink.flush();
       ctx.logger.info(`RUM collect endpoint on ${base}${SNIPPET_PATHS.collect}; snippet at ${base}${SNIPPET_PATHS.script}`, { host: a.host, port: a.port });
       ctx.status.set('ok');
     },

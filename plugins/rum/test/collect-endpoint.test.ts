@@ -6,9 +6,9 @@
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { FakeClock, resolveConfig, startCollector, type CollectorHarness } from '@sextant/testkit';
+import { FakeClock, resolveConfig, startCollector, startTestRuntime, type CollectorHarness } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { rumCollectorFactory, type RumCollector } from '../src/index.js';
+import { plugin, rumCollectorFactory, type RumCollector } from '../src/index.js';
 import { SNIPPET_PATHS } from '../src/snippet-assets.js';
 // @ts-expect-error plain JS build script without types
 import { buildSnippet } from '../build-snippet.mjs';
@@ -71,6 +71,21 @@ describe('configuration', () => {
     await expect(resolveConfig(rumCollectorFactory, { allowedOrigins: ['shop.example.com'] })).rejects.toThrow(/scheme:\/\/host\[:port\]/);
     const c = await resolveConfig(rumCollectorFactory, { allowedOrigins: [SHOP], sessionWindow: '15m' });
     expect(c).toMatchObject({ listen: '127.0.0.1:7090', maxBodyBytes: 65536, sampleRate: 1, sessionWindow: 900_000, defaultCurrency: 'USD' });
+  });
+});
+
+describe('topology', () => {
+  it('reports the site as a service that calls its backends, so the correlator can join their incidents', async () => {
+    const rt = await startTestRuntime({ plugins: [plugin], config: { collectors: { rum: { listen: '127.0.0.1:0', allowedOrigins: [SHOP], serviceName: 'shop-web', calls: ['checkout-api', 'catalog-api'] } } } });
+    try {
+      expect(rt.problems).toEqual([]);
+      expect(rt.runtime.topology.entity('service:shop-web')).toMatchObject({ type: 'service', name: 'shop-web' });
+      expect(rt.runtime.topology.edges({ from: 'service:shop-web', type: 'calls' }).map((e) => e.to).sort()).toEqual(['service:catalog-api', 'service:checkout-api']);
+      // and every RUM series belongs to that entity
+      expect(rt.runtime.topology.entityOf({ 'service.name': 'shop-web', 'sextant.impact': 'business' })).toBe('service:shop-web');
+    } finally {
+      await rt.stop();
+    }
   });
 });
 

@@ -326,7 +326,8 @@ export class SwarmCollector implements Collector {
       const at: FactOrigin = { origin: 'poll', timestamp: now, key: String(now) };
       factsFromSnapshots(this.previous, snapshot).forEach((f, i) => this.ctx.sink.event(changeEvent(f, at, this.clusterId, i)));
     }
-    this.previous = snapshot;
+    // Kept only while events come from poll differences: a snapshot of a large swarm is big.
+    this.previous = this.pollEvents ? snapshot : undefined;
 
     const update = this.topology.diff(snapshot, this.clusterId);
     if (update) this.ctx.sink.topology(update);

@@ -20,6 +20,9 @@ const BUCKET_OF: Readonly<Record<string, TaskBucket>> = {
   shutdown: 'shutdown', remove: 'shutdown', orphaned: 'shutdown',
 };
 
+/** Update states in which tasks may still run an older spec. */
+const UPDATING = new Set(['updating', 'paused', 'rollback_started', 'rollback_paused']);
+
 export function taskBucket(state: string): TaskBucket {
   return BUCKET_OF[state] ?? 'pending';
 }
@@ -224,7 +227,8 @@ export function buildSnapshot(rawNodes: unknown, rawServices: unknown, rawTasks:
       service.tasks[TASK_BUCKETS.indexOf(bucket)]++;
       if (bucket === 'running') {
         service.running++;
-        if (`${JSON.stringify(t.Spec?.ContainerSpec ?? null)}|${num(t.Spec?.ForceUpdate)}` === service.specKey) service.current++;
+        // Only an update in progress needs the comparison (and its cost); a converged service runs its spec.
+        if (!UPDATING.has(service.updateState) || `${JSON.stringify(t.Spec?.ContainerSpec ?? null)}|${num(t.Spec?.ForceUpdate)}` === service.specKey) service.current++;
       }
       if (desiredState === 'running') desiredRunning.set(serviceId, (desiredRunning.get(serviceId) ?? 0) + 1);
     }

@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     containers: packageBench('collectors/containers'),
     nginx: packageBench('plugins/nginx'),
     redis: packageBench('plugins/redis'),
+    swarm: packageBench('plugins/swarm'),
     rum: packageBench('plugins/rum'),
     analysis: packageBench('core/analysis'),
     peers: () => peerComparison(),

@@ -7,7 +7,7 @@ export type { SwarmRole } from './swarm-collector.js';
 export { swarmConfigSchema, swarmDefaults, engineEndpoint } from './config.js';
 export type { SwarmConfig, SwarmConfigInput } from './config.js';
 export { SWARM_KEYS, STACK_LABEL, entityIds } from './swarm-keys.js';
-export { SWARM_METRICS, NODE_AVAILABILITIES, NODE_STATES } from './swarm-metrics.js';
+export { SWARM_METRICS, NODE_AVAILABILITIES, NODE_STATES, renderMetricsTable } from './swarm-metrics.js';
 export type { SwarmMetricSpec } from './swarm-metrics.js';
 export { buildSnapshot, taskBucket, TASK_BUCKETS, updateProgress } from './swarm-snapshot.js';
 export type { SwarmSnapshot, ServiceView, NodeView, TaskView, TaskBucket, ServiceMode, PublishedPort } from './swarm-snapshot.js';

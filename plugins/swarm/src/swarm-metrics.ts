@@ -22,7 +22,7 @@ export const SWARM_METRICS = {
   serviceDesired: { metric: 'docker.swarm.service.replicas.desired', unit: '{replica}', type: 'gauge', scope: 'service', description: 'Replicas the service asks for (global services: one per eligible node).' },
   serviceRunning: { metric: 'docker.swarm.service.replicas.running', unit: '{replica}', type: 'gauge', scope: 'service', description: 'Tasks of the service whose current state is running.' },
   serviceTasks: { metric: 'docker.swarm.service.tasks', unit: '{task}', type: 'gauge', scope: 'service', split: SWARM_KEYS.taskState, description: 'Tasks the manager keeps for the service (history included), by state: pending, running, complete, failed, shutdown.' },
-  serviceRestarts: { metric: 'docker.swarm.service.task.restarts', unit: '{restart}', type: 'counter', scope: 'service', description: 'Tasks of the service that failed (state failed or rejected) and were replaced, seen since the plugin started.' },
+  serviceRestarts: { metric: 'docker.swarm.service.task.restarts', unit: '{restart}', type: 'counter', scope: 'service', description: 'Failed tasks (failed or rejected) of the service: those the manager still retained when the plugin started, plus each one seen since.' },
   updateActive: { metric: 'docker.swarm.service.update.active', unit: '1', type: 'gauge', scope: 'service', description: '1 while a rolling update or a rollback is in progress, else 0.' },
   updatePaused: { metric: 'docker.swarm.service.update.paused', unit: '1', type: 'gauge', scope: 'service', description: '1 while an update or rollback is paused (failure action pause), else 0.' },
   updateRolledBack: { metric: 'docker.swarm.service.update.rolled_back', unit: '1', type: 'gauge', scope: 'service', description: '1 when the last update was rolled back (rollback started, paused or completed), else 0.' },
@@ -42,3 +42,16 @@ export type SwarmMetricName = keyof typeof SWARM_METRICS;
 
 export const NODE_AVAILABILITIES = ['active', 'pause', 'drain'] as const;
 export const NODE_STATES = ['ready', 'down', 'unknown', 'disconnected'] as const;
+
+/** The README's metric table (a test checks that the README contains exactly this). */
+export function renderMetricsTable(): string {
+  const values: Record<string, string> = {
+    [SWARM_KEYS.taskState]: 'pending, running, complete, failed, shutdown',
+    [SWARM_KEYS.nodeAvailability]: NODE_AVAILABILITIES.join(', '),
+    [SWARM_KEYS.nodeState]: NODE_STATES.join(', '),
+  };
+  const rows = Object.values(SWARM_METRICS as Record<string, SwarmMetricSpec>).map(
+    (m) => `| \`${m.metric}\` | \`${m.unit}\` | ${m.type} | ${m.scope} | ${m.split ? `\`${m.split}\` (${values[m.split]})` : ''} | ${m.description} |`,
+  );
+  return ['| metric | unit | type | resource | attributes | description |', '|---|---|---|---|---|---|', ...rows].join('\n');
+}

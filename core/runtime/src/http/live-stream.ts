@@ -3,7 +3,9 @@
  * sample counts appear without a reload. One message per line pair (`event: <kind>`, `data: <json>`):
  *
  *   hello     { now }                                    once, on connect
- *   tick      { now, series, samples, samplesPerSecond }  every `tickMs` (also the keep-alive)
+ *   tick      { now, series, samples, samplesPerSecond }  every `tickMs` (also the keep-alive);
+ *             `samples` since the last tick, `samplesPerSecond` over the last 30 s (collectors
+ *             write in bursts every interval, so a per-tick rate would jump between 0 and peaks)
  *   anomaly   the stored anomaly, as GET /api/v1/anomalies returns it
  *   incident  { change, notify, reason?, incident }      every published incident change
  *   event     the stored event, as GET /api/v1/events returns it
@@ -15,6 +17,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Runtime } from '../runtime/runtime.js';
+
+const RATE_WINDOW_MS = 30_000;
 
 export interface LiveStreamOptions {
   /** Interval of `tick` messages, ms. Default 2000. */
@@ -30,7 +34,9 @@ export class LiveStream {
   private unsubscribe: (() => void)[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
   private samples = 0;
-  private lastTickAt = 0;
+  /** (wall ms, samples) per tick over the last RATE_WINDOW_MS, for samplesPerSecond. */
+  private recent: { at: number; samples: number }[] = [];
+  private startedAt = 0;
   private readonly tickMs: number;
   private readonly maxClients: number;
   private readonly maxBuffered: number;
@@ -77,7 +83,8 @@ export class LiveStream {
   private start(): void {
     const pipeline = this.runtime.pipeline;
     this.samples = 0;
-    this.lastTickAt = Date.now();
+    this.recent = [];
+    this.startedAt = Date.now();
     this.unsubscribe = [
       pipeline.observe((batch) => void (this.samples += batch.length)),
       pipeline.onAnomaly((anomaly) => this.broadcast('anomaly', anomaly)),
@@ -97,11 +104,13 @@ export class LiveStream {
 
   private tick(): void {
     const wall = Date.now();
-    const seconds = Math.max(0.001, (wall - this.lastTickAt) / 1000);
     const samples = this.samples;
     this.samples = 0;
-    this.lastTickAt = wall;
-    this.broadcast('tick', { now: this.runtime.clock.now(), series: this.runtime.registry.size, samples, samplesPerSecond: Math.round((samples / seconds) * 10) / 10 });
+    this.recent.push({ at: wall, samples });
+    while (this.recent.length && this.recent[0].at <= wall - RATE_WINDOW_MS) this.recent.shift();
+    const seconds = Math.max(0.001, (wall - Math.max(this.startedAt, wall - RATE_WINDOW_MS)) / 1000);
+    const inWindow = this.recent.reduce((sum, r) => sum + r.samples, 0);
+    this.broadcast('tick', { now: this.runtime.clock.now(), series: this.runtime.registry.size, samples, samplesPerSecond: Math.round((inWindow / seconds) * 10) / 10 });
   }
 
   private broadcast(kind: string, data: unknown): void {

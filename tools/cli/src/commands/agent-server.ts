@@ -100,7 +100,7 @@ async function serveApi(runtime: Runtime): Promise<ApiServer | undefined> {
   if (!cfg.enabled) return undefined;
   const api = new ApiServer(runtime, { host: cfg.host, port: cfg.port, token: cfg.token, logger: runtime.logger });
   const where = await api.listen();
-  runtime.logger.info(`API listening on ${where.url}`);
+  runtime.logger.info(`API listening on ${where.url} (web UI: ${where.url}/)`);
   return api;
 }
 

@@ -135,7 +135,7 @@ export const runCommand: Command = {
         api = new ApiServer(runtime, { host: config.server.host, port: config.server.port, token: config.server.token, logger: runtime.logger });
         try {
           const where = await api.listen();
-          runtime.logger.info(`API listening on ${where.url} (try ${where.url}/api/v1/plugins)`);
+          runtime.logger.info(`API listening on ${where.url} (web UI: ${where.url}/ ; try ${where.url}/api/v1/plugins)`);
         } catch (e) {
           const err = e as NodeJS.ErrnoException;
           const hint = err.code === 'EADDRINUSE' ? `; port ${config.server.port} is taken: use --port N (or --port 0 for a free one)` : '';

@@ -1,0 +1,21 @@
+/**
+ * The collector conformance suite of @sextant/testkit against a private PostgreSQL cluster.
+ */
+import { afterAll, it } from 'vitest';
+import { describeCollectorConformance } from '@sextant/testkit/conformance';
+import { freePort, needCondition } from '@sextant/testkit';
+import { postgresqlCollectorFactory } from '../src/index.js';
+import { findPostgresBin, startPostgres, SUPERUSER_PASSWORD } from './postgres-server-process.js';
+
+const BIN = findPostgresBin();
+const server = BIN ? await startPostgres(BIN, await freePort()) : undefined;
+afterAll(async () => server?.stop());
+
+if (server) {
+  describeCollectorConformance(postgresqlCollectorFactory, {
+    config: { url: `postgresql://127.0.0.1:${server.port}/postgres`, password: SUPERUSER_PASSWORD },
+    invalid: { config: { url: 'db.internal:5432' }, path: 'postgresql.url' },
+  });
+} else {
+  it('collector conformance: postgresql', (ctx) => needCondition(ctx, false, 'PostgreSQL server binaries (initdb, postgres) are not installed (apt-get install postgresql)'));
+}

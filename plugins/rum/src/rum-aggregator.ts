@@ -19,6 +19,7 @@ export const OTHER_PAGE = 'other';
 export const MAX_REMEMBERED_TRANSACTIONS = 100_000;
 const TRANSACTION_MEMORY_MS = 24 * 3600_000;
 const MAX_CURRENCIES = 20;
+const MAX_CACHED_PAGE_NAMES = 10_000;
 const QUANTILES = [
   [0.5, 'p50'],
   [0.75, 'p75'],
@@ -92,6 +93,8 @@ export function normalizePage(raw: string): string {
 
 export class RumAggregator {
   private readonly pages = new Map<string, PageWindow>();
+  /** Page names as sent -> their window, so the hot path skips normalisation (cleared when full). */
+  private readonly pageByRawName = new Map<string, PageWindow>();
   private readonly sessions = new Map<string, { last: number; flags: number }>();
   private readonly transactions = new Map<string, number>();
   private readonly ecommerce = new Float64Array(ECOMMERCE_EVENTS.length);
@@ -111,7 +114,15 @@ export class RumAggregator {
   }
 
   private page(name: string): PageWindow {
-    const normal = normalizePage(name);
+    const cached = this.pageByRawName.get(name);
+    if (cached) return cached;
+    const w = this.pageWindow(normalizePage(name));
+    if (this.pageByRawName.size >= MAX_CACHED_PAGE_NAMES) this.pageByRawName.clear();
+    this.pageByRawName.set(name, w);
+    return w;
+  }
+
+  private pageWindow(normal: string): PageWindow {
     let w = this.pages.get(normal);
     if (!w) {
       const key = this.pages.size < this.options.maxPages ? normal : OTHER_PAGE;

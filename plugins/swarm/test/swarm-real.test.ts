@@ -10,6 +10,8 @@
 import type { SextantEvent } from '@sextant/plugin-api';
 import { needCondition, startCollector, type CollectorHarness } from '@sextant/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containersCollectorFactory } from '@sextant/collector-containers';
+import { ErrorCode } from '@sextant/plugin-api';
 import { SWARM_METRICS, swarmCollectorFactory, type SwarmCollector } from '../src/index.js';
 import { EngineProxy, SwarmFixture, docker, dockerAvailable } from './fixtures/swarm-fixture.js';
 import { replayTopology } from './fixtures/topology-replay.js';
@@ -20,16 +22,22 @@ const fixture = new SwarmFixture();
 const proxy = new EngineProxy();
 let h: CollectorHarness;
 
+/** The containers collector beside the swarm plugin, as an agent runs them: its metrics must not care about the swarm. */
+let containers: CollectorHarness | undefined;
+let startedOutside = false;
+
 beforeAll(async () => {
   if (!available) return;
-  fixture.initSwarm();
+  startedOutside = docker('info', '--format', '{{.Swarm.LocalNodeState}}') !== 'active';
   fixture.buildImage('v2');
   await proxy.start();
   h = await startCollector(swarmCollectorFactory, { config: { socket: proxy.socketPath, failureThreshold: 3, failureWindow: '2m', maxBackoff: '1s' } });
+  containers = await startCollector(containersCollectorFactory, { config: { include: [`label:${fixture.label}`] } });
 }, 120_000);
 
 afterAll(async () => {
   await h?.shutdown();
+  await containers?.shutdown();
   if (available) {
     await proxy.stop();
     fixture.cleanup();
@@ -62,9 +70,31 @@ const peerContainers = (service: string) =>
     .map((e) => e.from.slice('container:'.length))
     .sort();
 
+/** Memory of a plain container as the containers collector reports it (appears within a few polls). */
+async function containerMetricsFlow(): Promise<void> {
+  const id = docker('run', '-d', '--label', fixture.label, '--network', 'none', fixture.image, 'sleep', '120');
+  const deadline = Date.now() + 30_000;
+  while (containers!.sink.last('container.memory.usage', { 'container.id': id }) === undefined) {
+    if (Date.now() > deadline) throw new Error('the containers collector reported no memory for a plain container');
+    await containers!.collect();
+    await sleep(250);
+  }
+  docker('rm', '-f', id);
+}
+
 describe('swarm plugin on a real single-node swarm', () => {
+  it('says plainly when the engine is not in a swarm, while container metrics go on', async (ctx) => {
+    needCondition(ctx, available, reason);
+    if (!startedOutside) return ctx.skip('the engine was already in a swarm before this run; "not in a swarm" cannot be shown without leaving it');
+    await h.collect();
+    expect(h.lastStatus()).toMatchObject({ state: 'degraded', code: ErrorCode.CONFIG_INVALID, message: expect.stringContaining('is not part of a swarm') });
+    expect(h.sink.samples).toEqual([]);
+    await containerMetricsFlow();
+  }, 60_000);
+
   it('is the leader of the swarm it was pointed at', async (ctx) => {
     needCondition(ctx, available, reason);
+    fixture.initSwarm();
     await pollUntil(() => h.lastStatus()?.state === 'ok', 'status ok');
     expect((h.collector as SwarmCollector).swarmRole).toBe('leader');
     expect(h.lastStatus()?.message).toMatch(/swarm leader: 1 nodes/);
@@ -143,7 +173,7 @@ describe('swarm plugin on a real single-node swarm', () => {
     expect(peerContainers(name)).toEqual(fixture.runningContainers(name));
     expect(t.ofType('task').filter((e) => e.attributes['docker.swarm.service.name'] === name && e.attributes['docker.swarm.task.desired_state'] === 'running')).toHaveLength(3);
     docker('service', 'rm', name);
- }, 180_000);
+  }, 180_000);
 
   it('reports tasks that exit non-zero: failed tasks, restarts, one event per failure, then "failing"', async (ctx) => {
     needCondition(ctx, available, reason);
@@ -162,7 +192,7 @@ describe('swarm plugin on a real single-node swarm', () => {
     await pollUntil(() => last(M.serviceRestarts.metric, name)! > restartsBefore, 'another restart');
     expect(eventsOf(name, 'swarm.task.failed')).toHaveLength(before);
     docker('service', 'rm', name);
- }, 180_000);
+  }, 180_000);
 
   it('reports a global service: one task per node, mode global', async (ctx) => {
     needCondition(ctx, available, reason);
@@ -193,7 +223,7 @@ describe('swarm plugin on a real single-node swarm', () => {
     ]);
     expect(nodeEvents[0].title).toContain('drained');
     docker('service', 'rm', name);
- }, 180_000);
+  }, 180_000);
 
   it('loses and duplicates no event when the engine connection breaks mid-stream', async (ctx) => {
     needCondition(ctx, available, reason);
@@ -225,5 +255,20 @@ describe('swarm plugin on a real single-node swarm', () => {
     expect(h.sink.events.length).toBe(count);
     expect(new Set(h.sink.events.map((e) => e.id)).size).toBe(h.sink.events.length);
     docker('service', 'rm', name, other);
- }, 180_000);
+  }, 180_000);
+
+  it('withdraws the swarm from the topology when the swarm is left while running; container metrics go on', async (ctx) => {
+    needCondition(ctx, available, reason);
+    if (!fixture.initialisedSwarm) return ctx.skip('this run did not create the swarm, so it must not leave it');
+    const name = fixture.createService('left', ['--replicas', '2']);
+    await pollUntil(() => peerContainers(name).length === 2, 'two replicas in the topology');
+    fixture.leaveSwarm();
+    await h.collect();
+    expect(h.lastStatus()).toMatchObject({ state: 'degraded', code: ErrorCode.CONFIG_INVALID, message: expect.stringContaining('any more (the swarm was left)') });
+    const t = topology();
+    expect([...t.entities.keys()].filter((id) => /^(service|task|swarm-node):/.test(id))).toEqual([]);
+    expect(t.find({ type: 'member-of' })).toEqual([]);
+    expect((h.collector as SwarmCollector).swarmRole).toBe('outside');
+    await containerMetricsFlow();
+  }, 120_000);
 });

@@ -16,5 +16,6 @@ export default defineConfig({
     reportCompressedSize: false,
     chunkSizeWarningLimit: 400,
   },
-  server: { proxy: { '/api': process.env.SEXTANT_API ?? 'http://127.0.0.1:7070' } },
+  // `npm run dev -w @sextant/ui`: the app with hot reload, API calls proxied to a running sextant.
+  server: { proxy: { '/api': process.env.SEXTANT_API ?? 'http://127.0.0.1:7070', '/healthz': process.env.SEXTANT_API ?? 'http://127.0.0.1:7070' } },
 });

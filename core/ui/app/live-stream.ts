@@ -12,6 +12,8 @@ const listeners: { [K in Kind]: Set<Listener<K>> } = { hello: new Set(), tick: n
 const statusListeners = new Set<(connected: boolean) => void>();
 let source: EventSource | undefined;
 let connected = false;
+/** Server clock minus this browser's clock, ms; known after the first message. */
+let clockOffset: number | undefined;
 
 function setConnected(value: boolean): void {
   if (value === connected) return;
@@ -32,6 +34,7 @@ function open(): void {
       } catch {
         return;
       }
+      if ((kind === 'hello' || kind === 'tick') && typeof (data as { now?: unknown }).now === 'number') clockOffset = (data as { now: number }).now - Date.now();
       for (const l of listeners[kind]) (l as (m: unknown) => void)(data);
     });
   }
@@ -41,6 +44,14 @@ export function subscribe<K extends Kind>(kind: K, listener: Listener<K>): () =>
   open();
   listeners[kind].add(listener);
   return () => listeners[kind].delete(listener);
+}
+
+/**
+ * The server's "now" (ms). Relative times ("3 min ago") and timeline ends use it, because the
+ * server's clock is what stamps samples and incidents. Undefined until the stream has said hello.
+ */
+export function serverNow(): number | undefined {
+  return clockOffset === undefined ? undefined : Date.now() + clockOffset;
 }
 
 export function liveConnected(): boolean {

@@ -70,7 +70,8 @@ beforeAll(async () => {
   });
   expect(rt.problems).toEqual([]);
   await steps((2.5 * DAY) / STEP);
-  // A spike the baseline flags on web, still within the charted day.
+  // A deploy of web two hours before the spike, then a spike the baseline flags.
+  rt.runtime.pipeline.ingestEvent({ type: 'deploy', title: 'web 1.4.2', timestamp: clock.now() - 7_200_000, resource: { 'service.name': 'web' } }, 'test');
   faults.spike.set('web', 3);
   await steps(2);
   faults.spike.clear();
@@ -126,7 +127,7 @@ describe('web UI in chromium', () => {
     await expectAccessible();
   });
 
-  it('series: the chart shows the learned band, the spike as an anomaly, and the learning state', async (ctx) => {
+  it('series: the chart shows the learned band, the spike as an anomaly, the deploy as a marker, and the learning state', async (ctx) => {
     needBinary(ctx, 'chromium', INSTALL);
     const id = seriesId('http.server.requests', { 'container.id': 'web-1' });
     await page.goto(`${url}/#/series/${id}?range=24h&q=http.server.requests`);
@@ -135,6 +136,7 @@ describe('web UI in chromium', () => {
     expect(await chart.getAttribute('data-band')).toBe('true');
     await expect.poll(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200);
+    expect(await chart.getAttribute('data-events')).toBe('1'); // the deploy, as a vertical marker
     await expect.poll(() => page.getByTestId('learning-state').innerText()).toMatch(/^(Trusted|Provisional|Learning):/);
     expect(await page.locator('canvas').count()).toBeGreaterThan(0);
     expect(page.url()).toContain(`#/series/${id}?range=24h`);

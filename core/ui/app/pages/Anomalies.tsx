@@ -7,7 +7,7 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import type { Anomaly, Incident } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { formatTime, IMPACT_LABEL, resourceName } from '../display-format.js';
-import { subscribe } from '../live-stream.js';
+import { serverNow, subscribe } from '../live-stream.js';
 import { formatRoute, parseRange, RANGE_MS, RANGES, type Route } from '../route.js';
 import { useApi, useThrottled } from '../use-api.js';
 
@@ -21,14 +21,14 @@ export function Anomalies({ route, navigate }: { route: Route; navigate: (r: Rou
   const range = parseRange(route.query.range, '24h');
   const anomalies = useApi<{ anomalies: Anomaly[] }>(`./api/v1/anomalies?from=-${range}&limit=5000`);
   const incidents = useApi<{ incidents: Incident[] }>('./api/v1/incidents?limit=500');
-  const [serverNow, setServerNow] = useState<number | undefined>(undefined);
+  const [now, setNow] = useState<number | undefined>(serverNow());
   const reload = useThrottled(() => {
     anomalies.reload();
     incidents.reload();
   }, 2000);
   useEffect(() => {
     const a = subscribe('anomaly', reload);
-    const t = subscribe('tick', (m) => setServerNow(m.now));
+    const t = subscribe('tick', (m) => setNow(m.now));
     return () => {
       a();
       t();
@@ -53,7 +53,7 @@ export function Anomalies({ route, navigate }: { route: Route; navigate: (r: Rou
     const order: Record<string, number> = { business: 0, user: 1, infrastructure: 2, none: 3 };
     return [...byName.values()].sort((a, b) => order[a.impact] - order[b.impact] || b.anomalies.length - a.anomalies.length);
   }, [list, impactOf]);
-  const end = serverNow ?? Math.max(Date.now(), ...list.map((a) => a.timestamp));
+  const end = now ?? Math.max(0, ...list.map((a) => a.timestamp));
   const start = end - RANGE_MS[range];
   const noise = useMemo(() => {
     const m = new Map<string, { reason: string; detail: string; count: number }>();
@@ -100,7 +100,7 @@ export function Anomalies({ route, navigate }: { route: Route; navigate: (r: Rou
                   <a
                     key={a.id}
                     class={`dot sev-${a.severity}`}
-                    style={{ left: `${Math.max(0, Math.min(100, ((a.timestamp - start) / (end - start)) * 100))}%` }}
+                    style={{ left: `${Math.max(1, Math.min(99, ((a.timestamp - start) / (end - start)) * 100))}%` }}
                     href={formatRoute({ page: 'series', id: String(a.seriesId), query: { range } })}
                     title={`${formatTime(a.timestamp)} ${a.metric}: ${a.message}`}
                     aria-label={`${a.severity} ${a.kind} on ${a.metric} at ${formatTime(a.timestamp)}`}

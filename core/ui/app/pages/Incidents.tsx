@@ -8,7 +8,7 @@ import type { Incident, TopologyEdge, TopologyEntity } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { Topology } from '../components/Topology.js';
 import { formatAgo, formatTime, IMPACT_LABEL } from '../display-format.js';
-import { subscribe } from '../live-stream.js';
+import { serverNow, subscribe } from '../live-stream.js';
 import { formatRoute, type Route } from '../route.js';
 import { healthByEntity } from '../topology-layout.js';
 import { useApi, useThrottled } from '../use-api.js';
@@ -19,9 +19,17 @@ export function heldBackBy(incident: Incident): string | undefined {
   return s ? `${s.reason === 'maintenance' ? 'maintenance' : 'silenced'}: ${s.detail}` : undefined;
 }
 
-function useServerNow(): number {
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => subscribe('tick', (t) => setNow(t.now)), []);
+/** The server's clock, refreshed on every tick; undefined until the live stream has said hello. */
+function useServerNow(): number | undefined {
+  const [now, setNow] = useState(serverNow());
+  useEffect(() => {
+    const offHello = subscribe('hello', (m) => setNow(m.now));
+    const offTick = subscribe('tick', (t) => setNow(t.now));
+    return () => {
+      offHello();
+      offTick();
+    };
+  }, []);
   return now;
 }
 
@@ -36,8 +44,9 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
   const now = useServerNow();
   useEffect(() => subscribe('incident', reload), [reload]);
   const incidents = list.data?.incidents ?? [];
-  const start = Math.min(now - 3_600_000, ...incidents.map((i) => i.openedAt));
-  const span = Math.max(1, now - start);
+  const end = now ?? Math.max(0, ...incidents.map((i) => i.resolvedAt ?? i.updatedAt));
+  const start = Math.min(end - 3_600_000, ...incidents.map((i) => i.openedAt));
+  const span = Math.max(1, end - start);
   return (
     <section aria-labelledby="incidents-title">
       <h1 id="incidents-title">Incidents</h1>
@@ -54,7 +63,7 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
         {incidents.map((i) => {
           const held = heldBackBy(i);
           const left = ((i.openedAt - start) / span) * 100;
-          const width = Math.max(0.8, (((i.resolvedAt ?? now) - i.openedAt) / span) * 100);
+          const width = Math.max(0.8, (((i.resolvedAt ?? end) - i.openedAt) / span) * 100);
           return (
             <li key={i.id} class={`incident incident-${i.status}`} data-incident={i.id}>
               <div class="incident-head">
@@ -69,7 +78,8 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
                 <a href={formatRoute({ page: 'incidents', id: i.id, query: {} })}>{i.title}</a>
               </div>
               <div class="muted">
-                opened {formatAgo(i.openedAt, now)} · {i.anomalyIds.length} anomal{i.anomalyIds.length === 1 ? 'y' : 'ies'} · {i.entities.length} entit{i.entities.length === 1 ? 'y' : 'ies'}
+                opened {now === undefined ? formatTime(i.openedAt) : formatAgo(i.openedAt, now)} · {i.anomalyIds.length} anomal{i.anomalyIds.length === 1 ? 'y' : 'ies'} · on {i.entities.slice(0, 3).join(', ')}
+                {i.entities.length > 3 ? ` and ${i.entities.length - 3} more` : ''}
                 {i.causes[0] ? ` · likely cause: ${i.causes[0].entity}` : ''}
               </div>
               <div class="strip" aria-hidden="true">

@@ -66,6 +66,16 @@ export function engineSocketError(socketPath: string, error: NodeJS.ErrnoExcepti
         hint: 'run the agent as root or add its user to the group that owns the socket (usually `docker`)',
         cause: error,
       });
+    case 'UNABLE_TO_VERIFY_LEAF_SIGNATURE':
+    case 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY':
+    case 'DEPTH_ZERO_SELF_SIGNED_CERT':
+    case 'SELF_SIGNED_CERT_IN_CHAIN':
+    case 'CERT_HAS_EXPIRED':
+    case 'ERR_TLS_CERT_ALTNAME_INVALID':
+      return new SextantError(ErrorCode.AUTH_FAILED, `the engine at ${socketPath} presented a certificate that does not verify: ${error.message}`, {
+        hint: 'give the CA that signed the engine certificate (tls.ca) and connect by a name or address the certificate lists',
+        cause: error,
+      });
     case 'ECONNREFUSED':
       return new SextantError(ErrorCode.CONNECTION_FAILED, `nothing accepts connections on ${socketPath} (engine stopped?)`, {
         hint: 'start the container engine; the collector reconnects by itself',
@@ -90,6 +100,8 @@ export class EngineClient {
   /** The socket path, or `host:port` for TCP: what error messages name. */
   readonly socketPath: string;
   private readonly base: RequestOptions;
+  /** `Host` header: the TCP endpoint (TLS verifies the certificate against it), a placeholder on a socket. */
+  private readonly hostHeader: string;
   private readonly request: typeof httpRequest;
 
   constructor(
@@ -102,11 +114,13 @@ export class EngineClient {
     if ('socketPath' in ep) {
       this.socketPath = ep.socketPath;
       this.base = { socketPath: ep.socketPath };
+      this.hostHeader = 'engine';
       this.request = httpRequest;
     } else {
       this.socketPath = `${ep.host}:${ep.port}`;
       const tls = ep.tls;
       this.base = tls ? ({ host: ep.host, port: ep.port, ca: tls.ca, cert: tls.cert, key: tls.key } as RequestOptions) : { host: ep.host, port: ep.port };
+      this.hostHeader = ep.host.includes(':') ? `[${ep.host}]:${ep.port}` : `${ep.host}:${ep.port}`;
       this.request = (tls ? httpsRequest : httpRequest) as typeof httpRequest;
     }
   }
@@ -177,7 +191,7 @@ export class EngineClient {
     const filters = encodeURIComponent(JSON.stringify(options.filters ?? { type: ['container'] }));
     const since = options.since !== undefined ? `&since=${encodeURIComponent(options.since)}` : '';
     return new Promise((resolve, reject) => {
-      const req = this.request({ ...this.base, path: `${this.apiPrefix}/events?filters=${filters}${since}`, method: 'GET', headers: { Host: 'engine' }, signal }, (res) => {
+      const req = this.request({ ...this.base, path: `${this.apiPrefix}/events?filters=${filters}${since}`, method: 'GET', headers: { Host: this.hostHeader }, signal }, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           reject(new SextantError(ErrorCode.CONNECTION_FAILED, `container engine refused the event stream (HTTP ${res.statusCode})`, { hint: 'check the engine logs', details: { status: res.statusCode } }));
@@ -225,7 +239,7 @@ export class EngineClient {
   private getJson<T>(path: string, signal?: AbortSignal, versioned = true): Promise<T> {
     const fullPath = `${versioned ? this.apiPrefix : ''}${path}`;
     return new Promise((resolve, reject) => {
-      const req = this.request({ ...this.base, path: fullPath, method: 'GET', headers: { Host: 'engine' }, timeout: this.timeoutMs, signal }, (res: IncomingMessage) => {
+      const req = this.request({ ...this.base, path: fullPath, method: 'GET', headers: { Host: this.hostHeader }, timeout: this.timeoutMs, signal }, (res: IncomingMessage) => {
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {

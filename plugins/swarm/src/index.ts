@@ -16,4 +16,4 @@ export type { ChangeFact, FactOrigin } from './swarm-change-events.js';
 export { SwarmTopology } from './swarm-topology.js';
 export { TaskFailureTracker } from './task-failure-tracker.js';
 export { RecordedSwarmEngine } from './bench/recorded-swarm-engine.js';
-export type { RecordedSwarmShape } from './bench/recorded-swarm-engine.js';
+export type { RecordedSwarmShape, RecordedSwarmEngineOptions } from './bench/recorded-swarm-engine.js';

@@ -7,7 +7,9 @@
  * services / 10,000 tasks) and faults (not a manager, not in a swarm, garbage) a real engine will
  * not produce on demand.
  */
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,8 +28,16 @@ type Mode = 'leader' | 'follower' | 'worker' | 'outside' | 'garbage';
 const iso = (ms: number) => new Date(ms).toISOString();
 const hex = (n: number, len = 25) => n.toString(36).padStart(len, '0').slice(-len);
 
+export interface RecordedSwarmEngineOptions {
+  /** Serve HTTPS on 127.0.0.1 (an ephemeral port) with this key and certificate instead of a unix socket. */
+  readonly tls?: { readonly key: string; readonly cert: string };
+}
+
 export class RecordedSwarmEngine {
+  /** The unix socket (unused with TLS). */
   readonly socketPath: string;
+  /** `tcp://127.0.0.1:<port>` once started with TLS. */
+  tcpEndpoint = '';
   private readonly dir: string;
   private readonly server: Server;
   private nodesJson = '[]';
@@ -43,14 +53,26 @@ export class RecordedSwarmEngine {
   /** HTTP status for `/events` (a socket proxy that forbids the stream answers 403). */
   eventsStatus = 200;
 
-  constructor(shape: RecordedSwarmShape) {
+  constructor(
+    shape: RecordedSwarmShape,
+    private readonly options: RecordedSwarmEngineOptions = {},
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'sextant-swarm-engine-'));
     this.socketPath = join(this.dir, 'docker.sock');
     this.setShape(shape);
-    this.server = createServer((req, res) => this.answer(req.url ?? '/', res));
+    const handler = (req: IncomingMessage, res: ServerResponse) => this.answer(req.url ?? '/', res);
+    this.server = options.tls ? createTlsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
   }
 
   start(): Promise<void> {
+    if (this.options.tls) {
+      return new Promise((resolve) =>
+        this.server.listen(0, '127.0.0.1', () => {
+          this.tcpEndpoint = `tcp://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+          resolve();
+        }),
+      );
+    }
     return new Promise((resolve) => this.server.listen(this.socketPath, resolve));
   }
 

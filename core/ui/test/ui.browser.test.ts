@@ -43,8 +43,12 @@ function seriesId(metric: string, match: Record<string, string>): number {
   return rt!.runtime.registry.find({ metric, match })[0].id;
 }
 
+/** A screenshot of the page down to the end of its content (at most one screen). */
 async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+  const box = await page.locator('main').boundingBox();
+  const viewport = page.viewportSize()!;
+  const height = Math.min(viewport.height, Math.ceil((box?.y ?? 0) + (box?.height ?? viewport.height)));
+  await page.screenshot({ path: join(shots, `${name}.png`), clip: { x: 0, y: 0, width: viewport.width, height } });
 }
 
 async function expectAccessible(): Promise<void> {

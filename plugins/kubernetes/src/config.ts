@@ -1,0 +1,77 @@
+/**
+ * Configuration of the `kubernetes` collector (`collectors: kubernetes:` in sextant.yaml).
+ *
+ * Credentials come from a kubeconfig file or from the pod's service account (in-cluster); this
+ * package never logs a token.
+ */
+import { z } from 'zod';
+import { parseDuration } from '@sextant/plugin-api';
+
+const durationMs = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string()])
+    .transform((value, ctx) => {
+      const ms = parseDuration(value);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `must be a duration such as "15s" or "500ms" (got ${JSON.stringify(value)})` });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .pipe(z.number().min(min, `must be at least ${min} ms`).max(max, `must be at most ${max} ms`));
+
+export const kubernetesConfigSchema = z
+  .object({
+    /**
+     * Where credentials come from: `in-cluster` (service-account token and CA mounted in the pod),
+     * `kubeconfig` (the file in `kubeconfig`, or $KUBECONFIG, or ~/.kube/config), or `auto`
+     * (in-cluster when KUBERNETES_SERVICE_HOST is set, else kubeconfig).
+     */
+    auth: z.enum(['auto', 'in-cluster', 'kubeconfig']),
+    /** Path of a kubeconfig file (with `auth: kubeconfig`/`auto`). */
+    kubeconfig: z.string().min(1).optional(),
+    /** kubeconfig context to use; default its current-context. */
+    context: z.string().min(1).optional(),
+    /**
+     * This agent's node: its pods and kubelet summary are reported by this agent. Default
+     * $NODE_NAME (the shipped DaemonSet sets it). Unset: every node (one agent for a whole small
+     * cluster, or `sextant run` on a workstation).
+     */
+    nodeName: z.string().min(1).optional(),
+    /** Namespaces to report; empty means all. */
+    namespaces: z.array(z.string().min(1)).max(1000),
+    /** Read usage from the kubelet summary API through the API server's node proxy. */
+    kubeletSummary: z.boolean(),
+    /** With no `nodeName`, read the summary of at most this many nodes per round. */
+    summaryMaxNodes: z.number().int().min(0).max(10_000),
+    /** Page size of the initial lists (`limit`). */
+    listPageSize: z.number().int().min(10).max(10_000),
+    leaderElection: z.object({
+      /** Off: this agent always reports cluster-level state (only for a single agent). */
+      enabled: z.boolean(),
+      namespace: z.string().min(1),
+      leaseName: z.string().min(1),
+      /** Default $POD_NAME, else host name + pid. */
+      identity: z.string().min(1).optional(),
+      /** A leader that has not renewed for this long is replaced. Default 3 collection intervals, at least 15 s. */
+      leaseDuration: durationMs(1000, 600_000).optional(),
+    }),
+    /** Retry backoff of a failing list/watch: doubles from `min` to `max`, with full jitter. */
+    backoff: z.object({ min: durationMs(10, 60_000), max: durationMs(100, 600_000) }),
+    /** How long a watch stays open before it is renewed (the API server's `timeoutSeconds`; randomised up to 2x). */
+    watchTimeout: durationMs(1000, 3_600_000),
+  })
+  .strict();
+
+export type KubernetesConfig = z.output<typeof kubernetesConfigSchema>;
+
+export const kubernetesDefaults = {
+  auth: 'auto',
+  namespaces: [],
+  kubeletSummary: true,
+  summaryMaxNodes: 50,
+  listPageSize: 500,
+  leaderElection: { enabled: true, namespace: 'default', leaseName: 'sextant-cluster-state' },
+  backoff: { min: '1s', max: '30s' },
+  watchTimeout: '5m',
+} as unknown as Partial<KubernetesConfig>;

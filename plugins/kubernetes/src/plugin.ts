@@ -1,0 +1,13 @@
+import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
+import { kubernetesCollectorFactory } from './kubernetes-factory.js';
+
+/** The `kubernetes` plugin: one collector factory, `kubernetes`. */
+export const plugin = createPlugin({
+  pluginId: 'kubernetes',
+  deps: { collectors: collectorsExtensionPoint },
+  register({ collectors }) {
+    collectors.addFactory(kubernetesCollectorFactory);
+  },
+});
+
+export default plugin;

@@ -49,7 +49,8 @@ let api: RumApi | undefined;
 
 function randomId(): string {
   const bytes = new Uint8Array(8);
-  crypto.getRandomValues(bytes);
+  if (typeof crypto !== 'undefined' && crypto.getRandomValues) crypto.getRandomValues(bytes);
+  else for (let i = 0; i < 8; i++) bytes[i] = (Math.random() * 256) | 0;
   let s = '';
   for (const b of bytes) s += (b < 16 ? '0' : '') + b.toString(16);
   return s;
@@ -71,9 +72,18 @@ function num(v: unknown): number | undefined {
   return typeof v === 'number' && isFinite(v) ? v : undefined;
 }
 
-/** Starts reporting (once per page; later calls return the same API). Never throws. */
+const NOOP: RumApi = { track() {}, page() {}, flush() {} };
+
+/** Starts reporting (once per page; later calls return the same API). Never throws: on any failure it returns an API that does nothing. */
 export function init(options: RumOptions): RumApi {
-  if (api) return api;
+  try {
+    return api || start(options);
+  } catch {
+    return NOOP;
+  }
+}
+
+function start(options: RumOptions): RumApi {
   const endpoint = options.endpoint;
   const flushMs = options.flushMs ?? 5000;
   const pid = randomId();
@@ -115,7 +125,7 @@ export function init(options: RumOptions): RumApi {
       }
     };
 
-  api = {
+  const rum: RumApi = {
     track: guard((name: string, params: Record<string, unknown> = {}) => {
       if (ECOMMERCE.indexOf(name) < 0) return;
       const e: RumEvent = { t: 'ec', n: name };
@@ -167,5 +177,6 @@ export function init(options: RumOptions): RumApi {
     addEventListener('visibilitychange', guard(() => document.visibilityState === 'hidden' && send()));
     addEventListener('pagehide', guard(send));
   })();
-  return api;
+  api = rum;
+  return rum;
 }

@@ -126,6 +126,34 @@ describe('RUM snippet in Chromium', () => {
     }
   });
 
+  it('works as an ES module in a single-page app: route changes are page views, the purchase value comes from its items', async (ctx) => {
+    needBinary(ctx, 'chromium', 'apt-get install chromium');
+    const port = await freePort();
+    const shop = await startDemoShop({ snippetUrl: `http://127.0.0.1:${port}${SNIPPET_PATHS.script}` });
+    const clock = new FakeClock(Date.now());
+    const rt = await startTestRuntime({ plugins: [plugin], clock, config: { collectors: { rum: { interval: '1h', listen: `127.0.0.1:${port}`, allowedOrigins: [shop.origin] } } } });
+    const context = await browser!.newContext();
+    try {
+      const { page, pageErrors } = await openPage(context);
+      await page.goto(`${shop.origin}/app`);
+      await expect.poll(() => page.textContent('#state')).toBe('ready');
+      await page.goto('about:blank');
+      // one beacon at the route change (view + add_to_cart), one at once for the purchase
+      await expect.poll(() => rt.runtime.telemetry.sum('sextant_plugin_beacons_total'), { timeout: 15_000 }).toBeGreaterThanOrEqual(2);
+      clock.advance(60_000);
+      await rt.collect();
+      expect(rt.values('rum.page_views', { page: 'app-home' })).toEqual([1]);
+      expect(rt.values('rum.page_views', { page: 'app-cart' })).toEqual([1]);
+      expect(rt.values('rum.revenue.total', { currency: CURRENCY })).toEqual([3 * PRICE]);
+      expect(rt.values('rum.ecommerce.events', { event: 'add_to_cart' })).toEqual([1]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+      await rt.stop();
+      await shop.close();
+    }
+  });
+
   it('a dead, failing or blocked collect endpoint never breaks the page or throws into it', async (ctx) => {
     needBinary(ctx, 'chromium', 'apt-get install chromium');
     const snippetPort = await freePort();

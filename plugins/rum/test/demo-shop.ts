@@ -69,6 +69,16 @@ sessionStorage.setItem('order',String(total));sessionStorage.removeItem('cart');
       `document.getElementById('order').textContent=sessionStorage.getItem('order');
 document.getElementById('broken').addEventListener('click',function(){ undefinedWidget.render(); });`,
     ),
+    // a single-page app that imports the ES module build instead of the script tag
+    '/app': `<!doctype html><html><head><meta charset="utf-8"><title>App</title></head><body><h1>App</h1><p id="state">loading</p>
+<script type="module">
+import { init } from '${options.snippetUrl.replace(/\.js$/, '.mjs')}';
+const rum = init({ endpoint: '${options.endpoint ?? options.snippetUrl.replace(/sextant-rum\.js$/, 'collect')}', page: 'app-home' });
+rum.track('add_to_cart', { currency: '${CURRENCY}', items: [{ item_id: 'SKU-1', price: ${PRICE}, quantity: 3 }] });
+rum.page('app-cart');
+rum.track('purchase', { transaction_id: 'T-app-1', currency: '${CURRENCY}', items: [{ item_id: 'SKU-1', price: ${PRICE}, quantity: 3 }] });
+document.getElementById('state').textContent = 'ready';
+</script></body></html>`,
   };
   const server: Server = createServer((req, res) => {
     const body = pages[(req.url ?? '/').split('?')[0]];

@@ -1,0 +1,11 @@
+/**
+ * @sextant/exporter-prometheus-remote-write — Prometheus remote write 1.0 out of Sextant.
+ */
+export { default as plugin } from './plugin.js';
+export { remoteWriteExporterFactory, RemoteWriteExporter, SIGNAL_METRICS, METRIC_LABEL } from './remote-write-exporter.js';
+export { remoteWriteConfigSchema, remoteWriteConfigDefaults } from './config.js';
+export type { RemoteWriteConfig } from './config.js';
+export { WriteRequestEncoder, encodeLabels } from './write-request-encoder.js';
+export { DiskPayloadQueue, MemoryPayloadQueue } from './payload-queue.js';
+export type { PayloadQueue, QueueDrops } from './payload-queue.js';
+export { metricName, labelName, seriesLabels } from './prometheus-names.js';

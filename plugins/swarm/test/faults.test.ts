@@ -54,6 +54,8 @@ describe('swarm plugin faults', () => {
     expect(t.ofType('service')).toHaveLength(4);
     expect(t.ofType('task')).toHaveLength(12);
     expect(t.find({ type: 'member-of' }).filter((e) => e.from.startsWith('container:'))).toHaveLength(12);
+    expect(JSON.parse(String(t.entities.get('service:stack0_app-0')?.attributes['docker.swarm.service.ports']))).toEqual([{ targetPort: 8080, publishedPort: 30000, protocol: 'tcp', publishMode: 'ingress' }]);
+    expect(t.entities.get('service:stack1_app-1')?.attributes).toMatchObject({ 'docker.swarm.service.ports': '[]', 'docker.swarm.service.image': 'registry.example/team-1/app-1:1.1.0', 'docker.swarm.stack.namespace': 'stack1' });
     // Never upserts the containers collector's entities.
     expect([...t.entities.keys()].filter((id) => id.startsWith('container:'))).toEqual([]);
   });

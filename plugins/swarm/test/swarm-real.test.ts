@@ -175,6 +175,26 @@ describe('swarm plugin on a real single-node swarm', () => {
     docker('service', 'rm', name);
   }, 180_000);
 
+  it('reports an update that pauses on failure, and one that rolls back', async (ctx) => {
+    needCondition(ctx, available, reason);
+    const failing = ['--args', 'sh -c "exit 1"', '--update-monitor', '2s', '--update-max-failure-ratio', '0'];
+    const paused = fixture.createService('pause', ['--replicas', '2', '--restart-delay', '1s']);
+    const rolled = fixture.createService('rollback', ['--replicas', '2', '--restart-delay', '1s']);
+    await pollUntil(() => last(M.serviceRunning.metric, paused) === 2 && last(M.serviceRunning.metric, rolled) === 2, 'both running');
+    docker('service', 'update', '-d', '--no-resolve-image', ...failing, '--update-failure-action', 'pause', paused);
+    docker('service', 'update', '-d', '--no-resolve-image', ...failing, '--update-failure-action', 'rollback', rolled);
+    const states = (name: string) => eventsOf(name, 'rollout').map((e) => e.attributes?.['docker.swarm.update.state']);
+    await pollUntil(() => states(paused).includes('paused') && states(rolled).includes('rollback_completed') && last(M.updateRolledBack.metric, rolled) === 1, 'paused and rolled back', 120_000);
+    expect(states(paused)).toEqual(['updating', 'paused']);
+    expect(eventsOf(paused, 'rollout')[1]).toMatchObject({ severity: 'warning', title: expect.stringContaining('paused after task failures') });
+    expect(last(M.updatePaused.metric, paused)).toBe(1);
+    expect(last(M.updateActive.metric, paused)).toBe(0);
+    expect(states(rolled)).toEqual(['updating', 'rollback_started', 'rollback_completed']);
+    expect(eventsOf(rolled, 'rollout').at(-1)).toMatchObject({ severity: 'warning', title: `service ${rolled} rolled back to its previous spec` });
+    expect(topology().entities.get(`service:${rolled}`)?.attributes['docker.swarm.update.state']).toBe('rollback_completed');
+    docker('service', 'rm', paused, rolled);
+  }, 180_000);
+
   it('reports tasks that exit non-zero: failed tasks, restarts, one event per failure, then "failing"', async (ctx) => {
     needCondition(ctx, available, reason);
     const name = fixture.createService('crash', ['--replicas', '1', '--restart-condition', 'on-failure', '--restart-delay', '200ms'], ['sh', '-c', 'sleep 0.2; exit 3']);

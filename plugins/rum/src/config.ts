@@ -85,7 +85,7 @@ export type RumConfig = z.output<typeof rumConfigSchema>;
 export const rumConfigDefaults: Partial<z.input<typeof rumConfigSchema>> = {
   listen: '127.0.0.1:7090',
   maxBodyBytes: 64 * 1024,
-  rateLimit: { perSecond: 200, burst: 1000 },
+  rateLimit: { perSecond: 1000, burst: 5000 },
   sampleRate: 1,
   botUserAgents: DEFAULT_BOT_USER_AGENTS,
   serviceName: 'web',

@@ -36,6 +36,9 @@ const GOALS: Record<string, string> = {
   peerTotalMsPerInterval: 'well under 10,000 ms per 10 s interval for 1,000 groups x 10 members x 50 metrics on one core',
   correlatorAnomaliesPerCpuMinute: '>= 10,000 anomalies per minute',
   redisCorePercentAt10s: '<= 0.2% of one core per instance at 10 s',
+  promParseSamplesPerSec: '>= 1,000,000 samples/s per core parsed (Prometheus text format)',
+  promTargetsCpuPercentOfCore: '<= 10% of one core for 1,000 targets x 1,000 series at 15 s (scrape round, fetch excluded)',
+  remoteWriteSamplesPerSec: '>= 500,000 samples/s per core of remote write to a local receiver',
 };
 
 async function main(): Promise<void> {
@@ -58,6 +61,8 @@ async function main(): Promise<void> {
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
     })(),
     protocol: packageBench('core/protocol'),
+    prometheus: packageBench('plugins/prometheus'),
+    'remote-write': packageBench('integrations/exporter-prometheus-remote-write'),
     ingest: (() => {
       const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;

@@ -1,7 +1,7 @@
 /**
  * A layered layout for the topology, small enough to ship (a general graph layout library would
- * take most of the UI's size budget): hosts in the first column, what runs on them (containers,
- * pods, tasks) in the second, services and applications in the third, anything else in a fourth.
+ * take most of the UI's size budget): one column per kind of entity (see TITLES), empty columns
+ * left out.
  * Rows are ordered so that edges cross little: containers follow their host, services sit at the
  * average row of their members (the barycentre heuristic of layered graph drawing).
  */
@@ -30,15 +30,20 @@ const COLUMN_GAP = 90;
 const ROW_GAP = 12;
 const MARGIN = 24;
 
-const COLUMN_OF: Record<string, number> = { host: 0, container: 1, pod: 1, task: 1, service: 2, application: 2, workload: 2, deployment: 2 };
-const TITLES = ['Hosts', 'Containers', 'Services', 'Other'];
+/**
+ * Columns, left to right. Docker: hosts, containers, services. Kubernetes: nodes (hosts), pods,
+ * containers, workloads (`k8s.deployment`, `k8s.statefulset`, ...), services. Swarm: nodes, tasks,
+ * containers, services.
+ */
+const TITLES = ['Hosts', 'Pods and tasks', 'Containers', 'Workloads', 'Services', 'Other'];
+const COLUMN_OF: Record<string, number> = { host: 0, 'swarm-node': 0, pod: 1, task: 1, container: 2, workload: 3, service: 4, application: 4 };
 
 function columnOf(type: string): number {
-  return COLUMN_OF[type] ?? 3;
+  return COLUMN_OF[type] ?? (type.startsWith('k8s.') ? 3 : 5);
 }
 
 export function layoutTopology(entities: readonly TopologyEntity[], edges: readonly TopologyEdge[]): TopologyLayout {
-  const byColumn: TopologyEntity[][] = [[], [], [], []];
+  const byColumn: TopologyEntity[][] = TITLES.map(() => []);
   for (const e of entities) byColumn[columnOf(e.type)].push(e);
   const neighbours = new Map<string, string[]>();
   for (const edge of edges) {

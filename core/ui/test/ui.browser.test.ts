@@ -182,6 +182,12 @@ describe('web UI in chromium', () => {
     expect(await page.getByTestId('causes').innerText()).toContain('container:api-1');
     await shot('incident');
     await expectAccessible();
+    // From the incident to the chart of its anomaly.
+    await page.getByTestId('incident-anomalies').getByRole('link').first().click();
+    const chart = page.locator('[data-series]').getByTestId('series-chart');
+    await chart.waitFor();
+    await expect.poll(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
+    expect(await page.locator('#series-detail-title').innerText()).toContain('http.server.errors');
     faults.errors.clear();
     await steps(4); // quiet for 20 min: the api incident resolves
   });

@@ -97,6 +97,20 @@ describe('topology layout', () => {
     expect(layout.edges.every((e) => e.from.column <= e.to.column)).toBe(true);
   });
 
+  it('places Kubernetes nodes, pods, containers, workloads and services in that order', () => {
+    const layout = layoutTopology(
+      [
+        { id: 'service:shop/web', type: 'service', name: 'shop/web', attributes: {} },
+        { id: 'k8s.deployment:shop/web', type: 'k8s.deployment', name: 'shop/web', attributes: {} },
+        { id: 'container:abc', type: 'container', name: 'web', attributes: {} },
+        { id: 'pod:shop/web-1', type: 'pod', name: 'shop/web-1', attributes: {} },
+        { id: 'host:n1', type: 'host', name: 'n1', attributes: {} },
+      ],
+      [],
+    );
+    expect(layout.columns.map((c) => c.title)).toEqual(['Hosts', 'Pods and tasks', 'Containers', 'Workloads', 'Services']);
+  });
+
   it('colours an entity by the worst open incident naming it', () => {
     const health = healthByEntity([
       { status: 'open', severity: 'warning', entities: ['container:w1'] },
@@ -114,7 +128,7 @@ describe('topology layout', () => {
       ...Array.from({ length: 200 }, (_, c) => ({ id: `container:c${c}`, type: 'container', name: `c${c}`, attributes: {} })),
     ];
     const layout = layoutTopology(many, Array.from({ length: 200 }, (_, c) => ({ from: `container:c${c}`, to: `host:h${c % 10}`, type: 'runs-on' })));
-    const ys = layout.nodes.filter((n) => n.column === 1).map((n) => n.y);
+    const ys = layout.nodes.filter((n) => n.entity.type === 'container').map((n) => n.y);
     expect(new Set(ys).size).toBe(200);
   });
 });

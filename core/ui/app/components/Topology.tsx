@@ -7,11 +7,11 @@ import { useMemo, useState } from 'preact/hooks';
 import type { TopologyEdge, TopologyEntity } from '../api-types.js';
 import { layoutTopology, NODE_HEIGHT, NODE_WIDTH, type Health } from '../topology-layout.js';
 
-const FILTER_ATTRIBUTE: Record<string, string> = { host: 'host.name', container: 'container.id', service: 'service.name', pod: 'k8s.pod.name' };
+const FILTER_ATTRIBUTE: Record<string, string> = { host: 'host.name', 'swarm-node': 'host.name', container: 'container.id', service: 'service.name', pod: 'k8s.pod.name', task: 'docker.swarm.task.id' };
 
 /** The series-explorer filter (`key=value`) that selects an entity's series. */
 export function seriesFilterOf(entity: TopologyEntity): string {
-  const key = FILTER_ATTRIBUTE[entity.type];
+  const key = FILTER_ATTRIBUTE[entity.type] ?? (entity.type.startsWith('k8s.') ? `${entity.type}.name` : undefined);
   if (!key) return '';
   const value = entity.attributes[key] ?? (entity.type === 'container' ? entity.id.slice(entity.id.indexOf(':') + 1) : entity.name);
   return `${key}=${String(value)}`;

@@ -4,10 +4,10 @@
  * and what noise control held back from notifiers.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Incident, TopologyEdge, TopologyEntity } from '../api-types.js';
+import type { Anomaly, Incident, TopologyEdge, TopologyEntity } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { Topology } from '../components/Topology.js';
-import { formatAgo, formatTime, IMPACT_LABEL } from '../display-format.js';
+import { formatAgo, formatTime, IMPACT_LABEL, resourceName } from '../display-format.js';
 import { serverNow, subscribe } from '../live-stream.js';
 import { formatRoute, type Route } from '../route.js';
 import { healthByEntity } from '../topology-layout.js';
@@ -105,6 +105,11 @@ function IncidentPage({ id }: { id: string }) {
     [id, reload],
   );
   const incident = one.data?.incident;
+  const anomalies = useApi<{ anomalies: Anomaly[] }>(incident ? `./api/v1/anomalies?from=${incident.openedAt - 3_600_000}${incident.resolvedAt ? `&to=${incident.resolvedAt}` : ''}&limit=5000` : undefined);
+  const own = useMemo(() => {
+    const ids = new Set(incident?.anomalyIds ?? []);
+    return (anomalies.data?.anomalies ?? []).filter((a) => ids.has(a.id));
+  }, [anomalies.data, incident]);
   const affected = useMemo(() => new Set(incident?.entities ?? []), [incident]);
   const health = useMemo(() => healthByEntity(incident ? [incident] : []), [incident]);
   if (one.error) return <ErrorNote message={one.error} />;
@@ -141,6 +146,19 @@ function IncidentPage({ id }: { id: string }) {
           </li>
         ))}
       </ol>
+      <h2>Anomalies</h2>
+      <ul class="list" data-testid="incident-anomalies">
+        {own.slice(-50).map((a) => (
+          <li key={a.id}>
+            <span class={`sev sev-${a.severity}`}>{a.severity}</span> <time dateTime={new Date(a.timestamp).toISOString()}>{formatTime(a.timestamp)}</time>{' '}
+            <a href={formatRoute({ page: 'series', id: String(a.seriesId), query: { range: '24h', q: a.metric } })}>
+              {a.metric} on {resourceName(a.resource)}
+            </a>
+            : {a.message}
+          </li>
+        ))}
+      </ul>
+      {incident.anomalyIds.length > own.length ? <p class="muted">{incident.anomalyIds.length - own.length} older anomalies are no longer kept.</p> : null}
       <h2>Story</h2>
       <ol class="story">
         {[...incident.timeline]

@@ -4,7 +4,8 @@
  * running, garbage, oversized and malformed answers, a dead socket, an engine that refuses the
  * event stream, and change events from polling. The real engine is in swarm-real.test.ts.
  */
-import { join } from 'node:path';
+import { chmodSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { ErrorCode } from '@sextant/plugin-api';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
@@ -121,6 +122,24 @@ describe('swarm plugin faults', () => {
     await h.collect();
     expect(h.lastStatus()).toMatchObject({ state: 'error', code: ErrorCode.CONNECTION_FAILED, message: expect.stringContaining('does not exist') });
     expect(h.metrics.counters.engine_errors_total).toBeGreaterThanOrEqual(1);
+    expect(h.sink.samples).toEqual([]);
+  });
+
+  it('reports permission denied on the socket as AUTH_FAILED with the fix', async () => {
+    const e = await engine();
+    // The socket's folder is private to its owner. As root (which ignores permissions) the check
+    // runs with the effective uid of nobody for its duration; the real uid stays root to switch back.
+    chmodSync(dirname(e.socketPath), 0o700);
+    const asRoot = process.geteuid?.() === 0;
+    if (asRoot) process.seteuid!(65534);
+    let h: CollectorHarness;
+    try {
+      h = await collector({ socket: e.socketPath });
+      await h.collect();
+    } finally {
+      if (asRoot) process.seteuid!(0);
+    }
+    expect(h.lastStatus()).toMatchObject({ state: 'error', code: ErrorCode.AUTH_FAILED, message: expect.stringContaining('permission denied') });
     expect(h.sink.samples).toEqual([]);
   });
 

@@ -260,9 +260,10 @@ describe('web UI in chromium', () => {
     await page.getByTestId('topology').waitFor();
   });
 
-  it('fits a phone screen', async (ctx) => {
+  it('fits a phone screen, in dark mode too', async (ctx) => {
     needBinary(ctx, 'chromium', INSTALL);
-    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+    // A phone in dark mode: the layout must not scroll sideways, and the dark palette must pass axe too.
+    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, colorScheme: 'dark' });
     try {
       const p = await phone.newPage();
       const id = seriesId('http.server.requests', { 'container.id': 'web-1' });
@@ -272,6 +273,7 @@ describe('web UI in chromium', () => {
         await p.waitForTimeout(300);
         const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         expect(overflow, `${route} scrolls sideways by ${overflow}px`).toBeLessThanOrEqual(0);
+        expect(await seriousA11yViolations(p), route).toEqual([]);
       }
       await p.goto(`${url}/#/series/${id}?range=6h`);
       await p.getByTestId('series-chart').waitFor();

@@ -55,6 +55,9 @@ export function Chart({ columns, unit, label, markers = [], height = 280 }: Char
     const el = host.current;
     if (!el) return;
     const started = performance.now();
+    // Axis text and grid follow the page's palette (light or dark); the canvas cannot read CSS.
+    const style = getComputedStyle(el);
+    const css = { text: style.getPropertyValue('--text').trim() || '#0f172a', line: style.getPropertyValue('--line').trim() || '#cbd5e1' };
     let firstDraw = true;
     const fmt = (_u: uPlot, v: number | null) => (v === null ? '—' : formatNumber(v, unit));
     const opts: uPlot.Options = {
@@ -70,7 +73,10 @@ export function Chart({ columns, unit, label, markers = [], height = 280 }: Char
         { label: 'anomaly', stroke: COLORS.anomaly, fill: COLORS.anomaly, paths: () => null, points: { show: true, size: 9, stroke: COLORS.anomaly, fill: COLORS.anomaly }, value: fmt },
       ],
       bands: [{ series: [4, 3], fill: COLORS.band }],
-      axes: [{}, { values: (_u, ticks) => ticks.map((t) => formatNumber(t)), size: 60 }],
+      axes: [
+        { stroke: css.text, grid: { stroke: css.line, width: 1 }, ticks: { stroke: css.line, width: 1 } },
+        { stroke: css.text, grid: { stroke: css.line, width: 1 }, ticks: { stroke: css.line, width: 1 }, values: (_u, ticks) => ticks.map((t) => formatNumber(t)), size: 60 },
+      ],
       hooks: {
         draw: [
           (u) => {

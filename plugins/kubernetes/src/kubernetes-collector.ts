@@ -93,6 +93,11 @@ export class KubernetesCollector implements Collector {
     return n;
   }
 
+  /** True once every running informer has completed a list. */
+  get synced(): boolean {
+    return (this.pods?.hasSynced ?? false) && [...this.cluster.values()].every((i) => i.hasSynced);
+  }
+
   informerStats(): Record<string, ResourceInformer['stats']> {
     const out: Record<string, ResourceInformer['stats']> = {};
     if (this.pods) out.pods = this.pods.stats;
@@ -151,13 +156,18 @@ export class KubernetesCollector implements Collector {
           this.reportStatus();
         },
         onSynced: () => {
-          this.forbidden.delete([...this.forbidden.keys()].find((r) => r.includes(`"${ref.plural}"`)) ?? '');
-          this.lastError = undefined;
+          this.recovered(ref);
           handlers.onSynced?.();
-          this.reportStatus();
         },
+        onRecovered: () => this.recovered(ref),
       },
     );
+  }
+
+  private recovered(ref: ResourceRef): void {
+    this.forbidden.delete([...this.forbidden.keys()].find((r) => r.includes(`"${ref.plural}"`)) ?? '');
+    this.lastError = undefined;
+    this.reportStatus();
   }
 
   private reportStatus(): void {

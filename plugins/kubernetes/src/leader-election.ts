@@ -64,10 +64,25 @@ export class LeaderElection {
    * a leader that fails this way for `leaseDuration` stops leading.
    */
   async tryAcquireOrRenew(): Promise<boolean> {
+    // Rounds never overlap: a second caller waits for the round in flight.
+    this.inFlight ??= this.runRound().finally(() => (this.inFlight = undefined));
+    return this.inFlight;
+  }
+
+  private inFlight: Promise<boolean> | undefined;
+
+  private async runRound(): Promise<boolean> {
     const now = this.options.now();
     try {
-      this.leader = await this.round(now);
-      if (this.leader) this.lastRenewed = now;
+      const result = await this.round(now);
+      if (result === 'conflict') {
+        // Someone wrote the lease between our read and write. A leader keeps leading until it
+        // has failed to renew for a whole lease duration (client-go's renew deadline).
+        if (this.leader && now - this.lastRenewed > this.options.leaseDurationMs) this.leader = false;
+      } else {
+        this.leader = result;
+        if (result) this.lastRenewed = now;
+      }
     } catch (e) {
       if (this.leader && now - this.lastRenewed > this.options.leaseDurationMs) this.leader = false;
       throw e;
@@ -86,7 +101,7 @@ export class LeaderElection {
     };
   }
 
-  private async round(now: number): Promise<boolean> {
+  private async round(now: number): Promise<boolean | 'conflict'> {
     let current: Lease;
     try {
       current = await this.connection.request<Lease>('GET', `${this.path}/${encodeURIComponent(this.options.name)}`);
@@ -96,7 +111,7 @@ export class LeaderElection {
       try {
         await this.connection.request('POST', this.path, { body: lease });
       } catch (err) {
-        if (err instanceof KubeApiError && err.status === 409) return false; // someone else created it first
+        if (err instanceof KubeApiError && err.status === 409) return 'conflict'; // someone else created it first
         throw err;
       }
       this.transitions++;
@@ -113,7 +128,7 @@ export class LeaderElection {
     try {
       await this.connection.request('PUT', `${this.path}/${encodeURIComponent(this.options.name)}`, { body: updated });
     } catch (err) {
-      if (err instanceof KubeApiError && err.status === 409) return false;
+      if (err instanceof KubeApiError && err.status === 409) return 'conflict';
       throw err;
     }
     if (!mine) this.transitions++;

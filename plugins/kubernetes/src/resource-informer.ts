@@ -53,6 +53,8 @@ export interface InformerHandlers {
   onForbidden?(rule: string, message: string): void;
   /** Any other failure; the informer retries by itself. */
   onError?(error: Error): void;
+  /** A watch opened again after failures (without a new list). */
+  onRecovered?(): void;
 }
 
 export interface InformerOptions {
@@ -212,8 +214,10 @@ export class ResourceInformer {
       },
     );
     this.stats.watchesOpened++;
+    const recovered = this.failures > 0 || this.forbiddenReported;
     this.failures = 0;
     this.forbiddenReported = false;
+    if (recovered) this.handlers.onRecovered?.();
   }
 
   private onEvent(event: { type: string; object: any }): void {

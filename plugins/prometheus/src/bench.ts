@@ -6,8 +6,13 @@
  * - promScrapeSamplesPerSec: a whole scrape round after the first (parse + series-cache lookup +
  *   staging + sink write), one core, no network.
  * - promTargetsCpuPercentOfCore: CPU share of one core for 1,000 targets x 1,000 series at a 15 s
- *   interval, extrapolated from the measured per-sample cost of a scrape round.
+ *   interval, extrapolated from the measured per-sample cost of a scrape round (fetch excluded).
+ * - promScrapeCpuMsPer1kSeries / promTargetsWithFetchCpuPercentOfCore: the same with real scrapes
+ *   over loopback HTTP of a 1,000-sample page (collect(): fetch, decode, parse, write); the local
+ *   HTTP server's CPU is included, so this is an upper bound.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
 import { prometheusConfigDefaults, type PrometheusConfig } from './config.js';
 import { parseExposition } from './exposition-parser.js';
@@ -92,5 +97,27 @@ export async function run(): Promise<Record<string, number>> {
   const promScrapeSamplesPerSec = Math.round(sink.samples / (elapsed / 1000));
   // 1,000 targets x 1,000 series every 15 s = 66,667 samples/s
   const promTargetsCpuPercentOfCore = Number(((1_000_000 / 15 / promScrapeSamplesPerSec) * 100).toFixed(2));
-  return { promParseSamplesPerSec, promScrapeSamplesPerSec, promTargetsCpuPercentOfCore };
+
+  // real scrapes of a 1,000-sample page over loopback
+  const small = generatePage(1000);
+  const server = createServer((_req, res) => {
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(small);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const live = new PrometheusScraper({ ...ctx, config: { ...config, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` } });
+  const signal = new AbortController().signal;
+  for (let i = 0; i < 20; i++) await live.collect(signal);
+  let rounds = 0;
+  t0 = cpuMs();
+  while (cpuMs() - t0 < 1500) {
+    await live.collect(signal);
+    rounds++;
+  }
+  const perScrapeMs = (cpuMs() - t0) / rounds;
+  await new Promise((r) => server.close(r));
+  const samplesPerScrape = parseExposition(small, 'text', noop).samples;
+  const promScrapeCpuMsPer1kSeries = Number(((perScrapeMs * 1000) / samplesPerScrape).toFixed(3));
+  const promTargetsWithFetchCpuPercentOfCore = Number((((promScrapeCpuMsPer1kSeries * 1000) / 15_000) * 100).toFixed(2));
+  return { promParseSamplesPerSec, promScrapeSamplesPerSec, promTargetsCpuPercentOfCore, promScrapeCpuMsPer1kSeries, promTargetsWithFetchCpuPercentOfCore };
 }

@@ -1,14 +1,8 @@
 /**
- * @sextant/plugin-kubernetes — the Kubernetes collector, and the contract to build on it
- * (`createKubernetesCollectorFactory` + `KubernetesExtension`).
+ * @sextant/plugin-kubernetes — the `kubernetes` collector. The collector itself, and the contract
+ * to build on it (`createKubernetesCollectorFactory` + `KubernetesExtension`), come from
+ * @sextant/kubernetes-kit and are re-exported here.
  */
 export { plugin, default } from './plugin.js';
-export { kubernetesCollectorFactory, createKubernetesCollectorFactory } from './kubernetes-factory.js';
-export type { KubernetesFactoryOptions } from './kubernetes-factory.js';
-export type { KubernetesExtension, ExtensionContext, ExtensionResource } from './extension.js';
-export type { KubeObject, ResourceRef } from './resource-informer.js';
-export { KubernetesCollector } from './kubernetes-collector.js';
-export { kubernetesConfigSchema, kubernetesDefaults } from './config.js';
-export type { KubernetesConfig } from './config.js';
-export { parseQuantity, podOwners, workloadEntityId } from './kube-objects.js';
-export { M as KUBERNETES_METRICS } from './metrics.js';
+export { kubernetesCollectorFactory, createKubernetesCollectorFactory, KubernetesCollector, kubernetesConfigSchema, kubernetesDefaults, KUBERNETES_METRICS } from '@sextant/kubernetes-kit';
+export type { KubernetesConfig, KubernetesExtension, ExtensionContext, ExtensionResource, KubeObject, KubernetesFactoryOptions } from '@sextant/kubernetes-kit';

@@ -1,5 +1,5 @@
 import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { kubernetesCollectorFactory } from './kubernetes-factory.js';
+import { kubernetesCollectorFactory } from '@sextant/kubernetes-kit';
 
 /** The `kubernetes` plugin: one collector factory, `kubernetes`. */
 export const plugin = createPlugin({

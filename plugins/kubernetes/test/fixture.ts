@@ -7,7 +7,7 @@ import type { SextantEvent, SextantPlugin } from '@sextant/plugin-api';
 import { FakeClock, startTestRuntime, type TestRuntime } from '@sextant/testkit';
 import { vi } from 'vitest';
 import plugin from '../src/plugin.js';
-import type { KubernetesCollector } from '../src/kubernetes-collector.js';
+import type { KubernetesCollector } from '@sextant/kubernetes-kit';
 
 export interface Agent {
   readonly rt: TestRuntime;

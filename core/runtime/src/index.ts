@@ -33,5 +33,6 @@ export type { LogLevel, LogOptions } from './telemetry/logger.js';
 export { systemClock } from './telemetry/system-clock.js';
 export { ApiServer } from './http/api-server.js';
 export type { ApiServerOptions } from './http/api-server.js';
+export { discoveryPlugins } from './http/autodiscovery-view.js';
 export * from './autodiscovery/index.js';
 export * from './outbox/index.js';

@@ -118,6 +118,33 @@ describe('GET /api/v1/silences', () => {
   });
 });
 
+describe('GET /api/v1/autodiscovery', () => {
+  it('lists each container with the plugins autodiscovery starts for it and why, and whether the instance runs', async () => {
+    const { collectorsExtensionPoint, createCollectorFactory, createPlugin } = await import('@sextant/plugin-api');
+    const { z } = await import('zod');
+    const factory = createCollectorFactory({ type: 'shop', stability: 'alpha', description: 'shop', configSchema: z.object({ url: z.string().optional() }), defaults: {}, create: () => ({ collect() {}, shutdown() {} }) });
+    const plugin = createPlugin({ pluginId: 'shop', deps: { c: collectorsExtensionPoint }, register: ({ c }) => c.addFactory(factory) });
+    rt = await startTestRuntime({
+      plugins: [{ plugin, packageName: '@test/plugin-shop', version: '1.0.0', manifest: { plugin: './plugin.js', protocol: [1], provides: ['collector'], discovery: [{ factory: 'shop', images: ['*/shop', 'shop'] }] } }],
+      config: { autodiscovery: { enabled: false } } as never,
+    });
+    api = new ApiServer(rt.runtime, { host: '127.0.0.1', port: 0, logger: rt.runtime.logger, ui: false });
+    const url = (await api.listen()).url;
+    const container = (id: string, name: string, image: string) => ({ id: `container:${id}`, type: 'container', name, attributes: { 'container.id': id, 'container.name': name, 'sextant.container.image.ref': image, 'sextant.container.state': 'running' } });
+    rt.runtime.pipeline.applyTopology({ upsertEntities: [container('a'.repeat(64), 'shop-1', 'acme/shop:2.1'), container('b'.repeat(64), 'cache', 'redis:7')] });
+    const body = (await (await fetch(`${url}/api/v1/autodiscovery`)).json()) as { enabled: boolean; containers: { name: string; explain: string[]; matches: { pluginId: string; key: string; reason: string; instanceState?: string }[] }[] };
+    expect(body.enabled).toBe(false);
+    const shop = body.containers.find((c) => c.name === 'shop-1')!;
+    expect(shop.matches).toHaveLength(1);
+    expect(shop.matches[0]).toMatchObject({ pluginId: 'shop', key: `shop/c-${'a'.repeat(12)}` });
+    expect(shop.matches[0].instanceState).toBeUndefined();
+    expect(shop.matches[0].reason).toMatch(/shop/);
+    const cache = body.containers.find((c) => c.name === 'cache')!;
+    expect(cache.matches).toEqual([]);
+    expect(cache.explain.join('\n')).toMatch(/no plugin matched/);
+  });
+});
+
 describe('the web UI files', () => {
   function fakeBuild(): string {
     const dir = mkdtempSync(join(tmpdir(), 'sextant-ui-assets-'));

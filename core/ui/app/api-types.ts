@@ -171,3 +171,16 @@ export interface StreamMessages {
   readonly incident: { readonly change: string; readonly incident: Incident; readonly notify: boolean; readonly reason?: string };
   readonly event: StoredEvent;
 }
+
+/** GET /api/v1/autodiscovery */
+export interface AutodiscoveryView {
+  readonly enabled: boolean;
+  readonly containers: readonly {
+    readonly id: string;
+    readonly name: string;
+    readonly image: string;
+    readonly state: string;
+    readonly explain: readonly string[];
+    readonly matches: readonly { readonly pluginId: string; readonly factory: string; readonly key: string; readonly reason: string; readonly instanceState?: string }[];
+  }[];
+}

@@ -15,7 +15,7 @@ import { FakeClock, findBinary, needBinary, startTestRuntime, type TestRuntime }
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUiInto, launchChromium, screenshotDir, seriousA11yViolations } from './browser-session.js';
-import { DAY, faults, LONG_VALUE, shopPlugin } from './fixtures/shop-workload.js';
+import { DAY, faults, LONG_VALUE, shopBuiltin } from './fixtures/shop-workload.js';
 
 const TOKEN = 'ui-test-token-0123456789';
 const STEP = 300_000;
@@ -62,13 +62,14 @@ beforeAll(async () => {
   clock = new FakeClock(START);
   const holeFrom = START + 2 * DAY;
   rt = await startTestRuntime({
-    plugins: [analysisPlugin, shopPlugin],
+    plugins: [analysisPlugin, shopBuiltin],
     clock,
     config: {
       interval: '5m',
       collectors: { shop: { holeFrom, holeUntil: holeFrom + 3_600_000 } },
       detectors: { baseline: {}, threshold: { rules: [{ metric: 'http.server.errors', above: 5, severity: 'critical' }] } },
       correlators: { incidents: {} },
+      autodiscovery: { enabled: false }, // the CLI runs it; here the Plugins page shows what it would start
       server: { token: TOKEN },
     } as never,
   });
@@ -231,6 +232,12 @@ describe('web UI in chromium', () => {
     const instances = page.getByTestId('instances');
     await expect.poll(() => instances.innerText()).toContain('shop');
     expect(await instances.innerText()).toContain('baseline');
+    // What autodiscovery would start for each container, and why.
+    const discovery = page.getByTestId('autodiscovery');
+    await expect.poll(() => discovery.innerText()).toContain('db-1');
+    const db = discovery.locator('li', { hasText: 'db-1' }).first();
+    expect(await db.innerText()).toMatch(/shop\/c-db-1 .*would start/);
+    expect(await discovery.locator('li', { hasText: 'web-1' }).first().innerText()).toContain('nothing to start');
     await shot('plugins');
     await expectAccessible();
   });

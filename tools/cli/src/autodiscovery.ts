@@ -4,16 +4,10 @@
  * rules in plugin manifests and starts (and later stops) one collector instance per match.
  */
 import { formatError } from '@sextant/plugin-api';
-import { AutodiscoveryController, discoveredContainerFromEntity, type DiscoveryPlugin, type DiscoveredContainer, type Runtime } from '@sextant/runtime';
+import { AutodiscoveryController, discoveredContainerFromEntity, discoveryPlugins, type DiscoveredContainer, type Runtime } from '@sextant/runtime';
 
-/** Plugins that declare discovery rules, with the id the runtime loaded them under. */
-export function discoveryPlugins(runtime: Runtime): DiscoveryPlugin[] {
-  const ids = new Map(runtime.plugins().filter((p) => p.state === 'loaded').map((p) => [p.packageName, p.id]));
-  return runtime
-    .candidates()
-    .filter((c) => c.manifest?.discovery?.length && ids.has(c.packageName))
-    .map((c) => ({ pluginId: ids.get(c.packageName)!, packageName: c.packageName, manifest: c.manifest! }));
-}
+/** Plugins that declare discovery rules (the runtime's view; the API's /api/v1/autodiscovery uses it too). */
+export { discoveryPlugins };
 
 export function runningContainers(runtime: Runtime): DiscoveredContainer[] {
   return runtime.topology

@@ -1,11 +1,12 @@
 /**
  * The routes the web UI needs on top of the JSON API: its static files at `/`, the live stream
- * (GET /api/v1/stream) and the list of silences (GET /api/v1/silences). Kept apart from
- * api-server.ts, which calls `addUiRoutes` once.
+ * (GET /api/v1/stream), the list of silences (GET /api/v1/silences) and what autodiscovery starts
+ * and why (GET /api/v1/autodiscovery). Kept apart from api-server.ts, which calls `addUiRoutes` once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { uiAssetsDir } from '@sextant/ui';
 import type { Runtime } from '../runtime/runtime.js';
+import { autodiscoveryView } from './autodiscovery-view.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
 import { silenceViews } from './silence-list.js';
 import { UiAssets } from './ui-assets.js';
@@ -27,6 +28,11 @@ export function addUiRoutes(api: Routable, runtime: Runtime, options: UiRouteOpt
   api.route('GET', /^\/api\/v1\/silences$/, (_req, res) => {
     const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.type === 'silence' || e.type === 'maintenance' }), runtime.clock.now());
     const text = JSON.stringify({ silences: list });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+  api.route('GET', /^\/api\/v1\/autodiscovery$/, (_req, res) => {
+    const text = JSON.stringify(autodiscoveryView(runtime));
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });

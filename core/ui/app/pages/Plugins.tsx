@@ -1,6 +1,6 @@
 /** Plugins: every instance with its state, restarts, failures and last error; every plugin package found. */
 import { useEffect } from 'preact/hooks';
-import type { InstanceStatus, PluginInfo } from '../api-types.js';
+import type { AutodiscoveryView, InstanceStatus, PluginInfo } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { AttrValue } from '../components/Attr.js';
 import { formatTime } from '../display-format.js';
@@ -9,7 +9,11 @@ import { useApi, useThrottled } from '../use-api.js';
 
 export function Plugins() {
   const data = useApi<{ plugins: PluginInfo[]; instances: InstanceStatus[] }>('./api/v1/plugins');
-  const reload = useThrottled(data.reload, 10_000);
+  const discovery = useApi<AutodiscoveryView>('./api/v1/autodiscovery');
+  const reload = useThrottled(() => {
+    data.reload();
+    discovery.reload();
+  }, 10_000);
   useEffect(() => subscribe('tick', reload), [reload]);
   return (
     <section aria-labelledby="plugins-title">
@@ -52,6 +56,31 @@ export function Plugins() {
           </tbody>
         </table>
       </div>
+      <h2>Autodiscovery</h2>
+      {discovery.data && !discovery.data.enabled ? <p class="muted">Autodiscovery is off in this process (plugins are not started for containers); what it would do is shown.</p> : null}
+      {discovery.data && discovery.data.containers.length === 0 ? <p class="empty">No containers reported (the containers collector reports them).</p> : null}
+      <ul class="list" data-testid="autodiscovery">
+        {(discovery.data?.containers ?? []).map((c) => (
+          <li key={c.id}>
+            <strong>{c.name}</strong> <span class="muted">{c.image}</span> ·{' '}
+            {c.matches.length === 0
+              ? 'nothing to start'
+              : c.matches.map((m) => (
+                  <span key={m.key}>
+                    {m.key} <span class={`state state-${m.instanceState ?? 'none'}`}>{m.instanceState ?? (discovery.data!.enabled ? 'not running' : 'would start')}</span>{' '}
+                  </span>
+                ))}
+            <details>
+              <summary>why</summary>
+              <ul class="evidence">
+                {c.explain.map((line, k) => (
+                  <li key={k}>{line}</li>
+                ))}
+              </ul>
+            </details>
+          </li>
+        ))}
+      </ul>
       <div class="table-scroll">
         <table>
           <caption>Plugin packages found</caption>

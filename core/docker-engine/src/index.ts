@@ -6,7 +6,7 @@
 export { EngineClient, engineSocketError, isNotSwarmManager, parseEndpoint, MIN_API_VERSION, MAX_API_VERSION, MAX_RESPONSE_BYTES } from './engine-client.js';
 export type { EngineEndpoint, EngineRuntime, EngineTcpEndpoint, FollowEventsOptions } from './engine-client.js';
 export { ResumableEventStream, sinceParameter } from './resumable-event-stream.js';
-export type { EventStreamState, ResumableEventStreamOptions } from './resumable-event-stream.js';
+export type { EventStreamPosition, EventStreamState, ResumableEventStreamOptions } from './resumable-event-stream.js';
 export { containerInfoFromInspect } from './engine-types.js';
 export type {
   ContainerInfo,

@@ -9,8 +9,10 @@
  *   `since=<cursor>` (the engine's `since` is inclusive), so the events that share the cursor's
  *   nanosecond come back: the ones already delivered are recognised by their content and dropped
  *   (counted in {@link ResumableEventStream.duplicatesDropped}).
- * - Before the first event, the cursor is the engine's clock when the stream opened (its `Date`
- *   header, rounded down to the second): nothing from that second on is missed.
+ * - The first connection already asks for `since=<now>` (the clock's time at start, or the saved
+ *   `resumeFrom` position): events from that moment on are delivered even if they happen while
+ *   the connection is being set up, and none from before it. The clock must be the engine's wall
+ *   clock (same host, or synchronised).
  * - Reconnects back off exponentially (250 ms doubling, capped at `maxBackoffMs`); the state goes
  *   through `onState` so a collector can report it.
  */
@@ -33,6 +35,19 @@ export interface ResumableEventStreamOptions {
   readonly onState?: (state: EventStreamState) => void;
   readonly clock: Clock;
   readonly maxBackoffMs?: number;
+  /**
+   * Where a previous run stopped ({@link ResumableEventStream.position}): the first connection
+   * then replays from there, so a restarted agent catches up on what happened while it was down.
+   */
+  readonly resumeFrom?: EventStreamPosition;
+}
+
+/** A resume position that can be saved (JSON) and handed to the next run. */
+export interface EventStreamPosition {
+  /** The cursor: `timeNano` of the newest delivered event, as a decimal string. */
+  readonly timeNano: string;
+  /** Identities of the delivered events at the cursor (they come back on replay and are dropped). */
+  readonly delivered: readonly string[];
 }
 
 /** A nanosecond timestamp as the `since` parameter: `<seconds>.<nanoseconds>`. */
@@ -74,7 +89,18 @@ export class ResumableEventStream {
   private closed = false;
   private interrupt: AbortController | undefined;
 
-  constructor(private readonly options: ResumableEventStreamOptions) {}
+  constructor(private readonly options: ResumableEventStreamOptions) {
+    const from = options.resumeFrom;
+    if (from && /^\d{1,20}$/.test(from.timeNano) && Array.isArray(from.delivered)) {
+      this.cursor = BigInt(from.timeNano);
+      for (const id of from.delivered) if (typeof id === 'string') this.atCursor.set(id, this.cursor);
+    }
+  }
+
+  /** Where the stream stands now, to save and pass as `resumeFrom` next run; undefined before start(). */
+  get position(): EventStreamPosition | undefined {
+    return this.cursor === undefined ? undefined : { timeNano: this.cursor.toString(), delivered: [...this.atCursor.keys()] };
+  }
 
   /** Starts following in the background; resolves once the first connection is open or has failed. */
   start(): Promise<void> {
@@ -83,7 +109,7 @@ export class ResumableEventStream {
     });
   }
 
-  /** The resume cursor as a `since` value (less the rounding slack), or undefined before the stream ever opened. */
+  /** The resume cursor as a `since` value (less the rounding slack), or undefined before start(). */
   get since(): string | undefined {
     return this.cursor === undefined ? undefined : sinceParameter(this.cursor > ROUNDING_NS ? this.cursor - ROUNDING_NS : 0n);
   }
@@ -105,8 +131,9 @@ export class ResumableEventStream {
   private async run(firstDone: () => void): Promise<void> {
     let failures = 0;
     let first = true;
+    let resumed = this.cursor !== undefined;
+    this.cursor ??= BigInt(Math.floor(this.options.clock.now())) * 1_000_000n;
     while (!this.closed) {
-      const resumed = this.cursor !== undefined;
       const connection = new AbortController();
       this.interrupt = connection;
       const signal = AbortSignal.any([this.abort.signal, connection.signal]);
@@ -116,13 +143,9 @@ export class ResumableEventStream {
         await this.options.client.followEvents((e) => this.deliver(e), (line) => this.options.onMalformed?.(line), signal, {
           filters: this.options.filters,
           since: this.since,
-          onOpen: (engineDateMs) => {
+          onOpen: () => {
             opened = true;
             failures = 0;
-            if (this.cursor === undefined) {
-              const ms = engineDateMs ?? this.options.clock.now() - 1_000;
-              this.cursor = BigInt(Math.floor(ms / 1_000)) * 1_000_000_000n;
-            }
             this.options.onState?.({ kind: 'open', replayed: resumed });
             if (first) {
               first = false;
@@ -134,6 +157,7 @@ export class ResumableEventStream {
         error = isSextantError(e) ? e : new SextantError(ErrorCode.CONNECTION_FAILED, formatError(e));
       }
       if (this.closed) break;
+      if (opened) resumed = true;
       if (!opened) failures++;
       this.reconnects++;
       const retryInMs = opened ? 0 : Math.min(this.options.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(failures - 1, 16));

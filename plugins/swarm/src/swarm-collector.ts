@@ -26,7 +26,9 @@ import {
   type CollectorContext,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { EngineClient, ResumableEventStream, isNotSwarmManager, type EngineEvent, type EngineInfo } from '@sextant/docker-engine';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EngineClient, ResumableEventStream, isNotSwarmManager, type EngineEvent, type EngineInfo, type EventStreamPosition } from '@sextant/docker-engine';
 import { engineEndpoint, swarmConfigSchema, swarmDefaults, type SwarmConfig } from './config.js';
 import { changeEvent, factsFromEngineEvent, factsFromSnapshots, type FactOrigin } from './swarm-change-events.js';
 import { clusterResource, nodeResource, serviceResource } from './swarm-keys.js';
@@ -66,6 +68,9 @@ interface SeriesRecord {
   readonly ids: Int32Array;
 }
 
+/** File in the instance's data directory where the event stream's position survives a restart. */
+const POSITION_FILE = 'event-stream-position.json';
+
 /** Stream events held while this agent's role is not known yet (before the first poll). */
 const MAX_PENDING_EVENTS = 10_000;
 
@@ -78,6 +83,13 @@ export class SwarmCollector implements Collector {
   /** True while change events must come from poll differences (no usable event stream). */
   private pollEvents: boolean;
   private streamEverOpened = false;
+  /** `degraded` while the event stream is down (and events are not coming from polls instead). */
+  private streamProblem: 'degraded' | undefined;
+  private streamMessage = '';
+  /** The stream's duplicatesDropped already added to the self-metric. */
+  private duplicatesCounted = 0;
+  /** The position last saved to the data directory (JSON), to write only when it moved. */
+  private savedPosition = '';
   private role: SwarmRole = 'unknown';
   private clusterId = '';
   private previous: SwarmSnapshot | undefined;
@@ -183,6 +195,7 @@ export class SwarmCollector implements Collector {
       return;
     }
     this.report(snapshot);
+    this.savePosition();
     this.ctx.status.set(
       this.streamProblem ?? 'ok',
       `swarm leader: ${snapshot.nodes.length} nodes, ${snapshot.services.length} services, ${snapshot.taskCount} tasks${this.pollEvents ? '; change events from polling' : ''}${this.streamMessage ? `; ${this.streamMessage}` : ''}`,
@@ -195,14 +208,42 @@ export class SwarmCollector implements Collector {
     this.closed = true;
     await this.connecting?.catch(() => undefined);
     await this.stream?.stop();
+    this.savePosition();
+  }
+
+  /**
+   * The saved stream position of the previous run against the same engine, so events made while
+   * the agent was down are caught up (as far as the engine's replay buffer reaches).
+   */
+  private loadPosition(): EventStreamPosition | undefined {
+    if (!this.ctx.dataDir) return undefined;
+    try {
+      const saved = JSON.parse(readFileSync(join(this.ctx.dataDir, POSITION_FILE), 'utf8')) as { engine?: unknown; position?: EventStreamPosition };
+      if (saved.engine !== this.client.socketPath || !saved.position) return undefined;
+      this.savedPosition = JSON.stringify(saved.position);
+      return saved.position;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private savePosition(): void {
+    const position = this.stream?.position;
+    if (!this.ctx.dataDir || !position) return;
+    const json = JSON.stringify(position);
+    if (json === this.savedPosition) return;
+    try {
+      const file = join(this.ctx.dataDir, POSITION_FILE);
+      writeFileSync(`${file}.tmp`, JSON.stringify({ engine: this.client.socketPath, position }));
+      renameSync(`${file}.tmp`, file);
+      this.savedPosition = json;
+    } catch (e) {
+      this.ctx.logger.warn(`cannot save the event stream position in ${this.ctx.dataDir}: ${formatError(e)}`);
+    }
   }
 
   // -------------------------------------------------------------------------------------------
   // engine connection and event stream
-
-  private streamProblem: 'degraded' | undefined;
-  private duplicatesCounted = 0;
-  private streamMessage = '';
 
   private async ensureConnected(): Promise<boolean> {
     if (this.connected) return true;
@@ -226,6 +267,7 @@ export class SwarmCollector implements Collector {
     if (this.ctx.config.events === 'stream' && !this.stream) {
       this.stream = new ResumableEventStream({
         client: this.client,
+        resumeFrom: this.loadPosition(),
         filters: { type: ['service', 'node'] },
         clock: this.ctx.clock,
         maxBackoffMs: this.ctx.config.maxBackoff,

@@ -7,6 +7,9 @@
  *
  * Needs dockerd (apt-get install docker.io busybox-static; dockerd --bridge=none --iptables=false).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { SextantEvent } from '@sextant/plugin-api';
 import { needCondition, startCollector, type CollectorHarness } from '@sextant/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -276,6 +279,44 @@ describe('swarm plugin on a real single-node swarm', () => {
     expect(new Set(h.sink.events.map((e) => e.id)).size).toBe(h.sink.events.length);
     docker('service', 'rm', name, other);
   }, 180_000);
+
+  it('catches up on the events made while the agent was stopped (position kept in its data directory)', async (ctx) => {
+    needCondition(ctx, available, reason);
+    const dataDir = mkdtempSync(join(tmpdir(), 'sextant-swarm-data-'));
+    try {
+      const name = fixture.createService('restart', ['--replicas', '1']);
+      let agent = await startCollector(swarmCollectorFactory, { dataDir, config: { socket: proxy.socketPath } });
+      const until = async (condition: () => boolean, what: string) => {
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+          await agent.collect();
+          if (condition()) return;
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await sleep(250);
+        }
+      };
+      await until(() => agent.sink.last(M.serviceRunning.metric, of(name)) === 1, 'first agent sees the service');
+      await agent.shutdown();
+      // While no agent runs: a scale and a new image.
+      docker('service', 'scale', '-d', `${name}=2`);
+      docker('service', 'update', '-d', '--no-resolve-image', '--image', `sextant-test/swarm-busybox:v2-${fixture.runId}`, name);
+      await sleep(1_000);
+      agent = await startCollector(swarmCollectorFactory, { dataDir, config: { socket: proxy.socketPath } });
+      try {
+        const mine = () => agent.sink.events.filter((e) => e.resource['service.name'] === name);
+        await until(() => mine().some((e) => e.type === 'scale') && mine().some((e) => e.type === 'deploy'), 'the missed events');
+        expect(mine().filter((e) => e.type === 'scale').map((e) => e.title)).toEqual([`service ${name} scaled 1 -> 2 replicas`]);
+        expect(mine().filter((e) => e.type === 'deploy')).toHaveLength(1);
+        // Nothing the first agent had already reported comes again.
+        expect(mine().filter((e) => e.attributes?.['docker.swarm.change'] === 'create')).toEqual([]);
+      } finally {
+        await agent.shutdown();
+      }
+      docker('service', 'rm', name);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('withdraws the swarm from the topology when the swarm is left while running; container metrics go on', async (ctx) => {
     needCondition(ctx, available, reason);

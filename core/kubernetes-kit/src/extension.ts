@@ -41,6 +41,11 @@ export interface KubernetesExtension {
   readonly resources: readonly ExtensionResource[];
   /** Extra resource attributes for a pod (e.g. `openshift.deploymentconfig.name`). */
   podAttributes?(pod: KubeObject): Attributes;
+  /**
+   * The workload a pod belongs to when the extension knows better than the owner chain (a pod of
+   * a DeploymentConfig is owned by a ReplicationController per rollout): its pods form one peer group.
+   */
+  podWorkload?(pod: KubeObject): { kind: string; name: string } | undefined;
   /** An object of one of `resources` was added, changed or deleted (after the first sync only). */
   onChange?(ref: ExtensionResource, change: 'added' | 'updated' | 'deleted', cur: KubeObject, old: KubeObject | undefined, ctx: ExtensionContext): void;
   /** Every collection round, while leading: write metrics and topology. */

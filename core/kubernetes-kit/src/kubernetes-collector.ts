@@ -95,7 +95,7 @@ export class KubernetesCollector implements Collector {
 
   /** True once every running informer has completed a list. */
   get synced(): boolean {
-    return (this.pods?.hasSynced ?? false) && [...this.cluster.values()].every((i) => i.hasSynced);
+    return (this.pods?.hasSynced ?? false) && [...this.cluster.values()].every((i) => i.hasSynced) && [...this.extensionInformers.values()].every((x) => x.informer.hasSynced);
   }
 
   informerStats(): Record<string, ResourceInformer['stats']> {
@@ -333,7 +333,9 @@ export class KubernetesCollector implements Collector {
     this.pending.entities.push({ id, type: 'pod', name: `${ns}/${pod.metadata.name}`, attributes: { ...res, 'k8s.pod.phase': String(pod.status?.phase ?? 'Unknown') } });
     const node = pod.spec?.nodeName;
     if (typeof node === 'string' && node) this.pending.edges.push({ from: id, to: `host:${node}`, type: 'runs-on' });
-    const { controller, top } = podOwners(pod);
+    const { controller, top: ownerTop } = podOwners(pod);
+    let top = ownerTop;
+    for (const ext of this.extensions) top = ext.podWorkload?.(pod) ?? top;
     if (controller) this.pending.edges.push({ from: id, to: workloadEntityId(ns, controller), type: 'owned-by' });
     // The pods of one workload are one peer group.
     if (top) this.pending.edges.push({ from: id, to: workloadEntityId(ns, top), type: 'member-of' });

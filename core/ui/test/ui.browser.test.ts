@@ -31,6 +31,8 @@ let browser: Browser | undefined;
 let context: BrowserContext;
 let page: Page;
 let shots = '';
+/** Uncaught exceptions and content-security-policy refusals seen on any page, checked at the end. */
+const pageProblems: string[] = [];
 
 async function steps(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
@@ -86,6 +88,10 @@ beforeAll(async () => {
   browser = await launchChromium(chromiumPath);
   context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light' });
   page = await context.newPage();
+  page.on('pageerror', (e) => pageProblems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) pageProblems.push(`console: ${m.text()}`);
+  });
   shots = screenshotDir();
   console.log(JSON.stringify({ ui: 'screenshots', dir: shots }));
 });
@@ -265,6 +271,11 @@ describe('web UI in chromium', () => {
     // The next retry (at most 15 s away) gets through and the banner goes away by itself.
     await banner.waitFor({ state: 'detached', timeout: 20_000 });
     await page.getByTestId('topology').waitFor();
+  });
+
+  it('threw no uncaught exception and broke no content-security-policy rule on any page', (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    expect(pageProblems).toEqual([]);
   });
 
   it('fits a phone screen, in dark mode too', async (ctx) => {

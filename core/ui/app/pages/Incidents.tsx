@@ -63,7 +63,7 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
         {incidents.map((i) => {
           const held = heldBackBy(i);
           const left = ((i.openedAt - start) / span) * 100;
-          const width = Math.max(0.8, (((i.resolvedAt ?? end) - i.openedAt) / span) * 100);
+          const width = Math.max(1.5, (((i.resolvedAt ?? end) - i.openedAt) / span) * 100);
           return (
             <li key={i.id} class={`incident incident-${i.status}`} data-incident={i.id}>
               <div class="incident-head">

@@ -31,7 +31,7 @@ export function Plugins() {
               <th scope="col">isolation</th>
               <th scope="col">restarts</th>
               <th scope="col">failures</th>
-              <th scope="col">last error</th>
+              <th scope="col">status message (last error)</th>
             </tr>
           </thead>
           <tbody>

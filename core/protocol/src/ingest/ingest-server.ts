@@ -20,6 +20,7 @@ import { IngestRequestDecoder, encodeIngestAck, type DecodedIngestRequest, type 
 import { OtlpMetricsTranslator, encodeOtlpExportResponse } from './otlp-metrics.js';
 import { WireFormatError } from './protobuf-wire.js';
 import { SequenceWindow } from './sequence-window.js';
+import { timingSafeEqual } from 'node:crypto';
 import { bearerValues, hasValidToken, hostOf, serverCredentials, type ServerTlsOptions } from './transport-security.js';
 
 export const INGEST_METHOD_PATH = '/sextant.ingest.v1.Ingest/Ingest';
@@ -508,19 +509,27 @@ export class IngestServer {
       callback({ code: status.UNAUTHENTICATED, details: 'missing or wrong ingest token (metadata "authorization: Bearer <token>")' });
       return;
     }
-    const bytes = call.request;
+    const result = this.exportOtlp(`otlp:${hostOf(call.getPeer())}`, call.request);
+    if (result.ok) callback(null, encodeOtlpExportResponse(result.rejectedPoints, result.message));
+    else callback({ code: result.refusal === 'malformed' ? status.INVALID_ARGUMENT : status.RESOURCE_EXHAUSTED, details: result.message });
+  }
+
+  /**
+   * Takes one OTLP `ExportMetricsServiceRequest` (protobuf bytes) from `sourceId`, for this
+   * server's OTLP/gRPC service and for other transports of the same request (OTLP/HTTP, see
+   * OtlpHttpReceiver). The caller has authenticated the sender. `refusal` says why nothing was
+   * taken: `oversized`, `queue-full` (retryable) or `malformed`.
+   */
+  exportOtlp(sourceId: string, bytes: Uint8Array): { ok: true; rejectedPoints: number; message: string } | { ok: false; refusal: 'oversized' | 'queue-full' | 'malformed'; message: string } {
     if (bytes.length > this.maxMessageBytes) {
       this.reject('oversized');
-      callback({ code: status.RESOURCE_EXHAUSTED, details: `OTLP request of ${bytes.length} bytes exceeds the server's maxMessageBytes of ${this.maxMessageBytes}; lower the exporter's batch size` });
-      return;
+      return { ok: false, refusal: 'oversized', message: `OTLP request of ${bytes.length} bytes exceeds the server's maxMessageBytes of ${this.maxMessageBytes}; lower the exporter's batch size` };
     }
     if (this.pendingTotal >= this.maxQueue) {
       this.reject('queue-full');
-      callback({ code: status.RESOURCE_EXHAUSTED, details: `ingest queue is full (${this.pendingTotal} of ${this.maxQueue} pending); retry with backoff` });
-      return;
+      return { ok: false, refusal: 'queue-full', message: `ingest queue is full (${this.pendingTotal} of ${this.maxQueue} pending); retry with backoff` };
     }
     this.count('received');
-    const sourceId = `otlp:${hostOf(call.getPeer())}`;
     let translator = this.otlpTranslators.get(sourceId);
     if (!translator) {
       translator = new OtlpMetricsTranslator(this.maxSeriesPerSource);
@@ -531,8 +540,7 @@ export class IngestServer {
       translation = translator.translate(bytes);
     } catch (err) {
       this.reject('malformed');
-      callback({ code: status.INVALID_ARGUMENT, details: `malformed ExportMetricsServiceRequest: ${err instanceof Error ? err.message : String(err)}` });
-      return;
+      return { ok: false, refusal: 'malformed', message: `malformed ExportMetricsServiceRequest: ${err instanceof Error ? err.message : String(err)}` };
     }
     this.count('accepted');
     let source = this.sources.get(sourceId);
@@ -543,7 +551,17 @@ export class IngestServer {
     this.defineSeries(sourceId, source, translation.newSeries);
     this.deliver(undefined, sourceId, this.remapBatch(source, translation.batch));
     if (translation.rejectedPoints > 0) this.reject('otlp-points', translation.rejectedPoints);
-    callback(null, encodeOtlpExportResponse(translation.rejectedPoints, translation.rejectReasons.join('; ')));
+    return { ok: true, rejectedPoints: translation.rejectedPoints, message: translation.rejectReasons.join('; ') };
+  }
+
+  /**
+   * Whether an OTLP sender with this `authorization` header value (`Bearer <token>`) may export:
+   * always when OTLP senders need no token, else when it carries one of the accepted tokens.
+   */
+  acceptsOtlpAuthorization(authorization: string | undefined): boolean {
+    if (!this.otlpRequireToken) return true;
+    const got = Buffer.from(authorization ?? '');
+    return this.tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
   }
 }
 

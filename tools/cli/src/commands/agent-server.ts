@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { formatError, type Attributes } from '@sextant/plugin-api';
-import type { IngestClient, IngestServer, SeriesDefinition } from '@sextant/protocol';
+import type { IngestClient, IngestServer, OtlpHttpReceiver, SeriesDefinition } from '@sextant/protocol';
 import { ApiServer, parseDuration, RedisOutboxStore, type Runtime } from '@sextant/runtime';
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
@@ -107,9 +107,10 @@ async function serveApi(runtime: Runtime): Promise<ApiServer | undefined> {
 export const serverCommand: Command = {
   name: 'server',
   summary: 'receive data from agents and OpenTelemetry senders; analyse, store, notify, serve the API',
-  usage: 'sextant server [--listen HOST:PORT] (--tls-cert F --tls-key F [--tls-ca F --require-client-cert] | --insecure-loopback) [--token T]',
+  usage: 'sextant server [--listen HOST:PORT] [--otlp-http HOST:PORT] (--tls-cert F --tls-key F [--tls-ca F --require-client-cert] | --insecure-loopback) [--token T]',
   options: {
     listen: { type: 'string', value: 'HOST:PORT', description: 'ingest address (sextant.ingest.v1 and OTLP/gRPC metrics)', default: '127.0.0.1:7071' },
+    'otlp-http': { type: 'string', value: 'HOST:PORT', description: 'also receive OTLP/HTTP metrics (protobuf and JSON, POST /v1/metrics), e.g. 127.0.0.1:4318' },
     'tls-cert': { type: 'string', value: 'FILE', description: 'server certificate (PEM)' },
     'tls-key': { type: 'string', value: 'FILE', description: 'server private key (PEM)' },
     'tls-ca': { type: 'string', value: 'FILE', description: 'CA that signs agent certificates (mTLS)' },
@@ -129,6 +130,7 @@ export const serverCommand: Command = {
     if (typeof runtime === 'number') return runtime;
     let exit = 0;
     let ingest: IngestServer | undefined;
+    let otlpHttp: OtlpHttpReceiver | undefined;
     let api: ApiServer | undefined;
     const stop = stopSignal(durationMs);
     try {
@@ -153,6 +155,11 @@ export const serverCommand: Command = {
         },
       });
       runtime.logger.info(`ingest listening on ${ingest.address} (${tls ? 'TLS' : 'plain text, loopback only'}; OTLP/gRPC metrics on the same port)`);
+      if (values['otlp-http']) {
+        const { OtlpHttpReceiver } = await import('@sextant/protocol');
+        otlpHttp = await OtlpHttpReceiver.start({ address: String(values['otlp-http']), ingest, logger: runtime.logger, ...(tls ? { tls } : {}) });
+        runtime.logger.info(`OTLP/HTTP metrics listening on ${tls ? 'https' : 'http'}://${otlpHttp.address}/v1/metrics`);
+      }
       api = await serveApi(runtime);
       api?.route('GET', /^\/api\/v1\/ingest$/, (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/json' });
@@ -164,6 +171,7 @@ export const serverCommand: Command = {
       exit = e instanceof UsageError ? 2 : 1;
     } finally {
       stop.dispose();
+      await otlpHttp?.shutdown();
       await ingest?.shutdown(2000);
       await api?.close();
       await runtime.stop();

@@ -1,6 +1,7 @@
 /** Configuration of the `containers` collector (zod v4). Defaults live in the factory. */
 import { z } from 'zod';
 import { parseDuration } from '@sextant/plugin-api';
+import { resolveEngineSocket } from '@sextant/docker-engine';
 
 /** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`). */
 const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
@@ -55,9 +56,4 @@ export const containersDefaults: Partial<ContainersConfig> = {
 };
 
 /** The socket to use: the configured one, else DOCKER_HOST's unix path, else the Docker default. */
-export function resolveSocketPath(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
-  if (configured) return configured.replace(/^unix:\/\//, '');
-  const dockerHost = env.DOCKER_HOST;
-  if (dockerHost?.startsWith('unix://')) return dockerHost.slice('unix://'.length);
-  return '/var/run/docker.sock';
-}
+export const resolveSocketPath: (configured: string | undefined, env?: NodeJS.ProcessEnv) => string = resolveEngineSocket;

@@ -305,3 +305,14 @@ export function parseEndpoint(text: string): { socketPath: string } | EngineTcpE
   }
   return { socketPath: text.replace(/^unix:\/\//, '') };
 }
+
+/**
+ * The engine socket to use: the configured one (`unix://` prefix allowed), else `DOCKER_HOST` when
+ * it names a unix socket, else Docker's default `/var/run/docker.sock`.
+ */
+export function resolveEngineSocket(configured: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
+  if (configured) return configured.replace(/^unix:\/\//, '');
+  const dockerHost = env.DOCKER_HOST;
+  if (dockerHost?.startsWith('unix://')) return dockerHost.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}

@@ -3,7 +3,7 @@
  * Docker (or Podman) engine: the containers collector and the swarm plugin. A kit package: it
  * depends on @sextant/plugin-api only.
  */
-export { EngineClient, engineSocketError, isNotSwarmManager, parseEndpoint, MIN_API_VERSION, MAX_API_VERSION, MAX_RESPONSE_BYTES } from './engine-client.js';
+export { EngineClient, engineSocketError, isNotSwarmManager, parseEndpoint, resolveEngineSocket, MIN_API_VERSION, MAX_API_VERSION, MAX_RESPONSE_BYTES } from './engine-client.js';
 export type { EngineEndpoint, EngineRuntime, EngineTcpEndpoint, FollowEventsOptions } from './engine-client.js';
 export { ResumableEventStream, sinceParameter } from './resumable-event-stream.js';
 export type { EventStreamPosition, EventStreamState, ResumableEventStreamOptions } from './resumable-event-stream.js';

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ErrorCode, SextantError, parseDuration } from '@sextant/plugin-api';
-import type { EngineEndpoint } from '@sextant/docker-engine';
+import { resolveEngineSocket, type EngineEndpoint } from '@sextant/docker-engine';
+import { join } from 'node:path';
 
 /** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`). */
 const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
@@ -60,7 +61,11 @@ export const swarmDefaults: Partial<SwarmConfig> = {
   maxResponseBytes: 256 * 2 ** 20,
 };
 
-/** The engine endpoint the configuration names; reads TLS files (coded error when unreadable). */
+/**
+ * The engine endpoint the configuration names: `host` (+ `tls`), else `socket`, else `DOCKER_HOST`
+ * (`unix://...`, or `tcp://...` with `DOCKER_TLS_VERIFY` / `DOCKER_CERT_PATH` like the Docker CLI),
+ * else /var/run/docker.sock. Reads TLS files (coded error when unreadable).
+ */
 export function engineEndpoint(cfg: SwarmConfig, env: NodeJS.ProcessEnv = process.env): EngineEndpoint {
   if (cfg.host) {
     const url = new URL(cfg.host.replace(/^tcp:/, 'http:'));
@@ -75,8 +80,12 @@ export function engineEndpoint(cfg: SwarmConfig, env: NodeJS.ProcessEnv = proces
     const tls = cfg.tls ? { ca: read(cfg.tls.ca, 'ca'), cert: read(cfg.tls.cert, 'cert'), key: read(cfg.tls.key, 'key') } : undefined;
     return { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port), ...(tls ? { tls } : {}) };
   }
-  if (cfg.socket) return cfg.socket.replace(/^unix:\/\//, '');
   const dockerHost = env.DOCKER_HOST;
-  if (dockerHost?.startsWith('unix://')) return dockerHost.slice('unix://'.length);
-  return '/var/run/docker.sock';
+  if (!cfg.socket && dockerHost && /^tcp:\/\/[^/]+:\d+\/?$/.test(dockerHost)) {
+    // The Docker CLI's convention: DOCKER_TLS_VERIFY=1 with ca.pem, cert.pem, key.pem in DOCKER_CERT_PATH.
+    const certs = env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0' ? env.DOCKER_CERT_PATH : undefined;
+    const tls = certs ? { ca: join(certs, 'ca.pem'), cert: join(certs, 'cert.pem'), key: join(certs, 'key.pem') } : undefined;
+    return engineEndpoint({ ...cfg, host: dockerHost.replace(/\/$/, ''), tls }, {});
+  }
+  return resolveEngineSocket(cfg.socket, env);
 }

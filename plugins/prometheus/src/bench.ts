@@ -8,11 +8,10 @@
  * - promTargetsCpuPercentOfCore: CPU share of one core for 1,000 targets x 1,000 series at a 15 s
  *   interval, extrapolated from the measured per-sample cost of a scrape round (fetch excluded).
  * - promScrapeCpuMsPer1kSeries / promTargetsWithFetchCpuPercentOfCore: the same with real scrapes
- *   over loopback HTTP of a 1,000-sample page (collect(): fetch, decode, parse, write); the local
- *   HTTP server's CPU is included, so this is an upper bound.
+ *   over loopback HTTP of a 1,000-sample page served by a child process (collect(): fetch,
+ *   decode, parse, write; only this process' CPU is counted).
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
 import { prometheusConfigDefaults, type PrometheusConfig } from './config.js';
 import { parseExposition } from './exposition-parser.js';
@@ -98,14 +97,13 @@ export async function run(): Promise<Record<string, number>> {
   // 1,000 targets x 1,000 series every 15 s = 66,667 samples/s
   const promTargetsCpuPercentOfCore = Number(((1_000_000 / 15 / promScrapeSamplesPerSec) * 100).toFixed(2));
 
-  // real scrapes of a 1,000-sample page over loopback
+  // real scrapes of a 1,000-sample page over loopback, served by a child process
   const small = generatePage(1000);
-  const server = createServer((_req, res) => {
-    res.setHeader('content-type', 'text/plain; version=0.0.4');
-    res.end(small);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const live = new PrometheusScraper({ ...ctx, config: { ...config, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics` } });
+  const child = spawn(process.execPath, ['-e', `const page = ${JSON.stringify(small)};
+    const s = require('node:http').createServer((q, r) => { r.setHeader('content-type', 'text/plain; version=0.0.4'); r.end(page); });
+    s.listen(0, '127.0.0.1', () => console.log(s.address().port));`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
+  const live = new PrometheusScraper({ ...ctx, config: { ...config, url: `http://127.0.0.1:${port}/metrics` } });
   const signal = new AbortController().signal;
   for (let i = 0; i < 20; i++) await live.collect(signal);
   let rounds = 0;
@@ -115,7 +113,7 @@ export async function run(): Promise<Record<string, number>> {
     rounds++;
   }
   const perScrapeMs = (cpuMs() - t0) / rounds;
-  await new Promise((r) => server.close(r));
+  child.kill();
   const samplesPerScrape = parseExposition(small, 'text', noop).samples;
   const promScrapeCpuMsPer1kSeries = Number(((perScrapeMs * 1000) / samplesPerScrape).toFixed(3));
   const promTargetsWithFetchCpuPercentOfCore = Number((((promScrapeCpuMsPer1kSeries * 1000) / 15_000) * 100).toFixed(2));

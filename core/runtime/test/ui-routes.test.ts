@@ -86,7 +86,7 @@ describe('GET /api/v1/stream', () => {
     const tick = events.find((e) => e.event === 'tick' && e.data.samples > 0)!.data;
     expect(tick).toMatchObject({ now: Date.UTC(2026, 5, 1), series: 1, samples: 1 });
     // The client left: the stream lets go of the pipeline.
-    await expect.poll(() => (api as unknown as { live: { clientCount: number } }).live.clientCount).toBe(0);
+    await expect.poll(() => (api as unknown as { live: { clientCount: number } }).live.clientCount, { timeout: 10_000 }).toBe(0);
   });
 
   it('refuses clients beyond the limit with 503 and a hint, instead of holding unbounded connections', async () => {

@@ -16,11 +16,15 @@ export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '-
 
 const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Builds the UI with Vite into a new temporary folder and returns it. */
+/**
+ * Builds the UI with Vite into a new temporary folder and returns it. Several test files (and
+ * `npm run build`) may build at once; each writes its own folder, so Vite's one-build-per-project
+ * lock is bypassed.
+ */
 export function buildUiInto(): string {
   const out = mkdtempSync(join(tmpdir(), 'sextant-ui-build-'));
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn'], { cwd: packageDir, stdio: 'pipe', timeout: 120_000 });
+  execFileSync(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn', '--bypass-lock'], { cwd: packageDir, stdio: 'pipe', timeout: 120_000 });
   return out;
 }
 

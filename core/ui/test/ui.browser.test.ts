@@ -34,6 +34,11 @@ let shots = '';
 /** Uncaught exceptions and content-security-policy refusals seen on any page, checked at the end. */
 const pageProblems: string[] = [];
 
+/** expect.poll with room for a busy machine (the default gives up after 1 s). */
+function eventually<T>(fn: () => T | Promise<T>) {
+  return expect.poll(fn, { timeout: 15_000, interval: 100 });
+}
+
 async function steps(n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
     clock.advance(STEP);
@@ -128,12 +133,12 @@ describe('web UI in chromium', () => {
     needBinary(ctx, 'chromium', INSTALL);
     await page.goto(`${url}/#/overview`);
     for (const id of ['host:node-1', 'host:node-2', 'container:web-1', 'container:db-1', 'service:api']) {
-      await expect.poll(() => page.locator(`[data-entity="${id}"]`).count()).toBe(1);
+      await eventually(() => page.locator(`[data-entity="${id}"]`).count()).toBe(1);
     }
     const count = rt!.runtime.registry.size;
-    await expect.poll(() => page.getByTestId('series-count').innerText()).toMatch(new RegExp(`^${count}\\s+series`));
-    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
-    await expect.poll(() => page.getByTestId('samples-rate').innerText()).toMatch(/samples\/s/);
+    await eventually(() => page.getByTestId('series-count').innerText()).toMatch(new RegExp(`^${count}\\s+series`));
+    await eventually(() => page.getByTestId('live').innerText()).toBe('live');
+    await eventually(() => page.getByTestId('samples-rate').innerText()).toMatch(/samples\/s/);
     await shot('overview');
     await expectAccessible();
   });
@@ -145,10 +150,10 @@ describe('web UI in chromium', () => {
     const chart = page.locator(`[data-series="${id}"]`).getByTestId('series-chart');
     await chart.waitFor();
     expect(await chart.getAttribute('data-band')).toBe('true');
-    await expect.poll(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
+    await eventually(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200);
     expect(await chart.getAttribute('data-events')).toBe('1'); // the deploy, as a vertical marker
-    await expect.poll(() => page.getByTestId('learning-state').innerText()).toMatch(/^(Trusted|Provisional|Learning):/);
+    await eventually(() => page.getByTestId('learning-state').innerText()).toMatch(/^(Trusted|Provisional|Learning):/);
     expect(await page.locator('canvas').count()).toBeGreaterThan(0);
     expect(page.url()).toContain(`#/series/${id}?range=24h`);
     await shot('series');
@@ -173,7 +178,7 @@ describe('web UI in chromium', () => {
     needBinary(ctx, 'chromium', INSTALL);
     await page.goto(`${url}/#/incidents?status=open`);
     await page.getByTestId('incident-list').waitFor({ state: 'attached' });
-    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
+    await eventually(() => page.getByTestId('live').innerText()).toBe('live');
     const before = await page.locator('[data-incident]').count();
     faults.errors.set('api', 20);
     await steps(1);
@@ -193,7 +198,7 @@ describe('web UI in chromium', () => {
     await page.getByTestId('incident-anomalies').getByRole('link').first().click();
     const chart = page.locator('[data-series]').getByTestId('series-chart');
     await chart.waitFor();
-    await expect.poll(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
+    await eventually(async () => Number(await chart.getAttribute('data-anomalies'))).toBeGreaterThanOrEqual(1);
     expect(await page.locator('#series-detail-title').innerText()).toContain('http.server.errors');
     faults.errors.clear();
     await steps(4); // quiet for 20 min: the api incident resolves
@@ -206,16 +211,16 @@ describe('web UI in chromium', () => {
     await page.locator('#match').fill('service.name=db');
     await page.locator('#comment').fill('db migration');
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByTestId('silence-message').innerText()).toContain('token is missing or wrong');
+    await eventually(() => page.getByTestId('silence-message').innerText()).toContain('token is missing or wrong');
     await page.locator('#token').fill(TOKEN);
     await page.getByRole('button', { name: 'Create' }).click();
-    await expect.poll(() => page.getByTestId('silence-message').innerText()).toContain('Silence created');
-    await expect.poll(() => page.getByTestId('silence-list').innerText()).toContain('db migration');
+    await eventually(() => page.getByTestId('silence-message').innerText()).toContain('Silence created');
+    await eventually(() => page.getByTestId('silence-list').innerText()).toContain('db migration');
     expect(await page.getByTestId('silence-list').innerText()).toContain('active');
     await shot('silences');
     await expectAccessible();
     await page.goto(`${url}/#/incidents?status=open`);
-    await expect.poll(() => page.getByTestId('live').innerText()).toBe('live');
+    await eventually(() => page.getByTestId('live').innerText()).toBe('live');
     faults.errors.set('db', 20);
     await steps(1);
     const item = page.locator('[data-incident]', { hasText: 'container:db-1' });
@@ -230,17 +235,17 @@ describe('web UI in chromium', () => {
     await page.goto(`${url}/#/anomalies?range=24h`);
     const timeline = page.getByTestId('anomaly-timeline');
     await timeline.waitFor();
-    await expect.poll(() => timeline.locator('.dot').count()).toBeGreaterThanOrEqual(3);
+    await eventually(() => timeline.locator('.dot').count()).toBeGreaterThanOrEqual(3);
     expect(await timeline.innerText()).toContain('web');
     await shot('anomalies');
     await expectAccessible();
     await page.goto(`${url}/#/plugins`);
     const instances = page.getByTestId('instances');
-    await expect.poll(() => instances.innerText()).toContain('shop');
+    await eventually(() => instances.innerText()).toContain('shop');
     expect(await instances.innerText()).toContain('baseline');
     // What autodiscovery would start for each container, and why.
     const discovery = page.getByTestId('autodiscovery');
-    await expect.poll(() => discovery.innerText()).toContain('db-1');
+    await eventually(() => discovery.innerText()).toContain('db-1');
     const db = discovery.locator('li', { hasText: 'db-1' }).first();
     expect(await db.innerText()).toMatch(/shop\/c-db-1 .*would start/);
     expect(await discovery.locator('li', { hasText: 'web-1' }).first().innerText()).toContain('nothing to start');
@@ -264,7 +269,7 @@ describe('web UI in chromium', () => {
     await shot('api-down');
     const before = refused;
     await banner.getByRole('button', { name: 'Retry now' }).click();
-    await expect.poll(() => refused).toBeGreaterThan(before);
+    await eventually(() => refused).toBeGreaterThan(before);
     expect(await banner.isVisible()).toBe(true);
     await page.unroute('**/api/v1/**');
     await page.unroute('**/healthz');

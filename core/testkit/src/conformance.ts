@@ -59,6 +59,28 @@ function describeFactory(factory: ComponentFactory<unknown, never, Component>, o
   }
 }
 
+/**
+ * The same factory, but its components hide `start()`, so a harness that calls `start?.()` skips
+ * it: the conformance check "safe to shut down without start()" then really shuts down a component
+ * that was created and never started (the OpenTelemetry Collector's lifecycle rule). Methods are
+ * bound to the real component, so private fields and `this` keep working.
+ */
+export function neverStarted<F extends { create(ctx: never): Promise<object> | object }>(factory: F): F {
+  return {
+    ...factory,
+    create: async (ctx: never) => {
+      const component = await factory.create(ctx);
+      return new Proxy(component, {
+        get(target, key) {
+          if (key === 'start') return undefined;
+          const value: unknown = Reflect.get(target, key, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    },
+  } as F;
+}
+
 async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -72,10 +94,10 @@ export function describeCollectorConformance<T>(factory: CollectorFactory<T>, op
   describe(`collector conformance: ${factory.type}`, () => {
     describeFactory(factory as never, options);
     it('is safe to shut down without start() and twice', async () => {
-      const config = await resolveConfig(factory, options.config ?? {});
-      const h = await startCollector(factory, { config });
+      const h = await startCollector(neverStarted(factory), { config: options.config ?? {} });
       await h.shutdown();
       await h.shutdown();
+      expect(h.statuses.filter((s) => s.state === 'error'), 'shutdown without start() reports no error').toEqual([]);
     });
     it('starts promptly, writes finite values with well-formed series, and stops', async () => {
       const h = await within(startCollector(factory, { config: options.config ?? {} }), options.startTimeoutMs ?? 5000, 'start()');
@@ -109,9 +131,10 @@ export function describeDetectorConformance<T>(factory: DetectorFactory<T>, opti
   describe(`detector conformance: ${factory.type}`, () => {
     describeFactory(factory as never, options);
     it('is safe to shut down without start() and twice', async () => {
-      const h = await startDetector(factory, { config: options.config ?? {} });
+      const h = await startDetector(neverStarted(factory), { config: options.config ?? {} });
       await h.shutdown();
       await h.shutdown();
+      expect(h.statuses.filter((s) => s.state === 'error'), 'shutdown without start() reports no error').toEqual([]);
     });
     it('survives NaN, Infinity, duplicates and out-of-order input and keeps scores in [0, 1]', async () => {
       const h = await startDetector(factory, { config: options.config ?? {} });
@@ -177,9 +200,10 @@ export function describeNotifierConformance<T>(factory: NotifierFactory<T>, opti
   describe(`notifier conformance: ${factory.type}`, () => {
     describeFactory(factory as never, options);
     it('is safe to shut down without start() and twice', async () => {
-      const h = await startNotifier(factory, { config: options.config ?? {} });
+      const h = await startNotifier(neverStarted(factory), { config: options.config ?? {} });
       await h.shutdown();
       await h.shutdown();
+      expect(h.statuses.filter((s) => s.state === 'error'), 'shutdown without start() reports no error').toEqual([]);
     });
     it('returns an outcome for every delivery and never throws', async () => {
       const h = await startNotifier(factory, { config: options.config ?? {} });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
+import { z } from 'zod';
+import { collectorsExtensionPoint, createCollectorFactory, createPlugin } from '@sextant/plugin-api';
 import { randomCollectorFactory } from '@sextant/plugin-example-random';
-import { FakeClock, startTestRuntime } from '../src/index.js';
-import { describeCollectorConformance } from '../src/conformance.js';
+import { FakeClock, startCollector, startTestRuntime } from '../src/index.js';
+import { describeCollectorConformance, neverStarted } from '../src/conformance.js';
 
 describe('FakeClock', () => {
   it('runs due timers in time order and only when advanced', () => {
@@ -37,3 +38,43 @@ describe('startTestRuntime', () => {
 });
 
 describeCollectorConformance(randomCollectorFactory, { config: { streams: 2 }, invalid: { config: { streams: -1 }, path: 'random.streams' } });
+
+describe('conformance: shutdown without start()', () => {
+  /** A collector that breaks the lifecycle rule: its shutdown() needs a prior start(). */
+  const calls: string[] = [];
+  const fragile = createCollectorFactory({
+    type: 'fragile',
+    stability: 'development',
+    description: 'Throws on shutdown when it was never started',
+    configSchema: z.object({}),
+    defaults: {},
+    create: () => {
+      let started = false;
+      return {
+        start() {
+          calls.push('start');
+          started = true;
+        },
+        collect() {},
+        shutdown() {
+          calls.push('shutdown');
+          if (!started) throw new Error('shutdown before start');
+        },
+      };
+    },
+  });
+
+  it('really shuts down a component that was never started, so a fragile shutdown() is caught', async () => {
+    calls.length = 0;
+    const h = await startCollector(neverStarted(fragile), { config: {} });
+    await expect(h.shutdown()).rejects.toThrow('shutdown before start');
+    expect(calls).toEqual(['shutdown']);
+  });
+
+  it('the same component shuts down cleanly after start(), so the failure above comes from the skipped start()', async () => {
+    calls.length = 0;
+    const h = await startCollector(fragile, { config: {} });
+    await h.shutdown();
+    expect(calls).toEqual(['start', 'shutdown']);
+  });
+});

@@ -3,10 +3,11 @@
  * `sextant agent` over gRPC, `isolation: process`, `sextant event`, `sextant eval`.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { needCondition } from '@sextant/testkit';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -212,8 +213,10 @@ describe('sextant eval', () => {
     expect(readdirSync(join(out, 'sextant'))).toEqual(['unseenCategory']);
   });
 
-  it('ranks root causes over the PetShop data and prints the documented JSON', () => {
-    const data = resolve(repo, '../shared/data/petshop');
+  it('ranks root causes over the PetShop data and prints the documented JSON', (ctx) => {
+    const dataDir = process.env.SEXTANT_DATA_DIR;
+    const data = dataDir ? join(dataDir, 'petshop') : '';
+    needCondition(ctx, dataDir !== undefined && existsSync(data), dataDir ? `the PetShop data is not at ${data}` : 'SEXTANT_DATA_DIR is not set (the folder that holds petshop/)');
     const r = run(['eval', 'rca', '--data', data, '--json']);
     expect(r.code).toBe(0);
     const { rows } = JSON.parse(r.stdout) as { rows: { scenario: string; metric: string; split: string; issues: number; top1: number; top3: number }[] };

@@ -6,7 +6,9 @@ import { needCondition } from '@sextant/testkit';
 import { describe, expect, it } from 'vitest';
 import { runNabEvaluation } from '../src/index.js';
 
-const NAB = '/work/shared/data/nab';
+// The data folder (holding nab/ and petshop/) comes from SEXTANT_DATA_DIR; CI's .ci/run sets it.
+const DATA_DIR = process.env.SEXTANT_DATA_DIR;
+const NAB = DATA_DIR ? join(DATA_DIR, 'nab') : '';
 
 /**
  * Regression guard on the real NAB subset: the production baseline must keep its measured
@@ -17,7 +19,7 @@ const NAB = '/work/shared/data/nab';
  */
 describe('NAB subset', () => {
   it('scores the production baseline above its floors and above the z-score reference', async (ctx) => {
-    needCondition(ctx, existsSync(join(NAB, 'labels', 'windows.json')), `the NAB subset is not at ${NAB}`);
+    needCondition(ctx, DATA_DIR !== undefined && existsSync(join(NAB, 'labels', 'windows.json')), DATA_DIR ? `the NAB subset is not at ${NAB}` : 'SEXTANT_DATA_DIR is not set (the folder that holds nab/)');
     const out = await mkdtemp(join(tmpdir(), 'sextant-nab-corpus-'));
     try {
       const sextant = await runNabEvaluation({ dataDir: NAB, outDir: out });

@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { needCondition } from '@sextant/testkit';
 import { rankRootCauses } from '../../../core/analysis/src/rca/index.js';
 import { formatRcaReport, PETSHOP_PUBLISHED_BASELINE, runRcaEvaluation } from '../src/rca/index.js';
 
-// The shared PetShop copy; the suite skips with a reason where it is not present.
-const PETSHOP = '/work/shared/data/petshop';
+// The PetShop copy under SEXTANT_DATA_DIR (CI's .ci/run sets it); each test skips with the reason
+// where it is missing, and fails instead under SEXTANT_REQUIRE_ALL=1.
+const DATA_DIR = process.env.SEXTANT_DATA_DIR;
+const PETSHOP = DATA_DIR ? join(DATA_DIR, 'petshop') : '';
+function needPetshop(ctx: { skip: (note?: string) => void }): void {
+  needCondition(ctx, DATA_DIR !== undefined && existsSync(PETSHOP), DATA_DIR ? `the PetShop data is not at ${PETSHOP}` : 'SEXTANT_DATA_DIR is not set (the folder that holds petshop/)');
+}
 
-describe.skipIf(!existsSync(PETSHOP))('rca evaluation on the PetShop data', () => {
-  it('ranks every issue and keeps overall top-1 >= 0.9 (regression guard for the ranker)', async () => {
+describe('rca evaluation on the PetShop data', () => {
+  it('ranks every issue and keeps overall top-1 >= 0.9 (regression guard for the ranker)', async (ctx) => {
+    needPetshop(ctx);
     const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses });
     console.log(formatRcaReport(result));
     expect(result.failures).toEqual([]);
@@ -28,7 +36,8 @@ describe.skipIf(!existsSync(PETSHOP))('rca evaluation on the PetShop data', () =
     }
   });
 
-  it('ranks as well from the issue files alone (the other issues as unlabeled history) when noissue/ is ignored', async () => {
+  it('ranks as well from the issue files alone (the other issues as unlabeled history) when noissue/ is ignored', async (ctx) => {
+    needPetshop(ctx);
     const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses, ignoreNoissue: true });
     console.log(formatRcaReport(result));
     expect(result.withoutReference).toEqual(['high_traffic', 'low_traffic']);
@@ -37,7 +46,8 @@ describe.skipIf(!existsSync(PETSHOP))('rca evaluation on the PetShop data', () =
     expect(result.overall.top3).toBeGreaterThanOrEqual(0.95);
   });
 
-  it('without any history (no noissue/, other issues not used) judges nothing and still answers', async () => {
+  it('without any history (no noissue/, other issues not used) judges nothing and still answers', async (ctx) => {
+    needPetshop(ctx);
     const result = await runRcaEvaluation({ dataDir: PETSHOP, rank: rankRootCauses, ignoreNoissue: true, otherIssuesAsHistory: false });
     expect(result.failures).toEqual([]);
     expect(result.overall.issues).toBe(52);

@@ -9,3 +9,5 @@ export { WriteRequestEncoder, encodeLabels } from './write-request-encoder.js';
 export { DiskPayloadQueue, MemoryPayloadQueue } from './payload-queue.js';
 export type { PayloadQueue, QueueDrops } from './payload-queue.js';
 export { metricName, labelName, seriesLabels } from './prometheus-names.js';
+export { federationExporterFactory, FederationExporter, federationConfigSchema, federationConfigDefaults } from './federation-exporter.js';
+export type { FederationConfig } from './federation-exporter.js';

@@ -3,14 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { isSextantPlugin, parseManifest, type ExporterFactory } from '@sextant/plugin-api';
 import { resolveConfig } from '@sextant/testkit';
 import plugin from '../src/plugin.js';
-import { remoteWriteExporterFactory } from '../src/index.js';
+import { federationExporterFactory, remoteWriteExporterFactory } from '../src/index.js';
 
 describe('plugin package', () => {
-  it('default-exports a plugin that registers the "prometheus-remote-write" exporter factory', async () => {
+  it('default-exports a plugin that registers the "prometheus-remote-write" and "prometheus-federation" exporter factories', async () => {
     expect(isSextantPlugin(plugin)).toBe(true);
     const added: ExporterFactory<unknown>[] = [];
     await plugin.register({ exporters: { addFactory: (f: ExporterFactory<unknown>) => added.push(f) } });
-    expect(added.map((f) => [f.type, f.stability])).toEqual([['prometheus-remote-write', 'alpha']]);
+    expect(added.map((f) => [f.type, f.stability])).toEqual([['prometheus-remote-write', 'alpha'], ['prometheus-federation', 'alpha']]);
   });
 
   it('has a valid manifest that provides an exporter', async () => {
@@ -27,10 +27,12 @@ describe('plugin package', () => {
     await expect(resolveConfig(remoteWriteExporterFactory, { url: 'http://x/api/v1/write', queue: { maxBytes: 2 << 20, segmentBytes: 2 << 20 } })).rejects.toThrow('queue.segmentBytes: must be at most half of queue.maxBytes');
   });
 
-  it('README documents every config key', async () => {
+  it('README documents every config key of both exporters', async () => {
     const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
-    for (const k of Object.keys((remoteWriteExporterFactory.configJsonSchema as { properties: Record<string, unknown> }).properties)) {
-      expect(readme.includes(`| \`${k}\``) || readme.includes(`\`${k}\` /`) || readme.includes(`/ \`${k}\``), k).toBe(true);
+    for (const factory of [remoteWriteExporterFactory, federationExporterFactory]) {
+      for (const k of Object.keys((factory.configJsonSchema as { properties: Record<string, unknown> }).properties)) {
+        expect(readme.includes(`| \`${k}\``) || readme.includes(`\`${k}\` /`) || readme.includes(`/ \`${k}\``), k).toBe(true);
+      }
     }
   });
 });

@@ -13,9 +13,11 @@ export class PrometheusReceiver {
   private child: ChildProcess | undefined;
   private constructor(private readonly binary: string, readonly dir: string, readonly port: number) {}
 
-  static async create(binary: string): Promise<PrometheusReceiver> {
+  /** `scrapeTarget`: a `host:port` Prometheus scrapes every second (job `sextant`), if given. */
+  static async create(binary: string, scrapeTarget?: string): Promise<PrometheusReceiver> {
     const dir = await mkdtemp(join(tmpdir(), 'sextant-rw-prometheus-'));
-    await writeFile(join(dir, 'prometheus.yml'), 'global:\n  scrape_interval: 1m\n');
+    const scrape = scrapeTarget ? `scrape_configs:\n  - job_name: sextant\n    scrape_interval: 1s\n    static_configs:\n      - targets: ['${scrapeTarget}']\n` : '';
+    await writeFile(join(dir, 'prometheus.yml'), `global:\n  scrape_interval: 1m\n${scrape}`);
     return new PrometheusReceiver(binary, dir, await freePort());
   }
 

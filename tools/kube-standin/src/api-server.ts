@@ -464,8 +464,9 @@ export class KubeApiServer {
   }
 
   private checkShape(req: IncomingMessage, res: ServerResponse, p: ParsedPath, obj: KubeObject): boolean {
-    if (obj.kind !== p.type.kind || obj.apiVersion !== apiVersionOf(p.type)) {
-      this.send(res, req, badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersionOf(p.type)})`));
+    const [kind, apiVersion] = p.subresource === 'scale' ? ['Scale', 'autoscaling/v1'] : [p.type.kind, apiVersionOf(p.type)];
+    if (obj.kind !== kind || obj.apiVersion !== apiVersion) {
+      this.send(res, req, badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`));
       return false;
     }
     obj.metadata ??= { name: '' };
@@ -506,11 +507,18 @@ export class KubeApiServer {
     // The main resource cannot change status and the status subresource cannot change anything else.
     if (hasStatus && p.subresource !== 'status' && old.status !== undefined) obj.status = old.status;
     if (p.subresource === 'status') obj = { ...structuredClone(old), status: obj.status };
+    if (p.subresource === 'scale') {
+      // autoscaling/v1 Scale in, the object's spec.replicas changed, the Scale out.
+      const replicas = (obj.spec as { replicas?: unknown } | undefined)?.replicas;
+      if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) return this.send(res, req, failure(422, 'Invalid', `Scale.autoscaling "${p.name}" is invalid: spec.replicas: Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0`));
+      obj = structuredClone(old);
+      (obj.spec as { replicas: number }).replicas = replicas;
+    }
     const bumpGeneration = JSON.stringify(old.spec) !== JSON.stringify(obj.spec);
     const result = this.store.update(key, obj, { ...(expectedVersion ? { expectedVersion } : {}), bumpGeneration });
     if (result === 'not-found') return this.send(res, req, notFound(p.type.plural, p.type.group, p.name!));
     if (result === 'conflict') return this.send(res, req, conflict(p.type.plural, p.type.group, p.name!));
-    this.send(res, req, result);
+    this.send(res, req, p.subresource === 'scale' ? this.scaleOf(result) : result);
   }
 
   private async patch(req: IncomingMessage, res: ServerResponse, p: ParsedPath): Promise<void> {
@@ -526,7 +534,7 @@ export class KubeApiServer {
     } catch (e) {
       return this.send(res, req, badRequest(String((e as Error).message)));
     }
-    const merged = mergePatch(old, patch) as KubeObject;
+    const merged = mergePatch(p.subresource === 'scale' ? this.scaleOf(old) : old, patch) as KubeObject;
     const expected = (patch as { metadata?: { resourceVersion?: string } } | undefined)?.metadata?.resourceVersion;
     this.commitUpdate(req, res, p, merged, expected);
   }

@@ -58,6 +58,24 @@ describe('kubectl', () => {
     }
   });
 
+  it('get -w prints the server-side table rows of pods as they change; scale goes through the scale subresource', async (ctx) => {
+    const kubectl = needBinary(ctx, 'kubectl', KUBECTL_INSTALL);
+    const env = { ...process.env, KUBECONFIG: kubeconfig };
+    const child = spawn(kubectl, ['get', 'pods', '-w'], { env });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    try {
+      await vi.waitFor(() => expect(out).toMatch(/^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\n/));
+      const victim = standin.api.store.list('/pods')[0]!.metadata.name;
+      standin.cluster.crashLoop('default', victim);
+      await vi.waitFor(() => expect(out).toMatch(new RegExp(`${victim}\\s+0/1\\s+CrashLoopBackOff\\s+1\\s+`)), { timeout: 10_000 });
+    } finally {
+      child.kill();
+    }
+    expect((await run(kubectl, ['scale', 'deployment', 'web', '--replicas=6'], { env })).stdout.trim()).toBe('deployment.apps/web scaled');
+    expect((standin.api.store.get('apps/deployments', 'default', 'web')!.spec as { replicas: number }).replicas).toBe(6);
+  });
+
   it('patch and annotate go through, and a forbidden token gets the API server message', async (ctx) => {
     const kubectl = needBinary(ctx, 'kubectl', KUBECTL_INSTALL);
     const env = { ...process.env, KUBECONFIG: kubeconfig };
@@ -91,8 +109,9 @@ describe('@kubernetes/client-node', () => {
     try {
       await vi.waitFor(() => expect(informer.list()).toHaveLength(4));
       const victim = informer.list()[0]!.metadata!.name!;
+      const restarts = informer.list()[0]!.status!.containerStatuses![0]!.restartCount;
       standin.cluster.crashLoop('default', victim);
-      await vi.waitFor(() => expect(seen).toContain(`update ${victim} restarts=1`));
+      await vi.waitFor(() => expect(seen).toContain(`update ${victim} restarts=${restarts + 1}`));
       standin.cluster.scaleDeployment('default', 'web', 3);
       await vi.waitFor(() => expect(seen.filter((s) => s.startsWith('delete'))).toHaveLength(1));
 

@@ -30,3 +30,5 @@ export type { DeliveryRecorder } from './delivery-recorder.js';
 export { createTemplateRenderer } from './template-renderer.js';
 export type { TemplateRenderer } from './template-renderer.js';
 export { guardOutboundUrlAtStart } from './start-guard.js';
+export { createGuardedDispatcher, guardedLookup } from './guarded-dispatcher.js';
+export type { GuardedDispatcherOptions, ResolveAll } from './guarded-dispatcher.js';

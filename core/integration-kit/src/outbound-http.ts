@@ -2,7 +2,9 @@
  * One outgoing HTTP POST on a notifier's behalf, classified into a {@link DeliveryOutcome}.
  *
  * Contract (the same for every Sextant HTTP notifier):
- * - the URL passes the SSRF guard `checkOutboundUrl` first (refused -> not retryable);
+ * - the URL passes the SSRF guard `checkOutboundUrl` first, and every address the connection is
+ *   about to use passes it again at connect time (the guarded dispatcher's DNS hook), so a DNS
+ *   answer that changes in between cannot reach an internal address (refused -> not retryable);
  * - redirects are never followed (a 3xx is a non-retryable failure: following it would bypass the guard);
  * - every request has a timeout; timeouts and network errors are retryable;
  * - 2xx -> ok; 429 and 5xx -> retryable with `retryAfterMs` from `Retry-After` when present;
@@ -10,7 +12,9 @@
  *   `MAX_ERROR_TEXT` (500) characters with every known secret replaced by `[redacted]`;
  * - at most {@link MAX_RESPONSE_BYTES} of the response body are read.
  */
-import { checkOutboundUrl, formatError, readBodyCapped, type DeliveryOutcome } from '@sextant/plugin-api';
+import { fetch } from 'undici';
+import { ErrorCode, checkOutboundUrl, formatError, readBodyCapped, type DeliveryOutcome } from '@sextant/plugin-api';
+import { createGuardedDispatcher, type ResolveAll } from './guarded-dispatcher.js';
 import { redactSecrets } from './secret-source.js';
 
 export type FailedOutcome = Extract<DeliveryOutcome, { ok: false }>;
@@ -27,6 +31,11 @@ export interface OutboundRequest {
   readonly secrets: readonly string[];
   /** Aborted when the notifier shuts down. */
   readonly signal?: AbortSignal;
+  /**
+   * Resolver for host names, used by the pre-check and at connect time; defaults to the system
+   * resolver. Tests pass one to play DNS answers (never real DNS).
+   */
+  readonly resolve?: ResolveAll;
 }
 
 /** Either the receiver's answer (any status, body read) or a failure before one arrived. */
@@ -72,24 +81,32 @@ export function outcomeForStatus(status: number, text: string, headers: Headers,
 /** POSTs `body` to `url` under the contract above. Never throws. `what` names the receiver in messages. */
 export async function postOutbound(request: OutboundRequest, what: string): Promise<OutboundResult> {
   try {
-    await checkOutboundUrl(request.url, { allow: request.allow });
+    await checkOutboundUrl(request.url, { allow: request.allow, ...(request.resolve ? { lookup: request.resolve } : {}) });
   } catch (e) {
     return { kind: 'failed', outcome: { ok: false, retryable: false, error: redactSecrets(formatError(e), request.secrets) } };
   }
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const dispatcher = createGuardedDispatcher({ allow: request.allow, ...(request.resolve ? { resolve: request.resolve } : {}) });
   try {
-    const response = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, redirect: 'manual', signal });
-    const text = Buffer.from(await readBodyCapped(response, MAX_RESPONSE_BYTES)).toString('utf8');
-    return { kind: 'response', status: response.status, text, headers: response.headers };
+    const response = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, redirect: 'manual', signal, dispatcher });
+    const text = Buffer.from(await readBodyCapped(response as unknown as Response, MAX_RESPONSE_BYTES)).toString('utf8');
+    return { kind: 'response', status: response.status, text, headers: response.headers as unknown as Headers };
   } catch (e) {
     const host = new URL(request.url).host;
     const err = e as Error & { cause?: { code?: string; message?: string } };
+    if (err.cause?.code === ErrorCode.URL_REFUSED) {
+      // Refused at connect time (the DNS answer changed since the pre-check): as final as a refusal before.
+      return { kind: 'failed', outcome: { ok: false, retryable: false, error: redactSecrets(formatError(err.cause), request.secrets) } };
+    }
     const reason = timeout.aborted
       ? `timed out after ${request.timeoutMs} ms`
       : request.signal?.aborted
         ? 'notifier is shutting down'
         : (err.cause?.code ?? err.cause?.message ?? err.message);
     return { kind: 'failed', outcome: { ok: false, retryable: true, error: redactSecrets(`cannot reach ${what} at ${host}: ${reason}`, request.secrets) } };
+  } finally {
+    // The body is read (or capped): nothing more is wanted from this connection.
+    void dispatcher.destroy().catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '@sextant/testkit';
-import { MAX_RESPONSE_BYTES, outcomeForStatus, parseRetryAfter, postOutbound, type OutboundRequest } from '../src/index.js';
+import { MAX_RESPONSE_BYTES, guardedLookup, outcomeForStatus, parseRetryAfter, postOutbound, type OutboundRequest } from '../src/index.js';
 
 const SECRET = 'sk-live-0123456789abcdef';
 
@@ -122,6 +122,68 @@ describe('postOutbound + outcomeForStatus against a real receiver', () => {
     const result = await postOutbound(request(), 'test receiver');
     expect(result).toMatchObject({ kind: 'response', status: 200 });
     expect(result.kind === 'response' && result.text.length).toBe(MAX_RESPONSE_BYTES);
+  });
+});
+
+describe('the SSRF guard at connect time (DNS answers played by the test, never real DNS)', () => {
+  /** A resolver that answers each lookup of a name with the next entry of its script (the last one repeats). */
+  function scriptedDns(script: Record<string, string[][]>) {
+    const asked: string[] = [];
+    const resolve = async (host: string) => {
+      asked.push(host);
+      const answers = script[host];
+      if (!answers) throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+      return answers.length > 1 ? answers.shift()! : answers[0];
+    };
+    return { resolve, asked };
+  }
+
+  it('refuses a name whose answer turns internal between the check and the connection (DNS rebinding), sending nothing', async () => {
+    received.length = 0;
+    const port = new URL(base).port;
+    // First answer public (the pre-check passes), second answer loopback (where the socket would go).
+    const dns = scriptedDns({ 'hooks.rebind.test': [['93.184.216.34'], ['127.0.0.1']] });
+    const outcome = await deliver({ url: `http://hooks.rebind.test:${port}/hook`, allow: [], resolve: dns.resolve });
+    expect(outcome).toEqual({
+      ok: false,
+      retryable: false,
+      error: 'SEXTANT_ERR_URL_REFUSED: hooks.rebind.test resolves to 127.0.0.1, which is loopback; if this receiver is meant to be internal, add "hooks.rebind.test" to the notifier\'s allow list',
+    });
+    expect(dns.asked).toEqual(['hooks.rebind.test', 'hooks.rebind.test']);
+    expect(received).toHaveLength(0);
+  });
+
+  it('connects to exactly the address that was checked: an allow-listed name reaches the loopback receiver through the hook', async () => {
+    answer = (_req, res) => res.writeHead(204).end();
+    received.length = 0;
+    const port = new URL(base).port;
+    const dns = scriptedDns({ 'hooks.internal.test': [['127.0.0.1']] });
+    expect(await deliver({ url: `http://hooks.internal.test:${port}/hook`, allow: ['hooks.internal.test'], resolve: dns.resolve })).toEqual({ ok: true, detail: 'test receiver answered 204' });
+    expect(received).toHaveLength(1);
+    expect(received[0].headers.host).toBe(`hooks.internal.test:${port}`);
+  });
+
+  it.each([
+    ['64:ff9b::a9fe:a9fe', 'NAT64'],
+    ['2002:a9fe:a9fe::1', '6to4'],
+    ['198.18.0.1', 'benchmarking'],
+    ['169.254.169.254', 'link-local'],
+  ])('the lookup hook refuses an answer of %s (%s) in both calling forms', async (address, why) => {
+    const lookup = guardedLookup([], async () => [address]);
+    for (const options of [{ all: true }, { family: 0 }]) {
+      const err = await new Promise<NodeJS.ErrnoException | null>((done) => lookup('hooks.example.test', options, (e) => done(e)));
+      expect(err).toMatchObject({ code: 'SEXTANT_ERR_URL_REFUSED', message: expect.stringContaining(`resolves to ${address}, which is`) });
+      expect(err?.message).toContain(why);
+    }
+  });
+
+  it('the lookup hook refuses the whole answer when one of several addresses is internal, and passes a public one on', async () => {
+    const mixed = guardedLookup([], async () => ['93.184.216.34', '10.0.0.7']);
+    const err = await new Promise<NodeJS.ErrnoException | null>((done) => mixed('hooks.example.test', { all: true }, (e) => done(e)));
+    expect(err?.message).toContain('resolves to 10.0.0.7, which is a private range');
+    const publicOnly = guardedLookup([], async () => ['93.184.216.34']);
+    const one = await new Promise<[string, number]>((done) => publicOnly('hooks.example.test', { family: 0 }, (_e, address, family) => done([address as string, family as number])));
+    expect(one).toEqual(['93.184.216.34', 4]);
   });
 });
 

@@ -119,7 +119,7 @@ export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateM
 export { parseManifest } from './manifest.js';
 export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';
 
-export { checkOutboundUrl, internalAddressReason } from './outbound-url.js';
+export { checkOutboundUrl, checkResolvedAddress, internalAddressReason } from './outbound-url.js';
 export { readBodyCapped } from './http-body.js';
 export type { OutboundUrlOptions } from './outbound-url.js';
 

@@ -88,6 +88,7 @@ export class SwarmCollector implements Collector {
   private streamMessage = '';
   /** The stream's duplicatesDropped already added to the self-metric. */
   private duplicatesCounted = 0;
+  private startedAt = 0;
   /** The position last saved to the data directory (JSON), to write only when it moved. */
   private savedPosition = '';
   private role: SwarmRole = 'unknown';
@@ -139,6 +140,8 @@ export class SwarmCollector implements Collector {
   }
 
   start(): void {
+    // Events from this moment on are reported, even those made while the connection is set up.
+    this.startedAt = this.ctx.clock.now();
     this.ctx.status.set('starting', `connecting to the engine at ${this.client.socketPath}`);
     this.connecting = this.connect();
   }
@@ -267,7 +270,7 @@ export class SwarmCollector implements Collector {
     if (this.ctx.config.events === 'stream' && !this.stream) {
       this.stream = new ResumableEventStream({
         client: this.client,
-        resumeFrom: this.loadPosition(),
+        resumeFrom: this.loadPosition() ?? { timeNano: String(BigInt(Math.floor(this.startedAt || this.ctx.clock.now())) * 1_000_000n), delivered: [] },
         filters: { type: ['service', 'node'] },
         clock: this.ctx.clock,
         maxBackoffMs: this.ctx.config.maxBackoff,
@@ -278,7 +281,7 @@ export class SwarmCollector implements Collector {
             this.streamEverOpened = true;
             this.pollEvents = false;
             this.streamProblem = undefined;
-            this.streamMessage = state.replayed ? 'event stream resumed' : '';
+            this.streamMessage = '';
             return;
           }
           this.counters.reconnects.add(1);

@@ -38,3 +38,15 @@ export function parseRange(value: string | undefined, fallback: Range): Range {
 }
 
 export const RANGE_MS: Record<Range, number> = { '15m': 900_000, '1h': 3_600_000, '6h': 21_600_000, '24h': 86_400_000, '7d': 604_800_000 };
+
+/**
+ * The time window of a chart as API parameters: an absolute window (`from`/`to` in ms, set by
+ * zooming and shareable) wins over a preset range (`-6h`). Undefined `to` means "until now".
+ */
+export function timeWindow(query: Readonly<Record<string, string>>, fallback: Range): { from: string; to?: string; zoomed: boolean; range: Range } {
+  const range = parseRange(query.range, fallback);
+  const from = Number(query.from);
+  const to = Number(query.to);
+  if (query.from && query.to && Number.isFinite(from) && Number.isFinite(to) && to > from) return { from: String(Math.floor(from)), to: String(Math.ceil(to)), zoomed: true, range };
+  return { from: `-${range}`, zoomed: false, range };
+}

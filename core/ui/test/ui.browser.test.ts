@@ -158,6 +158,23 @@ describe('web UI in chromium', () => {
     expect(page.url()).toContain(`#/series/${id}?range=24h`);
     await shot('series');
     await expectAccessible();
+    // Drag across the middle of the chart: the window goes into the URL and fewer points are drawn.
+    const before = Number(await chart.getAttribute('data-points'));
+    const over = (await page.locator('.u-over').boundingBox())!;
+    await page.mouse.move(over.x + over.width * 0.4, over.y + over.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.6, over.y + over.height / 2, { steps: 5 });
+    await page.mouse.up();
+    await page.getByTestId('zoomed').waitFor();
+    expect(page.url()).toMatch(/[?&]from=\d+&to=\d+/);
+    const zoomedUrl = page.url();
+    await page.goto('about:blank');
+    await page.goto(zoomedUrl);
+    const zoomed = page.locator(`[data-series="${id}"]`).getByTestId('series-chart');
+    await zoomed.waitFor();
+    const points = Number(await zoomed.getAttribute('data-points'));
+    expect(points).toBeGreaterThan(0);
+    expect(points).toBeLessThan(before / 2);
   });
 
   it('series: a hole in the data stays a gap, and a very long attribute value is cut with its full text on hover', async (ctx) => {

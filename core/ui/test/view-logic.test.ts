@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { buildChartColumns, nearestIndex, typicalStep } from '../app/chart-data.js';
-import { formatRoute, parseRange, parseRoute } from '../app/route.js';
+import { formatRoute, parseRange, parseRoute, timeWindow } from '../app/route.js';
 import { parseSeriesQuery, seriesSearchPath } from '../app/series-query.js';
 import { healthByEntity, layoutTopology } from '../app/topology-layout.js';
 
@@ -56,6 +56,17 @@ describe('hash routes', () => {
     expect(parseRoute('').page).toBe('overview');
     expect(parseRange('13y', '6h')).toBe('6h');
     expect(parseRoute('#/incidents/inc%2F1').id).toBe('inc/1');
+  });
+});
+
+describe('chart time window', () => {
+  it('uses the zoomed window from the URL when it is a valid one, else the preset range', () => {
+    expect(timeWindow({ range: '24h', from: '1000', to: '5000' }, '6h')).toEqual({ from: '1000', to: '5000', zoomed: true, range: '24h' });
+    expect(timeWindow({ range: '24h' }, '6h')).toEqual({ from: '-24h', zoomed: false, range: '24h' });
+    const bad: Record<string, string>[] = [{ from: '5000', to: '1000' }, { from: 'x', to: '5' }, { from: '1' }, { from: 'NaN', to: 'Infinity' }];
+    for (const query of bad) {
+      expect(timeWindow(query, '6h')).toEqual({ from: '-6h', zoomed: false, range: '6h' });
+    }
   });
 });
 

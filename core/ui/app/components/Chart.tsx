@@ -25,6 +25,8 @@ export interface ChartProps {
   readonly label: string;
   readonly markers?: readonly ChartMarker[];
   readonly height?: number;
+  /** Called with the window (ms) a person selected by dragging; without it, dragging does nothing. */
+  readonly onZoom?: (fromMs: number, toMs: number) => void;
 }
 
 const COLORS = { value: '#2563eb', expected: '#64748b', band: 'rgba(100, 116, 139, 0.18)', anomaly: '#dc2626', marker: '#9333ea' };
@@ -49,7 +51,7 @@ function drawMarkers(u: uPlot, markers: readonly ChartMarker[]): void {
   ctx.restore();
 }
 
-export function Chart({ columns, unit, label, markers = [], height = 280 }: ChartProps) {
+export function Chart({ columns, unit, label, markers = [], height = 280, onZoom }: ChartProps) {
   const host = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const el = host.current;
@@ -64,6 +66,8 @@ export function Chart({ columns, unit, label, markers = [], height = 280 }: Char
       width: Math.max(280, el.clientWidth),
       height,
       scales: { x: { time: true } },
+      // Dragging selects a window; the page puts it in the URL (shareable) and reloads that window.
+      cursor: { drag: { x: true, y: false, setScale: false } },
       series: [
         {},
         { label, stroke: COLORS.value, width: 1.5, value: fmt, spanGaps: false },
@@ -78,6 +82,15 @@ export function Chart({ columns, unit, label, markers = [], height = 280 }: Char
         { stroke: css.text, grid: { stroke: css.line, width: 1 }, ticks: { stroke: css.line, width: 1 }, values: (_u, ticks) => ticks.map((t) => formatNumber(t)), size: 60 },
       ],
       hooks: {
+        setSelect: [
+          (u) => {
+            if (!onZoom || u.select.width < 4) return;
+            const from = u.posToVal(u.select.left, 'x');
+            const to = u.posToVal(u.select.left + u.select.width, 'x');
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            onZoom(from * 1000, to * 1000);
+          },
+        ],
         draw: [
           (u) => {
             drawMarkers(u, markers);
@@ -97,7 +110,7 @@ export function Chart({ columns, unit, label, markers = [], height = 280 }: Char
       resize.disconnect();
       plot.destroy();
     };
-  }, [columns, unit, label, markers, height]);
+  }, [columns, unit, label, markers, height, onZoom]);
   const anomalies = columns.anomaly.filter((v) => v !== null).length;
   const summary = `${label}: ${columns.x.length} points${columns.hasBand ? ', with the expected band' : ''}, ${anomalies} anomal${anomalies === 1 ? 'y' : 'ies'} marked, ${markers.length} change event${markers.length === 1 ? '' : 's'}`;
   return (

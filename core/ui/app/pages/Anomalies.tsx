@@ -101,7 +101,7 @@ export function Anomalies({ route, navigate }: { route: Route; navigate: (r: Rou
                     key={a.id}
                     class={`dot sev-${a.severity}`}
                     style={{ left: `${Math.max(1, Math.min(99, ((a.timestamp - start) / (end - start)) * 100))}%` }}
-                    href={formatRoute({ page: 'series', id: String(a.seriesId), query: { range } })}
+                    href={formatRoute({ page: 'series', id: String(a.seriesId), query: { range, from: String(a.timestamp - 1_800_000), to: String(a.timestamp + 1_800_000) } })}
                     title={`${formatTime(a.timestamp)} ${a.metric}: ${a.message}`}
                     aria-label={`${a.severity} ${a.kind} on ${a.metric} at ${formatTime(a.timestamp)}`}
                   />

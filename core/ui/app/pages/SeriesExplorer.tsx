@@ -2,7 +2,7 @@
  * Series explorer: search (metric and attributes, paged), and one series' chart with the expected
  * value, band, anomalies and change events, its learning state in words, for a time range in the URL.
  */
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import type { Anomaly, SamplePoint, SeriesInfo, StoredEvent } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { AttrList } from '../components/Attr.js';
@@ -10,7 +10,7 @@ import { Chart, type ChartMarker } from '../components/Chart.js';
 import { buildChartColumns } from '../chart-data.js';
 import { formatAgo, formatNumber, formatTime } from '../display-format.js';
 import { subscribe } from '../live-stream.js';
-import { formatRoute, parseRange, RANGES, type Route } from '../route.js';
+import { formatRoute, RANGES, timeWindow, type Route } from '../route.js';
 import { parseSeriesQuery, seriesSearchPath } from '../series-query.js';
 import { useApi, useThrottled } from '../use-api.js';
 
@@ -85,12 +85,21 @@ function related(event: StoredEvent, series: SeriesInfo): boolean {
 }
 
 function SeriesDetail({ id, route, navigate }: { id: string; route: Route; navigate: (r: Route) => void }) {
-  const range = parseRange(route.query.range, '6h');
-  const samples = useApi<{ series: SeriesInfo; samples: SamplePoint[]; expectation: SeriesInfo['expectation'] }>(`./api/v1/series/${encodeURIComponent(id)}/samples?from=-${range}`);
+  const shown = timeWindow(route.query, '6h');
+  const { range } = shown;
+  const span = `from=${encodeURIComponent(shown.from)}${shown.to ? `&to=${shown.to}` : ''}`;
+  const samples = useApi<{ series: SeriesInfo; samples: SamplePoint[]; expectation: SeriesInfo['expectation'] }>(`./api/v1/series/${encodeURIComponent(id)}/samples?${span}`);
   const series = samples.data?.series;
-  const anomalies = useApi<{ anomalies: Anomaly[] }>(series ? `./api/v1/anomalies?from=-${range}&metric=${encodeURIComponent(series.metric)}&limit=5000` : undefined);
-  const events = useApi<{ events: StoredEvent[] }>(`./api/v1/events?from=-${range}&limit=1000`);
+  const anomalies = useApi<{ anomalies: Anomaly[] }>(series ? `./api/v1/anomalies?${span}&metric=${encodeURIComponent(series.metric)}&limit=5000` : undefined);
+  const events = useApi<{ events: StoredEvent[] }>(`./api/v1/events?${span}&limit=1000`);
+  const zoom = useCallback(
+    (fromMs: number, toMs: number) => navigate({ ...route, query: { ...route.query, from: String(Math.floor(fromMs)), to: String(Math.ceil(toMs)) } }),
+    [route, navigate],
+  );
+  const withoutZoom = (query: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(query).filter(([k]) => k !== 'from' && k !== 'to'));
+  // A zoomed (absolute) window does not move; a relative one follows new samples.
   const reload = useThrottled(() => {
+    if (shown.zoomed) return;
     samples.reload();
     anomalies.reload();
   }, 5000);
@@ -124,15 +133,25 @@ function SeriesDetail({ id, route, navigate }: { id: string; route: Route; navig
       <AttrList attrs={{ ...series.resource, ...series.attributes }} />
       <div class="toolbar" role="group" aria-label="Time range">
         {RANGES.map((r) => (
-          <button key={r} type="button" aria-pressed={r === range} onClick={() => navigate({ ...route, query: { ...route.query, range: r } })}>
+          <button key={r} type="button" aria-pressed={!shown.zoomed && r === range} onClick={() => navigate({ ...route, query: { ...withoutZoom(route.query), range: r } })}>
             {r}
           </button>
         ))}
       </div>
+      {shown.zoomed ? (
+        <p class="muted" data-testid="zoomed">
+          Zoomed to {formatTime(Number(shown.from))} – {formatTime(Number(shown.to))} (this URL keeps it).{' '}
+          <button type="button" onClick={() => navigate({ ...route, query: withoutZoom(route.query) })}>
+            Back to the last {range}
+          </button>
+        </p>
+      ) : (
+        <p class="muted">Drag across the chart to zoom in.</p>
+      )}
       <p class={`learning learning-${state ?? 'none'}`} data-testid="learning-state">
         {state ? LEARNING_TEXT[state] : 'No detector models this series: no band and no learned anomalies (threshold rules still apply).'}
       </p>
-      {samples.data.samples.length === 0 ? <p class="empty">No samples in the last {range}.</p> : <Chart columns={columns} unit={series.unit} label={series.metric} markers={markers} />}
+      {samples.data.samples.length === 0 ? <p class="empty">No samples in this time range.</p> : <Chart columns={columns} unit={series.unit} label={series.metric} markers={markers} onZoom={zoom} />}
       <p class="muted">
         Latest: {formatNumber(last?.value, series.unit)} at {formatTime(last?.timestamp)}; source {series.source}.
       </p>

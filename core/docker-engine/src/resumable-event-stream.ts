@@ -160,7 +160,8 @@ export class ResumableEventStream {
       if (opened) resumed = true;
       if (!opened) failures++;
       this.reconnects++;
-      const retryInMs = opened ? 0 : Math.min(this.options.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(failures - 1, 16));
+      // After a stream that was open, reconnect almost at once (not in a hot loop if the engine keeps dropping it).
+      const retryInMs = opened ? 100 : Math.min(this.options.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(failures - 1, 16));
       this.options.onState?.({
         kind: 'reconnecting',
         error: error ?? new SextantError(ErrorCode.CONNECTION_FAILED, `event stream from ${this.options.client.socketPath} ended (engine restarted?)`, { hint: 'reconnecting by itself' }),
@@ -170,7 +171,7 @@ export class ResumableEventStream {
         first = false;
         firstDone();
       }
-      if (retryInMs > 0) await this.sleep(retryInMs);
+      await this.sleep(retryInMs);
     }
     if (first) firstDone();
   }

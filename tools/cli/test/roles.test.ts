@@ -213,6 +213,42 @@ describe('sextant eval', () => {
     expect(readdirSync(join(out, 'sextant'))).toEqual(['unseenCategory']);
   });
 
+  it('scores leave-one-category-out with --cv categories, beside the in-sample figures', () => {
+    const data = join(work, 'nab-cv');
+    const rows = ['timestamp,value'];
+    for (let i = 0; i < 600; i++) {
+      const t = new Date(Date.UTC(2026, 0, 1) + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
+      rows.push(`${t},${(i >= 450 && i < 460 ? 80 : 10 + Math.sin(i / 10)).toFixed(3)}`);
+    }
+    const win = [rows[446].split(',')[0], rows[470].split(',')[0]];
+    const labels: Record<string, string[][]> = {};
+    // The same series under two categories: each one's threshold, chosen on the other, fits it.
+    for (const category of ['twinA', 'twinB']) {
+      mkdirSync(join(data, 'data', category), { recursive: true });
+      writeFileSync(join(data, 'data', category, 'series.csv'), `${rows.join('\n')}\n`);
+      labels[`${category}/series.csv`] = [win];
+    }
+    mkdirSync(join(data, 'labels'), { recursive: true });
+    writeFileSync(join(data, 'labels', 'windows.json'), JSON.stringify(labels));
+    const out = join(work, 'nab-cv-out');
+    const r = run(['eval', 'nab', '--data', data, '--out', out, '--cv', 'categories', '--json']);
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout) as {
+      scores: { standard: number };
+      crossValidation: { scheme: string; standard: { mean: number; worst: number; threshold: number; folds: { category: string; score: number; windows: number }[] } };
+    };
+    expect(result.crossValidation.scheme).toBe('categories');
+    expect(result.crossValidation.standard.folds.map((f) => f.category)).toEqual(['twinA', 'twinB']);
+    expect(result.crossValidation.standard.folds.every((f) => f.windows === 1)).toBe(true);
+    expect(result.crossValidation.standard.mean).toBeCloseTo(result.scores.standard, 6);
+    const text = run(['eval', 'nab', '--data', data, '--out', out, '--cv', 'categories']);
+    expect(text.stdout).toContain('cross-validated');
+    expect(text.stdout).toMatch(/twinA\s+in-sample\s+[\d.]+\s+CV\s+[\d.]+/);
+    const bad = run(['eval', 'nab', '--data', data, '--out', out, '--cv', 'files']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('known: categories');
+  });
+
   it('ranks root causes over the PetShop data and prints the documented JSON', (ctx) => {
     const dataDir = process.env.SEXTANT_DATA_DIR;
     const data = dataDir ? join(dataDir, 'petshop') : '';

@@ -3,7 +3,9 @@
  */
 export { runNabEvaluation, formatNabReport, formatNabWindows } from './nab/runner.js';
 export type { NabEvaluationOptions, NabEvaluationResult, NabFileReport, NabWindowReport } from './nab/runner.js';
-export { scoreNab, NAB_PROFILES, nabSigmoid, probationRows, truePositiveWeight, falsePositiveWeight } from './nab/scorer.js';
+export { crossValidateByCategory } from './nab/cross-validation.js';
+export type { NabCrossValidation, ProfileCrossValidation, CategoryFold } from './nab/cross-validation.js';
+export { scoreNab, scoreNabAtThreshold, NAB_PROFILES, nabSigmoid, probationRows, truePositiveWeight, falsePositiveWeight } from './nab/scorer.js';
 export type { NabProfile, NabProfileName, ScoredFile, ProfileResult, CategoryResult, NabScoreResult } from './nab/scorer.js';
 export { readNabCorpus, parseNabCsv, parseNabTimestamp, windowsToRows } from './nab/reader.js';
 export type { NabSeries, NabCorpus } from './nab/reader.js';

@@ -11,26 +11,26 @@ const DATA_DIR = process.env.SEXTANT_DATA_DIR;
 const NAB = DATA_DIR ? join(DATA_DIR, 'nab') : '';
 
 /**
- * Regression guard on the real NAB subset: the production baseline must keep its measured
- * quality through the production detector, drift reports included (standard 76.16, reward_low_FP_rate 72.09,
- * reward_low_FN_rate 79.29 at the time of writing;
- * the issue's goals are standard >= 76 and reward_low_FP_rate >= 66)
- * and beat the plain z-score reference. Floors sit a little below the measured figures.
+ * Regression guard on the real NAB subset, on the cross-validated figure (leave-one-category-out:
+ * each category scored at the threshold chosen on the others), which is the estimate for a user's
+ * own series; the in-sample figure is not asserted. Measured through the production detector,
+ * drift reports included: CV standard mean 75.8 over the four categories with windows, worst
+ * category 61.1 (realAWSCloudwatch); the issue's goal is mean >= 70 with no category below 60.
+ * The production detector must also beat the plain z-score reference under the same CV.
  */
 describe('NAB subset', () => {
-  it('scores the production baseline above its floors and above the z-score reference', async (ctx) => {
+  it('keeps the cross-validated NAB score of the production baseline above its floors and above the z-score reference', async (ctx) => {
     needCondition(ctx, DATA_DIR !== undefined && existsSync(join(NAB, 'labels', 'windows.json')), DATA_DIR ? `the NAB subset is not at ${NAB}` : 'SEXTANT_DATA_DIR is not set (the folder that holds nab/)');
     const out = await mkdtemp(join(tmpdir(), 'sextant-nab-corpus-'));
     try {
-      const sextant = await runNabEvaluation({ dataDir: NAB, outDir: out });
-      const zscore = await runNabEvaluation({ dataDir: NAB, outDir: out, detector: 'zscore' });
-      // The model alone (raw point scores, no drift reports) scores at least as well.
-      const model = await runNabEvaluation({ dataDir: NAB, outDir: out, detector: 'sextant-model' });
-      expect(model.scores!.standard).toBeGreaterThanOrEqual(sextant.scores!.standard);
-      expect(sextant.scores!.standard).toBeGreaterThanOrEqual(76);
-      expect(sextant.scores!.reward_low_FP_rate).toBeGreaterThanOrEqual(71.5);
-      expect(sextant.scores!.reward_low_FN_rate).toBeGreaterThan(78.8);
-      expect(sextant.scores!.standard).toBeGreaterThan(zscore.scores!.standard + 10);
+      const sextant = await runNabEvaluation({ dataDir: NAB, outDir: out, cv: 'categories' });
+      const zscore = await runNabEvaluation({ dataDir: NAB, outDir: out, detector: 'zscore', cv: 'categories' });
+      const cv = sextant.crossValidation!;
+      expect(cv.standard.mean).toBeGreaterThanOrEqual(75);
+      expect(cv.standard.worst).toBeGreaterThanOrEqual(60);
+      expect(cv.reward_low_FP_rate.mean).toBeGreaterThanOrEqual(71.5);
+      expect(cv.reward_low_FN_rate.mean).toBeGreaterThanOrEqual(78);
+      expect(cv.standard.mean).toBeGreaterThan(zscore.crossValidation!.standard.mean + 10);
     } finally {
       await rm(out, { recursive: true, force: true });
     }

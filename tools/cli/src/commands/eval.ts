@@ -32,11 +32,12 @@ function progress(quiet: boolean) {
 export const evalNabCommand: Command = {
   name: 'eval nab',
   summary: 'run a detector over a Numenta Anomaly Benchmark folder and score it',
-  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--windows] [--json]',
+  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--cv categories] [--windows] [--json]',
   options: {
     data: { type: 'string', value: 'DIR', description: 'folder in the NAB layout (data/<category>/<file>.csv, labels/windows.json)' },
     out: { type: 'string', value: 'DIR', description: 'where <detector>/<category>/<detector>_<file>.csv results are written' },
     detector: { type: 'string', value: 'NAME', description: 'registered detector: sextant (production), zscore, null', default: 'sextant' },
+    cv: { type: 'string', value: 'SCHEME', description: 'categories: also score leave-one-category-out (each category at the threshold chosen on the others), beside the in-sample figures' },
     windows: { type: 'boolean', description: 'also list, per file, where each label window was found (or its best score when missed) and every false positive' },
     json: { type: 'boolean', description: 'print the result as JSON (perFile carries the window report and false positives)' },
   },
@@ -44,8 +45,9 @@ export const evalNabCommand: Command = {
   async run({ values }) {
     if (!values.data || !values.out) throw new UsageError('--data and --out are required');
     const ev = await loadEval();
+    if (values.cv !== undefined && values.cv !== 'categories') throw new UsageError(`unknown --cv scheme "${String(values.cv)}"; known: categories`);
     if (!ev.nabDetectorNames().includes(String(values.detector))) throw new UsageError(`unknown detector "${String(values.detector)}"; known: ${ev.nabDetectorNames().join(', ')}`);
-    const result = await ev.runNabEvaluation({ dataDir: resolve(String(values.data)), outDir: resolve(String(values.out)), detector: String(values.detector), onProgress: progress(Boolean(values.json)) });
+    const result = await ev.runNabEvaluation({ dataDir: resolve(String(values.data)), outDir: resolve(String(values.out)), detector: String(values.detector), ...(values.cv === 'categories' ? { cv: 'categories' as const } : {}), onProgress: progress(Boolean(values.json)) });
     if (values.json) {
       const { details: _details, ...rest } = result;
       process.stdout.write(`${JSON.stringify(rest, null, 2)}\n`);

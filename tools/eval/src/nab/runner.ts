@@ -6,6 +6,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { crossValidateByCategory, type NabCrossValidation } from './cross-validation.js';
 import { getNabDetector } from './detectors.js';
 import { readNabCorpus, windowsToRows } from './reader.js';
 import { NAB_PROFILES, falsePositiveWeight, probationRows, scoreNab, truePositiveWeight, type NabScoreResult, type ScoredFile } from './scorer.js';
@@ -17,6 +18,11 @@ export interface NabEvaluationOptions {
   readonly outDir: string;
   /** Registered detector name; default `sextant`. */
   readonly detector?: string;
+  /**
+   * `categories`: also score leave-one-category-out (each category at the threshold chosen on the
+   * others); the result then carries `crossValidation`.
+   */
+  readonly cv?: 'categories';
   /** Called after each file. */
   readonly onProgress?: (progress: { readonly done: number; readonly total: number; readonly key: string; readonly rows: number }) => void;
 }
@@ -33,6 +39,11 @@ export interface NabEvaluationResult {
   readonly threshold: number | undefined;
   /** Full scorer output (thresholds, counts, per-category) when labelled. */
   readonly details: NabScoreResult | undefined;
+  /**
+   * Leave-one-category-out figures (with `cv: 'categories'` on labelled folders): the estimate for
+   * series of a kind the threshold was not chosen on. The in-sample `scores` above are not that.
+   */
+  readonly crossValidation?: NabCrossValidation;
   /** Per file: key and row count, plus the rows that fired at the standard threshold. */
   readonly perFile: readonly NabFileReport[];
 }
@@ -107,6 +118,7 @@ export async function runNabEvaluation(options: NabEvaluationOptions): Promise<N
       : undefined,
     threshold: details?.standard.threshold,
     details,
+    ...(options.cv === 'categories' && details ? { crossValidation: crossValidateByCategory(scored) } : {}),
     perFile,
   };
 }
@@ -183,6 +195,25 @@ export function formatNabReport(result: NabEvaluationResult): string {
     const r = details[p.name];
     out.push(`${p.name.padEnd(20)} ${r.score.toFixed(1).padStart(7)} ${r.threshold.toPrecision(4).padStart(10)} ${String(r.truePositives).padStart(4)} ${String(r.falseNegatives).padStart(4)} ${String(r.falsePositives).padStart(5)}`);
   }
+  const cv = result.crossValidation;
+  if (cv) {
+    out.push('');
+    out.push('in-sample = threshold chosen on these same files; cross-validated = each category scored at the threshold chosen on the OTHER categories');
+    out.push(`${'profile'.padEnd(20)} ${'in-sample'.padStart(10)} ${'in-sample'.padStart(10)} ${'CV'.padStart(7)} ${'CV'.padStart(7)} ${'CV'.padStart(7)} ${'CV'.padStart(10)}`);
+    out.push(`${''.padEnd(20)} ${'total'.padStart(10)} ${'cat. mean'.padStart(10)} ${'mean'.padStart(7)} ${'worst'.padStart(7)} ${'pooled'.padStart(7)} ${'threshold'.padStart(10)}`);
+    for (const p of NAB_PROFILES) {
+      const c = cv[p.name];
+      out.push(`${p.name.padEnd(20)} ${details[p.name].score.toFixed(1).padStart(10)} ${categoryMean(details[p.name].perCategory).toFixed(1).padStart(10)} ${c.mean.toFixed(1).padStart(7)} ${c.worst.toFixed(1).padStart(7)} ${c.pooled.toFixed(1).padStart(7)} ${c.threshold.toPrecision(4).padStart(10)}`);
+    }
+    out.push('');
+    out.push('per category, standard profile (in-sample at the corpus threshold | cross-validated at the threshold chosen without it):');
+    for (const fold of cv.standard.folds) {
+      const inSample = details.standard.perCategory[fold.category]?.score;
+      const fmt = (x: number | null | undefined) => (x === null || x === undefined ? '   n/a' : x.toFixed(1).padStart(6));
+      out.push(`  ${fold.category.padEnd(28)} in-sample ${fmt(inSample)}  CV ${fmt(fold.score)} at ${fold.threshold.toPrecision(4)}  windows ${String(fold.windows).padStart(3)}  false positives ${fold.falsePositives}`);
+    }
+    return out.join('\n');
+  }
   out.push('');
   out.push(`per category (standard profile, corpus threshold ${details.standard.threshold.toPrecision(4)}):`);
   for (const [category, c] of Object.entries(details.standard.perCategory)) {
@@ -190,4 +221,10 @@ export function formatNabReport(result: NabEvaluationResult): string {
     out.push(`  ${category.padEnd(28)} ${score}  windows ${String(c.windows).padStart(3)}  false positives ${c.falsePositives}`);
   }
   return out.join('\n');
+}
+
+/** Mean of the per-category scores over the categories with windows. */
+function categoryMean(perCategory: Readonly<Record<string, { readonly score: number | null }>>): number {
+  const scores = Object.values(perCategory).filter((c) => c.score !== null).map((c) => c.score!);
+  return scores.length > 0 ? scores.reduce((a, b) => a + b, 0) / scores.length : Number.NaN;
 }

@@ -108,6 +108,27 @@ interface RowFact {
 
 /** Scores a corpus for every profile. `perCategory` is computed at each profile's best threshold. */
 export function scoreNab(files: readonly ScoredFile[]): NabScoreResult {
+  const { facts, windowCategory, categories } = collectFacts(files);
+  const result: Partial<Record<NabProfileName, ProfileResult>> = {};
+  for (const profile of NAB_PROFILES) {
+    result[profile.name] = sweepProfile(profile, facts, windowCategory, categories);
+  }
+  return { ...(result as Record<NabProfileName, ProfileResult>), windows: windowCategory.length };
+}
+
+/**
+ * Scores a corpus for one profile at a threshold fixed in advance (nothing is chosen on these
+ * files): what a threshold picked elsewhere earns here. `score` is NaN when the files hold no window.
+ */
+export function scoreNabAtThreshold(files: readonly ScoredFile[], profile: NabProfile, threshold: number): ProfileResult {
+  const { facts, windowCategory, categories } = collectFacts(files);
+  const r = breakdown(profile, facts, windowCategory, categories, threshold);
+  let raw = 0;
+  for (const c of Object.values(r.perCategory)) raw += c.raw;
+  return { ...r, threshold, raw };
+}
+
+function collectFacts(files: readonly ScoredFile[]): { facts: RowFact[]; windowCategory: number[]; categories: string[] } {
   const categories = [...new Set(files.map((f) => f.category))].sort();
   const catIndex = new Map(categories.map((c, i) => [c, i]));
   const facts: RowFact[] = [];
@@ -132,12 +153,7 @@ export function scoreNab(files: readonly ScoredFile[]): NabScoreResult {
     }
   }
   facts.sort((a, b) => b.score - a.score);
-  const totalWindows = windowCategory.length;
-  const result: Partial<Record<NabProfileName, ProfileResult>> = {};
-  for (const profile of NAB_PROFILES) {
-    result[profile.name] = sweepProfile(profile, facts, windowCategory, categories);
-  }
-  return { ...(result as Record<NabProfileName, ProfileResult>), windows: totalWindows };
+  return { facts, windowCategory, categories };
 }
 
 function sweepProfile(profile: NabProfile, facts: readonly RowFact[], windowCategory: readonly number[], categories: readonly string[]): ProfileResult {

@@ -118,6 +118,19 @@ describe('swarm plugin on a real single-node swarm', () => {
     // The containers of the replicas, with the same ids the containers collector reports.
     await pollUntil(() => peerContainers(name).length === 3 && fixture.runningContainers(name).length === 3, 'peer group of 3');
     expect(peerContainers(name)).toEqual(fixture.runningContainers(name));
+    // One entity per container: the containers collector reports these very ids as container:<id>
+    // (with the attributes autodiscovery reads), the swarm plugin only links them.
+    const reported = () =>
+      replayTopology(containers!.sink.topologyUpdates)
+        .ofType('container')
+        .filter((e) => peerContainers(name).includes(String(e.attributes['container.id'])))
+        .map((e) => e.id);
+    for (let i = 0; i < 100 && reported().length < 3; i++) {
+      await containers!.collect();
+      await sleep(100);
+    }
+    expect(reported().sort()).toEqual(peerContainers(name).map((id) => `container:${id}`));
+    expect(replayTopology(h.sink.topologyUpdates).entities.has(reported()[0])).toBe(false);
     const resource = h.sink.of(M.serviceRunning.metric, of(name))[0].resource;
     expect(resource).toMatchObject({ 'service.name': name, 'docker.swarm.service.name': name, 'docker.swarm.service.mode': 'replicated' });
 

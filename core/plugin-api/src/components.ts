@@ -222,6 +222,14 @@ export interface Correlator extends Component {
   onEvent?(event: SextantEvent): void;
   /** Called on a timer (about once a second) so incidents can resolve when quiet. */
   tick?(now: number): void;
+  /**
+   * Serialised state (open incidents, silences and maintenance windows, recent change events), so
+   * a restart neither forgets an open incident nor opens a second one for the same problem. The
+   * runtime keeps series ids stable across restarts of the same data directory.
+   */
+  snapshot?(): Uint8Array;
+  /** Restores {@link snapshot}'s bytes; on bad bytes reports a degraded status and starts empty. Never throws. */
+  restore?(state: Uint8Array): void;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,4 +11,5 @@ export const TOKENS = {
   logOptions: Symbol.for('@sextant/runtime:log-options'),
   storeLimits: Symbol.for('@sextant/runtime:store-limits'),
   pipeline: Symbol.for('@sextant/runtime:pipeline'),
+  logger: Symbol.for('@sextant/runtime:logger'),
 } as const;

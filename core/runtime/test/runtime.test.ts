@@ -55,7 +55,7 @@ function plugin(pluginId: string, factory: CollectorFactory<any> = fixedFactory)
 describe('Runtime', () => {
   it('wires tsyringe constructor injection with real decorator metadata', () => {
     const types = Reflect.getMetadata('design:paramtypes', Pipeline) as unknown[];
-    expect(types).toHaveLength(6);
+    expect(types).toHaveLength(7);
   });
 
   it('collects through the pipeline into the store and counts NaN/Infinity as dropped, never stored', async () => {

@@ -443,7 +443,14 @@ export class BaselineDetector implements Detector {
       if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
       this.model.restore(state.subarray(4 + len));
       if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
-      this.slotOf = new Int32Array(Math.max(1024, ...header.series.map((s) => s + 1)));
+      // A loop, not Math.max(...series): spreading one argument per series overflows the stack
+      // above ~125k series, and the learned state of a large server was lost on restart.
+      let maxSeries = 1023;
+      for (const s of header.series) {
+        if (!Number.isInteger(s) || s < 0) throw new RangeError(`snapshot names an invalid series id ${String(s)}`);
+        if (s > maxSeries) maxSeries = s;
+      }
+      this.slotOf = new Int32Array(maxSeries + 1);
       this.seriesOfSlot = [];
       this.counters = [];
       const n = header.series.length;

@@ -25,6 +25,7 @@
  */
 import { z } from 'zod';
 import {
+  ErrorCode,
   createCorrelatorFactory,
   parseDuration,
   type Anomaly,
@@ -94,6 +95,8 @@ interface Window {
   readonly until: number;
   readonly comment: string;
   readonly kind: 'silenced' | 'maintenance';
+  /** Config windows are rebuilt from the config at start; only those added at run time are kept in snapshots. */
+  readonly origin?: 'config';
 }
 
 interface SeriesState {
@@ -139,6 +142,60 @@ function parseTime(v: number | string | undefined, dflt: number): number {
   return Number.isNaN(t) ? dflt : t;
 }
 
+/** Snapshot format of the correlator's state; another tag is refused (learning what is open starts again). */
+const SNAPSHOT_TAG = 'sextant-incidents/1';
+
+type SerialisedIncident = Omit<IncidentState, 'entities' | 'hosts' | 'services' | 'peerGroups' | 'eventIds' | 'suppressed'> & {
+  entities: string[];
+  hosts: string[];
+  services: string[];
+  peerGroups: string[];
+  eventIds: string[];
+  suppressed: [string, { reason: Suppression['reason']; detail: string; count: number }][];
+};
+
+interface SerialisedState {
+  tag: string;
+  open: SerialisedIncident[];
+  recentlyResolved: SerialisedIncident[];
+  series: [number, SeriesState][];
+  windows: Window[];
+  events: SextantEvent[];
+  downHosts: [string, string][];
+}
+
+function serialiseIncident(inc: IncidentState): SerialisedIncident {
+  return {
+    ...inc,
+    entities: [...inc.entities],
+    hosts: [...inc.hosts],
+    services: [...inc.services],
+    peerGroups: [...inc.peerGroups],
+    eventIds: [...inc.eventIds],
+    suppressed: [...inc.suppressed.entries()],
+  };
+}
+
+function reviveIncident(x: SerialisedIncident): IncidentState {
+  if (typeof x?.id !== 'string' || (x.status !== 'open' && x.status !== 'resolved') || !Array.isArray(x.anomalies) || !Array.isArray(x.timeline)) {
+    throw new RangeError('an incident in the snapshot lacks its id, status, anomalies or timeline');
+  }
+  return {
+    ...x,
+    entities: new Set(x.entities),
+    hosts: new Set(x.hosts),
+    services: new Set(x.services),
+    peerGroups: new Set(x.peerGroups),
+    eventIds: new Set(x.eventIds),
+    suppressed: new Map(x.suppressed),
+  };
+}
+
+/** JSON has no Infinity: an open-ended window is written as null. */
+function reviveWindow(w: Window): Window {
+  return { ...w, until: typeof w.until === 'number' ? w.until : Number.POSITIVE_INFINITY };
+}
+
 function matches(match: Attributes, resource: Attributes, attributes: Attributes = {}): boolean {
   return Object.entries(match).every(([k, v]) => String(resource[k] ?? attributes[k]) === String(v));
 }
@@ -147,7 +204,7 @@ let incidentCounter = 0;
 
 export class IncidentCorrelator implements Correlator {
   private readonly open = new Map<string, IncidentState>();
-  private readonly recentlyResolved: IncidentState[] = [];
+  private recentlyResolved: IncidentState[] = [];
   private readonly series = new Map<number, SeriesState>();
   private windows: Window[] = [];
   private readonly events: SextantEvent[] = [];
@@ -156,8 +213,8 @@ export class IncidentCorrelator implements Correlator {
   readonly stats = { anomaliesIn: 0, incidentsOpened: 0, updatesPublished: 0, suppressed: 0 };
 
   constructor(private readonly ctx: CorrelatorContext<IncidentConfig>) {
-    for (const w of ctx.config.silences) this.windows.push({ match: w.match, from: parseTime(w.from, 0), until: parseTime(w.until, Number.POSITIVE_INFINITY), comment: w.comment ?? 'silenced in config', kind: 'silenced' });
-    for (const w of ctx.config.maintenance) this.windows.push({ match: w.match, from: parseTime(w.from, 0), until: parseTime(w.until, Number.POSITIVE_INFINITY), comment: w.comment ?? 'maintenance window in config', kind: 'maintenance' });
+    for (const w of ctx.config.silences) this.windows.push({ match: w.match, from: parseTime(w.from, 0), until: parseTime(w.until, Number.POSITIVE_INFINITY), comment: w.comment ?? 'silenced in config', kind: 'silenced', origin: 'config' });
+    for (const w of ctx.config.maintenance) this.windows.push({ match: w.match, from: parseTime(w.from, 0), until: parseTime(w.until, Number.POSITIVE_INFINITY), comment: w.comment ?? 'maintenance window in config', kind: 'maintenance', origin: 'config' });
   }
 
   private entityOf(a: Pick<Anomaly, 'resource' | 'seriesId'>): string {
@@ -403,7 +460,7 @@ export class IncidentCorrelator implements Correlator {
     inc.title = `${first ? first.message : 'anomaly'}${where}${cause}${impactNote}`.slice(0, 300);
   }
 
-  private snapshot(inc: IncidentState): Incident {
+  private view(inc: IncidentState): Incident {
     return {
       id: inc.id,
       title: inc.title,
@@ -431,7 +488,7 @@ export class IncidentCorrelator implements Correlator {
       inc.lastNotifiedAt = inc.updatedAt;
       this.stats.updatesPublished++;
     }
-    this.ctx.publish({ change, sequence: inc.sequence, incident: this.snapshot(inc), reason, ...(deliver ? {} : { notify: false }) });
+    this.ctx.publish({ change, sequence: inc.sequence, incident: this.view(inc), reason, ...(deliver ? {} : { notify: false }) });
   }
 
   tick(now: number): void {
@@ -460,9 +517,51 @@ export class IncidentCorrelator implements Correlator {
     if (this.windows.some((w) => w.until <= now)) this.windows = this.windows.filter((w) => w.until > now);
   }
 
+  /**
+   * Open and recently resolved incidents, run-time silences and maintenance windows, the series
+   * they hold and recent change events (within `changeLookback`), as JSON bytes.
+   */
+  snapshot(): Uint8Array {
+    const now = this.ctx.clock.now();
+    const lookback = this.ctx.config.changeLookback;
+    const state: SerialisedState = {
+      tag: SNAPSHOT_TAG,
+      open: [...this.open.values()].map(serialiseIncident),
+      recentlyResolved: this.recentlyResolved.map(serialiseIncident),
+      series: [...this.series.entries()],
+      windows: this.windows.filter((w) => w.origin !== 'config'),
+      events: this.events.filter((e) => e.timestamp >= now - lookback),
+      downHosts: [...this.downHosts.entries()],
+    };
+    return new TextEncoder().encode(JSON.stringify(state));
+  }
+
+  restore(bytes: Uint8Array): void {
+    try {
+      const state = JSON.parse(new TextDecoder().decode(bytes)) as SerialisedState;
+      if (state?.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(state?.tag)}" is not ${SNAPSHOT_TAG}`);
+      const open = state.open.map(reviveIncident);
+      const resolved = state.recentlyResolved.map(reviveIncident);
+      this.open.clear();
+      for (const inc of open) this.open.set(inc.id, inc);
+      this.recentlyResolved = resolved;
+      this.series.clear();
+      for (const [id, s] of state.series) if (Number.isInteger(id) && Array.isArray(s?.hits)) this.series.set(id, s);
+      this.windows = [...this.windows.filter((w) => w.origin === 'config'), ...state.windows.map(reviveWindow)];
+      this.events.splice(0, this.events.length, ...state.events.slice(-5000));
+      this.downHosts.clear();
+      for (const [k, v] of state.downHosts) this.downHosts.set(k, v);
+    } catch (error) {
+      this.open.clear();
+      this.recentlyResolved = [];
+      this.series.clear();
+      this.ctx.status.set('degraded', `incident state could not be restored (${error instanceof Error ? error.message : String(error)}); open incidents from before the restart are forgotten`, ErrorCode.VALUE_REJECTED);
+    }
+  }
+
   /** Open incidents, for tests and the demo. */
   openIncidents(): Incident[] {
-    return [...this.open.values()].map((i) => this.snapshot(i));
+    return [...this.open.values()].map((i) => this.view(i));
   }
 
   shutdown(): void {}

@@ -6,6 +6,7 @@
  * server: { host: 127.0.0.1, port: 7070, token: ${env:SEXTANT_TOKEN} }
  * store: { points: 360, maxSeries: 200000, maxSeriesPerInstance: 20000 }
  * dataDir: ./.sextant
+ * checkpoint: { interval: 60s, maxShare: 0.02 }   # what a SIGKILL can lose
  * plugins: { discover: true, paths: [], isolation: in-process, startTimeout: 10s }
  * collectors:
  *   host: {}
@@ -72,6 +73,14 @@ export const runtimeConfigSchema = z
   .object({
     interval: duration('interval').default(10_000),
     dataDir: z.string().optional(),
+    /**
+     * How often learned state, open incidents and the series registry are written to dataDir (what a
+     * SIGKILL can lose), stretched so checkpoints never take more than `maxShare` of one core.
+     */
+    checkpoint: z
+      .object({ interval: duration('checkpoint.interval').default(60_000), maxShare: z.number().gt(0).max(1).default(0.02) })
+      .strict()
+      .default({ interval: 60_000, maxShare: 0.02 }),
     server: z
       .object({
         host: z.string().default('127.0.0.1'),
@@ -88,9 +97,15 @@ export const runtimeConfigSchema = z
         maxSeriesPerInstance: z.number().int().min(1).default(20_000),
         anomalies: z.number().int().min(1).default(10_000),
         events: z.number().int().min(1).default(10_000),
+        /**
+         * Samples stamped further than this ahead of the server's clock are refused (counted as
+         * `future_timestamp`): one stored far-future sample would make every later sample of its
+         * series "out of order".
+         */
+        maxFuture: duration('store.maxFuture').default(600_000),
       })
       .strict()
-      .default({ points: 360, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000 }),
+      .default({ points: 360, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000, maxFuture: 600_000 }),
     plugins: z
       .object({
         discover: z.boolean().default(true),

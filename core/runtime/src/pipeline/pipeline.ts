@@ -21,7 +21,7 @@ import type {
   SextantEvent,
   TopologyUpdate,
 } from '@sextant/plugin-api';
-import type { Exporter } from '@sextant/plugin-api';
+import type { Exporter, Logger } from '@sextant/plugin-api';
 import { BoundedLog } from '../store/bounded-log.js';
 import { MutableBatch } from '../store/mutable-batch.js';
 import { SampleStore } from '../store/sample-store.js';
@@ -31,7 +31,7 @@ import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { TOKENS } from '../tokens.js';
 import { ExportQueue } from './export-queue.js';
 
-export const DROP_REASONS = ['non_finite', 'duplicate', 'out_of_order'] as const;
+export const DROP_REASONS = ['non_finite', 'duplicate', 'out_of_order', 'future_timestamp'] as const;
 export type DropReason = (typeof DROP_REASONS)[number] | 'series_limit' | 'unknown_series' | 'queue_full';
 
 /** Receives every accepted batch (e.g. `--print samples`). Must not keep the batch. */
@@ -51,7 +51,12 @@ interface Attached<T> {
 export interface StoreLimits {
   readonly anomalies: number;
   readonly events: number;
+  /** Samples stamped more than this many ms after the clock's now are refused. Default 10 min. */
+  readonly maxFutureMs?: number;
 }
+
+/** A refusal a person should hear about is logged at most this often per source and reason. */
+const WARN_EVERY_MS = 60_000;
 
 /** Receives incident updates for delivery (the notification dispatcher). */
 export type IncidentListener = (update: IncidentUpdate) => void;
@@ -76,6 +81,9 @@ export class Pipeline {
   /** Maintenance windows in force: learning is paused for matching series until `until`. */
   private maintenance: { match: SextantEvent['resource']; until: number }[] = [];
   private readonly drops = new Uint32Array(DROP_REASONS.length);
+  private readonly maxFutureMs: number;
+  /** `<reason>\u0000<source>` -> when it was last logged. */
+  private readonly warned = new Map<string, number>();
 
   constructor(
     @inject(TOKENS.registry) readonly registry: SeriesRegistry,
@@ -84,7 +92,9 @@ export class Pipeline {
     @inject(TOKENS.topology) readonly topology: TopologyGraph,
     @inject(TOKENS.clock) private readonly clock: Clock,
     @inject(TOKENS.storeLimits) limits: StoreLimits,
+    @inject(TOKENS.logger) private readonly logger: Logger,
   ) {
+    this.maxFutureMs = limits.maxFutureMs ?? 600_000;
     this.events = new BoundedLog(limits.events);
     this.anomalies = new BoundedLog(limits.anomalies);
   }
@@ -92,6 +102,14 @@ export class Pipeline {
   attachDetector(instanceId: string, component: Detector, fail: (e: unknown) => void): () => void {
     const entry = { instanceId, component, fail };
     this.detectors.push(entry);
+    // Maintenance windows already in force (e.g. restored from a checkpoint) pause this one too.
+    for (const m of this.maintenance) {
+      try {
+        component.pauseLearning?.(m.match, true);
+      } catch (e) {
+        fail(e);
+      }
+    }
     return () => void (this.detectors = this.detectors.filter((d) => d !== entry));
   }
 
@@ -163,6 +181,34 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Logs a refusal at most once a minute per source and reason: a person hears about it, a flood
+   * does not fill the log. The counters carry the exact numbers.
+   */
+  warnOnce(reason: string, source: string, now: number, message: string, fields?: Record<string, unknown>): void {
+    const key = `${reason}\u0000${source}`;
+    const last = this.warned.get(key);
+    if (last !== undefined && now - last < WARN_EVERY_MS) return;
+    if (this.warned.size > 10_000) this.warned.clear();
+    this.warned.set(key, now);
+    this.logger.warn(message, fields);
+  }
+
+  /**
+   * Puts back what a checkpoint saved (see StateCheckpoint): the incidents the API serves, the
+   * event log, and the maintenance windows still in force (learning stays paused for them).
+   */
+  restoreState(incidents: readonly Incident[], events: readonly StoredEvent[]): void {
+    for (const inc of incidents) if (inc && typeof inc.id === 'string') this.incidents.set(inc.id, inc);
+    const now = this.clock.now();
+    for (const e of events) {
+      if (!e || typeof e.id !== 'string') continue;
+      this.events.push(e);
+      if (e.type === 'maintenance') this.startMaintenance(e);
+    }
+    this.maintenance = this.maintenance.filter((m) => m.until > now);
+  }
+
   /** Counts samples that never made it into a batch (series limit, ...). */
   recordDrop(reason: DropReason, count: number, source: string): void {
     this.telemetry.add('sextant_samples_received_total', 'Samples received from collectors and agents', count, { source });
@@ -177,9 +223,15 @@ export class Pipeline {
     this.drops.fill(0);
     const accepted = this.accepted;
     accepted.clear();
-    this.store.append(batch, this.drops, accepted);
+    const now = this.clock.now();
+    this.store.append(batch, this.drops, accepted, now + this.maxFutureMs);
     for (let r = 0; r < DROP_REASONS.length; r++) {
       if (this.drops[r] > 0) this.telemetry.add('sextant_samples_dropped_total', 'Samples dropped, by reason', this.drops[r], { reason: DROP_REASONS[r], source });
+    }
+    if (this.drops[3] > 0) {
+      this.warnOnce('future_timestamp', source, now, `${source}: ${this.drops[3]} sample(s) stamped more than ${Math.round(this.maxFutureMs / 1000)} s ahead of this server's clock were refused (counted as sextant_samples_dropped_total{reason="future_timestamp"})`, {
+        hint: 'check the clock of the sending host (NTP) or the timestamps the plugin sets; raise store.maxFuture only if the clocks are known to differ',
+      });
     }
     if (accepted.length > 0) {
       this.telemetry.add('sextant_samples_accepted_total', 'Samples accepted into the store', accepted.length, { source });

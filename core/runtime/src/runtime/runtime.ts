@@ -61,6 +61,7 @@ import { TopologyGraph } from '../store/topology-graph.js';
 import { createLogger, type LogOptions } from '../telemetry/logger.js';
 import { SelfTelemetry } from '../telemetry/self-telemetry.js';
 import { systemClock } from '../telemetry/system-clock.js';
+import { StateCheckpoint } from './state-checkpoint.js';
 import { TOKENS } from '../tokens.js';
 import { CollectorSink } from './collector-sink.js';
 
@@ -251,6 +252,7 @@ export class Runtime {
   private stopping: Promise<void> | undefined;
   private tickCancel?: () => void;
   private snapshotCancel?: () => void;
+  private readonly checkpoint?: StateCheckpoint;
   private readonly remotes = new Map<string, Promise<{ plugin: SextantPlugin; shutdown(): Promise<void> }>>();
   private readonly remoteFactories = new Map<string, Map<string, FactoryEntry>>();
   private readonly remoteHandles = new Map<string, { status?(): unknown }>();
@@ -271,9 +273,11 @@ export class Runtime {
     this.container.register(TOKENS.store, { useValue: this.store });
     this.container.register(TOKENS.topology, { useValue: this.topology });
     this.container.register(TOKENS.clock, { useValue: this.clock });
-    this.container.register(TOKENS.storeLimits, { useValue: { anomalies: this.config.store.anomalies, events: this.config.store.events } });
+    this.container.register(TOKENS.storeLimits, { useValue: { anomalies: this.config.store.anomalies, events: this.config.store.events, maxFutureMs: this.config.store.maxFuture } });
+    this.container.register(TOKENS.logger, { useValue: this.logger });
     this.container.registerSingleton(TOKENS.pipeline, Pipeline);
     this.pipeline = this.container.resolve<Pipeline>(TOKENS.pipeline);
+    if (this.config.dataDir) this.checkpoint = new StateCheckpoint(this.config.dataDir, this.registry, this.logger);
     const n = this.config.notifications;
     this.dispatcher = new NotificationDispatcher(this.pipeline, this.telemetry, this.clock, createLogger('notify', options.log), {
       initialBackoffMs: n.backoff.initial,
@@ -448,6 +452,14 @@ export class Runtime {
     if (issues.length) throw configError(issues);
     this.started = true;
     if (this.config.dataDir) mkdirSync(this.config.dataDir, { recursive: true });
+    if (this.checkpoint) {
+      const restored = this.checkpoint.load();
+      this.pipeline.restoreState(restored.incidents, restored.events);
+      if (restored.series || restored.incidents.length) {
+        const open = restored.incidents.filter((i) => i.status === 'open').length;
+        this.logger.info(`restored ${restored.series} series, ${open} open incident(s) and ${restored.events.length} event(s) from ${this.checkpoint.dir}`);
+      }
+    }
     // Exporters, notifiers and correlators first so nothing produced at start is missed, collectors last.
     const order: ExtensionKind[] = ['exporter', 'notifier', 'correlator', 'detector', 'collector'];
     const specs = [...this.specs].filter((s) => s.enabled).sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
@@ -457,12 +469,15 @@ export class Runtime {
       this.tickCancel = this.clock.setTimeout(tick, 1000);
     };
     this.tickCancel = this.clock.setTimeout(tick, 1000);
-    if (this.config.dataDir) {
+    if (this.checkpoint) {
+      // Every `checkpoint.interval`, stretched so checkpoints take at most `checkpoint.maxShare` of
+      // one core (a 200k-series detector snapshot takes seconds; a 10k one ~150 ms).
+      const { interval, maxShare } = this.config.checkpoint;
       const snap = () => {
-        this.saveSnapshots();
-        this.snapshotCancel = this.clock.setTimeout(snap, 300_000);
+        const ms = this.saveSnapshots();
+        this.snapshotCancel = this.clock.setTimeout(snap, Math.max(interval, ms / maxShare));
       };
-      this.snapshotCancel = this.clock.setTimeout(snap, 300_000);
+      this.snapshotCancel = this.clock.setTimeout(snap, interval);
     }
     return this.problems;
   }
@@ -628,21 +643,16 @@ export class Runtime {
         break;
       case 'detector': {
         const detector = component as Detector;
-        const snapshotFile = this.snapshotPath(inst);
-        if (snapshotFile && detector.restore) {
-          try {
-            detector.restore(new Uint8Array(readFileSync(snapshotFile)));
-            this.logger.info(`${inst.spec.id}: restored learned state from ${snapshotFile}`);
-          } catch (e) {
-            if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`${inst.spec.id}: could not restore state: ${formatError(e)}`);
-          }
-        }
+        this.restoreInstance(inst, detector);
         inst.detach = this.pipeline.attachDetector(inst.spec.id, detector, (e) => this.fail(inst, e, 'process'));
         break;
       }
-      case 'correlator':
-        inst.detach = this.pipeline.attachCorrelator(inst.spec.id, component as Correlator, (e) => this.fail(inst, e, 'correlate'));
+      case 'correlator': {
+        const correlator = component as Correlator;
+        this.restoreInstance(inst, correlator);
+        inst.detach = this.pipeline.attachCorrelator(inst.spec.id, correlator, (e) => this.fail(inst, e, 'correlate'));
         break;
+      }
       case 'notifier':
         inst.detach = this.dispatcher.attach(inst.spec.id, component as Notifier, (state, message) => this.setStatus(inst, state, message), inst.spec.route);
         break;
@@ -777,25 +787,69 @@ export class Runtime {
     this.setStatus(inst, 'stopped');
   }
 
-  private snapshotPath(inst: RunningInstance): string | undefined {
-    return this.config.dataDir ? join(this.config.dataDir, 'snapshots', `${inst.spec.id.replace(/\//g, '__')}.bin`) : undefined;
+  /**
+   * Gives a detector or correlator its saved state back, and says truthfully whether that worked
+   * (a component that refuses the bytes reports a degraded status instead of throwing).
+   */
+  private restoreInstance(inst: RunningInstance, component: Detector | Correlator): void {
+    if (!this.checkpoint || !component.restore) return;
+    const file = this.checkpoint.instanceFile(inst.spec.id);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(readFileSync(file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.logger.warn(`${inst.spec.id}: could not read saved state ${file}: ${formatError(e)}`);
+      return;
+    }
+    const before = inst.status.state;
+    try {
+      component.restore(bytes);
+    } catch (e) {
+      this.logger.warn(`${inst.spec.id}: could not restore state from ${file}: ${formatError(e)}`);
+      return;
+    }
+    if (inst.status.state === 'degraded' && before !== 'degraded') {
+      this.logger.warn(`${inst.spec.id}: saved state in ${file} was refused: ${inst.status.message ?? 'no reason given'}`);
+    } else {
+      this.logger.info(`${inst.spec.id}: restored state from ${file} (${bytes.byteLength} bytes)`);
+    }
   }
 
-  /** Writes every detector's learned state to the data directory (atomic rename). */
-  saveSnapshots(): void {
+  /**
+   * Checkpoints everything a restart needs into the data directory: new series of the registry,
+   * every detector's and correlator's snapshot, the incidents and the event log. Returns how long
+   * it took (ms), which sets the next interval (see start()).
+   */
+  saveSnapshots(): number {
+    const cp = this.checkpoint;
+    if (!cp) return 0;
+    const started = performance.now();
+    try {
+      cp.saveSeries();
+    } catch (e) {
+      // Without the registry the snapshots would be read against the wrong ids: skip them this time.
+      this.logger.warn(`could not save the series registry: ${formatError(e)}`);
+      return performance.now() - started;
+    }
     for (const inst of this.instances.values()) {
-      const detector = inst.component as Detector | undefined;
-      const file = this.snapshotPath(inst);
-      if (inst.spec.kind !== 'detector' || !detector?.snapshot || !file) continue;
+      const component = inst.component as Detector | Correlator | undefined;
+      if ((inst.spec.kind !== 'detector' && inst.spec.kind !== 'correlator') || !component?.snapshot) continue;
       try {
-        const data = detector.snapshot();
-        mkdirSync(join(this.config.dataDir!, 'snapshots'), { recursive: true });
-        writeFileSync(`${file}.tmp`, data);
-        renameSync(`${file}.tmp`, file);
+        cp.writeAtomic(cp.instanceFile(inst.spec.id).slice(cp.dir.length + 1), component.snapshot());
       } catch (e) {
         this.logger.warn(`${inst.spec.id}: could not save state: ${formatError(e)}`);
       }
     }
+    try {
+      cp.saveIncidents(this.pipeline.incidents.values());
+      cp.saveEvents(this.pipeline.events.query());
+    } catch (e) {
+      this.logger.warn(`could not save incidents and events: ${formatError(e)}`);
+    }
+    const ms = performance.now() - started;
+    this.telemetry.set('sextant_checkpoint_duration_seconds', 'How long the last checkpoint of learned state took', ms / 1000);
+    this.telemetry.add('sextant_checkpoints_total', 'Checkpoints of learned state written to the data directory', 1);
+    return ms;
   }
 
   /** Stops every instance (collectors first), saves detector state. Idempotent. */

@@ -79,10 +79,12 @@ export class SampleStore {
   /**
    * Appends the samples of a batch that are finite and newer than the series' latest sample, and
    * copies them into `accepted` (for detectors) when given. Returns nothing; `drops` counts the
-   * rest by reason: [non-finite, duplicate timestamp, out of order]. This is the store's hot path:
+   * rest by reason: [non-finite, duplicate timestamp, out of order, beyond `maxTimestamp`]. A
+   * sample from the far future is refused rather than stored: once stored it would make every
+   * later, correct sample of its series "out of order" for good. This is the store's hot path:
    * no allocation, no Map lookup.
    */
-  append(batch: SampleBatch, drops: Uint32Array, accepted?: MutableBatch): void {
+  append(batch: SampleBatch, drops: Uint32Array, accepted?: MutableBatch, maxTimestamp = Number.POSITIVE_INFINITY): void {
     const n = this.pointsPerSeries;
     const { series, timestamps, values, length } = batch;
     let maxId = 0;
@@ -101,6 +103,10 @@ export class SampleStore {
       const v = values[i];
       if (v - v !== 0 || t - t !== 0) {
         drops[0]++;
+        continue;
+      }
+      if (t > maxTimestamp) {
+        drops[3]++;
         continue;
       }
       const prev = last[id];

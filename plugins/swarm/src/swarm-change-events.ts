@@ -14,8 +14,8 @@
  * timeline of an incident about it.
  */
 import type { EngineEvent } from '@sextant/docker-engine';
-import type { Attributes, SextantEvent, Severity } from '@sextant/plugin-api';
-import { SWARM_KEYS } from './swarm-keys.js';
+import type { SextantEvent, Severity } from '@sextant/plugin-api';
+import { SWARM_KEYS, nodeResource, serviceEventResource } from './swarm-keys.js';
 import type { NodeView, ServiceView, SwarmSnapshot } from './swarm-snapshot.js';
 
 const K = SWARM_KEYS;
@@ -132,23 +132,16 @@ const UPDATE_STATES: Readonly<Record<string, { title: string; severity: Severity
   rollback_completed: { title: 'service {name} rolled back to its previous spec', severity: 'warning' },
 };
 
-function serviceResourceOf(s: ServiceRef, clusterId: string): Attributes {
-  return { [K.serviceName]: s.name, [K.swarmServiceName]: s.name, [K.serviceId]: s.id, ...(clusterId ? { [K.clusterId]: clusterId } : {}) };
-}
-
-function nodeResourceOf(n: NodeRef, clusterId: string): Attributes {
-  return { [K.hostName]: n.hostname, [K.nodeId]: n.id, ...(clusterId ? { [K.clusterId]: clusterId } : {}) };
-}
 
 /** The SextantEvent of a fact. Ids are stable: the same fact from the same origin gets the same id. */
 export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string, index = 0): SextantEvent {
   const base = { timestamp: at.timestamp, source: 'swarm' };
-  const origin = { 'docker.swarm.event.origin': at.origin };
+  const origin = { [K.eventOrigin]: at.origin };
   const subject = 'service' in fact ? fact.service.id : fact.node.id;
   const id = `swarm:${clusterId || 'local'}:${at.origin}:${at.key}:${subject}:${fact.kind}:${index}`;
   switch (fact.kind) {
     case 'service-created':
-      return { ...base, id, type: 'deploy', severity: 'info', title: `service ${fact.service.name} created${fact.image ? ` (${fact.image})` : ''}`, resource: serviceResourceOf(fact.service, clusterId), attributes: { ...origin, 'docker.swarm.change': 'create', ...(fact.image ? { [K.image]: fact.image } : {}) } };
+      return { ...base, id, type: 'deploy', severity: 'info', title: `service ${fact.service.name} created${fact.image ? ` (${fact.image})` : ''}`, resource: serviceEventResource(fact.service, clusterId), attributes: { ...origin, [K.change]: 'create', ...(fact.image ? { [K.image]: fact.image } : {}) } };
     case 'service-updated': {
       const image = fact.imageNew !== undefined ? `: image ${fact.imageOld ?? '?'} -> ${fact.imageNew}` : ': spec changed';
       return {
@@ -157,12 +150,12 @@ export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string,
         type: 'deploy',
         severity: 'info',
         title: `service ${fact.service.name} updated${image}`,
-        resource: serviceResourceOf(fact.service, clusterId),
-        attributes: { ...origin, 'docker.swarm.change': 'update', ...(fact.imageNew !== undefined ? { 'docker.swarm.image.old': fact.imageOld ?? '', 'docker.swarm.image.new': fact.imageNew } : {}) },
+        resource: serviceEventResource(fact.service, clusterId),
+        attributes: { ...origin, [K.change]: 'update', ...(fact.imageNew !== undefined ? { [K.imageOld]: fact.imageOld ?? '', [K.imageNew]: fact.imageNew } : {}) },
       };
     }
     case 'service-scaled':
-      return { ...base, id, type: 'scale', severity: 'info', title: `service ${fact.service.name} scaled ${fact.from ?? '?'} -> ${fact.to} replicas`, resource: serviceResourceOf(fact.service, clusterId), attributes: { ...origin, 'docker.swarm.replicas.old': fact.from ?? -1, 'docker.swarm.replicas.new': fact.to } };
+      return { ...base, id, type: 'scale', severity: 'info', title: `service ${fact.service.name} scaled ${fact.from ?? '?'} -> ${fact.to} replicas`, resource: serviceEventResource(fact.service, clusterId), attributes: { ...origin, [K.replicasOld]: fact.from ?? -1, [K.replicasNew]: fact.to } };
     case 'update-state': {
       const spec = UPDATE_STATES[fact.to] ?? { title: `update of service {name} is ${fact.to}`, severity: 'info' as const };
       return {
@@ -171,12 +164,12 @@ export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string,
         type: 'rollout',
         severity: spec.severity,
         title: spec.title.replace('{name}', fact.service.name) + (fact.message && spec.severity !== 'info' ? `: ${fact.message}` : ''),
-        resource: serviceResourceOf(fact.service, clusterId),
-        attributes: { ...origin, [K.updateState]: fact.to, ...(fact.from ? { 'docker.swarm.update.state.old': fact.from } : {}), ...(fact.message ? { [K.updateMessage]: fact.message } : {}) },
+        resource: serviceEventResource(fact.service, clusterId),
+        attributes: { ...origin, [K.updateState]: fact.to, ...(fact.from ? { [K.updateStateOld]: fact.from } : {}), ...(fact.message ? { [K.updateMessage]: fact.message } : {}) },
       };
     }
     case 'service-removed':
-      return { ...base, id, type: 'swarm.service.remove', severity: 'info', title: `service ${fact.service.name} removed`, resource: serviceResourceOf(fact.service, clusterId), attributes: { ...origin } };
+      return { ...base, id, type: 'swarm.service.remove', severity: 'info', title: `service ${fact.service.name} removed`, resource: serviceEventResource(fact.service, clusterId), attributes: { ...origin } };
     case 'node-state': {
       const down = fact.to !== 'ready';
       return {
@@ -185,7 +178,7 @@ export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string,
         type: down ? 'host.down' : 'host.up',
         severity: down ? 'critical' : 'info',
         title: `swarm node ${fact.node.hostname} is ${fact.to}${fact.from ? ` (was ${fact.from})` : ''}`,
-        resource: nodeResourceOf(fact.node, clusterId),
+        resource: nodeResource(fact.node, clusterId),
         attributes: { ...origin, [K.nodeState]: fact.to },
       };
     }
@@ -196,11 +189,11 @@ export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string,
         type: 'swarm.node.availability',
         severity: fact.to === 'active' ? 'info' : 'warning',
         title: fact.to === 'drain' ? `swarm node ${fact.node.hostname} drained: its tasks move to other nodes` : `swarm node ${fact.node.hostname} availability ${fact.from ?? '?'} -> ${fact.to}`,
-        resource: nodeResourceOf(fact.node, clusterId),
+        resource: nodeResource(fact.node, clusterId),
         attributes: { ...origin, [K.nodeAvailability]: fact.to },
       };
     case 'node-role':
-      return { ...base, id, type: 'swarm.node.role', severity: 'info', title: `swarm node ${fact.node.hostname} is now a ${fact.to}`, resource: nodeResourceOf(fact.node, clusterId), attributes: { ...origin, [K.nodeRole]: fact.to } };
+      return { ...base, id, type: 'swarm.node.role', severity: 'info', title: `swarm node ${fact.node.hostname} is now a ${fact.to}`, resource: nodeResource(fact.node, clusterId), attributes: { ...origin, [K.nodeRole]: fact.to } };
     case 'node-joined':
     case 'node-left':
       return {
@@ -209,7 +202,7 @@ export function changeEvent(fact: ChangeFact, at: FactOrigin, clusterId: string,
         type: fact.kind === 'node-joined' ? 'swarm.node.join' : 'swarm.node.leave',
         severity: fact.kind === 'node-joined' ? 'info' : 'warning',
         title: `swarm node ${fact.node.hostname} ${fact.kind === 'node-joined' ? 'joined' : 'left'} the swarm`,
-        resource: nodeResourceOf(fact.node, clusterId),
+        resource: nodeResource(fact.node, clusterId),
         attributes: { ...origin },
       };
   }

@@ -38,6 +38,17 @@ export const SWARM_KEYS = {
   managerReachability: 'docker.swarm.node.manager.reachability',
   leader: 'docker.swarm.node.leader',
   engineVersion: 'docker.swarm.node.engine.version',
+  updateProgress: 'docker.swarm.update.progress',
+  // event attributes
+  eventOrigin: 'docker.swarm.event.origin',
+  change: 'docker.swarm.change',
+  imageOld: 'docker.swarm.image.old',
+  imageNew: 'docker.swarm.image.new',
+  replicasOld: 'docker.swarm.replicas.old',
+  replicasNew: 'docker.swarm.replicas.new',
+  updateStateOld: 'docker.swarm.update.state.old',
+  taskFailures: 'docker.swarm.task.failures',
+  taskRestarts: 'docker.swarm.service.task.restarts',
 } as const;
 
 /** The label `docker stack deploy` puts on services. */
@@ -56,6 +67,12 @@ export function serviceResource(s: { id: string; name: string; mode: string; sta
   };
 }
 
+/** Resource of a service's events: what identifies the service, whatever its mode. */
+export function serviceEventResource(s: { id: string; name: string }, clusterId: string): Attributes {
+  return { [K.serviceName]: s.name, [K.swarmServiceName]: s.name, [K.serviceId]: s.id, ...(clusterId ? { [K.clusterId]: clusterId } : {}) };
+}
+
+/** Resource of a node's metrics and events. */
 export function nodeResource(n: { id: string; hostname: string }, clusterId: string): Attributes {
   return { [K.hostName]: n.hostname, [K.nodeId]: n.id, ...(clusterId ? { [K.clusterId]: clusterId } : {}) };
 }

@@ -101,7 +101,7 @@ export class SwarmTopology {
             [K.replicas]: s.desired,
             [K.ports]: ports,
             ...(s.stack ? { [K.stackNamespace]: s.stack } : {}),
-            ...(s.updateState ? { [K.updateState]: s.updateState, 'docker.swarm.update.progress': progress } : {}),
+            ...(s.updateState ? { [K.updateState]: s.updateState, [K.updateProgress]: progress } : {}),
           },
         },
         edges: [],

@@ -14,7 +14,7 @@
  * Memory is bounded by the retained tasks: seen ids are pruned to those still listed.
  */
 import type { SextantEvent } from '@sextant/plugin-api';
-import { SWARM_KEYS } from './swarm-keys.js';
+import { SWARM_KEYS, serviceEventResource } from './swarm-keys.js';
 import type { ServiceView, TaskView } from './swarm-snapshot.js';
 
 const K = SWARM_KEYS;
@@ -72,8 +72,8 @@ export class TaskFailureTracker {
           timestamp: f.times[f.times.length - 1],
           severity: 'critical',
           title: `service ${service.name}: ${f.times.length} tasks failed within ${Math.round(this.windowMs / 1000)} s (crash loop?)`,
-          resource: resourceOf(service, clusterId),
-          attributes: { 'docker.swarm.task.failures': f.times.length, 'docker.swarm.service.task.restarts': f.restarts },
+          resource: serviceEventResource(service, clusterId),
+          attributes: { [K.taskFailures]: f.times.length, [K.taskRestarts]: f.restarts },
           source: 'swarm',
         });
       } else if (f.failing && f.times.length === 0) {
@@ -84,8 +84,8 @@ export class TaskFailureTracker {
           timestamp: now,
           severity: 'info',
           title: `service ${service.name}: no task failed for ${Math.round(this.windowMs / 1000)} s`,
-          resource: resourceOf(service, clusterId),
-          attributes: { 'docker.swarm.service.task.restarts': f.restarts },
+          resource: serviceEventResource(service, clusterId),
+          attributes: { [K.taskRestarts]: f.restarts },
           source: 'swarm',
         });
       }
@@ -108,9 +108,9 @@ export class TaskFailureTracker {
       timestamp: at,
       severity: 'warning',
       title: `task ${service.name}.${t.slot || t.nodeId.slice(0, 12)} ${t.state}${exit}${t.error ? `: ${t.error}` : ''}`,
-      resource: { ...resourceOf(service, clusterId), [K.taskId]: t.id, ...(t.containerId ? { [K.containerId]: t.containerId } : {}) },
+      resource: { ...serviceEventResource(service, clusterId), [K.taskId]: t.id, ...(t.containerId ? { [K.containerId]: t.containerId } : {}) },
       attributes: {
-        'docker.swarm.task.state': t.state,
+        [K.taskState]: t.state,
         ...(t.exitCode !== undefined ? { [K.taskExitCode]: t.exitCode } : {}),
         ...(t.error ? { [K.taskError]: t.error } : {}),
         ...(t.slot ? { [K.taskSlot]: t.slot } : {}),
@@ -121,9 +121,6 @@ export class TaskFailureTracker {
   }
 }
 
-function resourceOf(s: ServiceView, clusterId: string) {
-  return { [K.serviceName]: s.name, [K.swarmServiceName]: s.name, [K.serviceId]: s.id, ...(clusterId ? { [K.clusterId]: clusterId } : {}) };
-}
 
 function insertSorted(a: number[], v: number): void {
   let i = a.length;

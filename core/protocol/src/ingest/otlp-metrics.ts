@@ -12,10 +12,15 @@
  *   Sextant counter). Sum, monotonic, delta -> `rate`: value / interval in seconds, unit `<unit>/s`.
  *   Non-monotonic sums (up-down counters) -> `gauge`.
  * - Histogram and exponential histogram -> `<name>.count` and `<name>.sum` (counter when
- *   cumulative, rate when delta) and `<name>.p50`, `.p90`, `.p99` gauges estimated by linear
- *   interpolation inside the buckets. For cumulative histograms the quantiles describe the interval
- *   since the previous export of the same series (bucket deltas), not the whole lifetime.
- * - Summary -> `<name>.count`, `<name>.sum` and one gauge per reported quantile (`<name>.p95`).
+ *   cumulative, rate when delta), `<name>.min` and `<name>.max` gauges when the point carries them
+ *   (for cumulative points they span the point's whole start..time interval, as the sender
+ *   reports them), and `<name>.p50`, `.p90`, `.p99` gauges estimated by linear interpolation inside
+ *   the buckets. For cumulative histograms the quantiles describe the interval since the previous
+ *   export of the same series (bucket deltas), not the whole lifetime. Exponential buckets are
+ *   expanded to their bounds (base 2^(2^-scale)); the zero bucket is a bucket at exactly 0, so a
+ *   quantile that falls in it is 0; the estimate is clamped to min/max when present.
+ * - Summary (always cumulative) -> `<name>.count` and `<name>.sum` counters and one gauge per
+ *   reported quantile (`<name>.p95`; quantile 0 is `.p0`, the minimum; 1 is `.p100`, the maximum).
  * - Resource attributes become the series' resource unchanged (arrays and maps as JSON text,
  *   bytes as base64); point attributes become its attributes.
  * - Points flagged "no recorded value", with non-finite times, or whose series would pass the
@@ -62,7 +67,7 @@ interface ScopeContext {
  */
 export class OtlpMetricsTranslator {
   private readonly ids = new Map<string, number>();
-  private readonly previousBuckets = new Map<number, Float64Array>();
+  private readonly previousBuckets = new Map<number, BucketPoint>();
   private nextLocalId = 0;
   private seriesCol = new Uint32Array(256);
   private timestampsCol = new Float64Array(256);
@@ -274,19 +279,16 @@ export class OtlpMetricsTranslator {
     let counts = point.buckets.counts;
     if (temporality === AGGREGATION_TEMPORALITY_CUMULATIVE) {
       const previous = this.previousBuckets.get(countId);
-      const current = Float64Array.from(counts);
-      if (previous && previous.length === current.length) {
-        const diff = new Array<number>(counts.length);
-        let valid = true;
-        for (let i = 0; i < counts.length; i++) {
-          diff[i] = current[i]! - previous[i]!;
-          if (diff[i]! < 0) valid = false; // a reset: use the new totals
-        }
-        if (valid) counts = diff;
-      }
-      this.previousBuckets.set(countId, current);
+      const increase = previous ? bucketIncrease(previous, point.buckets) : undefined;
+      if (increase) counts = increase; // else the first point, or a reset: use the new totals
+      this.previousBuckets.set(countId, { lowers: point.buckets.lowers.slice(), uppers: point.buckets.uppers.slice(), counts: point.buckets.counts.slice() });
     }
     const kind: MetricKind | undefined = TIME_UNITS.has(meta.unit) ? 'latency' : undefined;
+    for (const [suffix, value] of [['min', point.min], ['max', point.max]] as const) {
+      if (value === undefined || !Number.isFinite(value)) continue;
+      const id = this.seriesId(`${meta.name}.${suffix}`, meta.unit, 'gauge', meta, point.attrs, kind);
+      if (id >= 0) this.push(id, timestamp, value);
+    }
     for (const q of HISTOGRAM_QUANTILES) {
       const estimate = estimateQuantile(point.buckets.lowers, point.buckets.uppers, counts, q, point.min, point.max);
       if (Number.isNaN(estimate)) continue;
@@ -318,8 +320,9 @@ export class OtlpMetricsTranslator {
         else if (t === ((8 << 3) | WireType.VARINT)) flags = p.varint32();
         else if (t === ((6 << 3) | WireType.LEN)) {
           const qv = p.sub();
+          // proto3 leaves out zeros: an absent quantile or value is 0 (the minimum, or a value of 0).
           let q = 0;
-          let v = Number.NaN;
+          let v = 0;
           while (!qv.done) {
             const tt = qv.tag();
             if (tt === ((1 << 3) | WireType.I64)) q = qv.double();
@@ -543,6 +546,36 @@ function readExponentialHistogramPoint(r: ProtoReader): HistogramPoint {
     b.counts.push(positive.counts[k]!);
   }
   return point;
+}
+
+/** a <= b, allowing for the rounding of bucket bounds computed at different exponential scales. */
+function atMost(a: number, b: number): boolean {
+  return a <= b || Math.abs(a - b) <= 1e-9 * Math.max(Math.abs(a), Math.abs(b));
+}
+
+/**
+ * Per-bucket increase from `previous` to `current` (both cumulative, buckets ascending), in the
+ * buckets of `current`; undefined after a reset (a count went down) or when a previous bucket fits
+ * in no current bucket. Buckets are matched by their bounds, not their position: an exponential
+ * histogram's offset moves and its scale drops (2^k old buckets merge into one) as new values
+ * widen its range, so the same index can mean another range from one export to the next.
+ */
+function bucketIncrease(previous: BucketPoint, current: BucketPoint): number[] | undefined {
+  const increase = current.counts.slice();
+  let j = 0;
+  for (let k = 0; k < previous.counts.length; k++) {
+    const count = previous.counts[k]!;
+    if (count === 0) continue;
+    const lower = previous.lowers[k]!;
+    const upper = previous.uppers[k]!;
+    while (j < current.uppers.length && !atMost(upper, current.uppers[j]!)) j++;
+    if (j === current.uppers.length || !atMost(current.lowers[j]!, lower)) return undefined;
+    // the zero bucket [0, 0] only matches the zero bucket, never a positive one starting near 0
+    if (lower === 0 && upper === 0 && !(current.lowers[j] === 0 && current.uppers[j] === 0)) return undefined;
+    increase[j]! -= count;
+    if (increase[j]! < 0) return undefined;
+  }
+  return increase;
 }
 
 function readExponentialBuckets(r: ProtoReader): { offset: number; counts: number[] } {

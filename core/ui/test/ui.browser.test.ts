@@ -209,6 +209,13 @@ describe('web UI in chromium', () => {
     await page.getByTestId('incident-page').waitFor();
     expect(await page.getByTestId('causes').locator('li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('causes').innerText()).toContain('container:api-1');
+    // The overview colours the container of the open critical incident.
+    await page.goto(`${url}/#/overview`);
+    await page.locator('[data-entity="container:api-1"][data-health="critical"]').waitFor();
+    expect(await page.locator('[data-entity="container:web-2"]').getAttribute('data-health')).toBe('ok');
+    await shot('overview-incident');
+    await page.goBack();
+    await page.getByTestId('incident-page').waitFor();
     await shot('incident');
     await expectAccessible();
     // From the incident to the chart of its anomaly.

@@ -1,5 +1,5 @@
 /**
- * One vitest configuration for every package (TOOLCHAIN.md): workspace packages resolve to their
+ * One vitest configuration for every package (CONTRIBUTING.md, "Test"): workspace packages resolve to their
  * `src/` (via the `@sextant/source` export condition, turned into aliases so that modules Node
  * imports natively — installed third-party plugins — still resolve `dist/` like in production),
  * decorator metadata for tsyringe, and no watch mode.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Layer boundaries of the monorepo (DESIGN.md §1), from the `nx.tags` of every package:
+ * Layer boundaries of the monorepo (docs/architecture.md, "Layer rules"), from the `nx.tags` of every package:
  *
  *   layer:contract      @sextant/plugin-api         imports no other @sextant package
  *   layer:protocol      @sextant/protocol           plugin-api

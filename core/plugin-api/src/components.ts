@@ -1,5 +1,5 @@
 /**
- * Components and their factories (STYLE.md §3, after the OpenTelemetry Collector).
+ * Components and their factories (docs/architecture.md, "Extension points"; after the OpenTelemetry Collector).
  *
  * A plugin never constructs components itself: it registers a *factory* on an extension point;
  * the runtime validates the user's configuration against the factory's schema (with every problem

@@ -1,7 +1,7 @@
 /**
  * The plugin manifest: the `sextant` field of a plugin package's package.json. It is the single
  * source of truth about a plugin that can be read without running its code: discovery, the
- * builder, `sextant plugins list` and generated docs all read it (STYLE.md §6).
+ * builder, `sextant plugins list` and generated docs all read it (docs/architecture.md, "Extension points").
  *
  * ```json
  * "sextant": {

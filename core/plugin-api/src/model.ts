@@ -1,5 +1,5 @@
 /**
- * The Sextant data model (DESIGN.md §3).
+ * The Sextant data model (docs/architecture.md, "Data model").
  *
  * Everything a plugin produces or consumes is described here. Names follow the OpenTelemetry
  * semantic conventions wherever one exists (`host.name`, `container.id`, `service.name`,
@@ -124,7 +124,7 @@ export interface SextantEvent {
 }
 
 /**
- * Entity types of the topology graph (DESIGN.md §3). Other strings are allowed for custom
+ * Entity types of the topology graph (docs/architecture.md, "Data model"). Other strings are allowed for custom
  * entities (`database`, `queue`, `load-balancer`).
  */
 export type EntityType =

@@ -1,5 +1,5 @@
 /**
- * Typed references (STYLE.md §2, after Backstage's extension points and service refs).
+ * Typed references (docs/architecture.md, "Extension points"; after Backstage's extension points and service refs).
  *
  * A ref is one object that carries an id, a DI token and — at the type level only — the interface
  * behind it. Plugins list the refs they need in `deps`; the runtime resolves each to an

@@ -1,5 +1,5 @@
 /**
- * @sextant/protocol — plugins over gRPC (DESIGN.md §5).
+ * @sextant/protocol — plugins over gRPC (docs/architecture.md, "Plugin protocol").
  *
  * Host side: {@link launchPluginProcess} runs a plugin as a supervised child and returns a local
  * plugin whose factories proxy to it. Child side: `@sextant/protocol/serve` (servePlugin) and the

@@ -35,7 +35,7 @@ export interface ProcessExit {
   readonly signal: NodeJS.Signals | null;
 }
 
-/** Client channel options: see TOOLCHAIN.md (long client streams slow down without the first). */
+/** Client channel options. The first matters: grpc-js keeps every message of a long client stream for retries, and such a stream slows ~10x after ~100k messages without it. */
 export const PLUGIN_CHANNEL_OPTIONS: ChannelOptions = {
   'grpc.per_rpc_retry_buffer_size': 0,
   'grpc.max_receive_message_length': 64 * 1024 * 1024,

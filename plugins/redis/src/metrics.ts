@@ -1,5 +1,5 @@
 /**
- * The one table of metrics this collector emits (STYLE.md §6). The collector declares every series
+ * The one table of metrics this collector emits (one source of truth for names, types and units; CONTRIBUTING.md, "A new package"). The collector declares every series
  * from it, and the README's metrics table is rendered from it ({@link renderMetricsTable}; a test
  * fails when the README drifts).
  *

@@ -1,5 +1,5 @@
 /**
- * `sextant.yaml`: one file, validated at start with every error listed (DESIGN.md §8).
+ * `sextant.yaml`: one file, validated at start with every error listed (docs/architecture.md, "Runtime").
  *
  * ```yaml
  * interval: 10s                 # default collection interval

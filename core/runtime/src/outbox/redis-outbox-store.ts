@@ -1,5 +1,5 @@
 /**
- * The outbox in Redis, for `sextant server --store redis://...` (DESIGN.md §7).
+ * The outbox in Redis, for `sextant server --store redis://...` (docs/architecture.md, "Notification delivery").
  *
  * Layout (prefix default `sextant:outbox:`):
  *   <prefix>entries   hash        field `<notifier> <key>` -> the entry as JSON (attempts, nextAttemptAt included)

@@ -1,5 +1,5 @@
 /**
- * The pipeline (DESIGN.md §4): collectors -> validation -> store -> detectors -> noise control ->
+ * The pipeline (docs/architecture.md, "How a sample becomes a notification"): collectors -> validation -> store -> detectors -> noise control ->
  * correlators -> incidents -> notifiers. Every sample is counted as received and then either
  * accepted or dropped with a reason, so "nothing lost" is checkable on /metrics:
  *

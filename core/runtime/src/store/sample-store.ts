@@ -1,5 +1,5 @@
 /**
- * Recent history of every series in ring buffers (DESIGN.md §7).
+ * Recent history of every series in ring buffers (docs/architecture.md, "Storage and state").
  *
  * Layout: two flat typed arrays (timestamps, values) of `capacity * pointsPerSeries` entries; series
  * `id` owns the slice starting at `id * pointsPerSeries`. `head[id]` is the next write position and

@@ -1,5 +1,5 @@
 /**
- * Interns series descriptors into small integer ids (DESIGN.md §3). An id is assigned once per
+ * Interns series descriptors into small integer ids (docs/architecture.md, "Data model"). An id is assigned once per
  * distinct (metric, resource, attributes) and never reused while the runtime lives, so every
  * later structure (ring buffers, detector state) can be an array indexed by id.
  */

@@ -1,5 +1,5 @@
 /**
- * The topology graph (DESIGN.md §3): entities and directed edges reported by collectors and
+ * The topology graph (docs/architecture.md, "Data model"): entities and directed edges reported by collectors and
  * orchestrators, merged. Implements the read-only TopologyView plugins see.
  */
 import type { Attributes, TopologyEdge, TopologyEntity, TopologyUpdate, TopologyView } from '@sextant/plugin-api';

@@ -91,7 +91,7 @@ describe('OTLP/HTTP receiver', () => {
     let res = await post('{"resourceMetrics":[]}', { ...json, authorization: 'Bearer wrong-token-000000000' });
     expect([res.status, await res.json()]).toEqual([401, { code: 16, message: expect.stringContaining('missing or wrong ingest token') }]);
     res = await post('{"resourceMetrics": 7}', json);
-    expect([res.status, (await res.json()).message]).toEqual([400, 'malformed ExportMetricsServiceRequest: resourceMetrics must be an array']);
+    expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([400, 'malformed ExportMetricsServiceRequest: resourceMetrics must be an array']);
     res = await post('{not json', json);
     expect(res.status).toBe(400);
     res = await post(new Uint8Array([0x0a, 0x7f, 0x01]), { 'content-type': 'application/x-protobuf' });
@@ -99,7 +99,7 @@ describe('OTLP/HTTP receiver', () => {
     res = await post('x'.repeat(5000), json);
     expect(res.status).toBe(413);
     res = await post(gzipSync(Buffer.from(`{"resourceMetrics":[],"pad":"${'x'.repeat(100_000)}"}`)), { ...json, 'content-encoding': 'gzip' });
-    expect([res.status, (await res.json()).message]).toEqual([413, expect.stringContaining('decompressed body over 2048 bytes')]);
+    expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([413, expect.stringContaining('decompressed body over 2048 bytes')]);
     res = await post('a=1', { 'content-type': 'text/plain' });
     expect(res.status).toBe(415);
     res = await post('{}', { ...json, 'content-encoding': 'br' });

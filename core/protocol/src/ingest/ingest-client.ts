@@ -21,6 +21,10 @@ import { INGEST_METHOD_PATH } from './ingest-server.js';
 import { ProtoWriter } from './protobuf-wire.js';
 import { channelCredentials, type ClientTlsOptions } from './transport-security.js';
 
+/** After the server refuses the token, the first retry waits this long, doubling up to AUTH_RETRY_MAX_MS. */
+const AUTH_RETRY_INITIAL_MS = 5_000;
+const AUTH_RETRY_MAX_MS = 300_000;
+
 export interface BackoffOptions {
   /** First retry delay in ms. Default 100. */
   readonly initialMs?: number;
@@ -95,6 +99,9 @@ export class IngestClient {
   private call: ClientDuplexStream<Buffer, Buffer> | undefined;
   private phase: 'down' | 'hello' | 'streaming' = 'down';
   private attempt = 0;
+  /** Consecutive refusals of the token (reset by the first acknowledgement). */
+  private authFailures = 0;
+  private authLoggedAt = Number.NEGATIVE_INFINITY;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private waitingForDrain = false;
   private closed = false;
@@ -321,6 +328,7 @@ export class IngestClient {
     if (this.phase === 'hello') {
       this.phase = 'streaming';
       this.attempt = 0;
+      this.authFailures = 0;
       this.lastError = undefined;
       if (this.dropFirstUnacked && this.buffered > 0) {
         this.dropHead(this.dropFirstUnacked);
@@ -386,13 +394,34 @@ export class IngestClient {
               ? 'is the server running and reachable? the agent keeps buffering and retries'
               : 'the agent retries with backoff',
       });
+      if (code === status.UNAUTHENTICATED) {
+        // A wrong token does not fix itself in 100 ms: slow down to a rate that does not flood the
+        // server's log, and say why (first time, then once a minute).
+        this.authFailures++;
+        const delay = Math.min(AUTH_RETRY_MAX_MS, AUTH_RETRY_INITIAL_MS * 2 ** Math.min(this.authFailures - 1, 10));
+        const now = Date.now();
+        if (now - this.authLoggedAt >= 60_000) {
+          this.authLoggedAt = now;
+          this.logger.error(`the server at ${this.options.address} refused this agent's token (${this.authFailures} time${this.authFailures === 1 ? '' : 's'}); retrying in ${Math.round(delay / 1000)} s, data stays buffered`, {
+            hint: 'give the agent one of the server\'s tokens (--token or server.token)',
+          });
+        }
+        this.scheduleReconnect(delay);
+        return;
+      }
       this.logger.warn('ingest stream ended', { code, details });
     }
     this.scheduleReconnect();
   }
 
-  private scheduleReconnect(): void {
+  private scheduleReconnect(delayMs?: number): void {
     if (this.closed || this.reconnectTimer) return;
+    if (delayMs !== undefined) {
+      this.counters.retries++;
+      this.selfCounters.retries?.add(1);
+      this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
+      return;
+    }
     const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt, 30));
     const delay = base * (1 - this.backoff.jitter * Math.random());
     this.attempt++;

@@ -32,15 +32,17 @@ export const OTLP_METRICS_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.
  *
  * Series ids: `onSeries` may return the SeriesId the consumer assigned to the descriptor (e.g.
  * from its catalog); the server then REMAPS the batch's ids to those before `onBatch`. When
- * `onSeries` returns nothing, `onBatch` sees the source-local ids unchanged. Either way a batch only
- * contains ids announced through `onSeries` (samples of unknown ids are counted and dropped).
+ * `onSeries` returns nothing, `onBatch` sees the source-local ids unchanged. When it returns
+ * `null`, the consumer refuses the series (e.g. its own series cap is reached): the definition is
+ * counted as `series-limit` and the series' samples as `unknown-series`, never delivered under
+ * another id. Either way a batch only contains ids announced and accepted through `onSeries`.
  *
  * A handler may return a promise: until it settles the message counts against `maxQueue`, and new
  * messages are refused with RESOURCE_EXHAUSTED (retryable) while the queue is full. Handler errors
  * (thrown or rejected) are counted as `handler-error` and logged; the message stays accepted.
  */
 export interface IngestHandler {
-  onSeries(sourceId: string, localId: number, descriptor: SeriesDescriptor): SeriesId | void;
+  onSeries(sourceId: string, localId: number, descriptor: SeriesDescriptor): SeriesId | null | void;
   /** The batch's arrays are reused after the call (or after the promise settles). */
   onBatch(sourceId: string, batch: SampleBatch): void | Promise<void>;
   onEvents?(sourceId: string, events: SextantEvent[]): void | Promise<void>;
@@ -67,8 +69,18 @@ export interface IngestServerOptions {
   readonly maxMessagesPerSecondPerStream?: number;
   /** Out-of-order sequences remembered per source. Default 1024. */
   readonly dedupWindow?: number;
-  /** Series per source (label-explosion guard, also bounds the remap table). Default 1,000,000. */
+  /**
+   * Distinct series one source may define (label-explosion guard: one agent or OTLP sender cannot
+   * fill the server). Further definitions are refused and counted as `series-limit`, their samples
+   * as `unknown-series`, and the server logs it once a minute per source. Default 100,000.
+   */
   readonly maxSeriesPerSource?: number;
+  /**
+   * Samples per second one source may send (token bucket, burst of two seconds' worth). A message
+   * over the rate is refused with a retryable RESOURCE_EXHAUSTED before it is accepted, so the agent
+   * keeps it and sends it again later: nothing is lost. 0 = no limit. Default 1,000,000.
+   */
+  readonly maxSamplesPerSecondPerSource?: number;
   /** Serve OTLP/gRPC metrics on the same port. Default true. */
   readonly otlp?: boolean;
   /** Whether OTLP senders must send the bearer token too. Default true. */
@@ -105,6 +117,9 @@ export interface IngestServerStats {
 
 interface SourceState {
   readonly window: SequenceWindow;
+  /** Sample-rate token bucket (see maxSamplesPerSecondPerSource). */
+  sampleTokens?: number;
+  sampleRefill?: number;
   /** localId -> consumer SeriesId; -1 = not announced. */
   remap: Int32Array;
   seriesCount: number;
@@ -142,6 +157,9 @@ export class IngestServer {
   private readonly ratePerStream: number;
   private readonly dedupWindow: number;
   private readonly maxSeriesPerSource: number;
+  private readonly samplesPerSecondPerSource: number;
+  /** `<what>\u0000<who>` -> when it was last logged (refusals are logged once a minute each). */
+  private readonly warned = new Map<string, number>();
   private readonly otlpRequireToken: boolean;
   private readonly logger: Logger;
   private readonly sources = new Map<string, SourceState>();
@@ -161,7 +179,8 @@ export class IngestServer {
     this.maxQueuePerStream = positiveInt(options.maxQueuePerStream, Math.max(1, Math.floor(this.maxQueue / 4)), 'maxQueuePerStream');
     this.ratePerStream = options.maxMessagesPerSecondPerStream ?? 0;
     this.dedupWindow = positiveInt(options.dedupWindow, 1024, 'dedupWindow');
-    this.maxSeriesPerSource = positiveInt(options.maxSeriesPerSource, 1_000_000, 'maxSeriesPerSource');
+    this.maxSeriesPerSource = positiveInt(options.maxSeriesPerSource, 100_000, 'maxSeriesPerSource');
+    this.samplesPerSecondPerSource = options.maxSamplesPerSecondPerSource === 0 ? 0 : positiveInt(options.maxSamplesPerSecondPerSource, 1_000_000, 'maxSamplesPerSecondPerSource');
     this.otlpRequireToken = options.otlpRequireToken ?? true;
     this.logger = options.logger ?? NO_LOGGER;
     this.counters = {
@@ -267,12 +286,25 @@ export class IngestServer {
     this.selfCounters.rejected?.add(n, { reason });
   }
 
+  /** Logs a refusal at most once a minute per kind and sender; the counters carry the numbers. */
+  private warnOnce(what: string, who: string, message: string, fields: Record<string, unknown>): void {
+    const key = `${what}\u0000${who}`;
+    const now = Date.now();
+    const last = this.warned.get(key);
+    if (last !== undefined && now - last < 60_000) return;
+    if (this.warned.size > 10_000) this.warned.clear();
+    this.warned.set(key, now);
+    this.logger.warn(message, { ...fields, refusedSoFar: this.counters.rejected[what as RejectReason] });
+  }
+
   // -------------------------------------------------------------------------------------------
   // sextant.ingest.v1
 
   private onIngestStream(call: ServerDuplexStream<Buffer, Buffer>): void {
     if (!hasValidToken(call.metadata, this.tokens)) {
       this.reject('unauthenticated');
+      const peer = call.getPeer();
+      this.warnOnce('unauthenticated', peer, `refused an ingest stream from ${peer}: missing or wrong token`, { peer, hint: 'the agent must send one of the server\'s tokens (--token / server.token)' });
       call.emit('error', { code: status.UNAUTHENTICATED, details: 'missing or wrong ingest token (metadata "authorization: Bearer <token>")' });
       return;
     }
@@ -366,6 +398,7 @@ export class IngestServer {
       call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: this.maxMessageBytes }));
       return;
     }
+    if (this.samplesPerSecondPerSource > 0 && msg.samples.length > 0) this.takeSampleTokens(msg.sourceId, source, msg.samples.length);
     this.count('received');
     if (!source.window.accept(msg.sequence)) {
       this.count('duplicates');
@@ -379,26 +412,58 @@ export class IngestServer {
     this.scheduleAck(call, stream, source);
   }
 
+  /**
+   * Charges a message's samples to its source's token bucket, or refuses the message (retryable:
+   * the agent keeps it and sends it again after backing off).
+   */
+  private takeSampleTokens(sourceId: string, source: SourceState, samples: number): void {
+    const rate = this.samplesPerSecondPerSource;
+    const burst = 2 * rate;
+    const now = performance.now();
+    source.sampleTokens = Math.min(burst, (source.sampleTokens ?? burst) + ((now - (source.sampleRefill ?? now)) / 1000) * rate);
+    source.sampleRefill = now;
+    if (source.sampleTokens < Math.min(samples, burst)) {
+      this.warnOnce('rate-limited', sourceId, `source ${sourceId} sends more than ${rate} samples/s; its messages are refused until it slows down (it retries them)`, { sourceId, hint: 'raise ingest.maxSamplesPerSecondPerSource, or send less often' });
+      throw new RefusalError(status.RESOURCE_EXHAUSTED, 'rate-limited', `source ${sourceId} exceeds ${rate} samples/s (maxSamplesPerSecondPerSource); retry later`);
+    }
+    source.sampleTokens -= samples;
+  }
+
   private defineSeries(sourceId: string, source: SourceState, defs: readonly SeriesDefinition[]): void {
+    // Ids index the remap table: bound them so a sender cannot make the server allocate gigabytes.
+    const maxLocalId = Math.max(1_048_576, 4 * this.maxSeriesPerSource);
     for (const def of defs) {
-      if (def.localId >= this.maxSeriesPerSource) {
+      const isNew = def.localId >= source.remap.length || source.remap[def.localId]! < 0;
+      if (def.localId >= maxLocalId || (isNew && source.seriesCount >= this.maxSeriesPerSource)) {
         this.reject('series-limit');
+        this.warnOnce('series-limit', sourceId, `source ${sourceId} reached its limit of ${this.maxSeriesPerSource} series; new series are refused (their samples are counted as unknown-series)`, {
+          sourceId,
+          hint: 'remove high-cardinality attributes at the source, or raise ingest.maxSeriesPerSource',
+        });
         continue;
       }
       if (def.localId >= source.remap.length) {
         let size = source.remap.length * 2;
         while (size <= def.localId) size *= 2;
-        const next = new Int32Array(Math.min(size, this.maxSeriesPerSource)).fill(-1);
+        const next = new Int32Array(Math.min(size, maxLocalId)).fill(-1);
         next.set(source.remap);
         source.remap = next;
       }
       const known = source.remap[def.localId]! >= 0;
-      let assigned: SeriesId | void;
+      let assigned: SeriesId | null | void;
       try {
         assigned = this.handler.onSeries(sourceId, def.localId, def.descriptor);
       } catch (err) {
         this.reject('handler-error');
         this.logger.warn('ingest handler onSeries failed', { sourceId, error: String(err) });
+        continue;
+      }
+      if (assigned === null) {
+        this.reject('series-limit');
+        this.warnOnce('series-limit', `${sourceId}\u0000consumer`, `the server refused a new series from ${sourceId} ("${def.descriptor.metric}"): its series store is full`, {
+          sourceId,
+          hint: 'raise store.maxSeries, or remove high-cardinality attributes at the sources',
+        });
         continue;
       }
       if (!known) source.seriesCount++;

@@ -129,6 +129,16 @@ export const runtimeConfigSchema = z
       })
       .strict()
       .default({ enabled: true, settle: 10_000 }),
+    /** Limits of `sextant server` per sending source (agent id or OTLP peer). */
+    ingest: z
+      .object({
+        /** Distinct series one source may create; more are refused and counted (series-limit). */
+        maxSeriesPerSource: z.number().int().min(1).default(100_000),
+        /** Samples/s one source may send; faster messages are refused as retryable (the agent resends). 0 = no limit. */
+        maxSamplesPerSecondPerSource: z.number().int().min(0).default(1_000_000),
+      })
+      .strict()
+      .default({ maxSeriesPerSource: 100_000, maxSamplesPerSecondPerSource: 1_000_000 }),
     collectors: z.record(z.string(), z.unknown()).default({}),
     detectors: z.record(z.string(), z.unknown()).default({}),
     correlators: z.record(z.string(), z.unknown()).default({}),

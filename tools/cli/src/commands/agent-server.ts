@@ -141,12 +141,19 @@ export const serverCommand: Command = {
         ...(tls ? { tls } : { insecureLoopback: true }),
         tokens: token,
         logger: runtime.logger,
+        maxSeriesPerSource: runtime.config.ingest.maxSeriesPerSource,
+        maxSamplesPerSecondPerSource: runtime.config.ingest.maxSamplesPerSecondPerSource,
+        // ingest counters (refusals by reason: unauthenticated, series-limit, rate-limited, ...) on /metrics
+        metrics: {
+          counter: (name, help) => ({ add: (v, attrs) => runtime.telemetry.add(`sextant_${name}`, help, v, attrs) }),
+          gauge: (name, help) => ({ set: (v, attrs) => runtime.telemetry.set(`sextant_${name}`, help, v, attrs) }),
+        },
         handler: {
           onSeries: (sourceId, _localId, descriptor) => {
             try {
               return runtime.registry.intern(descriptor, sourceId);
             } catch {
-              return undefined;
+              return null; // store full: refused and counted, never delivered under another id
             }
           },
           onBatch: (sourceId, batch) => runtime.pipeline.ingest(batch, sourceId),

@@ -2,10 +2,15 @@
  * The UI's only way to the server: `fetch` against the same origin, JSON in and out, the write
  * token from sessionStorage, and a connection state the banner shows ("API unreachable, retrying").
  *
- * Contract: `get()` never throws for a network failure or a 5xx on its own — it retries with
- * backoff (1 s, 2 s, 4 s, ... capped at 15 s) and reports `down` meanwhile; a 4xx is an answer and
- * is thrown as ApiError at once (with the server's code, message and hint).
+ * Contract: `get()` never throws for a network failure, a 5xx or a request that gets no answer
+ * within REQUEST_TIMEOUT_MS on its own — it retries with backoff (1 s, 2 s, 4 s, ... capped at 15 s)
+ * and reports `down` meanwhile; a 4xx is an answer and is thrown as ApiError at once (with the
+ * server's code, message and hint). While a request has been waiting longer than SLOW_MS the state
+ * says so (`slowSince`), so a slow server is told apart from a dead one.
  */
+export const SLOW_MS = 3000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -17,7 +22,7 @@ export class ApiError extends Error {
   }
 }
 
-export type ConnectionState = { readonly up: true } | { readonly up: false; readonly reason: string; readonly retryAt: number };
+export type ConnectionState = { readonly up: true; readonly slowSince?: number } | { readonly up: false; readonly reason: string; readonly retryAt: number };
 
 const TOKEN_KEY = 'sextant.token';
 const listeners = new Set<(s: ConnectionState) => void>();
@@ -33,9 +38,35 @@ export function onConnectionChange(listener: (s: ConnectionState) => void): () =
 }
 
 function setState(next: ConnectionState): void {
-  if (next.up === state.up && next.up) return;
+  if (next.up && state.up && next.slowSince === state.slowSince) return;
   state = next;
   for (const l of listeners) l(state);
+}
+
+/** Start times of requests in flight; a once-a-second check turns the oldest into `slowSince`. */
+const inflight = new Set<{ readonly startedAt: number }>();
+let slowCheck: ReturnType<typeof setInterval> | undefined;
+
+function checkSlow(): void {
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const r of inflight) oldest = Math.min(oldest, r.startedAt);
+  if (!state.up) return;
+  const slowSince = Date.now() - oldest > SLOW_MS ? oldest : undefined;
+  setState(slowSince === undefined ? { up: true } : { up: true, slowSince });
+  if (inflight.size === 0 && slowCheck !== undefined) {
+    clearInterval(slowCheck);
+    slowCheck = undefined;
+  }
+}
+
+function track(): () => void {
+  const entry = { startedAt: Date.now() };
+  inflight.add(entry);
+  slowCheck ??= setInterval(checkSlow, 1000);
+  return () => {
+    inflight.delete(entry);
+    checkSlow();
+  };
 }
 
 export function storedToken(): string {
@@ -88,22 +119,28 @@ async function readError(res: Response): Promise<ApiError> {
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     let reason: string;
+    const done = track();
+    const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
     try {
-      const res = await fetch(path, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+      const res = await fetch(path, { headers: { accept: 'application/json' }, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
       if (res.ok) {
+        const body = (await res.json()) as T;
+        done();
         setState({ up: true });
-        return (await res.json()) as T;
+        return body;
       }
       const error = await readError(res);
+      done();
       if (res.status < 500) {
         setState({ up: true });
         throw error;
       }
       reason = `${res.status}: ${error.message}`;
     } catch (e) {
+      done();
       if (e instanceof ApiError) throw e;
-      if ((e as Error).name === 'AbortError') throw e;
-      reason = 'the server does not answer';
+      if (signal?.aborted) throw e;
+      reason = timeout.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server does not answer';
     }
     const delay = Math.min(15_000, 1000 * 2 ** Math.min(attempt, 4));
     setState({ up: false, reason, retryAt: Date.now() + delay });

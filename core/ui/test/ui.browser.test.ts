@@ -302,6 +302,25 @@ describe('web UI in chromium', () => {
     await page.getByTestId('topology').waitFor();
   });
 
+  it('says so when the API is slow, and shows the answer when it comes', async (ctx) => {
+    needBinary(ctx, 'chromium', INSTALL);
+    await page.route('**/api/v1/topology', async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await route.continue();
+    });
+    try {
+      await page.goto('about:blank');
+      await page.goto(`${url}/#/overview`);
+      const slow = page.getByTestId('api-slow');
+      await slow.waitFor({ timeout: 10_000 });
+      expect(await slow.innerText()).toContain('slow to answer');
+      await slow.waitFor({ state: 'detached', timeout: 20_000 });
+      await page.getByTestId('topology').waitFor();
+    } finally {
+      await page.unroute('**/api/v1/topology');
+    }
+  });
+
   it('threw no uncaught exception and broke no content-security-policy rule on any page', (ctx) => {
     needBinary(ctx, 'chromium', INSTALL);
     expect(pageProblems).toEqual([]);

@@ -61,9 +61,11 @@ export const baselineConfigSchema = z.object({
 export type BaselineConfig = z.infer<typeof baselineConfigSchema>;
 
 /**
- * The default threshold is the corpus threshold of the NAB standard profile for the default model
- * parameters (0.352 at the time of writing, `sextant eval nab --detector sextant-model`): the
- * operating point that best balances early detection against false alarms there.
+ * The default threshold comes out of the cross-validation: the median of the leave-one-category-out
+ * fold thresholds of the NAB standard profile for the raw model score of the default parameters
+ * (0.352 at the time of writing, `sextant eval nab --detector sextant-model --cv categories`; no
+ * model score falls between 0.35 and it): the operating point chosen without the series it is
+ * judged on.
  */
 export const BASELINE_DEFAULTS: BaselineConfig = { threshold: 0.35, cooldown: '30m', exhaustionHorizon: '4h', maxSeries: 1_000_000 };
 

@@ -157,7 +157,7 @@ export const DEFAULT_BASELINE_PARAMS: BaselineParams = Object.freeze({
   shapeSlowRate: 1 / 32,
   shapeVolatilityRate: 0.1,
   shapeVolatilityGain: 4,
-  shapeScore: 0.4,
+  shapeScore: 0.45,
   contextWarmup: 1200,
   contextWarmupMs: 7 * 86_400_000,
   contextSureRate: 0.02,

@@ -38,6 +38,13 @@ export const kubernetesConfigSchema = z
      * cluster, or `sextant run` on a workstation).
      */
     nodeName: z.string().min(1).optional(),
+    /**
+     * Publish the `container:<id>` entities of this node's pods (image, labels, pod IP, ports) so
+     * the runtime's autodiscovery starts app plugins for them, with the pod annotation
+     * `sextant.io/<container>.plugins` as the `io.sextant.plugins` override. Leave off where the
+     * containers collector reports the same containers (it owns those entities).
+     */
+    publishContainers: z.boolean(),
     /** Namespaces to report; empty means all. */
     namespaces: z.array(z.string().min(1)).max(1000),
     /** Read usage from the kubelet summary API through the API server's node proxy. */
@@ -68,6 +75,7 @@ export type KubernetesConfig = z.output<typeof kubernetesConfigSchema>;
 export const kubernetesDefaults = {
   auth: 'auto',
   namespaces: [],
+  publishContainers: false,
   kubeletSummary: true,
   summaryMaxNodes: 50,
   listPageSize: 500,

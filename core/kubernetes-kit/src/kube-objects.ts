@@ -3,7 +3,7 @@
  * OpenTelemetry resource attributes of pods and containers. Every reader tolerates missing or
  * unexpected optional fields (a missing status, an unknown phase, a quantity it cannot parse).
  */
-import type { Attributes } from '@sextant/plugin-api';
+import { CONTAINER_ENTITY_KEYS, type Attributes, type TopologyEntity } from '@sextant/plugin-api';
 import type { KubeObject } from './resource-informer.js';
 
 const SUFFIX: Record<string, number> = {
@@ -154,5 +154,50 @@ export function containerResource(podRes: Attributes, c: ContainerView): Attribu
     'k8s.container.name': c.name,
     ...(c.id ? { 'container.id': c.id } : {}),
     ...(c.image ? { 'container.image.name': imageName(c.image) } : {}),
+  };
+}
+
+/** The pod annotation that overrides autodiscovery for one container, like the docker label. */
+export const pluginsAnnotation = (container: string) => `sextant.io/${container}.plugins`;
+
+/**
+ * A `container:<id>` entity for the runtime's autodiscovery, in the containers collector's shape:
+ * the pod's labels plus the kubelet's `io.kubernetes.*` labels as container labels, the pod
+ * annotation `sextant.io/<container>.plugins` as the `io.sextant.plugins` label, the pod IP, and
+ * the container's declared ports.
+ */
+export function containerEntity(pod: KubeObject, c: ContainerView): TopologyEntity {
+  const K = CONTAINER_ENTITY_KEYS;
+  const labels: Record<string, string> = {
+    ...(pod.metadata.labels ?? {}),
+    'io.kubernetes.pod.name': pod.metadata.name,
+    'io.kubernetes.pod.namespace': pod.metadata.namespace ?? '',
+    'io.kubernetes.pod.uid': pod.metadata.uid,
+    'io.kubernetes.container.name': c.name,
+  };
+  const override = pod.metadata.annotations?.[pluginsAnnotation(c.name)];
+  if (typeof override === 'string') labels['io.sextant.plugins'] = override;
+  const spec = (Array.isArray(pod.spec?.containers) ? pod.spec.containers : []).find((x: any) => x?.name === c.name);
+  const ports = (Array.isArray(spec?.ports) ? spec.ports : [])
+    .filter((p: any) => Number.isInteger(p?.containerPort) && p.containerPort > 0 && p.containerPort < 65536)
+    .map((p: any) => ({ port: p.containerPort as number, protocol: String(p.protocol ?? 'TCP').toLowerCase() }));
+  const podIP = typeof pod.status?.podIP === 'string' ? [pod.status.podIP as string] : [];
+  const running = c.status?.state?.running !== undefined;
+  return {
+    id: `container:${c.id}`,
+    type: 'container',
+    name: `${pod.metadata.name}/${c.name}`,
+    attributes: {
+      [K.id]: c.id ?? '',
+      [K.name]: `${pod.metadata.name}/${c.name}`,
+      ...(c.image ? { 'container.image.name': imageName(c.image), [K.imageRef]: c.image } : {}),
+      [K.labels]: JSON.stringify(labels),
+      [K.state]: running ? 'running' : 'exited',
+      [K.ipAddresses]: JSON.stringify(podIP),
+      [K.ports]: JSON.stringify(ports),
+      [K.networkMode]: 'pod',
+      'k8s.pod.uid': pod.metadata.uid,
+      'k8s.container.name': c.name,
+    },
   };
 }

@@ -14,7 +14,7 @@ import { deploymentChanges, jobChanges, nodeChanges, podChanges, replicaChanges 
 import type { KubernetesConfig } from './config.js';
 import type { ExtensionContext, ExtensionResource, KubernetesExtension } from './extension.js';
 import { KubeConnection, KubeApiError } from './kube-connection.js';
-import { conditionValue, containerResource, parseQuantity, phaseValue, podContainers, podOwners, podResource, workloadEntityId } from './kube-objects.js';
+import { conditionValue, containerEntity, containerResource, parseQuantity, phaseValue, podContainers, podOwners, podResource, workloadEntityId } from './kube-objects.js';
 import { KubeletSummaryReader, type Summary } from './kubelet-summary.js';
 import { LeaderElection } from './leader-election.js';
 import { M } from './metrics.js';
@@ -340,8 +340,20 @@ export class KubernetesCollector implements Collector {
     // The pods of one workload are one peer group.
     if (top) this.pending.edges.push({ from: id, to: workloadEntityId(ns, top), type: 'member-of' });
     // Containers are the `container:<id>` entities the containers collector reports on the node;
-    // this collector links them to their pod and leaves the entity itself to that collector.
-    for (const c of podContainers(pod)) if (c.id) this.pending.edges.push({ from: `container:${c.id}`, to: id, type: 'runs-on' });
+    // this collector links them to their pod and leaves the entity itself to that collector,
+    // unless told to publish them (nodes where no containers collector runs).
+    for (const c of podContainers(pod)) {
+      if (!c.id) continue;
+      this.pending.edges.push({ from: `container:${c.id}`, to: id, type: 'runs-on' });
+      if (this.ctx.config.publishContainers) this.pending.entities.push(containerEntity(pod, c));
+    }
+  }
+
+  /** Published container entities of `old` that `cur` no longer has (restarted or deleted) go away. */
+  private removeGoneContainers(old: KubeObject, cur: KubeObject | undefined): void {
+    if (!this.ctx.config.publishContainers) return;
+    const now = new Set(cur ? podContainers(cur).map((c) => c.id) : []);
+    for (const c of podContainers(old)) if (c.id && !now.has(c.id)) this.pending.removed.push(`container:${c.id}`);
   }
 
   private podHandlers(): InformerHandlers {
@@ -354,11 +366,13 @@ export class KubernetesCollector implements Collector {
       onUpdate: (pod, old) => {
         if (!this.inScope(pod)) return;
         this.podTopology(pod);
+        this.removeGoneContainers(old, pod);
         if (this.pods?.hasSynced) for (const d of podChanges(old, pod, podResource(pod, undefined, this.podExtra(pod)))) this.event(d);
         this.scheduleFlush();
       },
       onDelete: (pod) => {
         this.pending.removed.push(`pod:${pod.metadata.uid}`);
+        this.removeGoneContainers(pod, undefined);
         this.series.forget(pod.metadata.uid);
         this.summaries.forget(pod.metadata.uid);
         this.scheduleFlush();

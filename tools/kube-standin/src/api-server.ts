@@ -86,6 +86,7 @@ export class KubeApiServer {
   private summaryProvider: SummaryProvider = () => undefined;
   private throttle = { remaining: 0, retryAfterSeconds: 1 };
   private server: Server | undefined;
+  private readonly sockets = new Set<import('node:net').Socket>();
   private bookmarkIntervalMs: number;
 
   constructor(private readonly options: ApiServerOptions = {}) {
@@ -160,6 +161,11 @@ export class KubeApiServer {
       });
     });
     this.server.keepAliveTimeout = 60_000;
+    // Every socket, including ones still in the TLS handshake, so close() can end them all.
+    this.server.on('connection', (socket: import('node:net').Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(port, host, () => resolve());
@@ -174,8 +180,10 @@ export class KubeApiServer {
       w.res.destroy();
     }
     if (!this.server) return;
+    const closed = new Promise<void>((resolve) => this.server!.close(() => resolve()));
     this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
     this.server = undefined;
   }
 

@@ -57,7 +57,7 @@ export function last(rt: TestRuntime, metric: string, match: Record<string, stri
   return rt.values(metric, match).at(-1);
 }
 
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeout = 10_000): Promise<void> {
+export async function until(check: () => boolean | Promise<boolean>, what: string, timeout = 15_000): Promise<void> {
   await vi.waitFor(
     async () => {
       if (!(await check())) throw new Error(`waiting for: ${what}`);

@@ -305,7 +305,7 @@ describe('web UI in chromium', () => {
   it('says so when the API is slow, and shows the answer when it comes', async (ctx) => {
     needBinary(ctx, 'chromium', INSTALL);
     await page.route('**/api/v1/topology', async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 5000));
+      await new Promise((resolve) => setTimeout(resolve, 8000)); // the banner shows after 3-4 s of waiting
       await route.continue();
     });
     try {

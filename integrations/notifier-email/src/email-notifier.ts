@@ -6,12 +6,14 @@
  * (temporary) -> retryable. Authentication failures, 5xx replies (permanent: unknown mailbox,
  * relay denied) and a missing STARTTLS when it is required -> not retryable, with a hint.
  * The SMTP host passes the same SSRF guard as HTTP notifiers (a relay on 127.0.0.1 must be
- * allow-listed).
+ * allow-listed), before each message and again at connect time on the address the socket uses
+ * (smtp-socket.ts): a refusal there is final, like one before.
  */
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
-import { checkOutboundUrl, createNotifierFactory, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { ErrorCode, checkOutboundUrl, createNotifierFactory, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
 import { incidentEmailHtml, incidentEmailText, incidentMessageId, threadingHeaders } from './incident-email.js';
+import { connectSmtpSocket } from './smtp-socket.js';
 import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, resolveSecret } from '@sextant/integration-kit';
 
 export const emailConfigSchema = z
@@ -64,6 +66,7 @@ interface SmtpError extends Error {
 /** Classifies a nodemailer error. `secrets` are redacted from the message. */
 export function smtpFailure(error: unknown, secrets: readonly string[]): Extract<DeliveryOutcome, { ok: false }> {
   const err = error as SmtpError;
+  if (err.code === ErrorCode.URL_REFUSED) return { ok: false, retryable: false, error: formatError(err) };
   let text = (err.response ?? err.message ?? String(error)).replace(/\s+/g, ' ').trim();
   for (const s of secrets) if (s.length >= 4) text = text.split(s).join('[redacted]');
   if (text.length > 500) text = `${text.slice(0, 500)}...`;
@@ -107,6 +110,13 @@ export const emailNotifierFactory = createNotifierFactory<EmailConfig>({
       socketTimeout: config.timeoutMs,
       disableFileAccess: true,
       disableUrlAccess: true,
+      // Our socket, through the connect-time SSRF guard, instead of nodemailer's own DNS lookup.
+      getSocket: (_options, callback) => {
+        connectSmtpSocket({ host: config.host, port: config.port, allow: config.allow, timeoutMs: config.timeoutMs }).then(
+          (connection) => callback(null, { connection }),
+          (error: Error) => callback(error, undefined),
+        );
+      },
     });
     const guardUrl = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}/`;
     const record = createDeliveryRecorder(ctx);

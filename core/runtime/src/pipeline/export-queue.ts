@@ -115,13 +115,20 @@ export class ExportQueue {
 
   /** Hands over what is queued, then stops taking more. Resolves when the exporter has returned. */
   async close(): Promise<void> {
-    await this.draining;
-    if (!this.closed && (this.pending.length > 0 || this.anomalies.length > 0)) await this.drain();
+    if (this.closed) return;
+    while (this.draining) await this.draining;
     this.closed = true;
+    if (this.pending.length > 0 || this.anomalies.length > 0) await this.drain();
   }
 
   private schedule(): void {
-    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.drain()).finally(() => (this.draining = undefined));
+    this.draining ??= new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.drain())
+      .finally(() => {
+        this.draining = undefined;
+        // an offer that came between the loop's last check and here would otherwise wait for the next one
+        if (!this.closed && (this.pending.length > 0 || this.anomalies.length > 0)) this.schedule();
+      });
   }
 
   private async drain(): Promise<void> {

@@ -16,7 +16,7 @@ export { resolveDistribution, pluginImportSpecifier, runtimeProtocols, pluginApi
 export type { DistributionResolution, ResolvedPackage, ResolvedPlugin, Conflict } from './distribution/distribution-resolver.js';
 export { writeDistribution, distributionEntry, distributionPackageJson, distributionReadme, binName, ENTRY_FILE } from './distribution/distribution-writer.js';
 export type { ComponentRow } from './distribution/distribution-writer.js';
-export { buildDistribution, defaultRegistry, DistributionConflictError } from './distribution/build-distribution.js';
+export { buildDistribution, defaultRegistry, DistributionConflictError, prepareOutputFolder, BUILD_MARKER } from './distribution/build-distribution.js';
 export type { BuildDistributionOptions, BuildDistributionResult } from './distribution/build-distribution.js';
 
 export { checkPublishable } from './release/publishable-package.js';

@@ -7,8 +7,9 @@
  * load every plugin — that output also fills the README's component table.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
 import { readDistributionManifest, type LoadedDistributionManifest } from './distribution-manifest.js';
 import { resolveDistribution, type Conflict, type DistributionResolution } from './distribution-resolver.js';
@@ -80,6 +81,42 @@ export async function defaultRegistry(cwd = process.cwd()): Promise<string> {
   return r.code === 0 && /^https?:\/\//.test(url) ? url : 'https://registry.npmjs.org/';
 }
 
+/**
+ * The file every build writes into its output folder. A later build replaces a folder only when it
+ * holds this marker (or is empty/missing), so `--out .` or `--out src` can never delete a person's work.
+ */
+export const BUILD_MARKER = '.sextant-build';
+
+/** `true` when `inner` is `outer` or lies inside it. */
+function isSameOrInside(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel) && !rel.startsWith(`..${sep}`));
+}
+
+/**
+ * Empties `outDir` for a new build, refusing (SEXTANT_ERR_CONFIG_INVALID, nothing deleted) when it
+ * holds the manifest or the current folder, or has files but no {@link BUILD_MARKER}.
+ */
+export function prepareOutputFolder(outDir: string, manifestDir: string, cwd = process.cwd()): void {
+  const refuse = (why: string) =>
+    new SextantError(ErrorCode.CONFIG_INVALID, `refusing to replace ${outDir}: ${why}`, {
+      hint: 'choose an output folder of its own, e.g. --out dist/ (the default is dist/<name> next to distribution.yaml)',
+      details: { outDir },
+    });
+  if (isSameOrInside(manifestDir, outDir)) throw refuse('it contains distribution.yaml, which a build would delete');
+  if (isSameOrInside(resolve(cwd), outDir)) throw refuse('it contains the current folder, which a build would delete');
+  if (existsSync(outDir)) {
+    if (!statSync(outDir).isDirectory()) throw refuse('it is a file, not a folder');
+    const entries = readdirSync(outDir);
+    if (entries.length && !entries.includes(BUILD_MARKER)) {
+      throw refuse(`it is not empty and was not made by "sextant build" (no ${BUILD_MARKER} file in it)`);
+    }
+  }
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(join(outDir, BUILD_MARKER), 'This folder was made by "sextant build"; the next build deletes and rewrites it.\n');
+}
+
 const tail = (s: string, lines = 15) => s.trim().split('\n').slice(-lines).join('\n');
 
 /** Packs local-folder plugins into `vendor/` so the distribution does not point outside itself. */
@@ -120,10 +157,12 @@ async function listComponents(outDir: string, entry: string): Promise<ComponentR
 }
 
 /**
- * Makes `bundle/<name>.mjs`: the entry and everything it imports in one file (needs rolldown). It runs
- * without node_modules; it reads `../package.json` for the version, so ship it inside the output folder.
+ * Makes `bundle/<name>.mjs`: the entry and everything it imports in one file (needs rolldown), then
+ * proves it runs alone: a copy with only package.json beside it (no node_modules anywhere above) must
+ * list every plugin. An import the bundler cannot resolve is an error, never a silent external.
+ * Packages resolve from the output's node_modules, then from `fallbackModules` (a workspace's).
  */
-async function bundleDistribution(outDir: string, name: string): Promise<string> {
+async function bundleDistribution(outDir: string, name: string, pluginCount: number, fallbackModules: readonly string[], log: (l: string) => void): Promise<string> {
   let rolldown: { build(options: Record<string, unknown>): Promise<unknown> };
   try {
     rolldown = (await import('rolldown' as string)) as typeof rolldown;
@@ -131,13 +170,46 @@ async function bundleDistribution(outDir: string, name: string): Promise<string>
     throw new SextantError(ErrorCode.PLUGIN_LOAD_FAILED, 'a single-file bundle needs the rolldown bundler, which is not installed', { hint: 'npm i -D rolldown next to @sextant/builder, or set bundle: false' });
   }
   const file = join(outDir, 'bundle', `${name}.mjs`);
+  const unresolved: string[] = [];
   await rolldown.build({
     input: join(outDir, ENTRY_FILE),
     cwd: outDir,
     platform: 'node',
-    logLevel: 'silent',
+    logLevel: 'warn',
+    resolve: { modules: ['node_modules', ...fallbackModules] },
+    onLog: (_level: string, entry: { code?: string; message?: string }) => {
+      if (entry.code === 'UNRESOLVED_IMPORT') unresolved.push(entry.message ?? 'an import');
+    },
     output: { file, format: 'esm', codeSplitting: false },
   });
+  if (unresolved.length) {
+    rmSync(join(outDir, 'bundle'), { recursive: true, force: true });
+    throw new SextantError(ErrorCode.PLUGIN_LOAD_FAILED, `cannot bundle: ${unresolved.length} import(s) do not resolve from ${outDir}: ${unresolved.slice(0, 3).join('; ')}`, {
+      hint: 'build without --no-install (so the packages are installed in the output), or pass --workspace DIR of a built Sextant checkout',
+    });
+  }
+  const alone = mkdtempSync(join(tmpdir(), 'sextant-bundle-check-'));
+  try {
+    mkdirSync(join(alone, 'bundle'));
+    copyFileSync(file, join(alone, 'bundle', `${name}.mjs`));
+    copyFileSync(join(outDir, 'package.json'), join(alone, 'package.json'));
+    const r = await run(process.execPath, [join('bundle', `${name}.mjs`), 'plugins', 'list', '--json'], alone, 120_000);
+    let loaded = -1;
+    try {
+      loaded = (JSON.parse(r.stdout) as { plugins: { state: string }[] }).plugins.filter((p) => p.state === 'loaded').length;
+    } catch {
+      // not JSON: reported below with its stderr
+    }
+    if (r.code !== 0 || loaded < pluginCount) {
+      rmSync(join(outDir, 'bundle'), { recursive: true, force: true });
+      throw new SextantError(ErrorCode.PLUGIN_LOAD_FAILED, `the bundle does not run on its own (exit ${r.code}, ${Math.max(loaded, 0)} of ${pluginCount} plugins loaded): ${tail(r.stderr || r.stdout, 5)}`, {
+        hint: 'a package in the distribution loads files next to its code at run time; ship the installed folder instead of the bundle',
+      });
+    }
+    log(`checked: the bundle runs alone and loads ${loaded} plugins`);
+  } finally {
+    rmSync(alone, { recursive: true, force: true });
+  }
   return file;
 }
 
@@ -147,7 +219,7 @@ export async function buildDistribution(manifest: string | LoadedDistributionMan
   const loaded = typeof manifest === 'string' ? readDistributionManifest(manifest) : manifest;
   const label = loaded.file ?? 'distribution.yaml';
   const registry = options.registry ?? (options.source ? undefined : await defaultRegistry(loaded.baseDir));
-  const source = options.source ?? new RegistrySource(registry!);
+  const source: PackageSource = options.source ?? new RegistrySource(registry!);
   log(`resolving ${loaded.manifest.plugins.length} plugin${loaded.manifest.plugins.length === 1 ? '' : 's'} from ${source.label}`);
   const resolution = await resolveDistribution(loaded, source);
   for (const note of resolution.notes) log(`note: ${note}`);
@@ -155,8 +227,7 @@ export async function buildDistribution(manifest: string | LoadedDistributionMan
 
   const name = binName(loaded.manifest.name);
   const outDir = options.out ? (isAbsolute(options.out) ? options.out : resolve(options.out)) : join(loaded.baseDir, 'dist', name);
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(outDir, { recursive: true });
+  prepareOutputFolder(outDir, loaded.baseDir);
   const specs = await packLocalPlugins(resolution, outDir, log);
   const docker = options.docker ?? loaded.manifest.docker;
   let files = writeDistribution(resolution, { outDir, specs, docker });
@@ -180,7 +251,7 @@ export async function buildDistribution(manifest: string | LoadedDistributionMan
 
   let bundle: string | undefined;
   if (options.bundle ?? loaded.manifest.bundle) {
-    bundle = await bundleDistribution(outDir, name);
+    bundle = await bundleDistribution(outDir, name, resolution.plugins.length, install ? [] : (source.nodeModules ?? []), log);
     log(`bundled into ${bundle}`);
   }
   return { outDir, resolution, files, installed: install, ...(components ? { components } : {}), ...(bundle ? { bundle } : {}) };

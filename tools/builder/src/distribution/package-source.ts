@@ -28,6 +28,11 @@ export interface PackageSource {
   readonly label: string;
   /** Every known version of `name`, in any order; empty when the package is unknown here. */
   versions(name: string): Promise<readonly PackageVersionInfo[]>;
+  /**
+   * `node_modules` folders where this source's packages are installed (a workspace's own), used to
+   * bundle a distribution that was not installed. Absent for registries.
+   */
+  readonly nodeModules?: readonly string[];
 }
 
 function pick(raw: Record<string, unknown>, dir?: string): PackageVersionInfo {
@@ -105,6 +110,7 @@ export class FolderSource implements PackageSource {
   constructor(
     dirs: readonly string[],
     readonly label = 'local folders',
+    readonly nodeModules: readonly string[] = [],
   ) {
     for (const dir of dirs) {
       const file = join(dir, 'package.json');
@@ -132,7 +138,7 @@ export class FolderSource implements PackageSource {
       if (!existsSync(parent)) continue;
       for (const entry of readdirSync(parent)) dirs.push(join(parent, entry));
     }
-    return new FolderSource(dirs, `workspace ${root}`);
+    return new FolderSource(dirs, `workspace ${root}`, [join(root, 'node_modules')]);
   }
 
   async versions(name: string): Promise<readonly PackageVersionInfo[]> {

@@ -4,7 +4,7 @@
  * browser download), axe-core for accessibility, and a folder for screenshots.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -24,7 +24,12 @@ const packageDir = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export function buildUiInto(): string {
   const out = mkdtempSync(join(tmpdir(), 'sextant-ui-build-'));
   const vite = join(dirname(createRequire(import.meta.url).resolve('vite/package.json')), 'bin/vite.js');
-  execFileSync(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn', '--bypass-lock'], { cwd: packageDir, stdio: 'pipe', timeout: 120_000 });
+  try {
+    execFileSync(process.execPath, [vite, 'build', '--outDir', out, '--emptyOutDir', '--logLevel', 'warn', '--bypass-lock'], { cwd: packageDir, stdio: 'pipe', timeout: 120_000 });
+  } catch (e) {
+    rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
   return out;
 }
 

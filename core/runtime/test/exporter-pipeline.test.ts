@@ -147,3 +147,32 @@ describe('exporters', () => {
     }
   });
 });
+
+describe('ExportQueue', () => {
+  it('hands everything queued over on close, one call at a time', async () => {
+    const { ExportQueue } = await import('../src/pipeline/export-queue.js');
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const got: number[] = [];
+    const queue = new ExportQueue('x', {
+      async exportSamples(batch) {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        for (let i = 0; i < batch.length; i++) got.push(batch.values[i]);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+      },
+      shutdown() {},
+    }, { onDrop: () => undefined, fail: (e) => { throw e; } });
+    const one = (v: number) => ({ length: 1, series: new Uint32Array([0]), timestamps: new Float64Array([v]), values: new Float64Array([v]) });
+    for (let v = 0; v < 5; v++) {
+      queue.offerSamples(one(v), undefined);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await queue.close();
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+    expect(maxInFlight).toBe(1);
+    queue.offerSamples(one(9), undefined); // after close: ignored
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual([0, 1, 2, 3, 4]);
+  });
+});

@@ -251,6 +251,12 @@ describe('web UI in chromium', () => {
     await item.waitFor({ timeout: 15_000 });
     expect(await item.locator('.badge-silenced').innerText()).toBe('silenced');
     expect(await item.locator('.badge-silenced').getAttribute('title')).toContain('db migration');
+    // Filtering by impact class keeps the URL shareable; no business incident here.
+    await page.getByRole('group', { name: 'Impact' }).getByRole('button', { name: 'Business' }).click();
+    await eventually(() => page.locator('[data-incident]').count()).toBe(0);
+    expect(page.url()).toContain('impact=business');
+    await page.getByRole('group', { name: 'Impact' }).getByRole('button', { name: 'User' }).click();
+    await eventually(() => page.locator('[data-incident]', { hasText: 'container:db-1' }).count()).toBe(1);
     faults.errors.clear();
   });
 

@@ -43,7 +43,8 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
   const reload = useThrottled(list.reload, 500);
   const now = useServerNow();
   useEffect(() => subscribe('incident', reload), [reload]);
-  const incidents = list.data?.incidents ?? [];
+  const impact = route.query.impact ?? 'all';
+  const incidents = (list.data?.incidents ?? []).filter((i) => impact === 'all' || i.impact === impact);
   const end = now ?? Math.max(0, ...incidents.map((i) => i.resolvedAt ?? i.updatedAt));
   const start = Math.min(end - 3_600_000, ...incidents.map((i) => i.openedAt));
   const span = Math.max(1, end - start);
@@ -52,13 +53,20 @@ function IncidentList({ route, navigate }: { route: Route; navigate: (r: Route) 
       <h1 id="incidents-title">Incidents</h1>
       <div class="toolbar" role="group" aria-label="Status">
         {['open', 'resolved', 'all'].map((s) => (
-          <button key={s} type="button" aria-pressed={s === status} onClick={() => navigate({ page: 'incidents', query: { status: s } })}>
+          <button key={s} type="button" aria-pressed={s === status} onClick={() => navigate({ page: 'incidents', query: { ...route.query, status: s } })}>
             {s}
           </button>
         ))}
       </div>
+      <div class="toolbar" role="group" aria-label="Impact">
+        {['all', 'business', 'user', 'infrastructure'].map((x) => (
+          <button key={x} type="button" aria-pressed={x === impact} onClick={() => navigate({ page: 'incidents', query: { ...route.query, impact: x } })}>
+            {x === 'all' ? 'every impact' : IMPACT_LABEL[x]}
+          </button>
+        ))}
+      </div>
       <ErrorNote message={list.error} />
-      {list.data && incidents.length === 0 ? <p class="empty">No {status === 'all' ? '' : `${status} `}incidents.</p> : null}
+      {list.data && incidents.length === 0 ? <p class="empty">No {status === 'all' ? '' : `${status} `}incidents{impact === 'all' ? '' : ` with ${IMPACT_LABEL[impact] ?? impact} impact`}.</p> : null}
       <ul class="incident-list" data-testid="incident-list">
         {incidents.map((i) => {
           const held = heldBackBy(i);

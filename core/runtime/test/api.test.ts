@@ -123,3 +123,60 @@ describe('expected value and band next to the samples', () => {
     ]);
   });
 });
+
+describe('read API honesty', () => {
+  it('healthz says degraded and names the instance when one is failing', async () => {
+    const broken = createDetectorFactory({
+      type: 'broken',
+      stability: 'alpha',
+      description: 'reports an error after start',
+      configSchema: z.object({}),
+      defaults: {},
+      create: (ctx) => ({
+        start() {
+          ctx.status.set('error', 'cannot reach its model store');
+        },
+        process() {},
+        shutdown() {},
+      }),
+    });
+    const plugin = createPlugin({ pluginId: 'broken', deps: { d: detectorsExtensionPoint }, register: ({ d }) => d.addFactory(broken) });
+    rt = await startTestRuntime({ plugins: [plugin], api: true, config: { detectors: { broken: {} } } });
+    const res = await fetch(`${rt.url}/healthz`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; problems: { id: string; state: string; message: string }[] };
+    expect(body.status).toBe('degraded');
+    expect(body.problems).toEqual([{ id: 'broken', state: 'error', message: 'cannot reach its model store' }]);
+  });
+
+  it('pages /api/v1/series instead of stopping silently at the limit', async () => {
+    rt = await startTestRuntime({ plugins: [], api: true });
+    for (let i = 0; i < 2503; i++) rt.runtime.registry.intern({ metric: 'page.test', unit: '1', type: 'gauge', resource: { i: String(i) }, attributes: {} }, 'test');
+    const seen = new Set<number>();
+    let path: string | null = '/api/v1/series?metric=page.test';
+    let pages = 0;
+    while (path) {
+      const body = (await (await fetch(`${rt.url}${path}`)).json()) as { series: { id: number }[]; truncated: boolean; next: string | null };
+      for (const s of body.series) seen.add(s.id);
+      expect(body.truncated).toBe(body.next !== null);
+      path = body.next;
+      pages++;
+    }
+    expect(pages).toBe(3);
+    expect(seen.size).toBe(2503);
+    const small = (await (await fetch(`${rt.url}/api/v1/series?metric=page.test&limit=10&after=5`)).json()) as { series: { id: number }[] };
+    expect(small.series.map((s) => s.id)[0]).toBeGreaterThan(5);
+    expect((await fetch(`${rt.url}/api/v1/series?after=x`)).status).toBe(400);
+  });
+});
+
+describe('an API reachable beyond this machine', () => {
+  it('is warned about when it has no token, and not on loopback or with a token', async () => {
+    const { exposureWarning } = await import('../src/http/api-server.js');
+    expect(exposureWarning('0.0.0.0', 7070, undefined)).toMatch(/listens on 0\.0\.0\.0:7070, beyond this machine, without a token/);
+    expect(exposureWarning('::', 7070, undefined)).toBeDefined();
+    expect(exposureWarning('0.0.0.0', 7070, 'a-test-token-of-sufficient-length')).toBeUndefined();
+    expect(exposureWarning('127.0.0.1', 7070, undefined)).toBeUndefined();
+    expect(exposureWarning('::1', 7070, undefined)).toBeUndefined();
+  });
+});

@@ -69,26 +69,70 @@ export interface ConfigSource {
   readonly issues: ConfigIssue[];
   /** The file read, or undefined when running on defaults. */
   readonly file?: string;
+  /** Component sections the file does not have, filled with the defaults (say so at start). */
+  readonly defaulted: readonly string[];
+  /**
+   * When the runtime settings are invalid, the file's component sections alone (validated), so
+   * `config check` can still check every component against its plugin: one run, every problem.
+   */
+  readonly componentsOnly?: RuntimeConfig;
 }
 
+/** The component sections a file may leave out; the defaults fill the ones it does not have. */
+export const COMPONENT_SECTIONS = ['collectors', 'detectors', 'correlators', 'notifiers', 'exporters'] as const;
+
 /**
- * Reads `--config FILE`, else `./sextant.yaml` when it exists, else the defaults. A file without a
- * `collectors` section gets the default collectors. `overrides` are applied on top (CLI flags).
+ * Reads `--config FILE`, else `./sextant.yaml` when it exists, else the defaults. Every component
+ * section the file does not have (collectors, detectors, correlators, ...) gets the defaults, so a
+ * file that only sets the interval still has analysis; write `detectors: {}` to have none.
+ * `overrides` are applied on top (CLI flags, the role); it is told which sections came from the file.
  */
-export function loadConfig(file: string | undefined, overrides: (raw: Record<string, unknown>) => void = () => {}): ConfigSource {
+export function loadConfig(file: string | undefined, overrides: (raw: Record<string, unknown>, fromFile: ReadonlySet<string>) => void = () => {}): ConfigSource {
   const path = file ?? (existsSync('sextant.yaml') ? 'sextant.yaml' : undefined);
   if (!path) {
     const raw = defaultConfigObject();
-    overrides(raw);
-    return validateRuntimeConfig(raw);
+    overrides(raw, new Set());
+    return { ...validateRuntimeConfig(raw), defaulted: [] };
   }
   const loaded = loadRuntimeConfigFile(resolve(path));
-  if (!loaded.config) return { issues: loaded.issues, file: path };
-  // Re-validate with overrides applied (flags win over the file).
+  // Top-level keys the file has (an empty `detectors:` still counts as present).
+  const present = new Set(loaded.raw && typeof loaded.raw === 'object' ? Object.keys(loaded.raw) : []);
+  const defaults = defaultConfigObject();
+  const defaulted = COMPONENT_SECTIONS.filter((section) => !present.has(section) && defaults[section] !== undefined && Object.keys(defaults[section] as object).length > 0);
+  if (!loaded.config) {
+    // Still check the components: one run of `config check` lists every problem.
+    const components: Record<string, unknown> = {};
+    for (const section of COMPONENT_SECTIONS) if (loaded.raw && typeof loaded.raw === 'object' && section in (loaded.raw as object)) components[section] = (loaded.raw as Record<string, unknown>)[section];
+    const partial = validateRuntimeConfig({ ...components, plugins: { discover: true } });
+    return { issues: loaded.issues, file: path, defaulted, ...(partial.config ? { componentsOnly: partial.config } : {}) };
+  }
+  // Re-validate with the missing sections' defaults and the overrides applied (flags win over the file).
   const raw = JSON.parse(JSON.stringify(loaded.config)) as Record<string, unknown>;
-  if (!/^collectors\s*:/m.test(readFileSync(resolve(path), 'utf8'))) raw.collectors = defaultConfigObject().collectors ?? {};
-  overrides(raw);
-  return { ...validateRuntimeConfig(raw), file: path };
+  for (const section of defaulted) raw[section] = defaults[section];
+  overrides(raw, new Set(COMPONENT_SECTIONS.filter((s) => present.has(s))));
+  return { ...validateRuntimeConfig(raw), file: path, defaulted };
+}
+
+/**
+ * Every problem of an invalid configuration: the runtime settings' issues and, even then, those of
+ * every component checked against its plugin's schema (one run shows everything to fix).
+ */
+export async function allConfigIssues(source: ConfigSource): Promise<ConfigIssue[]> {
+  const issues = [...source.issues];
+  if (!source.config && source.componentsOnly) {
+    const partial = await loadRuntime(source.componentsOnly, { level: 'silent' });
+    issues.push(...(await partial.validate()));
+    await partial.stop();
+  }
+  return issues;
+}
+
+/** Says which sections of the file were filled with defaults, so nothing appears or vanishes unannounced. */
+export function announceDefaults(runtime: Runtime, source: ConfigSource, sections: readonly string[] = source.defaulted): void {
+  for (const section of sections) {
+    const types = Object.keys((runtime.config as unknown as Record<string, Record<string, unknown>>)[section] ?? {});
+    if (types.length) runtime.logger.info(`${source.file ?? 'config'} has no ${section}: section; using the defaults (${types.join(', ')}); write "${section}: {}" for none`);
+  }
 }
 
 export function builtins(): BuiltinPlugin[] {

@@ -121,8 +121,38 @@ describe('sextant run', () => {
     const good = join(work, 'good.yaml');
     writeFileSync(good, 'interval: 5s\ncollectors:\n  host: {}\n');
     const ok = await sextant(['config', 'check', good]);
-    expect(ok.stdout).toContain('valid (1 component instance)');
+    // the file has no detectors/correlators sections: the default analysis runs, and config check says so
+    expect(ok.stdout).toContain('valid (4 component instances)');
+    expect(ok.stdout).toMatch(/no detectors: section, so the defaults run: baseline, peer-outlier/);
     expect(ok.code).toBe(0);
+  });
+
+  it('lists top-level, component and unknown-setting problems in one run', async () => {
+    const file = join(work, 'everything-wrong.yaml');
+    writeFileSync(file, ['interval: sometimes', 'collectors:', '  host: { intervall: 5s }', 'detectors:', '  baseline: { treshold: 0.5 }', ''].join('\n'));
+    for (const args of [['config', 'check', file], ['run', '--config', file]]) {
+      const r = await sextant(args);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain('interval: interval must be a duration');
+      expect(r.stderr).toMatch(/collectors\.host\.intervall: unknown setting "intervall"/);
+      expect(r.stderr).toMatch(/detectors\.baseline\.treshold: unknown setting "treshold"[\s\S]*did you mean "threshold"\?/);
+    }
+  });
+
+  it('runs the README sample config as written: no token needed, analysis included', async () => {
+    const file = join(work, 'readme.yaml');
+    writeFileSync(file, ['interval: 10s', 'server: { host: 127.0.0.1, port: 0, token: "${env:SEXTANT_TOKEN:-}" }', 'collectors:', '  host: {}', ''].join('\n'));
+    const check = await sextant(['config', 'check', file]);
+    expect(check.stderr).toBe('');
+    expect(check.code).toBe(0);
+    const run = await startRun(['--config', file]);
+    try {
+      const plugins = (await (await fetch(`${run.url}/api/v1/plugins`)).json()) as { instances: { id: string }[] };
+      expect(plugins.instances.map((i) => i.id)).toEqual(expect.arrayContaining(['host', 'baseline', 'peer-outlier', 'incidents']));
+      expect(run.stderr()).toMatch(/has no detectors: section; using the defaults \(baseline, peer-outlier\)/);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
   });
 
   it('resolves ${env:NAME} references and reports missing ones', async () => {

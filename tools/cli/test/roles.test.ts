@@ -123,6 +123,19 @@ describe('sextant server + agent', () => {
     expect(await stop(server)).toBe(0);
   });
 
+  it('runs the collectors its file names (receivers live there), not the default host ones', async () => {
+    const cfg = join(work, 'server-collectors.yaml');
+    writeFileSync(cfg, ['collectors:', '  random/demo: { streams: 2, interval: 1s }', ''].join('\n'));
+    const server = start(['server', '--insecure-loopback', '--listen', '127.0.0.1:0', '--port', '0', '--token', TOKEN, '--config', cfg]);
+    const api = (await server.wait(/API listening on (http:\/\/\S+)/))[1];
+    const plugins = await getJson<{ instances: { id: string }[] }>(`${api}/api/v1/plugins`);
+    const ids = plugins.instances.map((i) => i.id);
+    expect(ids).toContain('random/demo');
+    expect(ids).not.toContain('host');
+    expect(ids).toEqual(expect.arrayContaining(['baseline', 'incidents']));
+    expect(await stop(server)).toBe(0);
+  });
+
   it('refuses to start a server without TLS unless told it is a loopback try', () => {
     const r = run(['server', '--token', TOKEN]);
     expect(r.code).toBe(2);

@@ -85,7 +85,8 @@ export const runtimeConfigSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(7070),
-        token: z.string().min(16, 'server.token must be at least 16 characters').optional(),
+        // An empty value (e.g. `${env:SEXTANT_TOKEN:-}` with the variable unset) means no token.
+        token: z.preprocess((v) => (v === '' ? undefined : v), z.string().min(16, 'server.token must be at least 16 characters').optional()),
         enabled: z.boolean().default(true),
       })
       .strict()
@@ -270,6 +271,8 @@ export interface LoadedConfig {
   readonly config: RuntimeConfig | undefined;
   readonly issues: ConfigIssue[];
   readonly file?: string;
+  /** The parsed document after `${...}` substitution, before validation (when it parsed at all). */
+  readonly raw?: unknown;
 }
 
 /** Parses YAML text (with line numbers in syntax errors), substitutes references, validates the root. */
@@ -282,7 +285,7 @@ export function parseRuntimeConfig(text: string, file = 'sextant.yaml', env: Nod
   }
   if (issues.length) return { config: undefined, issues, file };
   const raw = substituteReferences(doc.toJS() ?? {}, issues, '', env);
-  return { ...validateRuntimeConfig(raw, issues), file };
+  return { ...validateRuntimeConfig(raw, issues), file, raw };
 }
 
 /** Validates an already-parsed configuration object. */

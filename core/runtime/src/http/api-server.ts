@@ -4,7 +4,7 @@
  *
  *   GET  /healthz
  *   GET  /metrics                              Prometheus text exposition of Sextant's own metrics
- *   GET  /api/v1/series?metric=&<attr>=&limit=
+ *   GET  /api/v1/series?metric=&<attr>=&limit=&after=   paged: `truncated` and a `next` link
  *   GET  /api/v1/series/{id}/samples?from=&to= (ms epoch, ISO time, or relative: -15m)
  *   GET  /api/v1/plugins                       plugins found + status of every instance
  *   GET  /api/v1/anomalies?from=&to=&limit=
@@ -64,7 +64,20 @@ export function parseTime(value: string | null, now: number): number | undefined
   return t;
 }
 
-const RESERVED_PARAMS = new Set(['metric', 'limit', 'from', 'to', 'type']);
+const RESERVED_PARAMS = new Set(['metric', 'limit', 'from', 'to', 'type', 'after']);
+
+/** Instance states that mean something is not working (healthz says `degraded` and lists them). */
+const UNHEALTHY = new Set(['degraded', 'error', 'quarantined']);
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The warning `listen()` logs when the API is reachable beyond this machine with no token set. */
+export function exposureWarning(address: string, port: number, token: string | undefined): string | undefined {
+  if (isLoopback(address) || token) return undefined;
+  return `the API listens on ${address}:${port}, beyond this machine, without a token: anyone who reaches it can read every series, incident and plugin status (write endpoints stay refused)`;
+}
 
 export class ApiServer {
   private server: Server | undefined;
@@ -103,6 +116,8 @@ export class ApiServer {
       server.listen(this.options.port ?? 7070, this.options.host ?? '127.0.0.1', () => resolve());
     });
     const addr = server.address() as AddressInfo;
+    const exposed = exposureWarning(addr.address, addr.port, this.options.token);
+    if (exposed) this.options.logger.warn(exposed, { hint: 'set server.token (e.g. ${env:SEXTANT_TOKEN}) or keep server.host on 127.0.0.1' });
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     return { host: addr.address, port: addr.port, url: `http://${host}:${addr.port}` };
   }
@@ -137,8 +152,20 @@ export class ApiServer {
 
   private healthz(res: ServerResponse): void {
     const counts: Record<string, number> = {};
-    for (const s of this.runtime.statuses()) counts[s.state] = (counts[s.state] ?? 0) + 1;
-    send(res, 200, { status: 'ok', uptimeSeconds: Math.round((this.runtime.clock.now() - this.runtime.startedAt) / 1000), instances: counts, series: this.runtime.registry.size });
+    const problems: { id: string; state: string; message?: string }[] = [];
+    for (const s of this.runtime.statuses()) {
+      counts[s.state] = (counts[s.state] ?? 0) + 1;
+      if (UNHEALTHY.has(s.state)) problems.push({ id: s.id, state: s.state, ...(s.message ? { message: s.message } : {}) });
+    }
+    // The process is alive either way (HTTP 200, so a liveness probe does not restart it for a
+    // plugin's fault); `status` says whether everything configured works.
+    send(res, 200, {
+      status: problems.length ? 'degraded' : 'ok',
+      uptimeSeconds: Math.round((this.runtime.clock.now() - this.runtime.startedAt) / 1000),
+      instances: counts,
+      ...(problems.length ? { problems } : {}),
+      series: this.runtime.registry.size,
+    });
   }
 
   private metrics(res: ServerResponse): void {
@@ -168,9 +195,24 @@ export class ApiServer {
   }
 
   private series(res: ServerResponse, url: URL): void {
-    const found = this.runtime.registry.find({ metric: url.searchParams.get('metric') ?? undefined, match: this.filters(url), limit: this.limit(url, 1000) });
+    const limit = this.limit(url, 1000);
+    const afterRaw = url.searchParams.get('after');
+    const after = afterRaw === null ? -1 : Number(afterRaw);
+    if (!Number.isInteger(after) || after < -1) throw new HttpError(400, ErrorCode.BAD_REQUEST, `after must be a series id (got "${afterRaw}")`, 'use the "next" value of the previous page');
+    // One more than asked tells whether another page exists; ids only grow, so the cursor is stable.
+    const found = this.runtime.registry.find({ metric: url.searchParams.get('metric') ?? undefined, match: this.filters(url), limit: limit + 1, after });
+    const page = found.slice(0, limit);
+    const more = found.length > limit;
+    let next: string | null = null;
+    if (more) {
+      const nextUrl = new URL(url);
+      nextUrl.searchParams.set('after', String(page[page.length - 1].id));
+      next = `${nextUrl.pathname}${nextUrl.search}`;
+    }
     send(res, 200, {
-      series: found.map((s) => ({ ...s, latest: this.runtime.store.latest(s.id) ?? null, expectation: this.expectation(s.id) ?? null })),
+      series: page.map((s) => ({ ...s, latest: this.runtime.store.latest(s.id) ?? null, expectation: this.expectation(s.id) ?? null })),
+      truncated: more,
+      next,
     });
   }
 

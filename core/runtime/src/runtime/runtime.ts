@@ -230,6 +230,45 @@ export function defaultHostResource(): Attributes {
   return { 'host.name': hostname(), ...(hostId ? { 'host.id': hostId } : {}), 'os.type': type().toLowerCase(), 'host.arch': arch() };
 }
 
+/**
+ * The top-level setting names a factory's schema knows, when the schema says (a zod object, also
+ * inside a pipe/default/optional); undefined for schemas that do not expose a shape.
+ */
+function schemaKeys(schema: unknown): Set<string> | undefined {
+  let node = schema as { shape?: Record<string, unknown>; def?: { shape?: Record<string, unknown>; in?: unknown; innerType?: unknown; catchall?: unknown } } | undefined;
+  for (let depth = 0; node && depth < 5; depth++) {
+    const shape = node.shape ?? node.def?.shape;
+    if (shape && typeof shape === 'object') {
+      // an object that accepts any extra key (catchall / passthrough) has no unknown settings
+      const catchall = node.def?.catchall as { def?: { type?: string } } | undefined;
+      if (catchall && catchall.def?.type !== 'never') return undefined;
+      return new Set(Object.keys(shape));
+    }
+    node = (node.def?.in ?? node.def?.innerType) as typeof node;
+  }
+  return undefined;
+}
+
+/**
+ * A setting the plugin does not know is almost always a typo (`intervall`, `url:` under the wrong
+ * instance) that would otherwise be ignored in silence: report it with the closest known name.
+ */
+function unknownSettings(schema: unknown, spec: InstanceSpec, path: string): ConfigIssue[] {
+  const known = schemaKeys(schema);
+  if (!known) return [];
+  const out: ConfigIssue[] = [];
+  for (const key of Object.keys(spec.config)) {
+    if (known.has(key)) continue;
+    const close = [...known].filter((k) => levenshtein(k, key) <= 2);
+    out.push({
+      path: `${path}.${key}`,
+      message: `unknown setting "${key}" for ${spec.kind} type "${spec.type}"`,
+      hint: close.length ? `did you mean "${close[0]}"?` : `known settings: ${[...known].join(', ') || '(none)'}`,
+    });
+  }
+  return out;
+}
+
 export class Runtime {
   readonly config: RuntimeConfig;
   readonly telemetry: SelfTelemetry;
@@ -426,6 +465,7 @@ export class Runtime {
       const merged = mergeDefaults(entry.factory.defaults ?? {}, spec.config);
       const result = await validateConfig(entry.factory.configSchema, merged, path);
       if (!result.ok) issues.push(...result.issues);
+      issues.push(...unknownSettings(entry.factory.configSchema, spec, path));
     }
     return issues;
   }

@@ -81,8 +81,9 @@ export class SeriesRegistry implements SeriesCatalog {
    * Series matching a metric name (exact, or a prefix ending in `*`) and attribute filters that
    * may match resource or point attributes.
    */
-  find(filter: { metric?: string; match?: Attributes; limit?: number } = {}): SeriesRecord[] {
+  find(filter: { metric?: string; match?: Attributes; limit?: number; after?: number } = {}): SeriesRecord[] {
     const out: SeriesRecord[] = [];
+    const after = filter.after ?? -1;
     const limit = filter.limit ?? Number.POSITIVE_INFINITY;
     let candidates: Iterable<SeriesRecord>;
     if (filter.metric && !filter.metric.endsWith('*')) {
@@ -92,6 +93,7 @@ export class SeriesRegistry implements SeriesCatalog {
       candidates = prefix === undefined ? this.records : this.records.filter((r) => r.metric.startsWith(prefix));
     }
     for (const r of candidates) {
+      if (r.id <= after) continue;
       if (filter.match && !Object.entries(filter.match).every(([k, v]) => String(r.resource[k] ?? r.attributes[k]) === String(v))) continue;
       out.push(r);
       if (out.length >= limit) break;

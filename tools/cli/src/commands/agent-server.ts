@@ -9,7 +9,7 @@ import { ApiServer, parseDuration, RedisOutboxStore, type Runtime } from '@sexta
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
 import { startAutodiscovery } from '../autodiscovery.js';
-import { loadConfig, loadRuntime } from '../distribution.js';
+import { allConfigIssues, announceDefaults, loadConfig, loadRuntime } from '../distribution.js';
 import { printIssues } from '../output/issues.js';
 import { logFlags, logOptions } from '../output/log-flags.js';
 
@@ -66,9 +66,15 @@ function parseDurationFlag(v: unknown): number | undefined {
 }
 
 async function startRole(values: Record<string, unknown>, role: 'server' | 'agent'): Promise<Runtime | number> {
-  const source = loadConfig(values.config as string | undefined, (raw) => {
-    if (role === 'server') raw.collectors = {};
-    else {
+  let movedAway: string[] = [];
+  const source = loadConfig(values.config as string | undefined, (raw, fromFile) => {
+    // A server runs the collectors its file names (deploy and Chef/Puppet/Salt receivers live
+    // there), not the default host/containers ones, which belong to agents; an agent ships to the
+    // server, whose detectors, correlators and notifiers judge its data.
+    if (role === 'server') {
+      if (!fromFile.has('collectors')) raw.collectors = {};
+    } else {
+      movedAway = ['detectors', 'correlators', 'notifiers'].filter((s) => fromFile.has(s) && Object.keys((raw[s] as object | undefined) ?? {}).length > 0);
       raw.detectors = {};
       raw.correlators = {};
       raw.notifiers = {};
@@ -79,7 +85,7 @@ async function startRole(values: Record<string, unknown>, role: 'server' | 'agen
     if (role === 'server') raw.autodiscovery = { ...(raw.autodiscovery as object), enabled: false };
   });
   if (!source.config) {
-    printIssues(source.issues, source.file);
+    printIssues(await allConfigIssues(source), source.file);
     return 2;
   }
   const store = values.store as string | undefined;
@@ -91,6 +97,8 @@ async function startRole(values: Record<string, unknown>, role: 'server' | 'agen
     await runtime.stop();
     return 2;
   }
+  announceDefaults(runtime, source, role === 'server' ? source.defaulted.filter((s) => s !== 'collectors') : source.defaulted.filter((s) => s === 'collectors'));
+  if (movedAway.length) runtime.logger.info(`agent: ${movedAway.join(', ')} in ${source.file} run on the server this agent ships to, not here`);
   await runtime.start();
   return runtime;
 }

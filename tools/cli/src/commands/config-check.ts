@@ -1,6 +1,6 @@
 /** `sextant config check [file]`: every problem at once, with its path and a hint. */
 import type { Command } from '../command.js';
-import { loadConfig, loadRuntime } from '../distribution.js';
+import { allConfigIssues, loadConfig, loadRuntime } from '../distribution.js';
 import { printIssues } from '../output/issues.js';
 
 export const configCheckCommand: Command = {
@@ -14,7 +14,8 @@ export const configCheckCommand: Command = {
     const file = positionals[0];
     const source = loadConfig(file);
     if (!source.config) {
-      printIssues(source.issues, source.file);
+      // The runtime settings are invalid; still check every component, so one run lists everything.
+      printIssues(await allConfigIssues(source), source.file);
       return 2;
     }
     const runtime = await loadRuntime(source.config, { level: 'silent' });
@@ -26,6 +27,10 @@ export const configCheckCommand: Command = {
     }
     const n = Object.values({ ...source.config.collectors, ...source.config.detectors, ...source.config.correlators, ...source.config.notifiers }).length;
     process.stdout.write(`${source.file ?? 'built-in defaults'}: valid (${n} component instance${n === 1 ? '' : 's'})\n`);
+    for (const section of source.defaulted) {
+      const types = Object.keys((source.config as unknown as Record<string, Record<string, unknown>>)[section] ?? {});
+      process.stdout.write(`  no ${section}: section, so the defaults run: ${types.join(', ')}\n`);
+    }
     return 0;
   },
 };

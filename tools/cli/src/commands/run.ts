@@ -5,7 +5,7 @@ import { formatError } from '@sextant/plugin-api';
 import { ApiServer, parseDuration, type Runtime, type SampleObserver } from '@sextant/runtime';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
-import { loadConfig, loadRuntime } from '../distribution.js';
+import { allConfigIssues, announceDefaults, loadConfig, loadRuntime } from '../distribution.js';
 import { printIssues } from '../output/issues.js';
 import { humanNumber, renderTable } from '../output/table.js';
 import { logOptions, logFlags } from '../output/log-flags.js';
@@ -98,7 +98,7 @@ export const runCommand: Command = {
       if (values['no-api']) server.enabled = false;
     });
     if (!source.config) {
-      printIssues(source.issues, source.file);
+      printIssues(await allConfigIssues(source), source.file);
       return 2;
     }
     const config = source.config;
@@ -110,6 +110,7 @@ export const runCommand: Command = {
       await runtime.stop();
       return 2;
     }
+    announceDefaults(runtime, source);
     const write = (s: string) => process.stdout.write(s);
     let stopTable: (() => void) | undefined;
     if (values.print === 'samples') {

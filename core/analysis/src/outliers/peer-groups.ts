@@ -4,7 +4,7 @@
  *
  * - replicas of one orchestrated service: a `member-of` edge in the topology graph, or the
  *   resource attributes the orchestrators set (`k8s.deployment.name`, `openshift.deploymentconfig.name`,
- *   `sextant.swarm.service.name`, `service.name` on containers and pods);
+ *   `docker.swarm.service.name` (as @sextant/plugin-swarm writes it), `service.name` on containers and pods);
  * - containers of one image (`container.image.name`) when nothing better is known;
  * - hosts of one role (`host.role` / `sextant.host.role`).
  *
@@ -30,7 +30,7 @@ function memberOf(resource: Attributes): string | undefined {
   if (container) return `container:${container}`;
   const pod = str(resource['k8s.pod.uid']) ?? str(resource['k8s.pod.name']);
   if (pod) return `pod:${pod}`;
-  const task = str(resource['sextant.swarm.task.id']);
+  const task = str(resource['docker.swarm.task.id']);
   if (task) return `task:${task}`;
   const host = str(resource['host.name']);
   if (host) return `host:${host}`;
@@ -50,7 +50,7 @@ export function peerIdentity(series: Pick<SeriesDescriptor, 'resource'>, topolog
   if (deployment) return { group: `service:${ns ? `${ns}/` : ''}${deployment}`, member, version };
   const dc = str(r['openshift.deploymentconfig.name']);
   if (dc) return { group: `service:${ns ? `${ns}/` : ''}${dc}`, member, version };
-  const swarm = str(r['sextant.swarm.service.name']);
+  const swarm = str(r['docker.swarm.service.name']);
   if (swarm) return { group: `service:${swarm}`, member, version };
   if (!member.startsWith('host:')) {
     const service = str(r['service.name']);

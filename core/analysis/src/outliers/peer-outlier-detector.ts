@@ -175,7 +175,7 @@ export class PeerOutlierDetector implements Detector {
 
   onEvent(event: SextantEvent): void {
     if (!['deploy', 'scale', 'config.run', 'rollout'].includes(event.type)) return;
-    const svc = event.resource['service.name'] ?? event.resource['k8s.deployment.name'] ?? event.resource['sextant.swarm.service.name'];
+    const svc = event.resource['service.name'] ?? event.resource['k8s.deployment.name'] ?? event.resource['docker.swarm.service.name'];
     if (svc === undefined) return;
     const until = event.timestamp + this.ctx.config.quietAfterChange;
     for (const cell of this.cells) if (cell.group === `service:${String(svc)}` || cell.group.endsWith(`/${String(svc)}`)) this.quietUntil.set(cell.group, until);

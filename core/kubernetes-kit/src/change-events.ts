@@ -27,8 +27,10 @@ function condition(o: KubeObject | undefined, type: string): any {
   return list.find((c) => c?.type === type);
 }
 
+/** A workload's resource, with the same `service.name` its pods carry (see podResource). */
 export function workloadResource(o: KubeObject, key: string): Attributes {
-  return { 'k8s.namespace.name': o.metadata.namespace ?? '', [key]: o.metadata.name };
+  const name = o.spec?.template?.metadata?.labels?.['app.kubernetes.io/name'];
+  return { 'k8s.namespace.name': o.metadata.namespace ?? '', [key]: o.metadata.name, 'service.name': typeof name === 'string' && name ? name : o.metadata.name };
 }
 
 /**

@@ -108,6 +108,10 @@ export function podResource(pod: KubeObject, clusterName: string | undefined, ex
     const key = w && WORKLOAD_KEY[w.kind];
     if (key) out[key] = w.name;
   }
+  // service.name as the OpenTelemetry guidance for Kubernetes derives it: the
+  // app.kubernetes.io/name label, else the workload's name, else the pod's. The correlator relates
+  // a deploy to the anomalies of the same service.name.
+  out['service.name'] = pod.metadata.labels?.['app.kubernetes.io/name'] ?? top?.name ?? pod.metadata.name;
   return { ...out, ...extra };
 }
 

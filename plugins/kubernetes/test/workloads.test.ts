@@ -99,6 +99,11 @@ describe('change events', () => {
     k.cluster.rolloutDeployment('default', 'web', 'nginx:1.26');
     await until(() => agent.events('deploy').length === 1, 'deploy event');
     expect(agent.events('deploy')[0]).toMatchObject({ title: 'deployment default/web rolled out revision 2: nginx:1.25 -> nginx:1.26', severity: 'info', attributes: { 'k8s.deployment.revision': 2 } });
+    // The deploy and the pods' series share service.name: that is how the correlator finds
+    // "the deploy just before" an anomaly of one of the pods.
+    expect(agent.events('deploy')[0]!.resource['service.name']).toBe('web');
+    const podSeries = agent.rt.runtime.registry.find({ metric: 'k8s.pod.phase', match: { 'k8s.deployment.name': 'web' } });
+    expect(new Set(podSeries.map((x) => x.resource['service.name']))).toEqual(new Set(['web']));
     k.cluster.rolloutDeployment('default', 'web', 'nginx:broken', { stall: true });
     await until(() => agent.events('deploy.stalled').length === 1, 'stalled event');
     expect(agent.events('deploy.stalled')[0]!.title).toMatch(/^deployment default\/web rollout of revision 3 stalled: ReplicaSet "web-\w+" has timed out progressing\.$/);

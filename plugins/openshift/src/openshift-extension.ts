@@ -36,7 +36,7 @@ function event(ctx: ExtensionContext, e: Omit<SextantEvent, 'timestamp' | 'sourc
   ctx.sink.event({ ...e, timestamp: ctx.now(), source: 'openshift' });
 }
 
-const dcResource = (dc: KubeObject): Attributes => ({ 'k8s.namespace.name': dc.metadata.namespace ?? '', 'openshift.deploymentconfig.name': dc.metadata.name });
+const dcResource = (dc: KubeObject): Attributes => ({ 'k8s.namespace.name': dc.metadata.namespace ?? '', 'openshift.deploymentconfig.name': dc.metadata.name, 'service.name': dc.metadata.name });
 
 function deploymentConfigChanged(dc: KubeObject, old: KubeObject, ctx: ExtensionContext): void {
   const name = `${dc.metadata.namespace}/${dc.metadata.name}`;
@@ -91,7 +91,7 @@ export const openshiftExtension: KubernetesExtension = {
 
   podAttributes(pod): Attributes {
     const dc = pod.metadata.annotations?.[DC_ANNOTATION];
-    return dc ? { 'openshift.deploymentconfig.name': dc } : {};
+    return dc ? { 'openshift.deploymentconfig.name': dc, 'service.name': pod.metadata.labels?.['app.kubernetes.io/name'] ?? dc } : {};
   },
 
   podWorkload(pod) {

@@ -6,7 +6,7 @@ export type { DropReason } from './baseline/model.js';
 export { DEFAULT_BASELINE_PARAMS } from './baseline/params.js';
 export type { BaselineParams } from './baseline/params.js';
 export { BaselineDetector, baselineDetectorFactory, baselineConfigSchema, BASELINE_DEFAULTS } from './baseline/detector.js';
-export type { BaselineConfig } from './baseline/detector.js';
+export type { BaselineConfig, BaselineFeedback, BaselineFeedbackRecord } from './baseline/detector.js';
 export { offlineDetectorContext } from './baseline/offline.js';
 export type { OfflineContextOptions } from './baseline/offline.js';
 export { inferMetricKind } from './baseline/metric-kind.js';

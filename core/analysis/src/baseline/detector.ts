@@ -98,6 +98,29 @@ const DRIFT_ESCALATION = 0.25;
 
 const SNAPSHOT_TAG = 'sextant-baseline-detector/1';
 
+/** What a user says about one series: an anomaly that was no problem, or a problem it missed. */
+export type BaselineFeedback = 'not-a-problem' | 'missed-here';
+
+export interface BaselineFeedbackRecord {
+  readonly series: SeriesId;
+  readonly verdict: BaselineFeedback;
+  /** When (ms) the anomaly or the missed problem was. */
+  readonly t: number;
+  /** The score of the anomaly marked `not-a-problem`, when given. */
+  readonly score?: number;
+  readonly thresholdBefore: number;
+  readonly thresholdAfter: number;
+}
+
+/** `missed-here` lowers a series' threshold by this much (score units). */
+const FEEDBACK_STEP = 0.1;
+/** `not-a-problem` puts the threshold this far above the marked anomaly's score. */
+const FEEDBACK_MARGIN = 0.05;
+/** Feedback never moves a series' threshold below / above these. */
+const FEEDBACK_MIN = 0.15;
+const FEEDBACK_MAX = 0.95;
+const FEEDBACK_LOG_MAX = 1000;
+
 export class BaselineDetector implements Detector {
   readonly model = new BaselineModel();
   /** Series id -> slot + 1 (0 = not seen yet). */
@@ -132,6 +155,10 @@ export class BaselineDetector implements Detector {
   private pointSign = new Int8Array(1024);
   private pointBound = new Float64Array(1024);
   private pointStay = new Float64Array(1024);
+  /** Per-series threshold set by user feedback (0: the configured threshold). */
+  private slotThreshold = new Float32Array(1024);
+  /** What users said, newest last, at most FEEDBACK_LOG_MAX records (kept in the snapshot). */
+  private feedbackRecords: BaselineFeedbackRecord[] = [];
   private counters: (CounterRate | undefined)[] = [];
   private readonly pausedMatches: Attributes[] = [];
   private readonly reported = { nan: 0, out_of_order: 0, duplicate: 0, out_of_range: 0 };
@@ -218,6 +245,9 @@ export class BaselineDetector implements Detector {
     this.driftLowSince = g64(this.driftLowSince);
     this.pointBound = g64(this.pointBound);
     this.pointStay = g64(this.pointStay);
+    const th = new Float32Array(n);
+    th.set(this.slotThreshold);
+    this.slotThreshold = th;
     const s8 = new Int8Array(n);
     s8.set(this.pointSign);
     this.pointSign = s8;
@@ -256,13 +286,14 @@ export class BaselineDetector implements Detector {
       if (this.pointSign[slot] !== 0 && this.stays(slot, series, t, v)) continue;
       if (this.memoryLimit[slot] > 0 && Number.isFinite(v)) this.trackExhaustion(slot, t, v);
       const drift = model.drift(slot);
+      const threshold = this.slotThreshold[slot] || this.threshold;
       // The drift episode ends once the drift has stayed below half the threshold for a day.
-      if (drift >= this.threshold / 2) this.driftLowSince[slot] = 0;
+      if (drift >= threshold / 2) this.driftLowSince[slot] = 0;
       else if (this.driftLowSince[slot] === 0) this.driftLowSince[slot] = t;
       else if (t - this.driftLowSince[slot] >= DRIFT_QUIET_MS) this.driftReported[slot] = 0;
-      if (score < this.threshold && drift < this.threshold) continue;
+      if (score < threshold && drift < threshold) continue;
       if (t < this.quietUntil[slot] || model.state(slot) !== 'trusted') continue;
-      if (score >= this.threshold) {
+      if (score >= threshold) {
         const kind = KIND_NAMES[model.kind(slot)] ?? 'spike';
         this.raise(slot, series, t, v, score, kind);
         if (kind === 'spike' || kind === 'dip') {
@@ -416,6 +447,9 @@ export class BaselineDetector implements Detector {
       quietUntil: Array.from(this.quietUntil.subarray(0, n)),
       driftQuietUntil: Array.from(this.driftQuietUntil.subarray(0, n)),
       driftReported: Array.from(this.driftReported.subarray(0, n)),
+      // Thresholds users moved with feedback, only where moved: [slot, threshold]; and what they said.
+      thresholds: this.thresholdRows(n),
+      feedback: this.feedbackRecords,
     });
     const head = new TextEncoder().encode(header);
     const body = this.model.snapshot();
@@ -424,6 +458,49 @@ export class BaselineDetector implements Detector {
     out.set(head, 4);
     out.set(body, 4 + head.length);
     return out;
+  }
+
+  private thresholdRows(n: number): number[][] {
+    const rows: number[][] = [];
+    for (let slot = 0; slot < n; slot++) if (this.slotThreshold[slot] > 0) rows.push([slot, this.slotThreshold[slot]]);
+    return rows;
+  }
+
+  /**
+   * User feedback on one series, without labels: `not-a-problem` (an anomaly raised at `score` was
+   * not worth an alert) raises that series' threshold just above the score, so the same surprise
+   * stays quiet and a larger one still alerts; `missed-here` (a problem went unreported) lowers it by
+   * FEEDBACK_STEP. The threshold stays within [FEEDBACK_MIN, FEEDBACK_MAX]; other series are not
+   * affected. Kept in the snapshot with the record of what was said (`feedbackLog()`, for offline
+   * evaluation). Returns the series' threshold now, or undefined for a series never seen.
+   */
+  feedback(series: SeriesId, verdict: BaselineFeedback, t: number, score?: number): number | undefined {
+    if (verdict !== 'not-a-problem' && verdict !== 'missed-here') {
+      throw new SextantError(ErrorCode.CONFIG_INVALID, `unknown feedback "${String(verdict)}"`, { hint: 'use "not-a-problem" or "missed-here"' });
+    }
+    const slot = series < this.slotOf.length ? this.slotOf[series] - 1 : -1;
+    if (slot < 0) return undefined;
+    const before = this.slotThreshold[slot] || this.threshold;
+    let after: number;
+    if (verdict === 'not-a-problem') {
+      const base = score !== undefined && Number.isFinite(score) ? Math.max(before, score + FEEDBACK_MARGIN) : before + FEEDBACK_STEP;
+      after = Math.min(FEEDBACK_MAX, base);
+    } else after = Math.max(FEEDBACK_MIN, before - FEEDBACK_STEP);
+    this.slotThreshold[slot] = after;
+    this.feedbackRecords.push({ series, verdict, t, ...(score !== undefined && Number.isFinite(score) ? { score } : {}), thresholdBefore: before, thresholdAfter: after });
+    if (this.feedbackRecords.length > FEEDBACK_LOG_MAX) this.feedbackRecords.splice(0, this.feedbackRecords.length - FEEDBACK_LOG_MAX);
+    return after;
+  }
+
+  /** The threshold a series alerts at (the configured one unless feedback moved it); undefined when never seen. */
+  seriesThreshold(series: SeriesId): number | undefined {
+    const slot = series < this.slotOf.length ? this.slotOf[series] - 1 : -1;
+    return slot < 0 ? undefined : this.slotThreshold[slot] || this.threshold;
+  }
+
+  /** Every feedback record kept (newest last), for export and offline evaluation. */
+  feedbackLog(): readonly BaselineFeedbackRecord[] {
+    return this.feedbackRecords.slice();
   }
 
   private fitRows(n: number): number[][] {
@@ -441,7 +518,7 @@ export class BaselineDetector implements Detector {
       if (state.byteLength < 4) throw new RangeError('snapshot too short');
       const len = new DataView(state.buffer, state.byteOffset, state.byteLength).getUint32(0, true);
       if (4 + len > state.byteLength) throw new RangeError('snapshot header is truncated');
-      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[]; fit?: number[][] };
+      const header = JSON.parse(new TextDecoder().decode(state.subarray(4, 4 + len))) as { tag: string; series: number[]; quietUntil: number[]; driftQuietUntil?: number[]; driftReported?: number[]; fit?: number[][]; thresholds?: number[][]; feedback?: BaselineFeedbackRecord[] };
       if (header.tag !== SNAPSHOT_TAG) throw new RangeError(`snapshot tag "${String(header.tag)}" is not ${SNAPSHOT_TAG}`);
       this.model.restore(state.subarray(4 + len));
       if (header.series.length !== this.model.size) throw new RangeError('snapshot header and model disagree on the number of series');
@@ -472,6 +549,12 @@ export class BaselineDetector implements Detector {
       this.pointSign = new Int8Array(cap);
       this.pointBound = new Float64Array(cap);
       this.pointStay = new Float64Array(cap);
+      this.slotThreshold = new Float32Array(cap);
+      for (const row of header.thresholds ?? []) {
+        if (!Array.isArray(row) || !Number.isInteger(row[0]) || row[0] < 0 || row[0] >= n) continue;
+        if (Number.isFinite(row[1]) && row[1] >= FEEDBACK_MIN && row[1] <= FEEDBACK_MAX) this.slotThreshold[row[0]] = row[1];
+      }
+      this.feedbackRecords = Array.isArray(header.feedback) ? header.feedback.filter((r) => r && typeof r === 'object').slice(-FEEDBACK_LOG_MAX) : [];
       const finite = (xs: number[] | undefined, i: number) => (xs && Number.isFinite(xs[i]) ? xs[i] : 0);
       header.series.forEach((series, slot) => {
         this.slotOf[series] = slot + 1;

@@ -7,7 +7,7 @@
  * (the highest major that has `initdb`), or on PATH. PostgreSQL refuses to run as root: when the
  * test runs as root the cluster is created and run as the `postgres` system user.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,11 +81,21 @@ export async function startPostgres(bin: string, port: number, options: { settin
     proc.stderr?.on('data', (d: Buffer) => void (output += d.toString()));
     exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     await Promise.race([
-      waitForPort(port, '127.0.0.1', 20_000),
+      waitForPort(port, '127.0.0.1', 20_000).then(() => ready()),
       exited.then(() => {
         throw new Error(`postgres exited at start: ${output}`);
       }),
     ]);
+  };
+  /** The port opens before the server accepts sessions ("the database system is starting up"). */
+  const ready = async () => {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const ok = await new Promise<boolean>((resolve) => execFile(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], (error) => resolve(!error)));
+      if (ok) return;
+      if (Date.now() > deadline) throw new Error(`postgres on ${port} did not become ready: ${output}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   const stopProcess = async () => {
     const proc = child;

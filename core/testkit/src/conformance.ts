@@ -150,12 +150,25 @@ export function describeDetectorConformance<T>(factory: DetectorFactory<T>, opti
         expect(a.score).toBeLessThanOrEqual(1);
         expect(a.message.length).toBeGreaterThan(0);
       }
-      if (h.detector.snapshot && h.detector.restore) {
-        const state = h.detector.snapshot();
-        h.detector.restore(state);
-        expect(h.detector.snapshot()).toEqual(state);
-      }
       await h.shutdown();
+    });
+    it('has snapshot() and restore() both or neither, and they carry learned state into a fresh instance', async () => {
+      const h = await startDetector(factory, { config: options.config ?? {} });
+      expect(typeof h.detector.snapshot, 'snapshot() without restore() or the reverse loses state on restart').toBe(typeof h.detector.restore);
+      if (!h.detector.snapshot || !h.detector.restore) {
+        await h.shutdown();
+        return;
+      }
+      const id = h.catalog.series({ metric: 'conformance.value', unit: '1', type: 'gauge', resource: { 'host.name': 'c' }, attributes: {} });
+      const t0 = Date.UTC(2026, 0, 1);
+      for (let i = 0; i < 500; i++) h.feed(id, t0 + i * 60_000, 50 + 10 * Math.sin(i / 30));
+      const state = h.detector.snapshot();
+      await h.shutdown();
+      const fresh = await startDetector(factory, { config: options.config ?? {} });
+      fresh.catalog.series({ metric: 'conformance.value', unit: '1', type: 'gauge', resource: { 'host.name': 'c' }, attributes: {} });
+      fresh.detector.restore!(state);
+      expect(fresh.detector.snapshot!(), 'a fresh instance restored from a snapshot snapshots the same state').toEqual(state);
+      await fresh.shutdown();
     });
     it('loads through a plugin into a real runtime and reports ok', async () => {
       const plugin = createPlugin({ pluginId: 'conformance', deps: { detectors: detectorsExtensionPoint }, register: ({ detectors }) => detectors.addFactory(factory) });

@@ -6,11 +6,25 @@
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { FakeClock, findBinary, freePort, needBinary, startCollector, type CollectorHarness } from '@sextant/testkit';
 import { rabbitmqCollectorFactory } from '../src/index.js';
-import { startRabbitmq, type RabbitmqProcess } from './rabbitmq-process.js';
+import { startRabbitmq } from './rabbitmq-process.js';
 
 const INSTALL = 'apt-get install rabbitmq-server';
+/** One node for the whole file (a node takes tens of seconds to start): the conformance suite and the tests share it. */
+const binary = findBinary('rabbitmq-server');
+const node = binary ? await startRabbitmq(binary, { amqp: await freePort(), management: await freePort(), dist: await freePort() }) : undefined;
+afterAll(async () => {
+  await node?.stop();
+}, 30_000);
+
+if (node) {
+  describeCollectorConformance(rabbitmqCollectorFactory, {
+    config: { url: `http://127.0.0.1:${node.managementPort}` },
+    invalid: { config: { url: 'amqp://mq:5672' }, path: 'rabbitmq.url' },
+  });
+}
 const harnesses: CollectorHarness[] = [];
 const standIns: { server: Server; sockets: Set<Socket> }[] = [];
 
@@ -41,13 +55,10 @@ afterEach(async () => {
 });
 
 describe('rabbitmq collector against a real RabbitMQ node', () => {
-  let node: RabbitmqProcess | undefined;
   let api: (method: string, path: string, body?: unknown) => Promise<unknown>;
 
-  beforeAll(async () => {
-    const binary = findBinary('rabbitmq-server');
-    if (!binary) return; // each test skips (or fails under SEXTANT_REQUIRE_ALL=1) through needBinary
-    node = await startRabbitmq(binary, { amqp: await freePort(), management: await freePort(), dist: await freePort() });
+  beforeAll(() => {
+    if (!node) return; // each test skips (or fails under SEXTANT_REQUIRE_ALL=1) through needBinary
     api = async (method, path, body) => {
       const res = await fetch(`http://127.0.0.1:${node!.managementPort}/api/${path}`, {
         method,
@@ -58,11 +69,7 @@ describe('rabbitmq collector against a real RabbitMQ node', () => {
       const text = await res.text();
       return text ? JSON.parse(text) : undefined;
     };
-  }, 120_000);
-
-  afterAll(async () => {
-    await node?.stop();
-  }, 30_000);
+  });
 
   async function until(what: string, check: () => Promise<boolean>): Promise<void> {
     const deadline = Date.now() + 20_000;

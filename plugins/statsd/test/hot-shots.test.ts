@@ -1,0 +1,270 @@
+/**
+ * The plugin inside a real runtime (startTestRuntime, fake clock so flushes happen when the test
+ * says), fed by the real StatsD client library `hot-shots` over UDP and TCP, and by raw datagrams
+ * over node:dgram for what a client library would never send.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
+import StatsD from 'hot-shots';
+import { FakeClock, freePort, startTestRuntime, type TestRuntime } from '@sextant/testkit';
+import { plugin, SKETCH_RELATIVE_ACCURACY } from '../src/index.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const INTERVAL = 10_000;
+
+interface Running {
+  readonly rt: TestRuntime;
+  readonly clock: FakeClock;
+  readonly port: number;
+}
+
+async function start(config: Record<string, unknown> = {}, store: Record<string, unknown> = {}): Promise<Running> {
+  const clock = new FakeClock(T0);
+  const port = await freePort();
+  const rt = await startTestRuntime({ plugins: [plugin], clock, config: { collectors: { statsd: { listen: `127.0.0.1:${port}`, ...config } }, store: store as never } });
+  expect(rt.problems).toEqual([]);
+  return { rt, clock, port };
+}
+
+/** Lines the plugin has taken in so far: recorded + refused + ignored (its self-metrics). */
+function received(rt: TestRuntime): number {
+  const t = rt.runtime.telemetry;
+  return t.sum('sextant_plugin_lines_total') + t.sum('sextant_plugin_malformed_total') + t.sum('sextant_plugin_ignored_total');
+}
+
+/** Waits (bounded) until the plugin has taken in `n` lines; UDP gives no acknowledgement. */
+async function receivedAtLeast(rt: TestRuntime, n: number): Promise<void> {
+  for (let i = 0; i < 500 && received(rt) < n; i++) await new Promise((r) => setTimeout(r, 10));
+  expect(received(rt)).toBeGreaterThanOrEqual(n);
+}
+
+async function flush(r: Running): Promise<void> {
+  r.clock.advance(INTERVAL);
+  await r.rt.collect();
+}
+
+const last = (rt: TestRuntime, metric: string, match?: Record<string, string>) => rt.values(metric, match).at(-1);
+
+/** One metric per packet, or (`batched`) lines packed into packets of at most 1,400 bytes, as hot-shots does for heavy senders. */
+function client(port: number, protocol: 'udp' | 'tcp', batched = false): StatsDClient {
+  return new StatsD({ host: '127.0.0.1', port, protocol, maxBufferSize: batched ? 1400 : 0, bufferFlushInterval: 5, errorHandler: (e) => console.error(`hot-shots: ${e.message}`) });
+}
+
+type StatsDClient = InstanceType<typeof StatsD>;
+
+function close(c: StatsDClient): Promise<void> {
+  return new Promise((resolve) => c.close(() => resolve()));
+}
+
+function sendRaw(port: number, payload: string | Buffer): Promise<void> {
+  const s = createSocket('udp4');
+  return new Promise((resolve, reject) =>
+    s.send(payload, port, '127.0.0.1', (e) => {
+      s.close();
+      if (e) reject(e);
+      else resolve();
+    }),
+  );
+}
+
+describe.each(['udp', 'tcp'] as const)('hot-shots over %s', (protocol) => {
+  let r: Running;
+  let c: StatsDClient;
+  let bulk: StatsDClient;
+  beforeAll(async () => {
+    r = await start();
+    c = client(r.port, protocol);
+    bulk = client(r.port, protocol, true);
+  });
+  afterAll(async () => {
+    await close(c);
+    await close(bulk);
+    await r.rt.stop();
+  });
+
+  it('counters become a per-second rate over the flush interval, split by tags', async () => {
+    const before = received(r.rt);
+    for (let i = 0; i < 50; i++) c.increment('shop.checkout', 1, ['region:eu', 'tier:gold']);
+    c.increment('shop.checkout', 30, ['region:us']);
+    c.decrement('shop.checkout', 10, ['region:us']);
+    await receivedAtLeast(r.rt, before + 52);
+    await flush(r);
+    expect(last(r.rt, 'shop.checkout', { region: 'eu', tier: 'gold' })).toBeCloseTo(50 / 10, 9);
+    expect(last(r.rt, 'shop.checkout', { region: 'us' })).toBeCloseTo(20 / 10, 9);
+    // an idle counter says 0, not silence
+    await flush(r);
+    expect(last(r.rt, 'shop.checkout', { region: 'eu', tier: 'gold' })).toBe(0);
+  });
+
+  it('gauges keep the last value; gaugeDelta adds and subtracts', async () => {
+    const before = received(r.rt);
+    c.gauge('queue.depth', 40, ['queue:orders']);
+    c.gauge('queue.depth', 42, ['queue:orders']);
+    c.gaugeDelta('queue.depth', 8, ['queue:orders']);
+    c.gaugeDelta('queue.depth', -20, ['queue:orders']);
+    await receivedAtLeast(r.rt, before + 4);
+    await flush(r);
+    expect(last(r.rt, 'queue.depth', { queue: 'orders' })).toBe(30);
+    await flush(r);
+    expect(r.rt.values('queue.depth', { queue: 'orders' }).slice(-2)).toEqual([30, 30]);
+  });
+
+  it('timer, histogram and distribution percentiles are within the sketch accuracy; count and sum exact', async () => {
+    const before = received(r.rt);
+    const values: number[] = [];
+    for (let i = 1; i <= 1000; i++) values.push(i * 1.5);
+    for (const v of values) bulk.timing('api.latency', v, ['route:/cart']);
+    for (const v of values) bulk.histogram('payload.size', v * 100);
+    for (const v of values) bulk.distribution('batch.items', v / 3);
+    await receivedAtLeast(r.rt, before + 3000);
+    await flush(r);
+    const exact = (q: number) => values[Math.ceil(q * values.length) - 1];
+    for (const [q, label] of [[0.5, 'p50'], [0.9, 'p90'], [0.95, 'p95'], [0.99, 'p99']] as const) {
+      const got = last(r.rt, 'api.latency', { route: '/cart', quantile: label })!;
+      // DDSketch's guarantee is relative to a rank-q sample; allow one rank either side
+      expect(Math.abs(got - exact(q)) / exact(q)).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY + 1.5 / exact(q));
+      expect(Math.abs(last(r.rt, 'payload.size', { quantile: label })! - exact(q) * 100) / (exact(q) * 100)).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY + 1.5 / exact(q));
+      expect(Math.abs(last(r.rt, 'batch.items', { quantile: label })! - exact(q) / 3) / (exact(q) / 3)).toBeLessThanOrEqual(SKETCH_RELATIVE_ACCURACY + 1.5 / exact(q));
+    }
+    expect(last(r.rt, 'api.latency.count', { route: '/cart' })).toBe(1000);
+    expect(last(r.rt, 'api.latency.sum', { route: '/cart' })).toBeCloseTo(values.reduce((a, b) => a + b, 0), 6);
+    const series = r.rt.runtime.registry.find({ metric: 'api.latency' });
+    expect(series[0]).toMatchObject({ unit: 'ms', kind: 'latency' });
+  });
+
+  it('sets count distinct members per interval', async () => {
+    const before = received(r.rt);
+    for (let i = 0; i < 30; i++) c.set('visitors', `user-${i % 12}`, ['site:shop']);
+    await receivedAtLeast(r.rt, before + 30);
+    await flush(r);
+    expect(last(r.rt, 'visitors', { site: 'shop' })).toBe(12);
+    await flush(r);
+    expect(last(r.rt, 'visitors', { site: 'shop' })).toBe(0);
+  });
+
+  it('sampled counters and timers are scaled by 1 / sample rate', async () => {
+    const random = vi.spyOn(Math, 'random').mockReturnValue(0); // the client keeps every sampled value
+    try {
+      const before = received(r.rt);
+      for (let i = 0; i < 10; i++) c.increment('jobs.done', 1, 0.25, ['q:mail']);
+      for (let i = 0; i < 10; i++) c.timing('jobs.time', 100, 0.5);
+      await receivedAtLeast(r.rt, before + 20);
+    } finally {
+      random.mockRestore();
+    }
+    await flush(r);
+    expect(last(r.rt, 'jobs.done', { q: 'mail' })).toBeCloseTo(40 / 10, 9);
+    expect(last(r.rt, 'jobs.time.count')).toBe(20);
+    expect(last(r.rt, 'jobs.time', { quantile: 'p50' })).toBeCloseTo(100, -1);
+  });
+});
+
+describe('bad input over raw UDP', () => {
+  let r: Running;
+  beforeAll(async () => {
+    r = await start({ maxPacketBytes: 1024 });
+  });
+  afterAll(async () => {
+    await r.rt.stop();
+  });
+  const malformed = (reason: string) => r.rt.runtime.telemetry.sum('sextant_plugin_malformed_total', { reason });
+
+  it('counts and skips malformed lines and keeps the rest of the packet', async () => {
+    const packet = [
+      'good.one:5|c',
+      'no_pipe_here',
+      'bad.value:abc|c',
+      'bad.hex:0x10|g',
+      'bad.type:1|zz',
+      'nan.value:NaN|g',
+      'inf.value:Inf|ms',
+      'overflow.value:1e999|c',
+      'bad.rate:1|c|@0',
+      'bad.rate2:1|c|@1.5',
+      ':1|c',
+      `tags.many:1|c|#${Array.from({ length: 40 }, (_, i) => `t${i}:v`).join(',')}`,
+      'tags.reserved:1|ms|#quantile:p50',
+      '_e{5,4}:title|text|#a:b',
+      '_sc|db.up|0|#env:prod',
+      'good.two:7|g|#env:prod',
+      '',
+    ].join('\n');
+    const before = received(r.rt);
+    await sendRaw(r.port, packet);
+    await receivedAtLeast(r.rt, before + 16);
+    await flush(r);
+    expect(last(r.rt, 'good.one')).toBeCloseTo(0.5, 9);
+    expect(last(r.rt, 'good.two', { env: 'prod' })).toBe(7);
+    for (const m of ['nan.value', 'inf.value', 'overflow.value', 'bad.value', 'bad.hex', 'bad.rate', 'tags.many']) expect(r.rt.values(m)).toEqual([]);
+    expect([malformed('syntax'), malformed('value'), malformed('type'), malformed('non_finite'), malformed('sample_rate'), malformed('name'), malformed('tags')]).toEqual([1, 2, 1, 3, 2, 1, 2]);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'event' })).toBe(1);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'service_check' })).toBe(1);
+  });
+
+  it('reads an oversized datagram up to the cap, drops the rest and counts it', async () => {
+    const lines = Array.from({ length: 200 }, (_, i) => `big.packet:1|c|#n:${i % 2}`); // ~20 bytes each, ~4 KB
+    const before = r.rt.runtime.telemetry.sum('sextant_plugin_lines_total');
+    await sendRaw(r.port, lines.join('\n'));
+    for (let i = 0; i < 500 && malformed('packet_too_large') < 1; i++) await new Promise((res) => setTimeout(res, 10));
+    expect(malformed('packet_too_large')).toBe(1);
+    const kept = r.rt.runtime.telemetry.sum('sextant_plugin_lines_total') - before;
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(200);
+    expect(kept).toBe(lines.join('\n').slice(0, 1024).split('\n').length - 1); // whole lines within the cap only
+  });
+
+  it('refuses a line that reuses a name+tags with another type', async () => {
+    const before = received(r.rt);
+    await sendRaw(r.port, 'mixed.metric:1|c\nmixed.metric:2|g');
+    await receivedAtLeast(r.rt, before + 2);
+    expect(malformed('type_conflict')).toBe(1);
+  });
+});
+
+describe('limits', () => {
+  let r: Running | undefined;
+  afterEach(async () => {
+    await r?.rt.stop();
+    r = undefined;
+  });
+
+  it('bounds a tag explosion by maxSeries, counts the dropped lines and reports degraded', async () => {
+    r = await start({ maxSeries: 50 });
+    const lines = Array.from({ length: 200 }, (_, i) => `req.count:1|c|#request_id:${i}`);
+    for (let i = 0; i < lines.length; i += 50) await sendRaw(r.port, lines.slice(i, i + 50).join('\n'));
+    await receivedAtLeast(r.rt, 200);
+    await flush(r);
+    expect(r.rt.runtime.registry.find({ metric: 'req.count' })).toHaveLength(50);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_malformed_total', { reason: 'series_limit' })).toBe(150);
+    const inst = r.rt.runtime.statuses().find((i) => i.type === 'statsd')!;
+    expect(inst.state).toBe('degraded');
+  });
+
+  it('counts series the runtime refuses at its per-instance limit and keeps the others', async () => {
+    r = await start({}, { maxSeriesPerInstance: 3 });
+    await sendRaw(r.port, ['a:1|c', 'b:1|c', 'c:1|c', 'd:1|c', 'e:1|c'].join('\n'));
+    await receivedAtLeast(r.rt, 5);
+    await flush(r);
+    const written = ['a', 'b', 'c', 'd', 'e'].filter((m) => r!.rt.values(m).length > 0);
+    expect(written).toHaveLength(3);
+    const status = r.rt.runtime.statuses().find((i) => i.type === 'statsd')!;
+    expect(status.message).toMatch(/SEXTANT_ERR_LIMIT_EXCEEDED.*maxSeriesPerInstance/);
+  });
+
+  it('drops a TCP line longer than maxPacketBytes and keeps the lines around it', async () => {
+    r = await start({ maxPacketBytes: 512 });
+    const sock = connect(r.port, '127.0.0.1');
+    await new Promise<void>((res) => sock.once('connect', () => res()));
+    sock.write('before:1|g\n');
+    sock.write(`huge:${'9'.repeat(2000)}`);
+    sock.write(`${'9'.repeat(2000)}|g\nafter:2|g\n`);
+    await new Promise<void>((res) => sock.end(() => res()));
+    for (let i = 0; i < 500 && received(r.rt) < 3; i++) await new Promise((res) => setTimeout(res, 10));
+    await flush(r);
+    expect(last(r.rt, 'before')).toBe(1);
+    expect(last(r.rt, 'after')).toBe(2);
+    expect(r.rt.values('huge')).toEqual([]);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_malformed_total', { reason: 'too_long' })).toBe(1);
+  });
+});

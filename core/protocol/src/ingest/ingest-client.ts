@@ -10,13 +10,20 @@
  *   are dropped and counted (`dropped`), and the server is told not to wait for them.
  * - Reconnects back off exponentially with jitter (`backoff`); the attempt counter resets once a
  *   server has answered a hello.
+ * - Every message stays below `maxMessageBytes` (lowered to the server's limit once it answers):
+ *   series definitions, events, topology and samples are split across as many messages as needed.
+ *   After every reconnect the client announces all series it knows again, in messages below the
+ *   limit, before it resends data. Only an item that alone exceeds the limit is dropped (counted
+ *   and logged, never silently).
+ * - What the server refuses from this source (series over its limit, samples of series it never
+ *   accepted) comes back in its acks and shows in `stats().refusedByServer` and the log.
  * - `send()` never throws after construction and never blocks; problems show in `stats()` and
  *   `lastError`.
  */
 import { Client, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger, SampleBatch, SelfCounter, SelfMetrics, SextantEvent, TopologyUpdate } from '@sextant/plugin-api';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
-import { BYTES_PER_SAMPLE, decodeIngestAck, encodeIngestRequest, type IngestAck, type SeriesDefinition } from './ingest-codec.js';
+import { BYTES_PER_SAMPLE, IngestRequestDecoder, decodeIngestAck, encodeIngestRequest, type IngestAck, type IngestRequestInput, type SeriesDefinition } from './ingest-codec.js';
 import { INGEST_METHOD_PATH } from './ingest-server.js';
 import { ProtoWriter } from './protobuf-wire.js';
 import { channelCredentials, type ClientTlsOptions } from './transport-security.js';
@@ -62,6 +69,8 @@ export type DropReason = 'buffer-full' | 'oversized' | 'rejected';
 export interface IngestClientStats {
   /** Messages created by send() (unique sequences). */
   batches: number;
+  /** Samples handed to send(). */
+  samples: number;
   /** Message writes to a stream, resends included. */
   sent: number;
   /** Of `sent`, writes of a message that had been written before (after a reconnect). */
@@ -70,6 +79,18 @@ export interface IngestClientStats {
   acked: number;
   /** Messages given up on, by reason. */
   dropped: Record<DropReason, number>;
+  /** Samples in the messages given up on, by reason. */
+  droppedSamples: Record<DropReason, number>;
+  /** Series definitions, events and topology updates not sent because one alone exceeds `maxMessageBytes`. */
+  droppedItems: { series: number; events: number; topology: number };
+  /** Series definitions announced again after reconnects (control messages, not counted in `sent`). */
+  reannouncedSeries: number;
+  /**
+   * What the server reported refusing from this source, summed over server restarts: series
+   * definitions (its series limit, its store full) and samples of series it never accepted.
+   * Always 0 against servers that do not report refusals.
+   */
+  refusedByServer: { series: number; samples: number };
   /** Reconnect attempts after a failed or broken stream. */
   retries: number;
   bufferedBatches: number;
@@ -80,8 +101,18 @@ export interface IngestClientStats {
 interface BufferedMessage {
   readonly sequence: number;
   readonly bytes: Buffer;
+  /** Samples in the message, for counting what a drop loses. */
+  readonly samples: number;
+  /** Local ids of the series the message defines: announced again if the message is dropped. */
+  readonly defines: Uint32Array | undefined;
   written: boolean;
 }
+
+/** Bytes kept free in a message for the sample field's tags and length prefixes. */
+const SAMPLE_FRAMING_BYTES = 32;
+/** A message is not started for fewer samples than this while more remain (avoids slivers). */
+const MIN_SAMPLES_PER_CHUNK = 256;
+const EMPTY_IDS = new Uint32Array(0);
 
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const raw = (b: Buffer): Buffer => b;
@@ -114,6 +145,14 @@ export class IngestClient {
   private readonly counters: IngestClientStats;
   private readonly selfCounters: Partial<Record<'sent' | 'acked' | 'dropped' | 'retries', SelfCounter>> = {};
   private flushWaiters: Array<() => void> = [];
+  /** Local ids to announce (control messages) before any buffered data is written. */
+  private announceQueue: number[] = [];
+  private announceAt = 0;
+  /** Last cumulative refusal counts the current server reported (to detect increases and restarts). */
+  private serverReported = { series: 0, samples: 0 };
+  private refusalLoggedAt = Number.NEGATIVE_INFINITY;
+  /** Whether any server has answered a hello yet (before that, every known series is still buffered). */
+  private helloAnswered = false;
   /** The last error the stream ended with, as a coded error (undefined while healthy). */
   lastError: SextantError | undefined;
 
@@ -125,7 +164,22 @@ export class IngestClient {
     this.maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
     this.backoff = { initialMs: options.backoff?.initialMs ?? 100, maxMs: options.backoff?.maxMs ?? 10_000, jitter: Math.min(1, Math.max(0, options.backoff?.jitter ?? 0.2)) };
     this.logger = options.logger ?? NO_LOGGER;
-    this.counters = { batches: 0, sent: 0, resent: 0, acked: 0, dropped: { 'buffer-full': 0, oversized: 0, rejected: 0 }, retries: 0, bufferedBatches: 0, bufferedBytes: 0, connected: false };
+    this.counters = {
+      batches: 0,
+      samples: 0,
+      sent: 0,
+      resent: 0,
+      acked: 0,
+      dropped: { 'buffer-full': 0, oversized: 0, rejected: 0 },
+      droppedSamples: { 'buffer-full': 0, oversized: 0, rejected: 0 },
+      droppedItems: { series: 0, events: 0, topology: 0 },
+      reannouncedSeries: 0,
+      refusedByServer: { series: 0, samples: 0 },
+      retries: 0,
+      bufferedBatches: 0,
+      bufferedBytes: 0,
+      connected: false,
+    };
     if (options.metrics) {
       this.selfCounters.sent = options.metrics.counter('ingest_client_sent_total', 'Ingest messages written, resends included');
       this.selfCounters.acked = options.metrics.counter('ingest_client_acked_total', 'Ingest messages acknowledged by the server');
@@ -147,43 +201,79 @@ export class IngestClient {
 
   /**
    * Queues series definitions (new ones only; the client remembers them for reconnects), samples
-   * `[0, batch.length)`, events and topology updates as one or more numbered messages. The batch is
-   * copied: the caller may reuse its arrays right away.
+   * `[0, batch.length)`, events and topology updates as one or more numbered messages, each below
+   * `maxMessageBytes`; definitions always travel in the same or an earlier message than samples
+   * of their series. The batch is copied: the caller may reuse its arrays right away.
    */
   send(newSeries: readonly SeriesDefinition[], batch?: SampleBatch, events?: readonly SextantEvent[], topology?: readonly TopologyUpdate[]): void {
     if (this.closed) return;
-    for (const def of newSeries) this.knownSeries.set(def.localId, def);
-    const eventsJson = (events ?? []).map((e) => JSON.stringify(e));
-    const topologyJson = (topology ?? []).map((t) => JSON.stringify(t));
-    const total = batch?.length ?? 0;
-    const perMessage = Math.max(1, Math.floor((this.maxMessageBytes - 4096) / BYTES_PER_SAMPLE));
-    let from = 0;
-    let first = true;
-    do {
-      const to = Math.min(total, from + perMessage);
-      const sequence = this.nextSequence++;
-      this.writer.reset();
-      encodeIngestRequest(this.writer, {
-        sourceId: this.options.sourceId,
-        sequence,
-        retainedFrom: 0,
-        ...(first ? { series: newSeries, eventsJson, topologyJson } : {}),
-        ...(batch ? { batch, from, to } : {}),
-      });
-      const bytes = this.writer.finish();
-      if (bytes.length > this.maxMessageBytes) {
-        // Only series definitions, events or topology can make a chunk this large.
-        this.nextSequence--;
-        this.countDrop('oversized');
-        this.logger.warn('ingest message larger than maxMessageBytes dropped', { bytes: bytes.length, maxMessageBytes: this.maxMessageBytes });
-      } else {
-        this.counters.batches++;
-        this.enqueue({ sequence, bytes, written: false });
-      }
-      from = to;
-      first = false;
-    } while (from < total);
+    this.counters.samples += batch?.length ?? 0;
+    this.build(newSeries, batch, (events ?? []).map((e) => JSON.stringify(e)), (topology ?? []).map((t) => JSON.stringify(t)));
     this.pump();
+  }
+
+  /** Splits what one send() (or one re-split message) carries into numbered, buffered messages. */
+  private build(newSeries: readonly SeriesDefinition[], batch: SampleBatch | undefined, eventsJson: readonly string[], topologyJson: readonly string[]): void {
+    // Builder and buffer share this.writer: a message is finished (copied out) before it is queued.
+    const message = new MessageBuilder(this.writer, this.options.sourceId, this.maxMessageBytes, this.nextSequence, (bytes, samples, defines) => {
+      const sequence = this.nextSequence++;
+      this.counters.batches++;
+      this.enqueue({ sequence, bytes, samples, defines, written: false });
+    });
+    for (const def of newSeries) {
+      if (message.append({ series: [def] }, def.localId)) this.knownSeries.set(def.localId, def);
+      else this.dropItem('series', { metric: def.descriptor.metric, localId: def.localId });
+    }
+    for (const json of eventsJson) if (!message.append({ eventsJson: [json] })) this.dropItem('events', { bytes: json.length });
+    for (const json of topologyJson) if (!message.append({ topologyJson: [json] })) this.dropItem('topology', { bytes: json.length });
+    const total = batch?.length ?? 0;
+    let from = 0;
+    while (batch && from < total) {
+      let room = Math.floor((this.maxMessageBytes - message.size - SAMPLE_FRAMING_BYTES) / BYTES_PER_SAMPLE);
+      if (room < Math.min(MIN_SAMPLES_PER_CHUNK, total - from) && !message.isEmpty) {
+        message.emit();
+        room = Math.floor((this.maxMessageBytes - message.size - SAMPLE_FRAMING_BYTES) / BYTES_PER_SAMPLE);
+      }
+      const to = Math.min(total, from + Math.max(1, room));
+      message.appendSamples(batch, from, to);
+      from = to;
+    }
+    message.emit(true);
+  }
+
+  /**
+   * After the server announced a smaller limit: splits again every buffered message that was
+   * never written and no longer fits (with it, all later ones, keeping sequences consecutive).
+   * Messages already written keep their numbers: the server may have accepted them.
+   */
+  private resplitUnwritten(): void {
+    let first = this.head;
+    while (first < this.buffer.length && this.buffer[first]!.written) first++;
+    let fits = true;
+    for (let i = first; i < this.buffer.length && fits; i++) fits = this.buffer[i]!.bytes.length <= this.maxMessageBytes;
+    if (fits) return;
+    const pending = this.buffer.splice(first);
+    this.nextSequence = pending[0]!.sequence;
+    const decoder = new IngestRequestDecoder();
+    for (const msg of pending) {
+      this.bufferedBytes -= msg.bytes.length;
+      this.counters.batches--;
+    }
+    for (const msg of pending) {
+      const d = decoder.decode(msg.bytes);
+      this.build(d.series, d.samples.length > 0 ? d.samples : undefined, d.eventsJson, d.topologyJson);
+    }
+    this.logger.info('ingest: split buffered messages again below the server\'s limit', { messages: pending.length, maxMessageBytes: this.maxMessageBytes });
+  }
+
+  private dropItem(kind: 'series' | 'events' | 'topology', fields: Record<string, unknown>): void {
+    this.counters.droppedItems[kind]++;
+    this.selfCounters.dropped?.add(1, { reason: `oversized-${kind}` });
+    this.logger.warn(`ingest: one ${kind === 'series' ? 'series definition' : kind === 'events' ? 'event' : 'topology update'} alone exceeds maxMessageBytes; not sent`, {
+      ...fields,
+      maxMessageBytes: this.maxMessageBytes,
+      hint: 'shorten its attributes, or raise the server\'s ingest maxMessageBytes',
+    });
   }
 
   /** Resolves true once everything sent so far is acknowledged, false after `timeoutMs`. */
@@ -221,7 +311,13 @@ export class IngestClient {
   }
 
   stats(): IngestClientStats {
-    return { ...this.counters, dropped: { ...this.counters.dropped }, bufferedBatches: this.buffered, bufferedBytes: this.bufferedBytes, connected: this.phase === 'streaming' };
+    return {
+      ...this.counters,
+      dropped: { ...this.counters.dropped },
+      droppedSamples: { ...this.counters.droppedSamples },
+      droppedItems: { ...this.counters.droppedItems },
+      refusedByServer: { ...this.counters.refusedByServer },
+      bufferedBatches: this.buffered, bufferedBytes: this.bufferedBytes, connected: this.phase === 'streaming' };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -250,7 +346,12 @@ export class IngestClient {
     this.buffer[this.head] = undefined as never;
     this.head++;
     this.bufferedBytes -= msg.bytes.length;
-    if (reason) this.countDrop(reason);
+    if (reason) {
+      this.countDrop(reason);
+      this.counters.droppedSamples[reason] += msg.samples;
+      // its definitions are not lost: they go out again as control messages
+      if (msg.defines) for (const id of msg.defines) if (this.knownSeries.has(id)) this.announceQueue.push(id);
+    }
     if (this.nextToSend <= msg.sequence) this.nextToSend = msg.sequence + 1;
     this.compact();
   }
@@ -284,7 +385,7 @@ export class IngestClient {
     this.waitingForDrain = false;
     call.on('data', (bytes: Buffer) => {
       if (this.call !== call) return;
-      let ack: IngestAck;
+      let ack: Required<IngestAck>;
       try {
         ack = decodeIngestAck(bytes);
       } catch {
@@ -300,22 +401,19 @@ export class IngestClient {
       this.waitingForDrain = false;
       this.pump();
     });
-    // hello: every series we know, and the oldest sequence we still hold
+    // hello: the oldest sequence we still hold. The series we know follow once the server has
+    // answered with its size limit (see onAck), split below it.
     this.writer.reset();
-    encodeIngestRequest(this.writer, {
-      sourceId: this.options.sourceId,
-      sequence: 0,
-      retainedFrom: this.firstBufferedSequence,
-      series: [...this.knownSeries.values()],
-    });
+    encodeIngestRequest(this.writer, { sourceId: this.options.sourceId, sequence: 0, retainedFrom: this.firstBufferedSequence });
     call.write(this.writer.finish());
   }
 
-  private onAck(ack: IngestAck): void {
+  private onAck(ack: Required<IngestAck>): void {
     if (ack.maxMessageBytes > 0 && ack.maxMessageBytes < this.maxMessageBytes) {
       this.logger.info('ingest server limits messages; splitting batches below its limit', { maxMessageBytes: ack.maxMessageBytes });
       this.maxMessageBytes = ack.maxMessageBytes;
     }
+    this.noteServerRefusals(ack);
     let acked = 0;
     while (this.buffered > 0 && this.buffer[this.head]!.sequence <= ack.ackedSequence) {
       this.dropHead(undefined);
@@ -337,6 +435,11 @@ export class IngestClient {
       }
       // resend everything not acknowledged
       this.nextToSend = this.firstBufferedSequence;
+      // After a reconnect, announce every known series again (the server may have restarted)
+      // before any data, except those that unacknowledged messages define (they are resent).
+      if (this.helloAnswered) this.queueReannouncement();
+      this.helloAnswered = true;
+      this.resplitUnwritten();
       // drop what no longer fits the server's limit
       let dropped = false;
       while (this.buffered > 0 && this.buffer[this.head]!.bytes.length > this.maxMessageBytes) {
@@ -357,6 +460,7 @@ export class IngestClient {
   private pump(): void {
     const call = this.call;
     if (!call || this.phase !== 'streaming' || this.waitingForDrain) return;
+    if (!this.writeAnnouncements(call)) return;
     while (this.nextToSend < this.nextSequence && this.buffered > 0) {
       const index = this.head + (this.nextToSend - this.buffer[this.head]!.sequence);
       const msg = this.buffer[index];
@@ -371,6 +475,83 @@ export class IngestClient {
         return;
       }
     }
+  }
+
+  private queueReannouncement(): void {
+    const inBuffer = new Set<number>();
+    for (let i = this.head; i < this.buffer.length; i++) {
+      const defines = this.buffer[i]!.defines;
+      if (defines) for (const id of defines) inBuffer.add(id);
+    }
+    const queue: number[] = [];
+    for (const id of this.knownSeries.keys()) if (!inBuffer.has(id)) queue.push(id);
+    this.announceQueue = queue;
+    this.announceAt = 0;
+  }
+
+  /**
+   * Writes queued series definitions as control messages (sequence 0) below the message limit.
+   * Returns false while the stream wants to drain first.
+   */
+  private writeAnnouncements(call: ClientDuplexStream<Buffer, Buffer>): boolean {
+    const w = this.writer;
+    while (this.announceAt < this.announceQueue.length) {
+      w.reset();
+      encodeIngestRequest(w, { sourceId: this.options.sourceId, sequence: 0, retainedFrom: 0 });
+      const headerSize = w.pos;
+      let count = 0;
+      while (this.announceAt < this.announceQueue.length) {
+        const def = this.knownSeries.get(this.announceQueue[this.announceAt]!);
+        if (!def) {
+          this.announceAt++;
+          continue;
+        }
+        const before = w.pos;
+        encodeIngestRequest(w, { sourceId: '', sequence: 0, retainedFrom: 0, series: [def] });
+        if (w.pos > this.maxMessageBytes) {
+          w.pos = before;
+          if (before > headerSize) break;
+          // alone too large for a limit the server lowered after it was accepted
+          this.announceAt++;
+          this.knownSeries.delete(def.localId);
+          this.dropItem('series', { metric: def.descriptor.metric, localId: def.localId });
+          continue;
+        }
+        this.announceAt++;
+        count++;
+      }
+      if (count === 0) break;
+      this.counters.reannouncedSeries += count;
+      if (!call.write(w.finish())) {
+        this.waitingForDrain = true;
+        return false;
+      }
+    }
+    this.announceQueue = [];
+    this.announceAt = 0;
+    return true;
+  }
+
+  /** Turns the server's cumulative refusal counts into our totals; logs increases once a minute. */
+  private noteServerRefusals(ack: Required<IngestAck>): void {
+    const last = this.serverReported;
+    // counts below the last ones: a restarted server counting from 0
+    const newSeries = ack.refusedSeries >= last.series ? ack.refusedSeries - last.series : ack.refusedSeries;
+    const newSamples = ack.unknownSeriesSamples >= last.samples ? ack.unknownSeriesSamples - last.samples : ack.unknownSeriesSamples;
+    this.serverReported = { series: ack.refusedSeries, samples: ack.unknownSeriesSamples };
+    if (newSeries === 0 && newSamples === 0) return;
+    const refused = this.counters.refusedByServer;
+    refused.series += newSeries;
+    refused.samples += newSamples;
+    this.selfCounters.dropped?.add(newSamples, { reason: 'server-unknown-series' });
+    const now = Date.now();
+    if (now - this.refusalLoggedAt < 60_000) return;
+    this.refusalLoggedAt = now;
+    this.logger.warn(`the server at ${this.options.address} refused ${refused.series} series definitions and ${refused.samples} samples of this agent so far`, {
+      refusedSeries: refused.series,
+      refusedSamples: refused.samples,
+      hint: 'the server keeps at most ingest.maxSeriesPerSource series per agent (and store.maxSeries in total): remove high-cardinality attributes here, or raise the server\'s limits',
+    });
   }
 
   private onStreamEnd(call: ClientDuplexStream<Buffer, Buffer>, err: ServiceError | undefined): void {
@@ -428,5 +609,80 @@ export class IngestClient {
     this.counters.retries++;
     this.selfCounters.retries?.add(1);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+}
+
+/**
+ * Packs items into messages below a size limit: each item is encoded straight into the writer and
+ * taken back (the writer rewound) if it does not fit, which closes the message and starts the
+ * next one. Sequences are consecutive from `firstSequence`, one per message handed to `onMessage`.
+ */
+class MessageBuilder {
+  private sequence: number;
+  private headerSize = 0;
+  private items = 0;
+  private samples = 0;
+  private defines: number[] = [];
+  private emittedAny = false;
+
+  constructor(
+    private readonly w: ProtoWriter,
+    private readonly sourceId: string,
+    private readonly limit: number,
+    firstSequence: number,
+    private readonly onMessage: (bytes: Buffer, samples: number, defines: Uint32Array | undefined) => void,
+  ) {
+    this.sequence = firstSequence;
+    this.begin();
+  }
+
+  get size(): number {
+    return this.w.pos;
+  }
+
+  get isEmpty(): boolean {
+    return this.items === 0;
+  }
+
+  /** Appends one item; returns false (and appends nothing) if it alone exceeds the limit. */
+  append(part: Omit<IngestRequestInput, 'sourceId' | 'sequence' | 'retainedFrom'>, definesId?: number): boolean {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const before = this.w.pos;
+      encodeIngestRequest(this.w, { sourceId: '', sequence: 0, retainedFrom: 0, ...part });
+      if (this.w.pos <= this.limit) {
+        this.items++;
+        if (definesId !== undefined) this.defines.push(definesId);
+        return true;
+      }
+      this.w.pos = before;
+      if (this.isEmpty) return false;
+      this.emit();
+    }
+    return false;
+  }
+
+  /** Appends samples `[from, to)`; the caller has checked that they fit. */
+  appendSamples(batch: SampleBatch, from: number, to: number): void {
+    encodeIngestRequest(this.w, { sourceId: '', sequence: 0, retainedFrom: 0, batch, from, to });
+    this.items++;
+    this.samples += to - from;
+  }
+
+  /** Hands the message on and starts the next; `final` also hands on an empty message if none was. */
+  emit(final = false): void {
+    if (this.isEmpty && (!final || this.emittedAny)) return;
+    this.onMessage(this.w.finish(), this.samples, this.defines.length > 0 ? Uint32Array.from(this.defines) : undefined);
+    this.emittedAny = true;
+    this.sequence++;
+    if (!final) this.begin();
+  }
+
+  private begin(): void {
+    this.w.reset();
+    encodeIngestRequest(this.w, { sourceId: this.sourceId, sequence: this.sequence, retainedFrom: 0 });
+    this.headerSize = this.w.pos;
+    this.items = 0;
+    this.samples = 0;
+    this.defines = [];
   }
 }

@@ -356,10 +356,17 @@ export interface IngestAck {
   readonly ackedSequence: number;
   /** 0 when the message is not the answer to a hello. */
   readonly maxMessageBytes: number;
+  /**
+   * Series definitions of this source the server refused (series limit, consumer refused, handler
+   * failed), counted since the server started. 0 from servers that do not report it.
+   */
+  readonly refusedSeries?: number;
+  /** Samples of this source the server dropped because their series was never accepted (same count). */
+  readonly unknownSeriesSamples?: number;
 }
 
 export function encodeIngestAck(ack: IngestAck): Buffer {
-  const w = new ProtoWriter(24);
+  const w = new ProtoWriter(40);
   if (ack.ackedSequence > 0) {
     w.tag(1, WireType.VARINT);
     w.varint(ack.ackedSequence);
@@ -368,18 +375,30 @@ export function encodeIngestAck(ack: IngestAck): Buffer {
     w.tag(2, WireType.VARINT);
     w.varint(ack.maxMessageBytes);
   }
+  if (ack.refusedSeries) {
+    w.tag(3, WireType.VARINT);
+    w.varint(ack.refusedSeries);
+  }
+  if (ack.unknownSeriesSamples) {
+    w.tag(4, WireType.VARINT);
+    w.varint(ack.unknownSeriesSamples);
+  }
   return w.finish();
 }
 
-export function decodeIngestAck(bytes: Uint8Array): IngestAck {
+export function decodeIngestAck(bytes: Uint8Array): Required<IngestAck> {
   const r = new ProtoReader(bytes);
   let ackedSequence = 0;
   let maxMessageBytes = 0;
+  let refusedSeries = 0;
+  let unknownSeriesSamples = 0;
   while (!r.done) {
     const tag = r.tag();
     if (tag === ((1 << 3) | WireType.VARINT)) ackedSequence = r.varint64();
     else if (tag === ((2 << 3) | WireType.VARINT)) maxMessageBytes = r.varint32();
+    else if (tag === ((3 << 3) | WireType.VARINT)) refusedSeries = r.varint64();
+    else if (tag === ((4 << 3) | WireType.VARINT)) unknownSeriesSamples = r.varint64();
     else r.skip(tag & 7);
   }
-  return { ackedSequence, maxMessageBytes };
+  return { ackedSequence, maxMessageBytes, refusedSeries, unknownSeriesSamples };
 }

@@ -123,6 +123,9 @@ interface SourceState {
   /** localId -> consumer SeriesId; -1 = not announced. */
   remap: Int32Array;
   seriesCount: number;
+  /** Refusals of this source's definitions and samples since start, reported back in every ack. */
+  refusedSeries: number;
+  unknownSeriesSamples: number;
 }
 
 interface StreamState {
@@ -387,7 +390,7 @@ export class IngestServer {
     stream.sourceId = msg.sourceId;
     let source = this.sources.get(msg.sourceId);
     if (!source) {
-      source = { window: new SequenceWindow(this.dedupWindow), remap: new Int32Array(64).fill(-1), seriesCount: 0 };
+      source = { window: new SequenceWindow(this.dedupWindow), remap: new Int32Array(64).fill(-1), seriesCount: 0, refusedSeries: 0, unknownSeriesSamples: 0 };
       this.sources.set(msg.sourceId, source);
     }
     if (msg.retainedFrom > 0) source.window.releaseBelow(msg.retainedFrom);
@@ -395,7 +398,7 @@ export class IngestServer {
     if (msg.sequence === 0) {
       // hello / control: announce series, answer with how far we got and our size limit
       this.defineSeries(msg.sourceId, source, msg.series);
-      call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: this.maxMessageBytes }));
+      call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: this.maxMessageBytes, refusedSeries: source.refusedSeries, unknownSeriesSamples: source.unknownSeriesSamples }));
       return;
     }
     if (this.samplesPerSecondPerSource > 0 && msg.samples.length > 0) this.takeSampleTokens(msg.sourceId, source, msg.samples.length);
@@ -436,6 +439,7 @@ export class IngestServer {
       const isNew = def.localId >= source.remap.length || source.remap[def.localId]! < 0;
       if (def.localId >= maxLocalId || (isNew && source.seriesCount >= this.maxSeriesPerSource)) {
         this.reject('series-limit');
+        source.refusedSeries++;
         this.warnOnce('series-limit', sourceId, `source ${sourceId} reached its limit of ${this.maxSeriesPerSource} series; new series are refused (their samples are counted as unknown-series)`, {
           sourceId,
           hint: 'remove high-cardinality attributes at the source, or raise ingest.maxSeriesPerSource',
@@ -455,11 +459,13 @@ export class IngestServer {
         assigned = this.handler.onSeries(sourceId, def.localId, def.descriptor);
       } catch (err) {
         this.reject('handler-error');
+        source.refusedSeries++;
         this.logger.warn('ingest handler onSeries failed', { sourceId, error: String(err) });
         continue;
       }
       if (assigned === null) {
         this.reject('series-limit');
+        source.refusedSeries++;
         this.warnOnce('series-limit', `${sourceId}\u0000consumer`, `the server refused a new series from ${sourceId} ("${def.descriptor.metric}"): its series store is full`, {
           sourceId,
           hint: 'raise store.maxSeries, or remove high-cardinality attributes at the sources',
@@ -488,7 +494,10 @@ export class IngestServer {
       }
       out++;
     }
-    if (out < n) this.reject('unknown-series', n - out);
+    if (out < n) {
+      this.reject('unknown-series', n - out);
+      source.unknownSeriesSamples += n - out;
+    }
     return out === n ? batch : { length: out, series, timestamps, values };
   }
 
@@ -558,7 +567,7 @@ export class IngestServer {
       stream.ackScheduled = false;
       if (stream.closed) return;
       try {
-        call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: 0 }));
+        call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: 0, refusedSeries: source.refusedSeries, unknownSeriesSamples: source.unknownSeriesSamples }));
       } catch {
         // the stream ended meanwhile; the agent resends after reconnecting
       }
@@ -610,7 +619,7 @@ export class IngestServer {
     this.count('accepted');
     let source = this.sources.get(sourceId);
     if (!source) {
-      source = { window: new SequenceWindow(1), remap: new Int32Array(64).fill(-1), seriesCount: 0 };
+      source = { window: new SequenceWindow(1), remap: new Int32Array(64).fill(-1), seriesCount: 0, refusedSeries: 0, unknownSeriesSamples: 0 };
       this.sources.set(sourceId, source);
     }
     this.defineSeries(sourceId, source, translation.newSeries);

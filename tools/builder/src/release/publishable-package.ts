@@ -71,7 +71,10 @@ export function checkPublishable(
       }
     }
   }
-  if (pkg.bin) for (const [cmd, file] of Object.entries(pkg.bin as Record<string, string>)) if (!/^\.\/dist\//.test(file)) add(`bin ${cmd} points at ${file}, outside dist/`);
+  // A bin may live in a folder shipped on purpose (extraFiles): the CLI's plain-JS shim in bin/
+  // exists before the build, so npm links it at install time.
+  const binFolders = [...(options.extraFiles ?? [])].map((f) => `./${f}/`);
+  if (pkg.bin) for (const [cmd, file] of Object.entries(pkg.bin as Record<string, string>)) if (!/^\.\/dist\//.test(file) && !binFolders.some((f) => file.startsWith(f))) add(`bin ${cmd} points at ${file}, outside dist/`);
 
   for (const field of ['dependencies', 'peerDependencies']) {
     for (const [dep, range] of Object.entries((pkg[field] ?? {}) as Record<string, string>)) {

@@ -53,6 +53,7 @@ async function main(): Promise<void> {
     redis: packageBench('plugins/redis'),
     swarm: packageBench('plugins/swarm'),
     rum: packageBench('plugins/rum'),
+    statsd: packageBench('plugins/statsd'),
     kubernetes: packageBench('tools/kube-bench'),
     analysis: packageBench('core/analysis'),
     peers: () => peerComparison(),

@@ -1,19 +1,24 @@
 /**
  * The collector conformance suite of @sextant/testkit against a private Mosquitto broker.
  */
-import { afterAll, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { findBinary, freePort, needCondition } from '@sextant/testkit';
 import { mqttCollectorFactory } from '../src/index.js';
 import { startMosquitto } from './mosquitto-process.js';
 
 const binary = findBinary('mosquitto');
-const broker = binary ? await startMosquitto(binary, await freePort()) : undefined;
+// the port is chosen now (the suite's config names it); the broker starts only when a test runs
+const port = await freePort();
+let broker: Awaited<ReturnType<typeof startMosquitto>> | undefined;
+beforeAll(async () => {
+  if (binary) broker = await startMosquitto(binary, port);
+});
 afterAll(async () => broker?.stop());
 
-if (broker) {
+if (binary) {
   describeCollectorConformance(mqttCollectorFactory, {
-    config: { url: `mqtt://127.0.0.1:${broker.port}` },
+    config: { url: `mqtt://127.0.0.1:${port}` },
     invalid: { config: { url: 'broker:1883' }, path: 'mqtt.url' },
   });
 } else {

@@ -1,22 +1,27 @@
 /**
  * The collector conformance suite of @sextant/testkit against a private MariaDB server.
  */
-import { afterAll, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { freePort, needCondition } from '@sextant/testkit';
 import { mysqlCollectorFactory } from '../src/index.js';
 import { findMariadb, removeTemplate, startMariadb } from './mariadb-server-process.js';
 
 const BIN = findMariadb();
-const server = BIN ? await startMariadb(BIN, await freePort()) : undefined;
+// the port is chosen now (the suite's config names it); the server starts only when a test runs
+const port = await freePort();
+let server: Awaited<ReturnType<typeof startMariadb>> | undefined;
+beforeAll(async () => {
+  if (BIN) server = await startMariadb(BIN, port);
+});
 afterAll(async () => {
   await server?.stop();
   removeTemplate();
 });
 
-if (server) {
+if (BIN) {
   describeCollectorConformance(mysqlCollectorFactory, {
-    config: { url: `mysql://127.0.0.1:${server.port}` },
+    config: { url: `mysql://127.0.0.1:${port}` },
     invalid: { config: { url: 'db.internal:3306' }, path: 'mysql.url' },
   });
 } else {

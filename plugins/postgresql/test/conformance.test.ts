@@ -1,19 +1,24 @@
 /**
  * The collector conformance suite of @sextant/testkit against a private PostgreSQL cluster.
  */
-import { afterAll, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { freePort, needCondition } from '@sextant/testkit';
 import { postgresqlCollectorFactory } from '../src/index.js';
 import { findPostgresBin, startPostgres, SUPERUSER_PASSWORD } from './postgres-server-process.js';
 
 const BIN = findPostgresBin();
-const server = BIN ? await startPostgres(BIN, await freePort()) : undefined;
+// the port is chosen now (the suite's config names it); the server starts only when a test runs
+const port = await freePort();
+let server: Awaited<ReturnType<typeof startPostgres>> | undefined;
+beforeAll(async () => {
+  if (BIN) server = await startPostgres(BIN, port);
+});
 afterAll(async () => server?.stop());
 
-if (server) {
+if (BIN) {
   describeCollectorConformance(postgresqlCollectorFactory, {
-    config: { url: `postgresql://127.0.0.1:${server.port}/postgres`, password: SUPERUSER_PASSWORD },
+    config: { url: `postgresql://127.0.0.1:${port}/postgres`, password: SUPERUSER_PASSWORD },
     invalid: { config: { url: 'db.internal:5432' }, path: 'postgresql.url' },
   });
 } else {

@@ -9,19 +9,24 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { FakeClock, findBinary, freePort, needBinary, startCollector, type CollectorHarness } from '@sextant/testkit';
 import { rabbitmqCollectorFactory } from '../src/index.js';
-import { startRabbitmq } from './rabbitmq-process.js';
+import { startRabbitmq, type RabbitmqProcess } from './rabbitmq-process.js';
 
 const INSTALL = 'apt-get install rabbitmq-server';
 /** One node for the whole file (a node takes tens of seconds to start): the conformance suite and the tests share it. */
 const binary = findBinary('rabbitmq-server');
-const node = binary ? await startRabbitmq(binary, { amqp: await freePort(), management: await freePort(), dist: await freePort() }) : undefined;
+// ports are chosen now (the suite's config names one); the node starts only when a test runs
+const ports = { amqp: await freePort(), management: await freePort(), dist: await freePort() };
+let node: RabbitmqProcess | undefined;
+beforeAll(async () => {
+  if (binary) node = await startRabbitmq(binary, ports);
+}, 120_000);
 afterAll(async () => {
   await node?.stop();
 }, 30_000);
 
-if (node) {
+if (binary) {
   describeCollectorConformance(rabbitmqCollectorFactory, {
-    config: { url: `http://127.0.0.1:${node.managementPort}` },
+    config: { url: `http://127.0.0.1:${ports.management}` },
     invalid: { config: { url: 'amqp://mq:5672' }, path: 'rabbitmq.url' },
   });
 }

@@ -199,7 +199,7 @@ const cases: Case[] = [
     match: /^npx sextant eval rca /,
     run: async (l, ctx) => {
       needCondition(ctx, Boolean(process.env.SEXTANT_DATA_DIR), 'SEXTANT_DATA_DIR is not set (the folder holding nab/ and petshop/)');
-      await once(/\S/)(l);
+      await once(/^overall\s+\d+\s+[01]\.\d\d/m)(l);
     },
   },
   { match: /^npx sextant demo$/, run: once(/incidents found/) },

@@ -6,7 +6,7 @@ export { statsdCollectorFactory } from './statsd-collector.js';
 export type { StatsdCollector } from './statsd-collector.js';
 export { statsdConfigSchema, statsdConfigDefaults } from './config.js';
 export type { StatsdConfig } from './config.js';
-export { parseStatsdLine, newParsedLine, tagsToAttributes, MAX_NAME_LENGTH, MAX_TAGS, MAX_TAG_LENGTH, RESERVED_TAG_KEYS } from './statsd-line.js';
+export { parseStatsdLine, newParsedLine, canonicalTags, tagsToAttributes, MAX_NAME_LENGTH, MAX_TAGS, MAX_TAG_LENGTH, RESERVED_TAG_KEYS } from './statsd-line.js';
 export type { ParsedLine, LineOutcome, MalformedReason, StatsdType } from './statsd-line.js';
 export { StatsdAggregator, QUANTILES, SKETCH_RELATIVE_ACCURACY } from './statsd-aggregator.js';
 export type { StatsdAggregatorOptions, StatsdAggregatorStats, CounterOutput, RecordOutcome } from './statsd-aggregator.js';

@@ -19,7 +19,7 @@
  */
 import { DDSketch } from '@datadog/sketches-js';
 import { ErrorCode, isSextantError, type Attributes, type MetricKind, type MetricType, type SeriesId, type TelemetrySink } from '@sextant/plugin-api';
-import { tagsToAttributes, type ParsedLine } from './statsd-line.js';
+import { canonicalTags, tagsToAttributes, type ParsedLine } from './statsd-line.js';
 
 export const SKETCH_RELATIVE_ACCURACY = 0.01;
 export const QUANTILES: readonly (readonly [number, string])[] = [
@@ -84,7 +84,13 @@ const REFUSED = -2;
 
 export class StatsdAggregator {
   readonly stats: StatsdAggregatorStats = { seriesLimited: 0, seriesRefused: 0, typeConflicts: 0, setMembersDropped: 0 };
+  /** Slots by canonical key: name, or name + `\n` + sorted tags. */
   private readonly slots = new Map<string, Slot>();
+  /**
+   * Slots by the key as sent (tags in the sender's order): most lines hit here and skip sorting.
+   * Bounded; cleared when full and whenever a slot expires (it re-fills from the canonical map).
+   */
+  private readonly aliases = new Map<string, Slot>();
   private lastFlush: number;
 
   constructor(
@@ -101,30 +107,38 @@ export class StatsdAggregator {
 
   /** Records one parsed line, or says why it was refused (also counted in `stats`). */
   record(line: ParsedLine, now: number): RecordOutcome {
-    const key = line.tags.length === 0 ? line.name : `${line.name}\n${line.tags.join(',')}`;
-    let slot = this.slots.get(key);
+    const rawKey = line.tagText.length === 0 ? line.name : `${line.name}\n${line.tagText}`;
+    let slot = this.aliases.get(rawKey);
     if (slot === undefined) {
-      if (this.slots.size >= this.options.maxSeries) {
-        this.stats.seriesLimited++;
-        return 'series_limit';
+      const tags = canonicalTags(line.tagText);
+      const key = tags.length === 0 ? line.name : `${line.name}\n${tags.join(',')}`;
+      slot = this.slots.get(key);
+      if (slot === undefined) {
+        if (this.slots.size >= this.options.maxSeries) {
+          this.stats.seriesLimited++;
+          return 'series_limit';
+        }
+        slot = {
+          kind: KIND_OF[line.type],
+          type: line.type,
+          name: this.options.prefix + line.name,
+          attributes: tagsToAttributes(tags),
+          value: 0,
+          total: 0,
+          hasValue: false,
+          count: 0,
+          sum: 0,
+          sketch: undefined,
+          members: undefined,
+          lastSeen: now,
+          ids: [NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED],
+        };
+        this.slots.set(key, slot);
       }
-      slot = {
-        kind: KIND_OF[line.type],
-        type: line.type,
-        name: this.options.prefix + line.name,
-        attributes: tagsToAttributes(line.tags),
-        value: 0,
-        total: 0,
-        hasValue: false,
-        count: 0,
-        sum: 0,
-        sketch: undefined,
-        members: undefined,
-        lastSeen: now,
-        ids: [NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED, NOT_INTERNED],
-      };
-      this.slots.set(key, slot);
-    } else if (slot.type !== line.type && !(HISTOGRAM_TYPES.has(slot.type) && HISTOGRAM_TYPES.has(line.type))) {
+      if (this.aliases.size >= this.options.maxSeries * 4) this.aliases.clear();
+      this.aliases.set(rawKey, slot);
+    }
+    if (slot.type !== line.type && !(HISTOGRAM_TYPES.has(slot.type) && HISTOGRAM_TYPES.has(line.type))) {
       this.stats.typeConflicts++;
       return 'type_conflict';
     }
@@ -193,7 +207,10 @@ export class StatsdAggregator {
           slot.members = undefined;
           break;
       }
-      if (now - slot.lastSeen >= this.options.expireAfterMs) this.slots.delete(key);
+      if (now - slot.lastSeen >= this.options.expireAfterMs) {
+        this.slots.delete(key);
+        this.aliases.clear();
+      }
     }
   }
 

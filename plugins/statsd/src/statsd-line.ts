@@ -48,17 +48,28 @@ export interface ParsedLine {
   setMember: string;
   /** In (0, 1]; 1 when absent. */
   sampleRate: number;
-  /** Tags as sent, `key` or `key:value`, sorted, duplicates removed; empty when none. */
-  tags: string[];
+  /**
+   * The tag section as sent (`key` or `key:value`, comma-separated; several `#` sections joined
+   * by `,`), already validated; `''` when none. Not canonical: {@link canonicalTags} sorts it.
+   */
+  tagText: string;
 }
 
 export function newParsedLine(): ParsedLine {
-  return { name: '', type: 'c', values: [], valueCount: 0, delta: false, setMember: '', sampleRate: 1, tags: [] };
+  return { name: '', type: 'c', values: [], valueCount: 0, delta: false, setMember: '', sampleRate: 1, tagText: '' };
 }
 
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf(?:inity)?)$/i;
-const WHITESPACE = /\s/;
+
+/** ASCII control characters, space and DEL; cheaper than a regex per line. */
+function hasWhitespace(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c <= 32 || c === 127) return true;
+  }
+  return false;
+}
 
 /** Parses a decimal number; NaN when the text is not one, ±Infinity when it is NaN/Inf or overflows. */
 function parseNumber(text: string): number | 'value' | 'non_finite' {
@@ -84,7 +95,7 @@ export function parseStatsdLine(raw: string, out: ParsedLine): LineOutcome {
   const pipe = line.indexOf('|');
   if (colon <= 0 || pipe < 0 || pipe < colon) return colon === 0 ? 'name' : 'syntax';
   const name = line.slice(0, colon);
-  if (name.length > MAX_NAME_LENGTH || WHITESPACE.test(name)) return 'name';
+  if (name.length > MAX_NAME_LENGTH || hasWhitespace(name)) return 'name';
 
   let typeEnd = line.indexOf('|', pipe + 1);
   if (typeEnd < 0) typeEnd = line.length;
@@ -96,7 +107,8 @@ export function parseStatsdLine(raw: string, out: ParsedLine): LineOutcome {
   out.delta = false;
   out.valueCount = 0;
   out.sampleRate = 1;
-  out.tags.length = 0;
+  out.tagText = '';
+  let tagCount = 0;
   const valueText = line.slice(colon + 1, pipe);
   if (type === 's') {
     if (valueText.length === 0) return 'value';
@@ -126,8 +138,9 @@ export function parseStatsdLine(raw: string, out: ParsedLine): LineOutcome {
       if (typeof rate !== 'number' || rate <= 0 || rate > 1) return 'sample_rate';
       out.sampleRate = rate;
     } else if (first === 35 /* # */) {
-      const outcome = readTags(line, at + 2, next, out.tags);
-      if (outcome !== 'ok') return outcome;
+      const n = countValidTags(line, at + 2, next);
+      if (n < 0 || (tagCount += n) > MAX_TAGS) return 'tags';
+      if (n > 0) out.tagText = out.tagText.length === 0 ? line.slice(at + 2, next) : `${out.tagText},${line.slice(at + 2, next)}`;
     } else if (!((first >= 65 && first <= 90) || (first >= 97 && first <= 122))) {
       return 'syntax';
     }
@@ -136,27 +149,34 @@ export function parseStatsdLine(raw: string, out: ParsedLine): LineOutcome {
   return 'ok';
 }
 
-function readTags(line: string, from: number, to: number, tags: string[]): 'ok' | 'tags' {
+/** Validates the tags in line[from, to) without copying them; returns how many, or -1 when one is invalid. */
+function countValidTags(line: string, from: number, to: number): number {
+  let count = 0;
   let start = from;
   while (start < to) {
     let end = line.indexOf(',', start);
     if (end < 0 || end > to) end = to;
     if (end > start) {
-      const tag = line.slice(start, end);
-      const sep = tag.indexOf(':');
-      const key = sep < 0 ? tag : tag.slice(0, sep);
-      if (tag.length > MAX_TAG_LENGTH || key.length === 0 || RESERVED_TAG_KEYS.has(key) || tags.length >= MAX_TAGS) return 'tags';
-      tags.push(tag);
+      if (end - start > MAX_TAG_LENGTH || line.charCodeAt(start) === 58 /* : */) return -1;
+      for (const key of RESERVED_TAG_KEYS) {
+        if (line.startsWith(key, start) && (start + key.length === end || line.charCodeAt(start + key.length) === 58)) return -1;
+      }
+      count++;
     }
     start = end + 1;
   }
-  if (tags.length > 1) {
-    tags.sort();
-    let w = 1;
-    for (let r = 1; r < tags.length; r++) if (tags[r] !== tags[w - 1]) tags[w++] = tags[r];
-    tags.length = w;
-  }
-  return 'ok';
+  return count;
+}
+
+/** The tags of a {@link ParsedLine.tagText}, sorted, duplicates and empty entries removed: the identity of a tag set. */
+export function canonicalTags(tagText: string): string[] {
+  if (tagText.length === 0) return [];
+  const tags = tagText.split(',').filter((t) => t.length > 0);
+  tags.sort();
+  let w = 0;
+  for (let r = 0; r < tags.length; r++) if (w === 0 || tags[r] !== tags[w - 1]) tags[w++] = tags[r];
+  tags.length = w;
+  return tags;
 }
 
 /** Tags as point attributes: `key:value` -> `{key: value}`, a bare `key` -> `{key: ''}`; the last of a repeated key wins. */

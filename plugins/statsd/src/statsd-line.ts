@@ -59,7 +59,6 @@ export function newParsedLine(): ParsedLine {
   return { name: '', type: 'c', values: [], valueCount: 0, delta: false, setMember: '', sampleRate: 1, tagText: '' };
 }
 
-const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE = /^[+-]?(?:nan|inf(?:inity)?)$/i;
 
 /** ASCII control characters, space and DEL; cheaper than a regex per line. */
@@ -71,9 +70,41 @@ function hasWhitespace(text: string): boolean {
   return false;
 }
 
+/** `[+-]digits[.digits][(e|E)[+-]digits]` with at least one mantissa digit (no hex, no spaces, no `1,5`). */
+function isDecimal(text: string): boolean {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  if (c === 43 || c === 45) c = text.charCodeAt(++i);
+  let digits = 0;
+  while (c >= 48 && c <= 57) {
+    digits++;
+    c = text.charCodeAt(++i);
+  }
+  if (c === 46 /* . */) {
+    c = text.charCodeAt(++i);
+    while (c >= 48 && c <= 57) {
+      digits++;
+      c = text.charCodeAt(++i);
+    }
+  }
+  if (digits === 0) return false;
+  if (c === 101 || c === 69 /* e E */) {
+    c = text.charCodeAt(++i);
+    if (c === 43 || c === 45) c = text.charCodeAt(++i);
+    let exp = 0;
+    while (c >= 48 && c <= 57) {
+      exp++;
+      c = text.charCodeAt(++i);
+    }
+    if (exp === 0) return false;
+  }
+  return i === n;
+}
+
 /** Parses a decimal number; NaN when the text is not one, ±Infinity when it is NaN/Inf or overflows. */
 function parseNumber(text: string): number | 'value' | 'non_finite' {
-  if (!DECIMAL.test(text)) return NON_FINITE.test(text) ? 'non_finite' : 'value';
+  if (!isDecimal(text)) return NON_FINITE.test(text) ? 'non_finite' : 'value';
   const n = Number(text);
   return Number.isFinite(n) ? n : 'non_finite';
 }

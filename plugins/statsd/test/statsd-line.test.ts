@@ -9,6 +9,8 @@ import { resolveConfig } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { canonicalTags, MAX_NAME_LENGTH, MAX_TAGS, newParsedLine, parseStatsdLine, plugin, statsdCollectorFactory, tagsToAttributes } from '../src/index.js';
 
+const FRAGMENTS = ['1', '|c', '|g', '|ms', '|s', '|d', '|h', '|@0.5', '|#', 'k:v', ',', '\n', 'NaN', 'Inf', '1e999', '0x1', '_e{', '_sc|'];
+
 const parse = (line: string) => {
   const out = newParsedLine();
   const outcome = parseStatsdLine(line, out);
@@ -26,6 +28,7 @@ describe('parseStatsdLine', () => {
     expect(parse('d:1e3|d|#a|c:abc123|T1656581400|card:high')).toMatchObject({ outcome: 'ok', type: 'd', values: [1000], tagText: 'a' });
     expect(parse('users:user:42|s|#site:shop')).toMatchObject({ outcome: 'ok', type: 's', setMember: 'user:42', tagText: 'site:shop' });
     expect(parse('crlf:1|c\r')).toMatchObject({ outcome: 'ok', name: 'crlf' });
+    expect(parse('forms:-.5e3:1.:+2E-1|d')).toMatchObject({ outcome: 'ok', values: [-500, 1, 0.2] });
     expect(parse('two:1|c|#b:2|#a:1')).toMatchObject({ tagText: 'b:2,a:1' });
     expect(canonicalTags('b:2,a:1,,b:2')).toEqual(['a:1', 'b:2']);
   });
@@ -53,6 +56,10 @@ describe('parseStatsdLine', () => {
     ['name:0x1F|c', 'value'],
     ['name:1,5|c', 'value'],
     ['name:1::2|ms', 'value'],
+    ['name:+|g', 'value'],
+    ['name:1e|c', 'value'],
+    ['name:.|c', 'value'],
+    ['name: 1|c', 'value'],
     ['name:|s', 'value'],
     ['name:NaN|g', 'non_finite'],
     ['name:-Inf|ms', 'non_finite'],
@@ -68,6 +75,29 @@ describe('parseStatsdLine', () => {
     [`name:1|c|#${Array.from({ length: MAX_TAGS + 1 }, (_, i) => `k${i}`).join(',')}`, 'tags'],
   ])('refuses %j as %s', (line, reason) => {
     expect(parse(line).outcome).toBe(reason);
+  });
+
+  it('never throws on random input, and every accepted line carries finite values only', () => {
+    const alphabet = 'ab.:|#@,-+eE0123456789 \tNnaIifcgmshdT_{}\u00e9\u{1F600}';
+    let seed = 42;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const len = 1 + Math.floor(rnd() * 40);
+      let line = '';
+      for (let j = 0; j < len; j++) line += rnd() < 0.3 ? FRAGMENTS[Math.floor(rnd() * FRAGMENTS.length)] : alphabet[Math.floor(rnd() * alphabet.length)];
+      if (i % 2 === 0) line = `m${i % 7}:${line}`;
+      const r = parse(line);
+      seen.add(r.outcome);
+      if (r.outcome === 'ok') for (const v of r.values) expect(Number.isFinite(v), line).toBe(true);
+    }
+    for (const mutated of ['a:1|c', 'a:1.5|ms|@0.5|#x:y']) {
+      for (let k = 0; k < mutated.length; k++) {
+        const line = mutated.slice(0, k) + mutated.slice(k + 1);
+        expect(() => parse(line)).not.toThrow();
+      }
+    }
+    expect(seen.size, [...seen].join(',')).toBeGreaterThan(5);
   });
 
   it('turns tags into point attributes (bare tags get an empty value)', () => {

@@ -7,7 +7,7 @@
  * group once they show they work.
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -313,5 +313,44 @@ describe('the sextant bin shim', () => {
   it('is what npm linked as node_modules/.bin/sextant', () => {
     const linked = join(repo, 'node_modules', '.bin', 'sextant');
     expect(readFileSync(linked, 'utf8')).toBe(readFileSync(join(repo, 'tools', 'cli', 'bin', 'sextant.js'), 'utf8'));
+  });
+});
+
+describe('npm start (build:run) builds what `sextant run` loads', () => {
+  /** Workspace package folders, from the root package.json's `workspaces` globs. */
+  function workspacePackages(): { name: string; dir: string; pkg: Record<string, unknown> }[] {
+    const root = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { workspaces: string[] };
+    const out: { name: string; dir: string; pkg: Record<string, unknown> }[] = [];
+    for (const glob of root.workspaces) {
+      const parent = join(repo, glob.replace(/\/\*$/, ''));
+      for (const entry of existsSync(parent) ? readdirSync(parent) : []) {
+        const file = join(parent, entry, 'package.json');
+        if (!existsSync(file)) continue;
+        const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+        out.push({ name: String(pkg.name), dir: join(parent, entry), pkg });
+      }
+    }
+    return out;
+  }
+
+  it('selects every workspace plugin (a plugin left unbuilt would print a load error on every start)', () => {
+    const script = (JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts['build:run'];
+    const selectors = /--projects=(\S+)/.exec(script)![1].split(',');
+    const packages = workspacePackages();
+    const byName = new Map(packages.map((p) => [p.name, p]));
+    // The CLI's own dependency closure is built by nx anyway (dependsOn ^build).
+    const closure = new Set<string>();
+    const visit = (name: string) => {
+      if (closure.has(name) || !byName.has(name)) return;
+      closure.add(name);
+      for (const dep of Object.keys((byName.get(name)!.pkg.dependencies as Record<string, string>) ?? {})) visit(dep);
+    };
+    for (const s of selectors) if (!s.startsWith('tag:')) visit(s);
+    const tags = selectors.filter((s) => s.startsWith('tag:')).map((s) => s.slice(4));
+    const missed = packages
+      .filter((p) => p.pkg.sextant !== undefined)
+      .filter((p) => !closure.has(p.name) && !((p.pkg.nx as { tags?: string[] } | undefined)?.tags ?? []).some((t) => tags.includes(t)))
+      .map((p) => p.name);
+    expect(missed).toEqual([]);
   });
 });

@@ -177,6 +177,26 @@ describe('ingest at scale', () => {
     expect(client.stats().dropped.oversized).toBe(0);
   }, 30_000);
 
+  it('announces the definitions of messages dropped from a full buffer, so later samples still count', async () => {
+    const handler = new CountingHandler();
+    const server = await startServer(handler);
+    const { logger, lines } = recordingLogger();
+    // all of this happens before the server has answered: the buffer holds 3 messages
+    const client = startClient(server.address, { maxBufferBatches: 3, logger });
+    client.send(definitions(0, 10), samples(0, 10, 1));
+    for (let round = 2; round <= 5; round++) client.send([], samples(0, 10, round));
+    expect(await client.flush(10_000)).toBe(true);
+
+    const stats = client.stats();
+    expect(stats.dropped['buffer-full']).toBe(2);
+    expect(stats.droppedSamples['buffer-full']).toBe(20);
+    expect(handler.idOf.size).toBe(10);
+    expect(handler.samples).toBe(30); // rounds 3 to 5
+    expect(handler.misrouted).toBe(0);
+    expect(server.stats().rejected['unknown-series']).toBe(0);
+    expect(lines.some((l) => l.level === 'warn' && /gave up on \d+ messages \(\d+ samples\) so far because of buffer-full/.test(l.message))).toBe(true);
+  }, 30_000);
+
   it('tells the agent what the server refused, and drops only a definition that alone exceeds the limit', async () => {
     const handler = new RecordingIngestHandler();
     const server = await startServer(handler, { maxSeriesPerSource: 100, maxMessageBytes: 8 * 1024 });

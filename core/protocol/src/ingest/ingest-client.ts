@@ -151,6 +151,9 @@ export class IngestClient {
   /** Last cumulative refusal counts the current server reported (to detect increases and restarts). */
   private serverReported = { series: 0, samples: 0 };
   private refusalLoggedAt = Number.NEGATIVE_INFINITY;
+  private dropsLoggedAt = Number.NEGATIVE_INFINITY;
+  /** The oldest sequence the last hello said we hold. */
+  private helloRetainedFrom = 0;
   /** Whether any server has answered a hello yet (before that, every known series is still buffered). */
   private helloAnswered = false;
   /** The last error the stream ended with, as a coded error (undefined while healthy). */
@@ -349,6 +352,7 @@ export class IngestClient {
     if (reason) {
       this.countDrop(reason);
       this.counters.droppedSamples[reason] += msg.samples;
+      this.logDrops(reason);
       // its definitions are not lost: they go out again as control messages
       if (msg.defines) for (const id of msg.defines) if (this.knownSeries.has(id)) this.announceQueue.push(id);
     }
@@ -361,6 +365,24 @@ export class IngestClient {
       this.buffer.splice(0, this.head);
       this.head = 0;
     }
+  }
+
+  /** Says (at most once a minute) how much the client itself has given up on, and why. */
+  private logDrops(latest: DropReason): void {
+    const now = Date.now();
+    if (now - this.dropsLoggedAt < 60_000) return;
+    this.dropsLoggedAt = now;
+    const { dropped, droppedSamples } = this.counters;
+    this.logger.warn(`ingest: this agent gave up on ${dropped[latest]} messages (${droppedSamples[latest]} samples) so far because of ${latest}`, {
+      dropped: { ...dropped },
+      droppedSamples: { ...droppedSamples },
+      hint:
+        latest === 'buffer-full'
+          ? 'the server was unreachable or slower than this agent for longer than the buffer holds: raise maxBufferBytes / maxBufferBatches, or check the server'
+          : latest === 'oversized'
+            ? 'the server lowered its maxMessageBytes below messages already sent once'
+            : 'the server refused a message as malformed; see the server\'s log',
+    });
   }
 
   private countDrop(reason: DropReason): void {
@@ -404,7 +426,8 @@ export class IngestClient {
     // hello: the oldest sequence we still hold. The series we know follow once the server has
     // answered with its size limit (see onAck), split below it.
     this.writer.reset();
-    encodeIngestRequest(this.writer, { sourceId: this.options.sourceId, sequence: 0, retainedFrom: this.firstBufferedSequence });
+    this.helloRetainedFrom = this.firstBufferedSequence;
+    encodeIngestRequest(this.writer, { sourceId: this.options.sourceId, sequence: 0, retainedFrom: this.helloRetainedFrom });
     call.write(this.writer.finish());
   }
 
@@ -431,7 +454,6 @@ export class IngestClient {
       if (this.dropFirstUnacked && this.buffered > 0) {
         this.dropHead(this.dropFirstUnacked);
         this.dropFirstUnacked = undefined;
-        this.sendRetainedFrom();
       }
       // resend everything not acknowledged
       this.nextToSend = this.firstBufferedSequence;
@@ -441,12 +463,10 @@ export class IngestClient {
       this.helloAnswered = true;
       this.resplitUnwritten();
       // drop what no longer fits the server's limit
-      let dropped = false;
-      while (this.buffered > 0 && this.buffer[this.head]!.bytes.length > this.maxMessageBytes) {
-        this.dropHead('oversized');
-        dropped = true;
-      }
-      if (dropped) this.sendRetainedFrom();
+      while (this.buffered > 0 && this.buffer[this.head]!.bytes.length > this.maxMessageBytes) this.dropHead('oversized');
+      // Whatever was dropped since the hello (here, or from a full buffer while it was on its way)
+      // will never come: tell the server, or it waits for it and acknowledges nothing more.
+      if (this.firstBufferedSequence > this.helloRetainedFrom) this.sendRetainedFrom();
       this.nextToSend = this.firstBufferedSequence;
       this.pump();
     }

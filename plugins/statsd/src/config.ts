@@ -36,6 +36,8 @@ export const statsdConfigSchema = z
     counters: z.enum(['rate', 'total', 'both']),
     /** A metric+tags set with no line for this long is forgotten (stops reporting; frees its slot). */
     expireAfter: duration,
+    /** DogStatsD events (`_e{...}`) stored per flush interval; more are counted and ignored. 0 ignores them all. */
+    maxEventsPerInterval: z.number().int().min(0).max(100_000),
     /** Prepended to every metric name, e.g. `statsd.`. */
     prefix: z.string().max(100).regex(/^[A-Za-z0-9_.-]*$/, 'letters, digits, `_`, `.` and `-` only'),
     /** Extra resource attributes (the host's resource is always there). */
@@ -55,6 +57,7 @@ export const statsdConfigDefaults: Partial<z.input<typeof statsdConfigSchema>> =
   maxSeries: 10_000,
   maxSetMembers: 100_000,
   counters: 'rate',
+  maxEventsPerInterval: 100,
   expireAfter: '5m',
   prefix: '',
   resource: {},

@@ -2,7 +2,9 @@
  * @sextant/plugin-statsd — a StatsD / DogStatsD receiver.
  */
 export { default as plugin } from './plugin.js';
-export { statsdCollectorFactory } from './statsd-collector.js';
+export { statsdCollectorFactory, toSextantEvent } from './statsd-collector.js';
+export { parseDogStatsdEvent, MAX_EVENT_TITLE, MAX_EVENT_TEXT } from './dogstatsd-event.js';
+export type { DogStatsdEvent } from './dogstatsd-event.js';
 export type { StatsdCollector } from './statsd-collector.js';
 export { statsdConfigSchema, statsdConfigDefaults } from './config.js';
 export type { StatsdConfig } from './config.js';
@@ -11,4 +13,4 @@ export type { ParsedLine, LineOutcome, MalformedReason, StatsdType } from './sta
 export { StatsdAggregator, QUANTILES, SKETCH_RELATIVE_ACCURACY } from './statsd-aggregator.js';
 export type { StatsdAggregatorOptions, StatsdAggregatorStats, CounterOutput, RecordOutcome } from './statsd-aggregator.js';
 export { StatsdIntake } from './statsd-intake.js';
-export type { StatsdIntakeCounters, StatsdIntakeTotals } from './statsd-intake.js';
+export type { StatsdIntakeCounters, StatsdIntakeTotals, StatsdEventHandler } from './statsd-intake.js';

@@ -6,12 +6,39 @@
  * Resource of every series: the host's resource plus the configured `resource` map. DogStatsD tags
  * become point attributes.
  */
-import { createCollectorFactory, ErrorCode, formatError, isSextantError, type Attributes, type Collector, type CollectorContext } from '@sextant/plugin-api';
+import { createCollectorFactory, ErrorCode, formatError, isSextantError, type Attributes, type Collector, type CollectorContext, type SextantEvent } from '@sextant/plugin-api';
 import { z } from 'zod';
 import { statsdConfigDefaults, statsdConfigSchema, type StatsdConfig } from './config.js';
 import { StatsdAggregator, type StatsdAggregatorStats } from './statsd-aggregator.js';
 import { StatsdIntake } from './statsd-intake.js';
 import { StatsdListener } from './statsd-listener.js';
+import type { DogStatsdEvent } from './dogstatsd-event.js';
+import { tagsToAttributes } from './statsd-line.js';
+
+const SEVERITY: Record<string, SextantEvent['severity']> = { error: 'critical', warning: 'warning' };
+
+/**
+ * A DogStatsD event as a Sextant event: type `statsd.event`, the event's title, its text in
+ * `message`, tags as attributes, `h:` as `host.name` of the resource; `t:error` is critical,
+ * `t:warning` a warning, anything else info. Stamped with the time it arrived (`d:` is kept in
+ * `statsd.date_happened`).
+ */
+export function toSextantEvent(event: DogStatsdEvent, resource: Attributes, now: number): SextantEvent {
+  const attributes: Record<string, string | number> = { ...tagsToAttributes(event.tags), message: event.text, alert_type: event.alertType };
+  if (event.priority) attributes.priority = event.priority;
+  if (event.aggregationKey) attributes.aggregation_key = event.aggregationKey;
+  if (event.sourceType) attributes.source_type = event.sourceType;
+  if (event.timestamp !== undefined) attributes['statsd.date_happened'] = event.timestamp;
+  return {
+    type: 'statsd.event',
+    timestamp: now,
+    title: event.title,
+    resource: event.hostname ? { ...resource, 'host.name': event.hostname } : resource,
+    attributes,
+    severity: SEVERITY[event.alertType] ?? 'info',
+    source: 'statsd',
+  };
+}
 
 /** The running collector; tests and embedders read `address()` and the intake's totals. */
 export interface StatsdCollector extends Collector {
@@ -32,11 +59,19 @@ function createStatsdCollector(ctx: CollectorContext<StatsdConfig>): StatsdColle
     {
       lines: ctx.metrics.counter('lines_total', 'StatsD lines recorded'),
       malformed: ctx.metrics.counter('malformed_total', 'StatsD lines refused, by reason (syntax, name, type, value, non_finite, sample_rate, tags, too_long, packet_too_large, type_conflict, series_limit)'),
-      ignored: ctx.metrics.counter('ignored_total', 'DogStatsD events and service checks received and ignored, by kind'),
+      ignored: ctx.metrics.counter('ignored_total', 'DogStatsD service checks, and events beyond maxEventsPerInterval, received and ignored, by kind'),
+      events: ctx.metrics.counter('events_total', 'DogStatsD events stored as Sextant events'),
     },
     () => ctx.clock.now(),
     config.maxPacketBytes,
+    (event) => {
+      if (eventsThisInterval >= config.maxEventsPerInterval) return false;
+      eventsThisInterval++;
+      ctx.sink.event(toSextantEvent(event, resource, ctx.clock.now()));
+      return true;
+    },
   );
+  let eventsThisInterval = 0;
   const dropped = ctx.metrics.counter('dropped_total', 'Values not written, by reason (series_refused: the runtime series limit; set_members: maxSetMembers reached)');
   const tracked = ctx.metrics.gauge('tracked_series', 'Distinct metric name + tag sets tracked (limit: maxSeries)');
   const reported: Pick<StatsdAggregatorStats, 'seriesRefused' | 'setMembersDropped'> = { seriesRefused: 0, setMembersDropped: 0 };
@@ -60,6 +95,7 @@ function createStatsdCollector(ctx: CollectorContext<StatsdConfig>): StatsdColle
       ctx.status.set('ok');
     },
     collect() {
+      eventsThisInterval = 0;
       aggregator.flush(ctx.sink, resource, ctx.clock.now());
       tracked.set(aggregator.size);
       const stats = aggregator.stats;

@@ -7,26 +7,33 @@
  */
 import type { SelfCounter } from '@sextant/plugin-api';
 import type { RecordOutcome, StatsdAggregator } from './statsd-aggregator.js';
+import { parseDogStatsdEvent, type DogStatsdEvent } from './dogstatsd-event.js';
 import { newParsedLine, parseStatsdLine, type MalformedReason } from './statsd-line.js';
+
+/** Takes a DogStatsD event; returns false when it was not kept (the per-interval cap). */
+export type StatsdEventHandler = (event: DogStatsdEvent) => boolean;
 
 export interface StatsdIntakeCounters {
   /** Lines recorded. */
   readonly lines: SelfCounter;
   /** Lines refused, by `reason` ({@link MalformedReason}, plus `series_limit`). */
   readonly malformed: SelfCounter;
-  /** DogStatsD events and service checks, by `kind`, ignored. */
+  /** DogStatsD service checks, and events beyond the cap or without a handler, by `kind`, ignored. */
   readonly ignored: SelfCounter;
+  /** DogStatsD events passed on as Sextant events. */
+  readonly events: SelfCounter;
 }
 
 export interface StatsdIntakeTotals {
   lines: number;
   malformed: number;
   ignored: number;
+  events: number;
 }
 
 export class StatsdIntake {
   /** Running totals (also exported as self-metrics); tests and the benchmark read them. */
-  readonly totals: StatsdIntakeTotals = { lines: 0, malformed: 0, ignored: 0 };
+  readonly totals: StatsdIntakeTotals = { lines: 0, malformed: 0, ignored: 0, events: 0 };
   private readonly line = newParsedLine();
   private readonly refused = new Map<string, number>();
 
@@ -36,6 +43,8 @@ export class StatsdIntake {
     private readonly now: () => number,
     /** Longer lines are refused as `too_long` (bounds the work and memory per line). */
     private readonly maxLineBytes = Number.POSITIVE_INFINITY,
+    /** Where DogStatsD events go; without one they are counted as ignored. */
+    private readonly onEvent?: StatsdEventHandler,
   ) {}
 
   /** Ingests newline-separated lines (one datagram, or a run of complete TCP lines). */
@@ -43,25 +52,34 @@ export class StatsdIntake {
     const now = this.now();
     let lines = 0;
     let events = 0;
+    let eventsKept = 0;
     let checks = 0;
     let start = 0;
     while (start <= text.length) {
       let end = text.indexOf('\n', start);
       if (end < 0) end = text.length;
-      const outcome = end - start > this.maxLineBytes ? 'too_long' : parseStatsdLine(text.slice(start, end), this.line);
+      const raw = text.slice(start, end);
+      const outcome = end - start > this.maxLineBytes ? 'too_long' : parseStatsdLine(raw, this.line);
       start = end + 1;
       if (outcome === 'ok') {
         const recorded = this.aggregator.record(this.line, now);
         if (recorded === 'ok') lines++;
         else this.refuse(recorded);
       } else if (outcome === 'empty') continue;
-      else if (outcome === 'event') events++;
+      else if (outcome === 'event') {
+        const event = this.onEvent ? parseDogStatsdEvent(raw.endsWith('\r') ? raw.slice(0, -1) : raw) : undefined;
+        if (this.onEvent && event === undefined) this.refuse('event');
+        else if (event !== undefined && this.onEvent!(event)) eventsKept++;
+        else events++;
+      }
       else if (outcome === 'service_check') checks++;
       else this.refuse(outcome);
     }
     this.totals.lines += lines;
     if (lines > 0) this.counters?.lines.add(lines);
     if (events > 0) this.counters?.ignored.add(events, { kind: 'event' });
+    if (eventsKept > 0) this.counters?.events.add(eventsKept);
+    this.totals.events += eventsKept;
     if (checks > 0) this.counters?.ignored.add(checks, { kind: 'service_check' });
     this.totals.ignored += events + checks;
     if (this.refused.size > 0) {
@@ -79,7 +97,7 @@ export class StatsdIntake {
     this.counters?.malformed.add(1, { reason: what === 'packet' ? 'packet_too_large' : 'too_long' });
   }
 
-  private refuse(reason: MalformedReason | Exclude<RecordOutcome, 'ok'>): void {
+  private refuse(reason: MalformedReason | Exclude<RecordOutcome, 'ok'> | 'event'): void {
     this.refused.set(reason, (this.refused.get(reason) ?? 0) + 1);
   }
 }

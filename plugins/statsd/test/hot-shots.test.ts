@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import StatsD from 'hot-shots';
 import { FakeClock, freePort, startTestRuntime, type TestRuntime } from '@sextant/testkit';
+import type { SextantEvent } from '@sextant/plugin-api';
 import { plugin, SKETCH_RELATIVE_ACCURACY } from '../src/index.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -27,10 +28,10 @@ async function start(config: Record<string, unknown> = {}, store: Record<string,
   return { rt, clock, port };
 }
 
-/** Lines the plugin has taken in so far: recorded + refused + ignored (its self-metrics). */
+/** Lines the plugin has taken in so far: recorded + refused + ignored + events (its self-metrics). */
 function received(rt: TestRuntime): number {
   const t = rt.runtime.telemetry;
-  return t.sum('sextant_plugin_lines_total') + t.sum('sextant_plugin_malformed_total') + t.sum('sextant_plugin_ignored_total');
+  return t.sum('sextant_plugin_lines_total') + t.sum('sextant_plugin_malformed_total') + t.sum('sextant_plugin_ignored_total') + t.sum('sextant_plugin_events_total');
 }
 
 /** Waits (bounded) until the plugin has taken in `n` lines; UDP gives no acknowledgement. */
@@ -44,6 +45,7 @@ async function flush(r: Running): Promise<void> {
   await r.rt.collect();
 }
 
+const events = (rt: TestRuntime) => rt.runtime.pipeline.events.query({ where: (e: SextantEvent) => e.type === 'statsd.event' });
 const last = (rt: TestRuntime, metric: string, match?: Record<string, string>) => rt.values(metric, match).at(-1);
 
 /** One metric per packet, or (`batched`) lines packed into packets of at most 1,400 bytes, as hot-shots does for heavy senders. */
@@ -148,6 +150,17 @@ describe.each(['udp', 'tcp'] as const)('hot-shots over %s', (protocol) => {
     expect(last(r.rt, 'visitors', { site: 'shop' })).toBe(0);
   });
 
+  it('DogStatsD events become Sextant events with their tags, text and severity', async () => {
+    const before = received(r.rt);
+    c.event(`Deploy checkout ${protocol}`, 'v1.2.3\nto prod', { alert_type: 'warning', hostname: 'web-1', priority: 'low' }, ['service:checkout']);
+    c.check('db.up', 0, {}, ['env:prod']);
+    await receivedAtLeast(r.rt, before + 2);
+    await flush(r);
+    const e = events(r.rt).find((x) => x.title === `Deploy checkout ${protocol}`);
+    expect(e).toMatchObject({ severity: 'warning', source: 'statsd', resource: { 'host.name': 'web-1' }, attributes: { service: 'checkout', message: 'v1.2.3\nto prod', alert_type: 'warning', priority: 'low' } });
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'service_check' })).toBeGreaterThanOrEqual(1);
+  });
+
   it('sampled counters and timers are scaled by 1 / sample rate', async () => {
     const random = vi.spyOn(Math, 'random').mockReturnValue(0); // the client keeps every sampled value
     try {
@@ -191,19 +204,21 @@ describe('bad input over raw UDP', () => {
       `tags.many:1|c|#${Array.from({ length: 40 }, (_, i) => `t${i}:v`).join(',')}`,
       'tags.reserved:1|ms|#quantile:p50',
       '_e{5,4}:title|text|#a:b',
+      '_e{50,4}:title|text',
       '_sc|db.up|0|#env:prod',
       'good.two:7|g|#env:prod',
       '',
     ].join('\n');
     const before = received(r.rt);
     await sendRaw(r.port, packet);
-    await receivedAtLeast(r.rt, before + 16);
+    await receivedAtLeast(r.rt, before + 17);
     await flush(r);
     expect(last(r.rt, 'good.one')).toBeCloseTo(0.5, 9);
     expect(last(r.rt, 'good.two', { env: 'prod' })).toBe(7);
     for (const m of ['nan.value', 'inf.value', 'overflow.value', 'bad.value', 'bad.hex', 'bad.rate', 'tags.many']) expect(r.rt.values(m)).toEqual([]);
     expect([malformed('syntax'), malformed('value'), malformed('type'), malformed('non_finite'), malformed('sample_rate'), malformed('name'), malformed('tags')]).toEqual([1, 2, 1, 3, 2, 1, 2]);
-    expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'event' })).toBe(1);
+    expect(malformed('event')).toBe(1);
+    expect(events(r.rt).map((e) => [e.title, e.attributes?.message, e.attributes?.a])).toEqual([['title', 'text', 'b']]);
     expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'service_check' })).toBe(1);
   });
 
@@ -264,6 +279,19 @@ describe('limits', () => {
     expect(written).toHaveLength(3);
     const status = r.rt.runtime.statuses().find((i) => i.type === 'statsd')!;
     expect(status.message).toMatch(/SEXTANT_ERR_LIMIT_EXCEEDED.*maxSeriesPerInstance/);
+  });
+
+  it('stores at most maxEventsPerInterval DogStatsD events per interval and counts the rest', async () => {
+    r = await start({ maxEventsPerInterval: 2 });
+    await sendRaw(r.port, ['_e{2,1}:e1|x', '_e{2,1}:e2|x', '_e{2,1}:e3|x'].join('\n'));
+    await receivedAtLeast(r.rt, 3);
+    await flush(r);
+    expect(events(r.rt).map((e) => e.title)).toEqual(['e1', 'e2']);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_ignored_total', { kind: 'event' })).toBe(1);
+    await sendRaw(r.port, '_e{2,1}:e4|x');
+    await receivedAtLeast(r.rt, 4);
+    await flush(r);
+    expect(events(r.rt).map((e) => e.title)).toEqual(['e1', 'e2', 'e4']);
   });
 
   it('drops a TCP line longer than maxPacketBytes and keeps the lines around it', async () => {

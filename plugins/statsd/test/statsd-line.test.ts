@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isSextantPlugin, parseManifest, type CollectorFactory } from '@sextant/plugin-api';
 import { resolveConfig } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { canonicalTags, MAX_NAME_LENGTH, MAX_TAGS, newParsedLine, parseStatsdLine, plugin, statsdCollectorFactory, tagsToAttributes } from '../src/index.js';
+import { canonicalTags, parseDogStatsdEvent, MAX_NAME_LENGTH, MAX_TAGS, newParsedLine, parseStatsdLine, plugin, statsdCollectorFactory, tagsToAttributes } from '../src/index.js';
 
 const FRAGMENTS = ['1', '|c', '|g', '|ms', '|s', '|d', '|h', '|@0.5', '|#', 'k:v', ',', '\n', 'NaN', 'Inf', '1e999', '0x1', '_e{', '_sc|'];
 
@@ -102,6 +102,28 @@ describe('parseStatsdLine', () => {
 
   it('turns tags into point attributes (bare tags get an empty value)', () => {
     expect(tagsToAttributes(['env:prod', 'canary', 'url:http://x:8080/a'])).toEqual({ env: 'prod', canary: '', url: 'http://x:8080/a' });
+  });
+});
+
+describe('parseDogStatsdEvent', () => {
+  it('reads title, text and options, with lengths in UTF-8 bytes (Datadog) or UTF-16 units (hot-shots)', () => {
+    expect(parseDogStatsdEvent('_e{6,9}:Deploy|v1\\nfinal|d:1700000000|h:web-1|k:dep|p:low|s:ci|t:error|#env:prod,b')).toEqual({
+      title: 'Deploy',
+      text: 'v1\nfinal',
+      timestamp: 1700000000,
+      hostname: 'web-1',
+      aggregationKey: 'dep',
+      priority: 'low',
+      sourceType: 'ci',
+      alertType: 'error',
+      tags: ['b', 'env:prod'],
+    });
+    expect(parseDogStatsdEvent('_e{6,2}:h\u00e9llo|ok')).toMatchObject({ title: 'h\u00e9llo', text: 'ok' });
+    expect(parseDogStatsdEvent('_e{5,2}:h\u00e9llo|ok')).toMatchObject({ title: 'h\u00e9llo', text: 'ok' });
+  });
+
+  it.each(['_e{}:a|b', '_e{0,1}:|b', '_e{9,1}:short|b', '_e{5,9}:title|b', '_e{5,1}:title|bb', '_e{1,1}:ab'])('refuses %j', (line) => {
+    expect(parseDogStatsdEvent(line)).toBeUndefined();
   });
 });
 

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
 import StatsD from 'hot-shots';
-import { FakeClock, freePort, startTestRuntime, type TestRuntime } from '@sextant/testkit';
+import { FakeClock, freePort, needCondition, startTestRuntime, type TestRuntime } from '@sextant/testkit';
 import type { SextantEvent } from '@sextant/plugin-api';
 import { plugin, SKETCH_RELATIVE_ACCURACY } from '../src/index.js';
 
@@ -279,6 +279,52 @@ describe('limits', () => {
     expect(written).toHaveLength(3);
     const status = r.rt.runtime.statuses().find((i) => i.type === 'statsd')!;
     expect(status.message).toMatch(/SEXTANT_ERR_LIMIT_EXCEEDED.*maxSeriesPerInstance/);
+  });
+
+  it('counters: both writes the rate and the running total; prefix applies; an idle set expires after expireAfter', async () => {
+    r = await start({ counters: 'both', prefix: 'app.', expireAfter: '30s' });
+    await sendRaw(r.port, 'orders:5|c|#shop:eu\nstock:7|g');
+    await receivedAtLeast(r.rt, 2);
+    await flush(r);
+    await sendRaw(r.port, 'orders:3|c|#shop:eu');
+    await receivedAtLeast(r.rt, 3);
+    await flush(r);
+    expect(r.rt.values('app.orders', { shop: 'eu' })).toEqual([0.5, 0.3]);
+    expect(r.rt.values('app.orders.total', { shop: 'eu' })).toEqual([5, 8]);
+    expect(r.rt.values('orders')).toEqual([]);
+    for (let i = 0; i < 4; i++) await flush(r);
+    const gauge = r.rt.values('app.stock');
+    const counted = r.rt.values('app.orders', { shop: 'eu' }).length;
+    await flush(r);
+    await flush(r);
+    // forgotten: no more points, and the slots are free again
+    expect(r.rt.values('app.stock')).toHaveLength(gauge.length);
+    expect(r.rt.values('app.orders', { shop: 'eu' })).toHaveLength(counted);
+    expect(r.rt.runtime.telemetry.sum('sextant_plugin_tracked_series')).toBe(0);
+  });
+
+  it('listens on IPv6 loopback too', async (ctx) => {
+    const probe = createSocket('udp6');
+    const ipv6 = await new Promise<boolean>((res) => {
+      probe.once('error', () => res(false));
+      probe.bind(0, '::1', () => res(true));
+    });
+    probe.close();
+    needCondition(ctx, ipv6, 'no IPv6 loopback (::1) on this machine');
+    const port = await freePort();
+    const clock = new FakeClock(T0);
+    const rt = await startTestRuntime({ plugins: [plugin], clock, config: { collectors: { statsd: { listen: `[::1]:${port}` } } } });
+    try {
+      expect(rt.problems).toEqual([]);
+      const s = createSocket('udp6');
+      await new Promise<void>((res, rej) => s.send('v6.hits:4|c', port, '::1', (e) => (s.close(), e ? rej(e) : res())));
+      for (let i = 0; i < 500 && received(rt) < 1; i++) await new Promise((res) => setTimeout(res, 10));
+      clock.advance(INTERVAL);
+      await rt.collect();
+      expect(rt.values('v6.hits').at(-1)).toBeCloseTo(0.4, 9);
+    } finally {
+      await rt.stop();
+    }
   });
 
   it('stores at most maxEventsPerInterval DogStatsD events per interval and counts the rest', async () => {

@@ -112,14 +112,14 @@ describe('sextant.ingest.v1 codec', () => {
   it('encodes acks the generated code understands', () => {
     const ack = IngestResponse.decode(encodeIngestAck({ ackedSequence: 2 ** 40, maxMessageBytes: 4194304 }));
     expect(ack).toEqual({ ackedSequence: 2 ** 40, maxMessageBytes: 4194304 });
-    expect(decodeIngestAck(IngestResponse.encode({ ackedSequence: 99, maxMessageBytes: 0 }).finish())).toEqual({ ackedSequence: 99, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0 });
+    expect(decodeIngestAck(IngestResponse.encode({ ackedSequence: 99, maxMessageBytes: 0 }).finish())).toEqual({ ackedSequence: 99, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 });
   });
 
   it('adds refusal counts to acks without breaking readers that predate them', () => {
-    const bytes = encodeIngestAck({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33 });
+    const bytes = encodeIngestAck({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33, serverInstance: 2 ** 40 + 5 });
     // the generated code was made before fields 3 and 4 existed: it is what an older agent runs
     expect(IngestResponse.decode(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0 });
-    expect(decodeIngestAck(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33 });
+    expect(decodeIngestAck(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33, serverInstance: 2 ** 40 + 5 });
   });
 });
 

@@ -122,6 +122,8 @@ describe('ingest at scale', () => {
     const received = server.stats();
     expect(handler.idOf.size).toBe(SERIES);
     expect(new Set(handler.idOf.values()).size).toBe(SERIES);
+    // the same server still knew the acknowledged ones: each definition reached the handler once
+    expect(handler.definitions).toBe(SERIES);
     expect(sent.samples).toBe(2 * SERIES);
     expect(received.samples).toBe(sent.samples);
     expect(handler.samples).toBe(sent.samples);
@@ -131,8 +133,8 @@ describe('ingest at scale', () => {
     expect(sent.droppedItems).toEqual({ series: 0, events: 0, topology: 0 });
     expect(sent.refusedByServer).toEqual({ series: 0, samples: 0 });
     expect(sent.retries).toBeGreaterThan(0);
-    // the acknowledged first quarter went out again, in messages the server took
-    expect(sent.reannouncedSeries).toBeGreaterThanOrEqual(PART);
+    expect(sent.resent).toBeGreaterThan(0);
+    expect(sent.reannouncedSeries).toBe(0);
     expect(sent.connected).toBe(true);
   }, 90_000);
 

@@ -12,8 +12,8 @@
  *   server has answered a hello.
  * - Every message stays below `maxMessageBytes` (lowered to the server's limit once it answers):
  *   series definitions, events, topology and samples are split across as many messages as needed.
- *   After every reconnect the client announces all series it knows again, in messages below the
- *   limit, before it resends data. Only an item that alone exceeds the limit is dropped (counted
+ *   After a reconnect to a restarted (or unidentified) server the client announces all series it
+ *   knows again, in messages below the limit, before it resends data. Only an item that alone exceeds the limit is dropped (counted
  *   and logged, never silently).
  * - What the server refuses from this source (series over its limit, samples of series it never
  *   accepted) comes back in its acks and shows in `stats().refusedByServer` and the log.
@@ -156,6 +156,8 @@ export class IngestClient {
   private helloRetainedFrom = 0;
   /** Whether any server has answered a hello yet (before that, every known series is still buffered). */
   private helloAnswered = false;
+  /** `serverInstance` of the last hello answer (0: none, or a server that does not send it). */
+  private serverInstance = 0;
   /** The last error the stream ended with, as a coded error (undefined while healthy). */
   lastError: SextantError | undefined;
 
@@ -457,9 +459,12 @@ export class IngestClient {
       }
       // resend everything not acknowledged
       this.nextToSend = this.firstBufferedSequence;
-      // After a reconnect, announce every known series again (the server may have restarted)
-      // before any data, except those that unacknowledged messages define (they are resent).
-      if (this.helloAnswered) this.queueReannouncement();
+      // After a reconnect to a server that may not know our series (another instance, or one
+      // that does not say), announce every known series again before any data, except those that
+      // unacknowledged messages define (they are resent).
+      const sameServer = ack.serverInstance !== 0 && ack.serverInstance === this.serverInstance;
+      this.serverInstance = ack.serverInstance;
+      if (this.helloAnswered && !sameServer) this.queueReannouncement();
       this.helloAnswered = true;
       this.resplitUnwritten();
       // drop what no longer fits the server's limit

@@ -363,6 +363,11 @@ export interface IngestAck {
   readonly refusedSeries?: number;
   /** Samples of this source the server dropped because their series was never accepted (same count). */
   readonly unknownSeriesSamples?: number;
+  /**
+   * On the answer to a hello: a random number fixed for the server's lifetime. The same value
+   * after a reconnect means the server still knows the source's series. 0 from older servers.
+   */
+  readonly serverInstance?: number;
 }
 
 export function encodeIngestAck(ack: IngestAck): Buffer {
@@ -383,6 +388,10 @@ export function encodeIngestAck(ack: IngestAck): Buffer {
     w.tag(4, WireType.VARINT);
     w.varint(ack.unknownSeriesSamples);
   }
+  if (ack.serverInstance) {
+    w.tag(5, WireType.VARINT);
+    w.varint(ack.serverInstance);
+  }
   return w.finish();
 }
 
@@ -392,13 +401,15 @@ export function decodeIngestAck(bytes: Uint8Array): Required<IngestAck> {
   let maxMessageBytes = 0;
   let refusedSeries = 0;
   let unknownSeriesSamples = 0;
+  let serverInstance = 0;
   while (!r.done) {
     const tag = r.tag();
     if (tag === ((1 << 3) | WireType.VARINT)) ackedSequence = r.varint64();
     else if (tag === ((2 << 3) | WireType.VARINT)) maxMessageBytes = r.varint32();
     else if (tag === ((3 << 3) | WireType.VARINT)) refusedSeries = r.varint64();
     else if (tag === ((4 << 3) | WireType.VARINT)) unknownSeriesSamples = r.varint64();
+    else if (tag === ((5 << 3) | WireType.VARINT)) serverInstance = r.varint64();
     else r.skip(tag & 7);
   }
-  return { ackedSequence, maxMessageBytes, refusedSeries, unknownSeriesSamples };
+  return { ackedSequence, maxMessageBytes, refusedSeries, unknownSeriesSamples, serverInstance };
 }

@@ -20,7 +20,7 @@ import { IngestRequestDecoder, encodeIngestAck, type DecodedIngestRequest, type 
 import { OtlpMetricsTranslator, encodeOtlpExportResponse } from './otlp-metrics.js';
 import { WireFormatError } from './protobuf-wire.js';
 import { SequenceWindow } from './sequence-window.js';
-import { timingSafeEqual } from 'node:crypto';
+import { randomInt, timingSafeEqual } from 'node:crypto';
 import { bearerValues, hasValidToken, hostOf, serverCredentials, type ServerTlsOptions } from './transport-security.js';
 
 export const INGEST_METHOD_PATH = '/sextant.ingest.v1.Ingest/Ingest';
@@ -171,6 +171,8 @@ export class IngestServer {
   private readonly selfCounters: Partial<Record<'received' | 'accepted' | 'duplicates' | 'samples' | 'rejected', SelfCounter>> = {};
   private readonly streams = new Set<ServerDuplexStream<Buffer, Buffer>>();
   private pendingTotal = 0;
+  /** Sent in hello acks: agents re-announce their series only to a server they have not seen. */
+  private readonly instance = randomInt(1, 2 ** 47);
   private boundPort = 0;
   private stopped = false;
 
@@ -398,7 +400,15 @@ export class IngestServer {
     if (msg.sequence === 0) {
       // hello / control: announce series, answer with how far we got and our size limit
       this.defineSeries(msg.sourceId, source, msg.series);
-      call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: this.maxMessageBytes, refusedSeries: source.refusedSeries, unknownSeriesSamples: source.unknownSeriesSamples }));
+      call.write(
+        encodeIngestAck({
+          ackedSequence: source.window.contiguous,
+          maxMessageBytes: this.maxMessageBytes,
+          refusedSeries: source.refusedSeries,
+          unknownSeriesSamples: source.unknownSeriesSamples,
+          serverInstance: this.instance,
+        }),
+      );
       return;
     }
     if (this.samplesPerSecondPerSource > 0 && msg.samples.length > 0) this.takeSampleTokens(msg.sourceId, source, msg.samples.length);

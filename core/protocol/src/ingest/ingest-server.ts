@@ -9,6 +9,8 @@
  *   with a gRPC status and counted under a reason:
  *   UNAUTHENTICATED (missing/wrong token), RESOURCE_EXHAUSTED (oversized, queue full, rate limit;
  *   all retryable except oversized), INVALID_ARGUMENT (malformed).
+ * - Refusals inside accepted messages (series over a limit, samples of unknown series) are counted
+ *   per source and reported back to the agent in every ack (cumulative counts).
  * - De-duplication by (source_id, sequence) with O(dedupWindow) memory per source.
  * - The handler is never called concurrently with itself (Node's single thread) and never sees a
  *   sample of a series it was not told about first (onSeries before onBatch).

@@ -438,6 +438,8 @@ export class IngestClient {
       this.logger.info('ingest server limits messages; splitting batches below its limit', { maxMessageBytes: ack.maxMessageBytes });
       this.maxMessageBytes = ack.maxMessageBytes;
     }
+    // another server instance counts refusals from 0
+    if (ack.serverInstance !== 0 && ack.serverInstance !== this.serverInstance) this.serverReported = { series: 0, samples: 0 };
     this.noteServerRefusals(ack);
     let acked = 0;
     while (this.buffered > 0 && this.buffer[this.head]!.sequence <= ack.ackedSequence) {

@@ -67,12 +67,14 @@ export class StatsdIntake {
         else this.refuse(recorded);
       } else if (outcome === 'empty') continue;
       else if (outcome === 'event') {
-        const event = this.onEvent ? parseDogStatsdEvent(raw.endsWith('\r') ? raw.slice(0, -1) : raw) : undefined;
-        if (this.onEvent && event === undefined) this.refuse('event');
-        else if (event !== undefined && this.onEvent!(event)) eventsKept++;
-        else events++;
-      }
-      else if (outcome === 'service_check') checks++;
+        if (this.onEvent === undefined) events++;
+        else {
+          const event = parseDogStatsdEvent(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+          if (event === undefined) this.refuse('event');
+          else if (this.onEvent(event)) eventsKept++;
+          else events++; // over the per-interval cap
+        }
+      } else if (outcome === 'service_check') checks++;
       else this.refuse(outcome);
     }
     this.totals.lines += lines;

@@ -340,6 +340,39 @@ describe('limits', () => {
     expect(events(r.rt).map((e) => e.title)).toEqual(['e1', 'e2', 'e4']);
   });
 
+  it('closes TCP connections beyond maxConnections and keeps serving the others', async () => {
+    r = await start({ maxConnections: 2 });
+    const open = () =>
+      new Promise<import('node:net').Socket>((res, rej) => {
+        const s = connect(r!.port, '127.0.0.1', () => res(s));
+        s.once('error', rej);
+      });
+    const a = await open();
+    const b = await open();
+    const c = await open();
+    await new Promise<void>((res) => (c.destroyed ? res() : c.once('close', () => res())));
+    a.write('conn.a:1|g\n');
+    b.write('conn.b:2|g\n');
+    await receivedAtLeast(r.rt, 2);
+    a.destroy();
+    b.destroy();
+    await flush(r);
+    expect([last(r.rt, 'conn.a'), last(r.rt, 'conn.b')]).toEqual([1, 2]);
+  });
+
+  it('tcp: false leaves the TCP port closed; UDP keeps working', async () => {
+    r = await start({ tcp: false });
+    const refused = await new Promise<string>((res) => {
+      const s = connect(r!.port, '127.0.0.1', () => (s.destroy(), res('connected')));
+      s.once('error', (e: NodeJS.ErrnoException) => res(e.code ?? e.message));
+    });
+    expect(refused).toBe('ECONNREFUSED');
+    await sendRaw(r.port, 'udp.only:3|g');
+    await receivedAtLeast(r.rt, 1);
+    await flush(r);
+    expect(last(r.rt, 'udp.only')).toBe(3);
+  });
+
   it('drops a TCP line longer than maxPacketBytes and keeps the lines around it', async () => {
     r = await start({ maxPacketBytes: 512 });
     const sock = connect(r.port, '127.0.0.1');

@@ -360,6 +360,20 @@ describe('limits', () => {
     expect([last(r.rt, 'conn.a'), last(r.rt, 'conn.b')]).toEqual([1, 2]);
   });
 
+  it('a port already in use is a start problem that says so, not a crash', async () => {
+    r = await start();
+    const second = await startTestRuntime({ plugins: [plugin], clock: new FakeClock(T0), config: { collectors: { statsd: { listen: `127.0.0.1:${r.port}` } } } });
+    try {
+      const status = second.runtime.statuses().find((i) => i.type === 'statsd');
+      const said = JSON.stringify([second.problems, status]);
+      expect(said).toContain('EADDRINUSE');
+      expect(said).toContain('another process');
+      expect(status?.state).toBe('error');
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('tcp: false leaves the TCP port closed; UDP keeps working', async () => {
     r = await start({ tcp: false });
     const refused = await new Promise<string>((res) => {

@@ -48,9 +48,12 @@ export interface StatsdAggregatorStats {
   typeConflicts: number;
   /** Set members not kept because the set had `maxSetMembers` this interval. */
   setMembersDropped: number;
+  /** Lines refused because they would overflow a sum, total or gauge. */
+  overflows: number;
 }
 
-export type RecordOutcome = 'ok' | 'series_limit' | 'type_conflict';
+/** `overflow`: the line would push a sum, total or gauge past the range of a double (it is not applied). */
+export type RecordOutcome = 'ok' | 'series_limit' | 'type_conflict' | 'overflow';
 
 type SlotKind = 'counter' | 'gauge' | 'timer' | 'set';
 
@@ -83,7 +86,7 @@ const NOT_INTERNED = -1;
 const REFUSED = -2;
 
 export class StatsdAggregator {
-  readonly stats: StatsdAggregatorStats = { seriesLimited: 0, seriesRefused: 0, typeConflicts: 0, setMembersDropped: 0 };
+  readonly stats: StatsdAggregatorStats = { seriesLimited: 0, seriesRefused: 0, typeConflicts: 0, setMembersDropped: 0, overflows: 0 };
   /** Slots by canonical key: name, or name + `\n` + sorted tags. */
   private readonly slots = new Map<string, Slot>();
   /**
@@ -145,20 +148,29 @@ export class StatsdAggregator {
     slot.lastSeen = now;
     const weight = 1 / line.sampleRate;
     switch (slot.kind) {
-      case 'counter':
-        for (let i = 0; i < line.valueCount; i++) slot.value += line.values[i] * weight;
+      case 'counter': {
+        let next = slot.value;
+        for (let i = 0; i < line.valueCount; i++) next += line.values[i] * weight;
+        if (!Number.isFinite(next) || !Number.isFinite(slot.total + next)) return this.overflow();
+        slot.value = next;
         break;
-      case 'gauge':
-        for (let i = 0; i < line.valueCount; i++) slot.value = line.delta ? slot.value + line.values[i] : line.values[i];
+      }
+      case 'gauge': {
+        let next = slot.value;
+        for (let i = 0; i < line.valueCount; i++) next = line.delta ? next + line.values[i] : line.values[i];
+        if (!Number.isFinite(next)) return this.overflow();
+        slot.value = next;
         slot.hasValue = true;
         break;
+      }
       case 'timer': {
+        let sum = slot.sum;
+        for (let i = 0; i < line.valueCount; i++) sum += line.values[i] * weight;
+        if (!Number.isFinite(sum) || !Number.isFinite(slot.count + weight * line.valueCount)) return this.overflow();
         const sketch = (slot.sketch ??= new DDSketch({ relativeAccuracy: SKETCH_RELATIVE_ACCURACY }));
-        for (let i = 0; i < line.valueCount; i++) {
-          sketch.accept(line.values[i], weight);
-          slot.count += weight;
-          slot.sum += line.values[i] * weight;
-        }
+        for (let i = 0; i < line.valueCount; i++) sketch.accept(line.values[i], weight);
+        slot.count += weight * line.valueCount;
+        slot.sum = sum;
         break;
       }
       case 'set': {
@@ -169,6 +181,11 @@ export class StatsdAggregator {
       }
     }
     return 'ok';
+  }
+
+  private overflow(): RecordOutcome {
+    this.stats.overflows++;
+    return 'overflow';
   }
 
   /**

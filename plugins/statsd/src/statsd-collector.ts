@@ -58,7 +58,7 @@ function createStatsdCollector(ctx: CollectorContext<StatsdConfig>): StatsdColle
     aggregator,
     {
       lines: ctx.metrics.counter('lines_total', 'StatsD lines recorded'),
-      malformed: ctx.metrics.counter('malformed_total', 'StatsD lines refused, by reason (syntax, name, type, value, non_finite, sample_rate, tags, too_long, packet_too_large, type_conflict, series_limit)'),
+      malformed: ctx.metrics.counter('malformed_total', 'StatsD lines refused, by reason (syntax, name, type, value, non_finite, sample_rate, tags, too_long, packet_too_large, event, overflow, type_conflict, series_limit)'),
       ignored: ctx.metrics.counter('ignored_total', 'DogStatsD service checks, and events beyond maxEventsPerInterval, received and ignored, by kind'),
       events: ctx.metrics.counter('events_total', 'DogStatsD events stored as Sextant events'),
     },

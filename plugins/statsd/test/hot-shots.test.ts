@@ -243,6 +243,17 @@ describe('bad input over raw UDP', () => {
     expect(last(r.rt, 'ordered', { a: '1', b: '2' })).toBeCloseTo(0.6, 9);
   });
 
+  it('refuses a line that would overflow a counter, gauge or timer sum, and keeps the value before it', async () => {
+    const before = received(r.rt);
+    await sendRaw(r.port, ['big.counter:1e308|c', 'big.counter:1e308|c', 'big.gauge:1e308|g', 'big.gauge:+1e308|g', 'big.timer:1e308|ms', 'big.timer:1e308|ms', 'tiny.rate:1e10|c|@1e-300'].join('\n'));
+    await receivedAtLeast(r.rt, before + 7);
+    await flush(r);
+    expect(malformed('overflow')).toBe(4);
+    expect(last(r.rt, 'big.counter')).toBeCloseTo(1e308 / 10, -300);
+    expect(last(r.rt, 'big.gauge')).toBe(1e308);
+    expect(last(r.rt, 'big.timer.count')).toBe(1);
+  });
+
   it('refuses a line that reuses a name+tags with another type', async () => {
     const before = received(r.rt);
     await sendRaw(r.port, 'mixed.metric:1|c\nmixed.metric:2|g');

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { isSextantPlugin, parseManifest, type CollectorFactory } from '@sextant/plugin-api';
 import { resolveConfig } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
-import { canonicalTags, parseDogStatsdEvent, MAX_NAME_LENGTH, MAX_TAGS, newParsedLine, parseStatsdLine, plugin, statsdCollectorFactory, tagsToAttributes } from '../src/index.js';
+import { canonicalTags, parseDogStatsdEvent, MAX_NAME_LENGTH, MAX_TAGS, newParsedLine, parseStatsdLine, plugin, statsdCollectorFactory, statsdConfigSchema, tagsToAttributes } from '../src/index.js';
 
 const FRAGMENTS = ['1', '|c', '|g', '|ms', '|s', '|d', '|h', '|@0.5', '|#', 'k:v', ',', '\n', 'NaN', 'Inf', '1e999', '0x1', '_e{', '_sc|'];
 
@@ -137,6 +137,16 @@ describe('configuration', () => {
     expect(await resolveConfig(statsdCollectorFactory, {})).toMatchObject({ listen: '127.0.0.1:8125', udp: true, tcp: true, counters: 'rate', maxSeries: 10_000, expireAfter: 300_000 });
     await expect(resolveConfig(statsdCollectorFactory, { udp: false, tcp: false })).rejects.toThrow(/enable udp, tcp or both/);
     await expect(resolveConfig(statsdCollectorFactory, { listen: '8125' })).rejects.toThrow(/host:port/);
+  });
+});
+
+describe('README', () => {
+  it('documents every configuration key and every refusal reason', async () => {
+    const readme = await readFile(new URL('../README.md', import.meta.url), 'utf8');
+    for (const key of Object.keys(statsdConfigSchema.shape)) expect(readme, key).toContain(`| \`${key}\` |`);
+    for (const reason of ['syntax', 'name', 'type', 'value', 'non_finite', 'sample_rate', 'tags', 'too_long', 'packet_too_large', 'event', 'overflow', 'type_conflict', 'series_limit']) {
+      expect(readme, reason).toContain(`| \`${reason}\` |`);
+    }
   });
 });
 

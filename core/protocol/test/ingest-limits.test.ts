@@ -89,6 +89,27 @@ describe('per-source limits', () => {
   });
 });
 
+describe('per-token (tenant) limits', () => {
+  it('bounds the series of all sources of one token together; another token is unaffected', async () => {
+    const handler = new RecordingIngestHandler();
+    const other = 'other-tenant-token-0123456789';
+    const server = await startServer(handler, { tokens: [TOKEN, other], maxSeriesPerToken: 120, maxSeriesPerSource: 100 });
+    // One token holder invents three source ids to dodge the per-source limit.
+    for (const sourceId of ['agent:a', 'agent:b', 'agent:c']) {
+      const c = startClient(server.address, { sourceId });
+      const ids = Array.from({ length: 60 }, (_, i) => i);
+      c.send(ids.map((i) => ({ localId: i, descriptor: series(i + sourceId.length * 1000) })), batchOf(ids, 1000));
+      expect(await c.flush(10_000)).toBe(true);
+    }
+    expect(handler.series.size).toBe(120);
+    expect(server.stats().rejected['series-limit']).toBe(60);
+    const tenant2 = startClient(server.address, { sourceId: 'agent:other', token: other });
+    tenant2.send([{ localId: 0, descriptor: series(0) }], batchOf([0], 1000));
+    expect(await tenant2.flush(10_000)).toBe(true);
+    expect(handler.series.size).toBe(121);
+  });
+});
+
 describe('a wrong token', () => {
   it('is logged on the server (once a minute per peer) and slows the agent to seconds between tries, saying why', async () => {
     const handler = new RecordingIngestHandler();

@@ -23,7 +23,7 @@ import { OtlpMetricsTranslator, encodeOtlpExportResponse } from './otlp-metrics.
 import { WireFormatError } from './protobuf-wire.js';
 import { SequenceWindow } from './sequence-window.js';
 import { randomInt, timingSafeEqual } from 'node:crypto';
-import { bearerValues, hasValidToken, hostOf, serverCredentials, type ServerTlsOptions } from './transport-security.js';
+import { bearerValues, hasValidToken, hostOf, tokenIndex, serverCredentials, type ServerTlsOptions } from './transport-security.js';
 
 export const INGEST_METHOD_PATH = '/sextant.ingest.v1.Ingest/Ingest';
 export const OTLP_METRICS_EXPORT_PATH = '/opentelemetry.proto.collector.metrics.v1.MetricsService/Export';
@@ -83,6 +83,12 @@ export interface IngestServerOptions {
    * keeps it and sends it again later: nothing is lost. 0 = no limit. Default 1,000,000.
    */
   readonly maxSamplesPerSecondPerSource?: number;
+  /**
+   * Distinct series all sources of one token (a tenant: each accepted token is one) may define
+   * together, so a token holder cannot dodge maxSeriesPerSource by inventing source ids. Refusals
+   * are counted as `series-limit`. Default: no limit beyond the consumer's own cap.
+   */
+  readonly maxSeriesPerToken?: number;
   /** Serve OTLP/gRPC metrics on the same port. Default true. */
   readonly otlp?: boolean;
   /** Whether OTLP senders must send the bearer token too. Default true. */
@@ -125,6 +131,8 @@ interface SourceState {
   /** localId -> consumer SeriesId; -1 = not announced. */
   remap: Int32Array;
   seriesCount: number;
+  /** Index of the token (tenant) the source authenticated with; -1 when unknown (OTLP without token). */
+  tenant: number;
   /** Refusals of this source's definitions and samples since start, reported back in every ack. */
   refusedSeries: number;
   unknownSeriesSamples: number;
@@ -132,6 +140,8 @@ interface SourceState {
 
 interface StreamState {
   sourceId: string;
+  /** Which accepted token the stream carries (its tenant). */
+  readonly tenant: number;
   pending: number;
   tokens: number;
   lastRefill: number;
@@ -163,6 +173,9 @@ export class IngestServer {
   private readonly dedupWindow: number;
   private readonly maxSeriesPerSource: number;
   private readonly samplesPerSecondPerSource: number;
+  private readonly maxSeriesPerToken: number;
+  /** Series defined by all sources of one token (tenant), by token index. */
+  private readonly tenantSeries = new Map<number, number>();
   /** `<what>\u0000<who>` -> when it was last logged (refusals are logged once a minute each). */
   private readonly warned = new Map<string, number>();
   private readonly otlpRequireToken: boolean;
@@ -187,6 +200,7 @@ export class IngestServer {
     this.ratePerStream = options.maxMessagesPerSecondPerStream ?? 0;
     this.dedupWindow = positiveInt(options.dedupWindow, 1024, 'dedupWindow');
     this.maxSeriesPerSource = positiveInt(options.maxSeriesPerSource, 100_000, 'maxSeriesPerSource');
+    this.maxSeriesPerToken = positiveInt(options.maxSeriesPerToken, Number.MAX_SAFE_INTEGER, 'maxSeriesPerToken');
     this.samplesPerSecondPerSource = options.maxSamplesPerSecondPerSource === 0 ? 0 : positiveInt(options.maxSamplesPerSecondPerSource, 1_000_000, 'maxSamplesPerSecondPerSource');
     this.otlpRequireToken = options.otlpRequireToken ?? true;
     this.logger = options.logger ?? NO_LOGGER;
@@ -308,7 +322,8 @@ export class IngestServer {
   // sextant.ingest.v1
 
   private onIngestStream(call: ServerDuplexStream<Buffer, Buffer>): void {
-    if (!hasValidToken(call.metadata, this.tokens)) {
+    const tenant = tokenIndex(call.metadata, this.tokens);
+    if (tenant < 0) {
       this.reject('unauthenticated');
       const peer = call.getPeer();
       this.warnOnce('unauthenticated', peer, `refused an ingest stream from ${peer}: missing or wrong token`, { peer, hint: 'the agent must send one of the server\'s tokens (--token / server.token)' });
@@ -317,6 +332,7 @@ export class IngestServer {
     }
     const stream: StreamState = {
       sourceId: '',
+      tenant,
       pending: 0,
       tokens: this.ratePerStream,
       lastRefill: performance.now(),
@@ -394,7 +410,7 @@ export class IngestServer {
     stream.sourceId = msg.sourceId;
     let source = this.sources.get(msg.sourceId);
     if (!source) {
-      source = { window: new SequenceWindow(this.dedupWindow), remap: new Int32Array(64).fill(-1), seriesCount: 0, refusedSeries: 0, unknownSeriesSamples: 0 };
+      source = { window: new SequenceWindow(this.dedupWindow), remap: new Int32Array(64).fill(-1), seriesCount: 0, tenant: stream.tenant, refusedSeries: 0, unknownSeriesSamples: 0 };
       this.sources.set(msg.sourceId, source);
     }
     if (msg.retainedFrom > 0) source.window.releaseBelow(msg.retainedFrom);
@@ -449,6 +465,16 @@ export class IngestServer {
     const maxLocalId = Math.max(1_048_576, 4 * this.maxSeriesPerSource);
     for (const def of defs) {
       const isNew = def.localId >= source.remap.length || source.remap[def.localId]! < 0;
+      const tenantFull = isNew && source.tenant >= 0 && (this.tenantSeries.get(source.tenant) ?? 0) >= this.maxSeriesPerToken;
+      if (tenantFull) {
+        this.reject('series-limit');
+        source.refusedSeries++;
+        this.warnOnce('series-limit', `tenant\u0000${source.tenant}`, `the sources using token #${source.tenant + 1} reached their limit of ${this.maxSeriesPerToken} series together; new series are refused (latest: ${sourceId})`, {
+          sourceId,
+          hint: 'give each team its own token, remove high-cardinality attributes, or raise ingest.maxSeriesPerToken',
+        });
+        continue;
+      }
       if (def.localId >= maxLocalId || (isNew && source.seriesCount >= this.maxSeriesPerSource)) {
         this.reject('series-limit');
         source.refusedSeries++;
@@ -484,7 +510,10 @@ export class IngestServer {
         });
         continue;
       }
-      if (!known) source.seriesCount++;
+      if (!known) {
+        source.seriesCount++;
+        if (source.tenant >= 0) this.tenantSeries.set(source.tenant, (this.tenantSeries.get(source.tenant) ?? 0) + 1);
+      }
       source.remap[def.localId] = typeof assigned === 'number' && assigned >= 0 ? assigned : def.localId;
     }
   }
@@ -595,7 +624,8 @@ export class IngestServer {
       callback({ code: status.UNAUTHENTICATED, details: 'missing or wrong ingest token (metadata "authorization: Bearer <token>")' });
       return;
     }
-    const result = this.exportOtlp(`otlp:${hostOf(call.getPeer())}`, call.request);
+    const tenant = tokenIndex(call.metadata as Metadata, this.tokens);
+    const result = this.exportOtlp(`otlp:${hostOf(call.getPeer())}`, call.request, tenant >= 0 ? tenant : undefined);
     if (result.ok) callback(null, encodeOtlpExportResponse(result.rejectedPoints, result.message));
     else callback({ code: result.refusal === 'malformed' ? status.INVALID_ARGUMENT : status.RESOURCE_EXHAUSTED, details: result.message });
   }
@@ -606,7 +636,7 @@ export class IngestServer {
    * OtlpHttpReceiver). The caller has authenticated the sender. `refusal` says why nothing was
    * taken: `oversized`, `queue-full` (retryable) or `malformed`.
    */
-  exportOtlp(sourceId: string, bytes: Uint8Array): { ok: true; rejectedPoints: number; message: string } | { ok: false; refusal: 'oversized' | 'queue-full' | 'malformed'; message: string } {
+  exportOtlp(sourceId: string, bytes: Uint8Array, tenant?: number): { ok: true; rejectedPoints: number; message: string } | { ok: false; refusal: 'oversized' | 'queue-full' | 'malformed'; message: string } {
     if (bytes.length > this.maxMessageBytes) {
       this.reject('oversized');
       return { ok: false, refusal: 'oversized', message: `OTLP request of ${bytes.length} bytes exceeds the server's maxMessageBytes of ${this.maxMessageBytes}; lower the exporter's batch size` };
@@ -631,7 +661,7 @@ export class IngestServer {
     this.count('accepted');
     let source = this.sources.get(sourceId);
     if (!source) {
-      source = { window: new SequenceWindow(1), remap: new Int32Array(64).fill(-1), seriesCount: 0, refusedSeries: 0, unknownSeriesSamples: 0 };
+      source = { window: new SequenceWindow(1), remap: new Int32Array(64).fill(-1), seriesCount: 0, tenant: tenant ?? -1, refusedSeries: 0, unknownSeriesSamples: 0 };
       this.sources.set(sourceId, source);
     }
     this.defineSeries(sourceId, source, translation.newSeries);
@@ -646,8 +676,13 @@ export class IngestServer {
    */
   acceptsOtlpAuthorization(authorization: string | undefined): boolean {
     if (!this.otlpRequireToken) return true;
+    return this.tenantOfAuthorization(authorization) >= 0;
+  }
+
+  /** The index of the accepted token in an `authorization` header value (the tenant), or -1. */
+  tenantOfAuthorization(authorization: string | undefined): number {
     const got = Buffer.from(authorization ?? '');
-    return this.tokens.some((t) => t.length === got.length && timingSafeEqual(t, got));
+    return this.tokens.findIndex((t) => t.length === got.length && timingSafeEqual(t, got));
   }
 }
 

@@ -133,7 +133,8 @@ async function handleRequest(req: IncomingMessage, res: ServerResponse, ingest: 
       return respondStatus(res, 400, encoding, RPC.INVALID_ARGUMENT, `malformed ExportMetricsServiceRequest: ${message}`);
     }
   }
-  const result = ingest.exportOtlp(`otlp-http:${req.socket.remoteAddress ?? 'unknown'}`, protobuf);
+  const tenant = ingest.tenantOfAuthorization(req.headers.authorization);
+  const result = ingest.exportOtlp(`otlp-http:${req.socket.remoteAddress ?? 'unknown'}`, protobuf, tenant >= 0 ? tenant : undefined);
   if (!result.ok) {
     if (result.refusal === 'queue-full') {
       res.setHeader('retry-after', '1');

@@ -82,6 +82,21 @@ export function channelCredentials(tls: ClientTlsOptions | undefined, insecure: 
 }
 
 /** True when `metadata` carries `authorization: Bearer <one of tokens>`. */
+/**
+ * Which of the accepted tokens the call carries (its index: the tenant), or -1. Compares in
+ * constant time per token of the same length.
+ */
+export function tokenIndex(metadata: Metadata, tokens: readonly Buffer[]): number {
+  const values = metadata.get('authorization');
+  if (values.length !== 1 || typeof values[0] !== 'string') return -1;
+  const got = Buffer.from(values[0]);
+  for (let i = 0; i < tokens.length; i++) {
+    const want = tokens[i]!;
+    if (got.length === want.length && timingSafeEqual(got, want)) return i;
+  }
+  return -1;
+}
+
 export function hasValidToken(metadata: Metadata, tokens: readonly Buffer[]): boolean {
   const values = metadata.get('authorization');
   if (values.length !== 1 || typeof values[0] !== 'string') return false;

@@ -137,6 +137,8 @@ export const runtimeConfigSchema = z
         maxSeriesPerSource: z.number().int().min(1).default(100_000),
         /** Samples/s one source may send; faster messages are refused as retryable (the agent resends). 0 = no limit. */
         maxSamplesPerSecondPerSource: z.number().int().min(0).default(1_000_000),
+        /** Distinct series all sources of one token (tenant) may create together; unset = only store.maxSeries. */
+        maxSeriesPerToken: z.number().int().min(1).optional(),
       })
       .strict()
       .default({ maxSeriesPerSource: 100_000, maxSamplesPerSecondPerSource: 1_000_000 }),

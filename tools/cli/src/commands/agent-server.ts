@@ -151,6 +151,7 @@ export const serverCommand: Command = {
         logger: runtime.logger,
         maxSeriesPerSource: runtime.config.ingest.maxSeriesPerSource,
         maxSamplesPerSecondPerSource: runtime.config.ingest.maxSamplesPerSecondPerSource,
+        ...(runtime.config.ingest.maxSeriesPerToken !== undefined ? { maxSeriesPerToken: runtime.config.ingest.maxSeriesPerToken } : {}),
         // ingest counters (refusals by reason: unauthenticated, series-limit, rate-limited, ...) on /metrics
         metrics: {
           counter: (name, help) => ({ add: (v, attrs) => runtime.telemetry.add(`sextant_${name}`, help, v, attrs) }),

@@ -42,6 +42,27 @@ describe('incident correlator across a restart', () => {
     await b.shutdown();
   });
 
+  it('ends a run-time silence early, and the ending holds across a restart', async () => {
+    const a = await startCorrelator(incidentCorrelatorFactory);
+    a.correlator.onEvent?.({ id: 'evt-s1', type: 'silence', title: 'quiet db', timestamp: T0, resource: { 'service.name': 'db' }, attributes: { duration: 3_600_000 } });
+    a.correlator.onEvent?.({ id: 'evt-s2', type: 'silence', title: 'quiet cache', timestamp: T0, resource: { 'service.name': 'cache' }, attributes: { duration: 3_600_000 } });
+    // ending an unknown window changes nothing; ending evt-s1 lets db notify again, cache stays silenced
+    a.correlator.onEvent?.({ id: 'evt-e0', type: 'silence.end', title: 'ended', timestamp: T0 + 2 * MIN, resource: {}, attributes: { window: 'evt-nope' } });
+    a.correlator.onEvent?.({ id: 'evt-e1', type: 'silence.end', title: 'ended', timestamp: T0 + 2 * MIN, resource: {}, attributes: { window: 'evt-s1' } });
+    const state = a.correlator.snapshot!();
+    await a.shutdown();
+
+    const b = await startCorrelator(incidentCorrelatorFactory);
+    b.correlator.restore!(state);
+    b.correlator.onAnomaly(spike(3, 'db', T0 + 3 * MIN));
+    b.correlator.onAnomaly(spike(4, 'cache', T0 + 3 * MIN));
+    const opened = b.updates.filter((u) => u.change === 'opened');
+    expect(opened).toHaveLength(2);
+    expect(opened.find((u) => u.incident.title.includes('db latency'))?.notify).not.toBe(false);
+    expect(opened.find((u) => u.incident.title.includes('cache latency'))?.notify).toBe(false);
+    await b.shutdown();
+  });
+
   it('refuses damaged bytes with a status and starts empty', async () => {
     const c = await startCorrelator(incidentCorrelatorFactory);
     c.correlator.restore!(new TextEncoder().encode('{"tag":"something else"}'));

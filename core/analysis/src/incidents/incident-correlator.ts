@@ -18,6 +18,7 @@
  * - silences and maintenance windows (config, or `silence` / `maintenance` events through the API,
  *   matching resource attributes): incidents still form and are visible, updates are not delivered
  *   (`notify: false`); maintenance also pauses the detectors' learning (the runtime forwards it);
+ *   a `silence.end` / `maintenance.end` event whose `attributes.window` is the window's event id ends it early;
  * - re-notification every `renotifyEvery` while an incident stays open.
  *
  * Every suppression is counted on the incident (`suppressed`), so `GET /api/v1/incidents/{id}`
@@ -90,9 +91,12 @@ export const INCIDENT_DEFAULTS: z.input<typeof incidentConfigSchema> = {
 };
 
 interface Window {
+  /** The id of the `silence` / `maintenance` event that made it (run-time windows only); a `<type>.end` event names it. */
+  readonly id?: string;
   readonly match: Attributes;
   readonly from: number;
-  readonly until: number;
+  /** Ends early when a `silence.end` / `maintenance.end` event names the window. */
+  until: number;
   readonly comment: string;
   readonly kind: 'silenced' | 'maintenance';
   /** Config windows are rebuilt from the config at start; only those added at run time are kept in snapshots. */
@@ -243,7 +247,13 @@ export class IncidentCorrelator implements Correlator {
       const from = parseTime(attrs.from as number | string | undefined, event.timestamp);
       const dur = attrs.duration !== undefined ? Number(attrs.duration) : undefined;
       const until = parseTime(attrs.until as number | string | undefined, dur !== undefined && Number.isFinite(dur) ? from + dur : Number.POSITIVE_INFINITY);
-      this.windows.push({ match: event.resource, from, until, comment: event.title, kind: event.type === 'silence' ? 'silenced' : 'maintenance' });
+      this.windows.push({ ...(event.id ? { id: event.id } : {}), match: event.resource, from, until, comment: event.title, kind: event.type === 'silence' ? 'silenced' : 'maintenance' });
+      return;
+    }
+    if (event.type === 'silence.end' || event.type === 'maintenance.end') {
+      // Ends the window made by the event named in `attributes.window`; tick() then forgets it.
+      const id = event.attributes?.window;
+      for (const w of this.windows) if (w.id !== undefined && w.id === id && w.until > event.timestamp) w.until = Math.max(w.from, event.timestamp);
       return;
     }
     if (event.type === 'host.down' && event.resource['host.name'] !== undefined) {

@@ -140,6 +140,10 @@ describe('incident correlator', () => {
     expect(inc.causes[0].summary).toContain('db migrated to schema 42');
     expect(inc.causes[0].evidence[0]).toMatch(/^deploy 20 min before the first anomaly/);
     expect(inc.eventIds).toContain('evt-1');
+    // the deploy came before the incident opened, yet it is on the timeline, first and once
+    expect(inc.timeline[0]).toEqual({ timestamp: t - 20 * MIN, kind: 'event', message: 'db migrated to schema 42', ref: 'evt-1' });
+    expect(inc.timeline.filter((e) => e.ref === 'evt-1')).toHaveLength(1);
+    expect(inc.timeline[1]).toMatchObject({ kind: 'anomaly', timestamp: t });
     await h.shutdown();
   });
 

@@ -459,7 +459,15 @@ export class IncidentCorrelator implements Correlator {
     const lookback = this.ctx.config.changeLookback;
     const events = this.events.filter((e) => e.timestamp >= inc.openedAt - lookback && e.timestamp <= inc.lastAnomalyAt);
     inc.causes = rankLikelyCauses({ anomalies: inc.anomalies, events, topology: this.ctx.topology, entityOf: (a) => this.entityOf(a), changeLookbackMs: lookback });
-    for (const e of events) if (e.id && inc.causes.some((c) => c.summary.includes(e.title))) inc.eventIds.add(e.id);
+    // A change named by a likely cause joins the incident, and its timeline, in time order: a deploy
+    // that came before the incident opened is the first thing a reader should see.
+    for (const e of events) {
+      if (!e.id || inc.eventIds.has(e.id) || !inc.causes.some((c) => c.summary.includes(e.title))) continue;
+      inc.eventIds.add(e.id);
+      const at = inc.timeline.findIndex((t) => t.timestamp > e.timestamp);
+      inc.timeline.splice(at < 0 ? inc.timeline.length : at, 0, { timestamp: e.timestamp, kind: 'event', message: e.title, ref: e.id });
+      if (inc.timeline.length > 200) inc.timeline.splice(1, inc.timeline.length - 200);
+    }
     const first = inc.anomalies[0];
     const others = inc.entities.size - 1;
     const where = others > 0 ? ` and ${others} more entit${others === 1 ? 'y' : 'ies'}` : '';

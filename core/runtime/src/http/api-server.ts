@@ -11,6 +11,7 @@
  *   GET  /api/v1/incidents, /api/v1/incidents/{id}
  *   GET  /api/v1/events?from=&to=&type=, POST /api/v1/events
  *   GET  /api/v1/topology
+ *   POST /api/v1/silences, /api/v1/maintenance; DELETE /api/v1/silences/{id} (or maintenance/{id}) ends one early
  *   GET  /api/v1/silences, GET /api/v1/stream  (server-sent events)   see ui-routes.ts
  *   GET  /, /assets/*                          the web UI (@sextant/ui)
  */
@@ -21,6 +22,7 @@ import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpe
 import { parseDuration } from '../config/runtime-config.js';
 import type { Runtime } from '../runtime/runtime.js';
 import type { LiveStream } from './live-stream.js';
+import { silenceViews } from './silence-list.js';
 import { addUiRoutes, type UiRouteOptions } from './ui-routes.js';
 
 export interface ApiServerOptions {
@@ -99,6 +101,7 @@ export class ApiServer {
     this.route('POST', /^\/api\/v1\/events$/, (req, res) => this.postEvent(req, res));
     this.route('POST', /^\/api\/v1\/silences$/, (req, res) => this.postWindow(req, res, 'silence'));
     this.route('POST', /^\/api\/v1\/maintenance$/, (req, res) => this.postWindow(req, res, 'maintenance'));
+    this.route('DELETE', /^\/api\/v1\/(?:silences|maintenance)\/([^/]+)$/, (req, res, p) => this.endWindow(req, res, decodeURIComponent(p[0])));
     this.route('GET', /^\/api\/v1\/topology$/, (_req, res) => send(res, 200, { entities: this.runtime.topology.entities(), edges: this.runtime.topology.edges() }));
     this.live = addUiRoutes(this, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
   }
@@ -333,6 +336,26 @@ export class ApiServer {
       'api',
     );
     send(res, 201, { [type]: stored });
+  }
+
+  /**
+   * Ends a silence or maintenance window made through the API before its `until`: records a
+   * `silence.end` / `maintenance.end` event whose `attributes.window` is the window's id, which the
+   * correlator (updates are delivered again) and the pipeline (learning resumes) honour.
+   */
+  private endWindow(req: IncomingMessage, res: ServerResponse, id: string): void {
+    this.authorize(req);
+    const all = this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || ((e.type === 'silence.end' || e.type === 'maintenance.end') && e.attributes?.window === id) });
+    const window = all.find((e) => e.id === id && (e.type === 'silence' || e.type === 'maintenance'));
+    if (!window) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no silence or maintenance window ${id}`, 'list them with GET /api/v1/silences');
+    const now = this.runtime.clock.now();
+    const view = silenceViews(all, now)[0];
+    if (!view.active && view.from <= now) throw new HttpError(409, ErrorCode.BAD_REQUEST, `${window.type} ${id} has already ended`, 'list the active ones with GET /api/v1/silences');
+    this.runtime.pipeline.ingestEvent(
+      { type: `${window.type}.end`, title: `${window.type} ended early: ${window.title}`, timestamp: now, resource: window.resource, attributes: { window: id }, source: 'api' },
+      'api',
+    );
+    send(res, 200, { silence: silenceViews(this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || e.attributes?.window === id }), now)[0] });
   }
 
   private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -8,7 +8,7 @@ import { uiAssetsDir } from '@sextant/ui';
 import type { Runtime } from '../runtime/runtime.js';
 import { autodiscoveryView } from './autodiscovery-view.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
-import { silenceViews } from './silence-list.js';
+import { SILENCE_EVENT_TYPES, silenceViews } from './silence-list.js';
 import { UiAssets } from './ui-assets.js';
 
 interface Routable {
@@ -26,7 +26,7 @@ export function addUiRoutes(api: Routable, runtime: Runtime, options: UiRouteOpt
   const live = new LiveStream(runtime, options.live);
   api.route('GET', /^\/api\/v1\/stream$/, (req, res) => live.handle(req, res));
   api.route('GET', /^\/api\/v1\/silences$/, (_req, res) => {
-    const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.type === 'silence' || e.type === 'maintenance' }), runtime.clock.now());
+    const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) }), runtime.clock.now());
     const text = JSON.stringify({ silences: list });
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);

@@ -79,7 +79,7 @@ export class Pipeline {
   private anomalyListeners: ((anomaly: Anomaly) => void)[] = [];
   private readonly accepted = new MutableBatch(1024);
   /** Maintenance windows in force: learning is paused for matching series until `until`. */
-  private maintenance: { match: SextantEvent['resource']; until: number }[] = [];
+  private maintenance: { id: string; match: SextantEvent['resource']; until: number }[] = [];
   private readonly drops = new Uint32Array(DROP_REASONS.length);
   private readonly maxFutureMs: number;
   /** `<reason>\u0000<source>` -> when it was last logged. */
@@ -205,6 +205,7 @@ export class Pipeline {
       if (!e || typeof e.id !== 'string') continue;
       this.events.push(e);
       if (e.type === 'maintenance') this.startMaintenance(e);
+      if (e.type === 'maintenance.end') this.endMaintenance(e);
     }
     this.maintenance = this.maintenance.filter((m) => m.until > now);
   }
@@ -258,6 +259,7 @@ export class Pipeline {
     this.events.push(stored);
     this.telemetry.add('sextant_events_total', 'Events received, by type', 1, { type: stored.type });
     if (stored.type === 'maintenance') this.startMaintenance(stored);
+    if (stored.type === 'maintenance.end') this.endMaintenance(stored);
     for (const l of this.eventListeners) l(stored);
     for (const d of this.detectors) {
       try {
@@ -324,10 +326,24 @@ export class Pipeline {
     const attrs = event.attributes ?? {};
     const until = attrs.until !== undefined ? (typeof attrs.until === 'number' ? attrs.until : Date.parse(String(attrs.until))) : attrs.duration !== undefined ? event.timestamp + Number(attrs.duration) : Number.NaN;
     if (!Number.isFinite(until)) return;
-    this.maintenance.push({ match: event.resource, until });
+    this.maintenance.push({ id: event.id, match: event.resource, until });
     for (const d of this.detectors) {
       try {
         d.component.pauseLearning?.(event.resource, true);
+      } catch (e) {
+        d.fail(e);
+      }
+    }
+  }
+
+  /** A `maintenance.end` event (attributes.window = the window's event id) resumes learning now. */
+  private endMaintenance(event: StoredEvent): void {
+    const ended = this.maintenance.filter((m) => m.id === event.attributes?.window);
+    if (ended.length === 0) return;
+    this.maintenance = this.maintenance.filter((m) => !ended.includes(m));
+    for (const d of this.detectors) {
+      try {
+        d.component.pauseLearning?.(ended[0].match, false);
       } catch (e) {
         d.fail(e);
       }

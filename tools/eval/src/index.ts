@@ -12,5 +12,5 @@ export type { NabSeries, NabCorpus } from './nab/reader.js';
 export { getNabDetector, registerNabDetector, nabDetectorNames } from './nab/detectors.js';
 export type { NabDetector, StreamingScorer } from './nab/detectors.js';
 export { runDemo } from './demo.js';
-export type { DemoOptions, DemoSummary, DemoIncident } from './demo.js';
+export type { DemoOptions, DemoSummary, DemoIncident, DemoReportedIncident } from './demo.js';
 export * from './rca/index.js';

@@ -1,0 +1,348 @@
+/**
+ * The `otlp` exporter: OTLP/HTTP protobuf of selected series plus Sextant's own signals per series
+ * as OTLP metrics (POST `<endpoint>/v1/metrics`), and anomalies as OTLP log records (POST
+ * `<endpoint>/v1/logs`). Names and attributes are documented in the README ("Mapping").
+ *
+ * Flow: the runtime hands over accepted batches and anomalies (off the ingest path); they are
+ * encoded into requests of at most `maxPointsPerRequest` points, compressed and put in a bounded
+ * in-memory queue; one sender loop posts the oldest queued request until the receiver takes it.
+ * 2xx: done (a partial_success is counted as rejected points). 5xx, 429 and network errors:
+ * retried with doubling, jittered, capped backoff (Retry-After honoured, capped by backoff.max).
+ * Other 4xx: the receiver refuses the data itself, so it is dropped, counted and reported, never
+ * retried. When the queue would exceed `queueMaxBytes`, the oldest requests are dropped and counted.
+ */
+import {
+  ErrorCode,
+  createExporterFactory,
+  type Anomaly,
+  type Attributes,
+  type ExpectationColumns,
+  type Exporter,
+  type ExporterContext,
+  type SampleBatch,
+  type SelfCounter,
+  type SelfGauge,
+  type SeriesDescriptor,
+  type Severity,
+} from '@sextant/plugin-api';
+import picomatch from 'picomatch';
+import { z } from 'zod';
+import { otlpExporterConfigDefaults, otlpExporterConfigSchema, signalUrl, type OtlpExporterConfig } from './config.js';
+import { SEVERITY_NUMBER, OtlpMetricsEncoder, encodeKeyValues, encodeLogsRequest, encodeResource, toUnixNano, type OtlpLogRecord, type OtlpMetricShape, type OtlpScope } from './otlp-encoding.js';
+import { compressBody, postOtlp } from './otlp-http-transport.js';
+
+/** Names of the signal metrics, as documented in the README. */
+export const OTLP_SIGNAL_METRICS = {
+  expected: 'sextant.expected',
+  lower: 'sextant.band.lower',
+  upper: 'sextant.band.upper',
+  state: 'sextant.learning_state',
+  anomalyScore: 'sextant.anomaly.score',
+} as const;
+
+/** Point attribute naming the original metric on signal metrics. */
+export const OTLP_METRIC_ATTRIBUTE = 'sextant.metric';
+
+/** `event_name` of anomaly log records. */
+export const ANOMALY_EVENT_NAME = 'sextant.anomaly';
+
+export const SCOPE: OtlpScope = { name: '@sextant/exporter-otlp', version: '0.1.0' };
+
+/** Sextant severity -> OTLP SeverityNumber and severity_text. */
+export const SEVERITY: Readonly<Record<Severity, readonly [number, string]>> = {
+  info: [SEVERITY_NUMBER.INFO, 'INFO'],
+  warning: [SEVERITY_NUMBER.WARN, 'WARN'],
+  critical: [SEVERITY_NUMBER.ERROR, 'ERROR'],
+};
+
+/** Per series: whether it is selected, and its encoded blocks (built on first use). */
+interface SeriesEntry {
+  readonly selected: boolean;
+  readonly descriptor?: SeriesDescriptor;
+  readonly resourceKey?: string;
+  readonly resource?: Uint8Array;
+  readonly attributes?: Uint8Array;
+  readonly signalAttributes?: Uint8Array;
+  readonly startMs?: number;
+}
+
+interface QueuedRequest {
+  readonly signal: 'metrics' | 'logs';
+  readonly body: Uint8Array;
+  readonly items: number;
+}
+
+type NameTest = (name: string) => boolean;
+function compile(pattern: string): NameTest {
+  if (pattern.length >= 2 && pattern.startsWith('/') && pattern.endsWith('/')) {
+    const re = new RegExp(pattern.slice(1, -1));
+    return (n) => re.test(n);
+  }
+  return picomatch(pattern, { dot: true });
+}
+
+export class OtlpExporter implements Exporter {
+  private readonly keep: NameTest[];
+  private readonly drop: NameTest[];
+  private readonly series: (SeriesEntry | undefined)[] = [];
+  private readonly encoder = new OtlpMetricsEncoder(SCOPE);
+  private queue: QueuedRequest[] = [];
+  private queueHead = 0;
+  private queueBytes = 0;
+  private readonly secrets: string[];
+  private readonly counters: {
+    queuedPoints: SelfCounter;
+    queuedLogs: SelfCounter;
+    sentRequests: SelfCounter;
+    sentBytes: SelfCounter;
+    failed: SelfCounter;
+    rejected: SelfCounter;
+    rejectedItems: SelfCounter;
+    queueDropped: SelfCounter;
+    queueBytes: SelfGauge;
+  };
+  private stopped = false;
+  private readonly abort = new AbortController();
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private lastStatus = '';
+
+  constructor(private readonly ctx: ExporterContext<OtlpExporterConfig>) {
+    const c = ctx.config;
+    this.keep = c.keep.map(compile);
+    this.drop = c.drop.map(compile);
+    this.secrets = Object.values(c.headers).filter((v) => v.length >= 4);
+    const m = ctx.metrics;
+    this.counters = {
+      queuedPoints: m.counter('otlp_points_queued_total', 'Metric data points (samples and signals) encoded and queued'),
+      queuedLogs: m.counter('otlp_log_records_queued_total', 'Log records (anomalies) encoded and queued'),
+      sentRequests: m.counter('otlp_requests_sent_total', 'Requests the receiver accepted (signal: metrics, logs)'),
+      sentBytes: m.counter('otlp_bytes_sent_total', 'Compressed request bytes the receiver accepted'),
+      failed: m.counter('otlp_request_failures_total', 'Failed attempts that will be retried (reason: network, timeout, http_5xx, http_429)'),
+      rejected: m.counter('otlp_requests_rejected_total', 'Requests the receiver refused with a final 4xx: dropped, not retried'),
+      rejectedItems: m.counter('otlp_items_rejected_total', 'Points or log records an accepting receiver reported as rejected (partial_success)'),
+      queueDropped: m.counter('otlp_queue_dropped_total', 'Queued requests dropped because queueMaxBytes was reached'),
+      queueBytes: m.gauge('otlp_queue_bytes', 'Bytes waiting in the queue'),
+    };
+  }
+
+  start(): void {
+    this.loop = this.sendLoop();
+  }
+
+  exportSamples(batch: SampleBatch, expectations: ExpectationColumns | undefined): void {
+    const c = this.ctx.config;
+    const enc = this.encoder;
+    for (let i = 0; i < batch.length; i++) {
+      const id = batch.series[i]!;
+      const e = this.entry(id);
+      if (!e?.selected) continue;
+      const d = e.descriptor!;
+      const t = batch.timestamps[i]!;
+      if (c.samples && Number.isFinite(batch.values[i]!)) {
+        const shape: OtlpMetricShape = d.type === 'counter' ? 'cumulative-sum' : 'gauge';
+        enc.add(e.resourceKey!, e.resource!, d.metric, { name: d.metric, unit: d.unit, description: d.description ?? '', shape, startNano: toUnixNano(e.startMs!) }, e.attributes!, t, batch.values[i]!);
+      }
+      if (c.signals && expectations && expectations.state[i] !== 0) {
+        const signal = (name: string, unit: string, value: number) => {
+          if (Number.isFinite(value)) enc.add(e.resourceKey!, e.resource!, name, { name, unit, description: '', shape: 'gauge', startNano: 0n }, e.signalAttributes!, t, value);
+        };
+        signal(OTLP_SIGNAL_METRICS.expected, d.unit, expectations.expected[i]!);
+        signal(OTLP_SIGNAL_METRICS.lower, d.unit, expectations.lower[i]!);
+        signal(OTLP_SIGNAL_METRICS.upper, d.unit, expectations.upper[i]!);
+        signal(OTLP_SIGNAL_METRICS.state, '1', expectations.state[i]!);
+      }
+      if (enc.points >= c.maxPointsPerRequest) this.enqueueMetrics();
+    }
+    this.enqueueMetrics();
+  }
+
+  exportAnomalies(anomalies: readonly Anomaly[]): void {
+    if (!this.ctx.config.anomalies) return;
+    const records: OtlpLogRecord[] = [];
+    for (const a of anomalies) {
+      const e = this.entry(a.seriesId);
+      if (!e?.selected) continue;
+      if (Number.isFinite(a.score)) {
+        const name = OTLP_SIGNAL_METRICS.anomalyScore;
+        const attrs = encodeKeyValues(7, { ...a.attributes, [OTLP_METRIC_ATTRIBUTE]: a.metric, 'sextant.detector': a.detector, 'sextant.anomaly.kind': a.kind });
+        this.encoder.add(e.resourceKey!, e.resource!, `${name}`, { name, unit: '1', description: '', shape: 'gauge', startNano: 0n }, attrs, a.timestamp, a.score);
+      }
+      records.push(this.anomalyRecord(a));
+    }
+    this.enqueueMetrics();
+    for (let i = 0; i < records.length; i += this.ctx.config.maxPointsPerRequest) {
+      const slice = records.slice(i, i + this.ctx.config.maxPointsPerRequest);
+      this.enqueue({ signal: 'logs', body: compressBody(encodeLogsRequest(slice, SCOPE), this.ctx.config.compression), items: slice.length });
+      this.counters.queuedLogs.add(slice.length);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Requests and bytes waiting to be sent. */
+  get pending(): { requests: number; bytes: number } {
+    return { requests: this.queue.length - this.queueHead, bytes: this.queueBytes };
+  }
+
+  private anomalyRecord(a: Anomaly): OtlpLogRecord {
+    const [severityNumber, severityText] = SEVERITY[a.severity];
+    const attributes: Record<string, string | number | boolean> = {
+      ...a.attributes,
+      'sextant.anomaly.id': a.id,
+      [OTLP_METRIC_ATTRIBUTE]: a.metric,
+      'sextant.detector': a.detector,
+      'sextant.anomaly.kind': a.kind,
+      'sextant.anomaly.score': a.score,
+      'sextant.anomaly.value': a.value,
+    };
+    if (Number.isFinite(a.expected)) attributes['sextant.expected'] = a.expected;
+    if (Number.isFinite(a.lower)) attributes['sextant.band.lower'] = a.lower;
+    if (Number.isFinite(a.upper)) attributes['sextant.band.upper'] = a.upper;
+    if (a.peerGroup) attributes['sextant.peer_group'] = a.peerGroup;
+    return {
+      resource: this.resourceOf(a.resource),
+      timeMs: a.timestamp,
+      observedTimeMs: this.ctx.clock.now(),
+      severityNumber,
+      severityText,
+      body: a.message,
+      eventName: ANOMALY_EVENT_NAME,
+      attributes,
+    };
+  }
+
+  private resourceOf(resource: Attributes): Attributes {
+    return { ...this.ctx.config.resourceAttributes, ...resource };
+  }
+
+  private entry(id: number): SeriesEntry | undefined {
+    let e = this.series[id];
+    if (e === undefined) {
+      const d = this.ctx.catalog.describe(id);
+      if (!d) return undefined;
+      const selected = (this.keep.length === 0 || this.keep.some((t) => t(d.metric))) && !this.drop.some((t) => t(d.metric));
+      if (!selected) e = { selected };
+      else {
+        const resource = this.resourceOf(d.resource);
+        e = {
+          selected,
+          descriptor: d,
+          resourceKey: JSON.stringify(Object.entries(resource).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+          resource: encodeResource(resource),
+          attributes: encodeKeyValues(7, d.attributes),
+          signalAttributes: encodeKeyValues(7, { ...d.attributes, [OTLP_METRIC_ATTRIBUTE]: d.metric }),
+          startMs: this.ctx.clock.now(),
+        };
+      }
+      this.series[id] = e;
+    }
+    return e;
+  }
+
+  private enqueueMetrics(): void {
+    if (this.encoder.points === 0) return;
+    const n = this.encoder.points;
+    this.enqueue({ signal: 'metrics', body: compressBody(this.encoder.finish(), this.ctx.config.compression), items: n });
+    this.counters.queuedPoints.add(n);
+  }
+
+  private enqueue(r: QueuedRequest): void {
+    this.queue.push(r);
+    this.queueBytes += r.body.byteLength;
+    let dropped = 0;
+    // never drop the request the sender may have in flight (the head)
+    while (this.queueBytes > this.ctx.config.queueMaxBytes && this.queue.length - this.queueHead > 1) {
+      const victim = this.queue.splice(this.queueHead + 1, 1)[0]!;
+      this.queueBytes -= victim.body.byteLength;
+      dropped++;
+    }
+    if (dropped > 0) {
+      this.counters.queueDropped.add(dropped);
+      this.ctx.logger.warn(`dropped ${dropped} queued OTLP request(s): queueMaxBytes (${this.ctx.config.queueMaxBytes}) reached while the receiver is slow or away`);
+    }
+    this.counters.queueBytes.set(this.queueBytes);
+    this.wake?.();
+  }
+
+  private dequeue(): void {
+    const r = this.queue[this.queueHead];
+    if (!r) return;
+    this.queue[this.queueHead++] = undefined as never;
+    this.queueBytes -= r.body.byteLength;
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    this.counters.queueBytes.set(this.queueBytes);
+  }
+
+  private async sendLoop(): Promise<void> {
+    const c = this.ctx.config;
+    let backoff = c.backoff.initial;
+    while (!this.stopped) {
+      const r = this.queue[this.queueHead];
+      if (!r) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        this.wake = undefined;
+        continue;
+      }
+      const url = signalUrl(c.endpoint, r.signal);
+      const result = await postOtlp(r.body, { url, headers: c.headers, compression: c.compression, timeoutMs: c.timeout, secrets: this.secrets, signal: this.abort.signal });
+      if (this.stopped) break;
+      if (result.ok) {
+        this.dequeue();
+        this.counters.sentRequests.add(1, { signal: r.signal });
+        this.counters.sentBytes.add(result.bytes);
+        backoff = c.backoff.initial;
+        if (result.rejected > 0) {
+          this.counters.rejectedItems.add(result.rejected, { signal: r.signal });
+          this.report('degraded', `${url} accepted a request but rejected ${result.rejected} of its ${r.signal === 'metrics' ? 'points' : 'log records'}: ${result.rejectedMessage || 'no reason given'}`, ErrorCode.VALUE_REJECTED);
+        } else this.report('ok');
+      } else if (!result.retryable) {
+        this.dequeue();
+        this.counters.rejected.add(1, { signal: r.signal });
+        this.report('degraded', `${url} refused a request (dropped, not retried): ${result.error}`, ErrorCode.VALUE_REJECTED);
+      } else {
+        this.counters.failed.add(1, { reason: result.reason });
+        this.report('degraded', `${url}: ${result.error}; ${this.queueBytes} bytes queued, retrying`, ErrorCode.CONNECTION_FAILED);
+        const wait = result.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() * 0.5));
+        backoff = Math.min(backoff * 2, c.backoff.max);
+        await new Promise<void>((resolve) => {
+          const cancel = this.ctx.clock.setTimeout(resolve, Math.min(wait, c.backoff.max));
+          this.wake = () => {
+            if (this.stopped) {
+              cancel();
+              resolve();
+            }
+          };
+        });
+        this.wake = undefined;
+      }
+    }
+  }
+
+  private report(state: 'ok' | 'degraded', message?: string, code?: string): void {
+    const key = `${state}|${message ?? ''}`;
+    if (key === this.lastStatus) return;
+    this.lastStatus = key;
+    if (message) this.ctx.logger.warn(message);
+    this.ctx.status.set(state, message, code);
+  }
+}
+
+export const otlpExporterFactory = createExporterFactory<OtlpExporterConfig>({
+  type: 'otlp',
+  stability: 'alpha',
+  description: "OTLP/HTTP protobuf of selected series plus Sextant's expected value, band, learning state and anomaly score as metrics, and anomalies as log records.",
+  configSchema: otlpExporterConfigSchema,
+  defaults: otlpExporterConfigDefaults,
+  configJsonSchema: z.toJSONSchema(otlpExporterConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+  create: (ctx) => new OtlpExporter(ctx),
+});

@@ -151,13 +151,22 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
 
 /** POST JSON with the stored token. Throws ApiError for every non-2xx (401: token missing or wrong). */
 export async function post<T>(path: string, body: unknown): Promise<T> {
+  return write<T>('POST', path, body);
+}
+
+/** DELETE with the stored token (ends a silence). Throws ApiError for every non-2xx. */
+export async function remove<T>(path: string): Promise<T> {
+  return write<T>('DELETE', path);
+}
+
+async function write<T>(method: 'POST' | 'DELETE', path: string, body?: unknown): Promise<T> {
   const token = storedToken();
   let res: Response;
   try {
     res = await fetch(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
+      method,
+      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
   } catch {
     throw new ApiError(0, 'UNREACHABLE', 'the server does not answer; nothing was changed', 'check that sextant is running and try again');

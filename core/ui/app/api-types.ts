@@ -110,6 +110,8 @@ export interface Silence {
   readonly until: number;
   readonly comment: string;
   readonly active: boolean;
+  /** Set when it was ended early (DELETE /api/v1/silences/{id}). */
+  readonly endedAt?: number;
 }
 
 export interface TopologyEntity {

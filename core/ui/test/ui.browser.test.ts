@@ -4,7 +4,7 @@
  * serving it: the shop workload (two days of history, then injected faults), the production
  * baseline and threshold detectors and the incident correlator. What a person would notice: the
  * topology on the overview, the learned band and an anomaly on a chart, an incident appearing
- * without a reload, a silence created with the token and the next incident listed as silenced,
+ * without a reload, a silence created with the token, the next incident listed as silenced and the silence ended early,
  * the banner when the API is down, a phone-width layout, and no serious accessibility violation.
  */
 import { rmSync } from 'node:fs';
@@ -258,6 +258,14 @@ describe('web UI in chromium', () => {
     await page.getByRole('group', { name: 'Impact' }).getByRole('button', { name: 'User' }).click();
     await eventually(() => page.locator('[data-incident]', { hasText: 'container:db-1' }).count()).toBe(1);
     faults.errors.clear();
+    // End it early from its row: the server lists it as ended and the row loses its End button.
+    await page.goto(`${url}/#/silences`);
+    await page.getByRole('button', { name: 'End silence db migration now' }).click();
+    await eventually(() => page.getByTestId('silence-message').innerText()).toContain('ended');
+    await eventually(() => page.getByTestId('silence-list').innerText()).toContain('ended early');
+    expect(await page.getByRole('button', { name: 'End silence db migration now' }).count()).toBe(0);
+    const listed = (await (await fetch(`${url}/api/v1/silences`)).json()) as { silences: { comment: string; active: boolean; endedAt?: number }[] };
+    expect(listed.silences.find((s) => s.comment === 'db migration')).toMatchObject({ active: false, endedAt: clock.now() });
   });
 
   it('anomalies and plugins pages render what the runtime knows', async (ctx) => {

@@ -4,7 +4,7 @@
  * still form and show here; their notifications are held back.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { describeError, post, storedToken, storeToken } from '../api-client.js';
+import { describeError, post, remove, storedToken, storeToken } from '../api-client.js';
 import type { Silence } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { AttrList } from '../components/Attr.js';
@@ -35,7 +35,7 @@ export function Silences() {
   useEffect(
     () =>
       subscribe('event', (e) => {
-        if (e.type === 'silence' || e.type === 'maintenance') list.reload();
+        if (e.type === 'silence' || e.type === 'maintenance' || e.type === 'silence.end' || e.type === 'maintenance.end') list.reload();
       }),
     [],
   );
@@ -52,6 +52,18 @@ export function Silences() {
       setMessage({ ok: true, text: `${kind === 'silence' ? 'Silence' : 'Maintenance window'} created for ${duration}.` });
       setMatch('');
       setComment('');
+      list.reload();
+    } catch (err) {
+      setMessage({ ok: false, text: describeError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const end = async (s: Silence) => {
+    setBusy(true);
+    try {
+      await remove(`./api/v1/silences/${encodeURIComponent(s.id)}`);
+      setMessage({ ok: true, text: `${s.kind === 'silence' ? 'Silence' : 'Maintenance window'} "${s.comment}" ended.` });
       list.reload();
     } catch (err) {
       setMessage({ ok: false, text: describeError(err) });
@@ -116,11 +128,17 @@ export function Silences() {
         {silences.map((s) => (
           <li key={s.id} class={s.active ? 'active' : 'ended'}>
             <span class={`badge ${s.active ? 'badge-silenced' : ''}`}>{s.active ? 'active' : 'ended'}</span> {s.kind} · {s.comment} · {formatTime(s.from)} → {formatTime(s.until)}
+            {s.endedAt !== undefined ? ' (ended early)' : ''}
+            {s.active ? (
+              <button type="button" class="end" disabled={busy} onClick={() => void end(s)} aria-label={`End ${s.kind} ${s.comment} now`}>
+                End
+              </button>
+            ) : null}
             <AttrList attrs={s.match} />
           </li>
         ))}
       </ul>
-      <p class="muted">A silence ends at its end time. Ending one early is not supported by the server yet.</p>
+      <p class="muted">A silence ends at its end time, or when you end it here (the server token is needed).</p>
     </section>
   );
 }

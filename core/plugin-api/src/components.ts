@@ -175,6 +175,25 @@ export interface Collector extends Component {
 // detector
 
 /** A detector's view of one series, for the API and charts. */
+/**
+ * What a person says about one series, without labelling data: an anomaly that was `not-a-problem`,
+ * or a problem the detector `missed-here`.
+ */
+export type FeedbackVerdict = 'not-a-problem' | 'missed-here';
+
+/** One piece of feedback as a detector kept it (exported for offline evaluation). */
+export interface FeedbackRecord {
+  readonly series: SeriesId;
+  readonly verdict: FeedbackVerdict;
+  /** When (ms) the anomaly or the missed problem was. */
+  readonly t: number;
+  /** The score of the anomaly marked `not-a-problem`, when known. */
+  readonly score?: number;
+  /** The series' alert threshold (score units) before and after. */
+  readonly thresholdBefore: number;
+  readonly thresholdAfter: number;
+}
+
 export interface SeriesExpectation {
   readonly timestamp: number;
   readonly expected: number;
@@ -200,6 +219,14 @@ export interface Detector extends Component {
   /** Compact serialised state, so a restart keeps what was learned. */
   snapshot?(): Uint8Array;
   restore?(state: Uint8Array): void;
+  /**
+   * Feedback on one series: adjusts that series' sensitivity only, and is kept with the learned
+   * state. Returns the series' alert threshold afterwards, or undefined when this detector does not
+   * model the series. Throws a coded error for an unknown verdict.
+   */
+  feedback?(series: SeriesId, verdict: FeedbackVerdict, timestamp: number, score?: number): number | undefined;
+  /** The feedback kept (newest last), for export and offline evaluation. */
+  feedbackLog?(): readonly FeedbackRecord[];
   /**
    * Pauses (or resumes) learning for series whose resource matches — used by maintenance windows so
    * an outage is not learned as normal.

@@ -69,6 +69,8 @@ export type {
   CollectorContext,
   Collector,
   SeriesExpectation,
+  FeedbackVerdict,
+  FeedbackRecord,
   DetectorContext,
   Detector,
   CorrelatorContext,

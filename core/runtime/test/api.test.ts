@@ -180,3 +180,50 @@ describe('an API reachable beyond this machine', () => {
     expect(exposureWarning('::1', 7070, undefined)).toBeUndefined();
   });
 });
+
+describe('feedback without labels', () => {
+  it('hands a verdict on an anomaly or a series to the detectors that model it, with the token, and exports the record', async () => {
+    const said: { series: number; verdict: string; t: number; score?: number }[] = [];
+    const factory = createDetectorFactory({
+      type: 'listening',
+      stability: 'alpha',
+      description: 'records feedback',
+      configSchema: z.object({}),
+      defaults: {},
+      create: (ctx) => ({
+        process() {},
+        feedback(series: number, verdict: 'not-a-problem' | 'missed-here', t: number, score?: number) {
+          said.push({ series, verdict, t, ...(score !== undefined ? { score } : {}) });
+          return verdict === 'not-a-problem' ? 0.8 : 0.25;
+        },
+        feedbackLog: () => said.map((s) => ({ ...s, thresholdBefore: 0.35, thresholdAfter: s.verdict === 'not-a-problem' ? 0.8 : 0.25 })),
+        start() {
+          ctx.emit({ seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' });
+        },
+        shutdown() {},
+      }),
+    });
+    const plugin = createPlugin({ pluginId: 'listening', deps: { d: detectorsExtensionPoint }, register: ({ d }) => d.addFactory(factory) });
+    rt = await startTestRuntime({ plugins: [plugin], api: true, config: { server: { token: TOKEN }, detectors: { listening: {} } } });
+    rt.runtime.registry.intern({ metric: 'x', unit: '1', type: 'gauge', resource: {}, attributes: {} }, 'test');
+    // the anomaly emitted at start refers to series 0, registered just now
+    const anomaly = rt.runtime.pipeline.anomalies.query({})[0] ?? rt.runtime.pipeline.raiseAnomaly({ seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' }, 'listening');
+    expect(anomaly).toBeDefined();
+    expect((await post('/api/v1/feedback', { verdict: 'not-a-problem', anomaly: anomaly!.id })).status).toBe(401);
+    const ok = await post('/api/v1/feedback', { verdict: 'not-a-problem', anomaly: anomaly!.id }, TOKEN);
+    expect(ok.status).toBe(201);
+    expect(ok.body.feedback).toEqual([{ detector: 'listening', series: 0, threshold: 0.8 }]);
+    expect(said[0]).toEqual({ series: 0, verdict: 'not-a-problem', t: 1_000, score: 0.7 });
+    const missed = await post('/api/v1/feedback', { verdict: 'missed-here', series: 0, timestamp: 5_000 }, TOKEN);
+    expect(missed.body.feedback[0].threshold).toBe(0.25);
+    const bad = await post('/api/v1/feedback', { verdict: 'meh', series: 0, colour: 1 }, TOKEN);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/verdict must be .*unknown fields: colour|unknown fields: colour.*verdict must be/);
+    expect((await post('/api/v1/feedback', { verdict: 'missed-here', series: 999 }, TOKEN)).status).toBe(404);
+    const log = (await (await fetch(`${rt.url}/api/v1/feedback`)).json()) as { feedback: { detector: string; verdict: string }[] };
+    expect(log.feedback.map((f) => [f.detector, f.verdict])).toEqual([
+      ['listening', 'not-a-problem'],
+      ['listening', 'missed-here'],
+    ]);
+  });
+});

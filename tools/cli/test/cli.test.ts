@@ -155,6 +155,36 @@ describe('sextant run', () => {
     }
   });
 
+  it('takes feedback on a series from the command line and exports it', async () => {
+    const token = 'feedback-token-0123456789';
+    const file = join(work, 'feedback.yaml');
+    writeFileSync(file, [`server: { host: 127.0.0.1, port: 0, token: "${token}" }`, 'interval: 500ms', 'collectors:', '  host: {}', ''].join('\n'));
+    const run = await startRun(['--config', file]);
+    try {
+      let id: number | undefined;
+      for (let i = 0; i < 100 && id === undefined; i++) {
+        const body = (await (await fetch(`${run.url}/api/v1/series?metric=system.memory.usage`)).json()) as { series: { id: number; expectation: unknown }[] };
+        id = body.series.find((s) => s.expectation !== null)?.id;
+        if (id === undefined) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(id).toBeDefined();
+      const refused = await sextant(['feedback', 'missed-here', '--series', String(id), '--api', run.url, '--token', 'wrong-token-wrong-token']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/missing or wrong token/);
+      const ok = await sextant(['feedback', 'missed-here', '--series', String(id), '--api', run.url, '--token', token]);
+      expect(ok.stderr).toBe('');
+      expect(ok.stdout).toMatch(new RegExp(`baseline: series ${id} now alerts at score 0\\.\\d\\d`));
+      expect(ok.code).toBe(0);
+      const exported = await sextant(['feedback', '--export', '--api', run.url]);
+      const records = exported.stdout.trim().split('\n').map((l) => JSON.parse(l) as { detector: string; series: number; verdict: string });
+      expect(records).toContainEqual(expect.objectContaining({ detector: 'baseline', series: id, verdict: 'missed-here' }));
+      const usage = await sextant(['feedback', 'sure', '--series', '1']);
+      expect(usage.code).toBe(2);
+    } finally {
+      run.child.kill('SIGTERM');
+    }
+  });
+
   it('resolves ${env:NAME} references and reports missing ones', async () => {
     const file = join(work, 'env.yaml');
     writeFileSync(file, 'server:\n  token: ${env:SEXTANT_TEST_SURELY_UNSET}\n');

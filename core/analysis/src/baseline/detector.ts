@@ -30,6 +30,8 @@ import {
   type DetectorContext,
   type SampleBatch,
   type SeriesDescriptor,
+  type FeedbackRecord,
+  type FeedbackVerdict,
   type SeriesExpectation,
   type SeriesId,
   parseDuration,
@@ -98,19 +100,9 @@ const DRIFT_ESCALATION = 0.25;
 
 const SNAPSHOT_TAG = 'sextant-baseline-detector/1';
 
-/** What a user says about one series: an anomaly that was no problem, or a problem it missed. */
-export type BaselineFeedback = 'not-a-problem' | 'missed-here';
-
-export interface BaselineFeedbackRecord {
-  readonly series: SeriesId;
-  readonly verdict: BaselineFeedback;
-  /** When (ms) the anomaly or the missed problem was. */
-  readonly t: number;
-  /** The score of the anomaly marked `not-a-problem`, when given. */
-  readonly score?: number;
-  readonly thresholdBefore: number;
-  readonly thresholdAfter: number;
-}
+/** What a user says about one series (the contract's FeedbackVerdict). */
+export type BaselineFeedback = FeedbackVerdict;
+export type BaselineFeedbackRecord = FeedbackRecord;
 
 /** `missed-here` lowers a series' threshold by this much (score units). */
 const FEEDBACK_STEP = 0.1;

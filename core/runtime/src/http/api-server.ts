@@ -10,6 +10,7 @@
  *   GET  /api/v1/anomalies?from=&to=&limit=
  *   GET  /api/v1/incidents, /api/v1/incidents/{id}
  *   GET  /api/v1/events?from=&to=&type=, POST /api/v1/events
+ *   POST /api/v1/feedback {verdict, anomaly | series, timestamp?}, GET /api/v1/feedback
  *   GET  /api/v1/topology
  *   POST /api/v1/silences, /api/v1/maintenance; DELETE /api/v1/silences/{id} (or maintenance/{id}) ends one early
  *   GET  /api/v1/silences, GET /api/v1/stream  (server-sent events)   see ui-routes.ts
@@ -99,6 +100,8 @@ export class ApiServer {
     this.route('GET', /^\/api\/v1\/incidents\/([^/]+)$/, (_req, res, p) => this.incident(res, decodeURIComponent(p[0])));
     this.route('GET', /^\/api\/v1\/events$/, (_req, res, _p, url) => this.events(res, url));
     this.route('POST', /^\/api\/v1\/events$/, (req, res) => this.postEvent(req, res));
+    this.route('POST', /^\/api\/v1\/feedback$/, (req, res) => this.postFeedback(req, res));
+    this.route('GET', /^\/api\/v1\/feedback$/, (_req, res) => this.feedbackLog(res));
     this.route('POST', /^\/api\/v1\/silences$/, (req, res) => this.postWindow(req, res, 'silence'));
     this.route('POST', /^\/api\/v1\/maintenance$/, (req, res) => this.postWindow(req, res, 'maintenance'));
     this.route('DELETE', /^\/api\/v1\/(?:silences|maintenance)\/([^/]+)$/, (req, res, p) => this.endWindow(req, res, decodeURIComponent(p[0])));
@@ -336,6 +339,50 @@ export class ApiServer {
       'api',
     );
     send(res, 201, { [type]: stored });
+  }
+
+  /**
+   * A person's verdict on an anomaly (`{"verdict": "not-a-problem", "anomaly": "<id>"}`) or on a
+   * series at a time (`{"verdict": "missed-here", "series": 12, "timestamp": ...}`): every detector
+   * that models the series adjusts that series' sensitivity and keeps the record with its state.
+   */
+  private async postFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.authorize(req);
+    const body = (await this.readJson(req)) as Record<string, unknown>;
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
+    const problems: string[] = [];
+    const unknown = Object.keys(body).filter((k) => !['verdict', 'anomaly', 'series', 'timestamp'].includes(k));
+    if (unknown.length) problems.push(`unknown fields: ${unknown.join(', ')}`);
+    const verdict = body.verdict;
+    if (verdict !== 'not-a-problem' && verdict !== 'missed-here') problems.push('verdict must be "not-a-problem" or "missed-here"');
+    let series: number | undefined;
+    let timestamp = typeof body.timestamp === 'number' ? body.timestamp : typeof body.timestamp === 'string' ? Date.parse(body.timestamp) : this.runtime.clock.now();
+    let score: number | undefined;
+    if (typeof body.anomaly === 'string') {
+      const anomaly = this.runtime.pipeline.anomalies.query({ where: (a) => a.id === body.anomaly, limit: 1 })[0];
+      if (!anomaly) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no anomaly with id ${body.anomaly}`, 'list them with GET /api/v1/anomalies');
+      series = anomaly.seriesId;
+      timestamp = anomaly.timestamp;
+      score = anomaly.score;
+    } else if (typeof body.series === 'number' && Number.isInteger(body.series)) {
+      series = body.series;
+    } else problems.push('give "anomaly": "<anomaly id>" or "series": <series id>');
+    if (!Number.isFinite(timestamp)) problems.push('timestamp must be ms since the epoch or an ISO time');
+    if (problems.length) throw new HttpError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
+    if (!this.runtime.registry.describe(series!)) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no series with id ${series}`, 'list series with GET /api/v1/series');
+    const applied: { detector: string; series: number; threshold: number }[] = [];
+    for (const d of this.runtime.pipeline.detectorInstances) {
+      const threshold = d.component.feedback?.(series!, verdict as 'not-a-problem' | 'missed-here', timestamp, score);
+      if (threshold !== undefined) applied.push({ detector: d.instanceId, series: series!, threshold });
+    }
+    if (applied.length === 0) throw new HttpError(409, ErrorCode.BAD_REQUEST, `no running detector models series ${series} yet`, 'feedback applies to series a learning detector (e.g. baseline) has seen');
+    send(res, 201, { feedback: applied });
+  }
+
+  /** Every detector's feedback record, for export and offline evaluation. */
+  private feedbackLog(res: ServerResponse): void {
+    const feedback = this.runtime.pipeline.detectorInstances.flatMap((d) => (d.component.feedbackLog?.() ?? []).map((r) => ({ detector: d.instanceId, ...r })));
+    send(res, 200, { feedback });
   }
 
   /**

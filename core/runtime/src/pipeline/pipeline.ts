@@ -169,6 +169,11 @@ export class Pipeline {
     return this.detectors.map((d) => d.component);
   }
 
+  /** Attached detectors with their instance ids (feedback, expectations by instance). */
+  get detectorInstances(): readonly { readonly instanceId: string; readonly component: Detector }[] {
+    return this.detectors.map((d) => ({ instanceId: d.instanceId, component: d.component }));
+  }
+
   /** Stores the first modelling detector's expectation next to each accepted sample (for charts). */
   private recordBands(batch: SampleBatch): void {
     const modeller = this.detectors.find((d) => typeof d.component.expectation === 'function');

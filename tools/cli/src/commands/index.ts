@@ -3,6 +3,7 @@ import { agentCommand, serverCommand } from './agent-server.js';
 import { configCheckCommand } from './config-check.js';
 import { demoCommand, evalNabCommand, evalRcaCommand } from './eval.js';
 import { eventCommand } from './event.js';
+import { feedbackCommand } from './feedback.js';
 import { pluginsExplainCommand } from './explain.js';
 import { notifyTestCommand } from './notify.js';
 import { pluginsListCommand, pluginsStatusCommand } from './plugins.js';
@@ -20,6 +21,7 @@ export const commands: Command[] = [
   pluginsExplainCommand,
   configCheckCommand,
   eventCommand,
+  feedbackCommand,
   notifyTestCommand,
   evalNabCommand,
   evalRcaCommand,

@@ -1,9 +1,11 @@
 /**
  * The routes the web UI needs on top of the JSON API: its static files at `/`, the live stream
- * (GET /api/v1/stream), the list of silences (GET /api/v1/silences) and what autodiscovery starts
- * and why (GET /api/v1/autodiscovery). Kept apart from api-server.ts, which calls `addUiRoutes` once.
+ * (GET /api/v1/stream), the list of silences (GET /api/v1/silences), what autodiscovery starts
+ * and why (GET /api/v1/autodiscovery) and which notifications went out for an incident
+ * (GET /api/v1/incidents/{id}/notifications). Kept apart from api-server.ts, which calls `addUiRoutes` once.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ErrorCode } from '@sextant/plugin-api';
 import { uiAssetsDir } from '@sextant/ui';
 import type { Runtime } from '../runtime/runtime.js';
 import { autodiscoveryView } from './autodiscovery-view.js';
@@ -29,6 +31,17 @@ export function addUiRoutes(api: Routable, runtime: Runtime, options: UiRouteOpt
     const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) }), runtime.clock.now());
     const text = JSON.stringify({ silences: list });
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  });
+  api.route('GET', /^\/api\/v1\/incidents\/([^/]+)\/notifications$/, (_req, res, params) => {
+    const id = decodeURIComponent(params[0]);
+    const known = runtime.pipeline.incidents.has(id);
+    const text = JSON.stringify(
+      known
+        ? { incident: id, notifications: runtime.dispatcher.deliveries.of(id) }
+        : { error: { code: ErrorCode.BAD_REQUEST, message: `no incident ${id}`, hint: 'list them with GET /api/v1/incidents' } },
+    );
+    res.writeHead(known ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
     res.end(text);
   });
   api.route('GET', /^\/api\/v1\/autodiscovery$/, (_req, res) => {

@@ -1,5 +1,7 @@
 /** The durable notification outbox (issue 8): dispatcher, stores, routing, backoff. */
 export { NotificationDispatcher } from './notification-dispatcher.js';
+export { DeliveryRecord } from './delivery-record.js';
+export type { DeliveryRecordLimits, DeliveryRow, DeliveryState } from './delivery-record.js';
 export type { DispatcherOptions } from './notification-dispatcher.js';
 export type { OutboxStore, OutboxStoreReporter } from './outbox-store.js';
 export type { OutboxEntry, OutboxSettlement } from './outbox-entry.js';

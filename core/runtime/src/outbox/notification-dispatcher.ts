@@ -22,6 +22,7 @@ import { join } from 'node:path';
 import { formatError, type Clock, type DeliveryOutcome, type HealthState, type IncidentUpdate, type Logger, type Notifier } from '@sextant/plugin-api';
 import type { Pipeline } from '../pipeline/pipeline.js';
 import type { SelfTelemetry } from '../telemetry/self-telemetry.js';
+import { DeliveryRecord, type DeliveryState } from './delivery-record.js';
 import { JournalOutboxStore } from './journal-outbox-store.js';
 import { MemoryOutboxStore } from './memory-outbox-store.js';
 import { idempotencyKeyOf, type OutboxEntry, type OutboxSettlement } from './outbox-entry.js';
@@ -93,6 +94,8 @@ export class NotificationDispatcher {
   private cancelSweep: (() => void) | undefined;
   private storeDegraded = false;
   private opening: Promise<void> | undefined;
+  /** Which notifications went out for each incident (bounded, in memory), for the API. */
+  readonly deliveries = new DeliveryRecord();
 
   constructor(
     pipeline: Pipeline,
@@ -191,6 +194,9 @@ export class NotificationDispatcher {
     }
     if (update.notify === false) {
       this.telemetry.add('sextant_notifications_held_total', 'Incident updates stored but not delivered (silenced, maintenance)', 1);
+      for (const target of this.targets.values()) {
+        if (routeMatches(target.route, update, this.entityAttributes)) this.deliveries.note(incidentId, { notifier: target.id, sequence: update.sequence, change: update.change, outcome: 'held', attempts: 0, at: this.clock.now(), ...(update.reason ? { error: update.reason } : {}) });
+      }
       return;
     }
     const key = idempotencyKeyOf(update);
@@ -207,6 +213,7 @@ export class NotificationDispatcher {
         continue;
       }
       added.push(entry);
+      this.noteDelivery(entry, 'pending');
       this.telemetry.add('sextant_notifications_queued_total', 'Notifications queued, by notifier', 1, { notifier: target.id });
     }
     if (added.length === 0) return;
@@ -302,6 +309,7 @@ export class NotificationDispatcher {
     const labels = { notifier: target.id };
     if (outcome.ok) {
       this.settle(lane, entry, 'delivered');
+      this.noteDelivery(entry, 'delivered');
       this.telemetry.add('sextant_notifications_delivered_total', 'Notifications delivered, by notifier', 1, labels);
       target.setStatus('ok');
       return;
@@ -309,6 +317,7 @@ export class NotificationDispatcher {
     this.telemetry.add('sextant_notification_failures_total', 'Failed delivery attempts, by notifier', 1, labels);
     if (!outcome.retryable) {
       this.settle(lane, entry, 'rejected');
+      this.noteDelivery(entry, 'failed', `refused: ${outcome.error}`);
       this.telemetry.add('sextant_notifications_rejected_total', 'Notifications refused permanently by the receiver (not retried)', 1, labels);
       this.logger.error(`${target.id}: gave up on ${entry.key} after attempt ${entry.attempts}: ${outcome.error} (not retryable)`);
       target.setStatus('degraded', `delivery of ${entry.key} was refused: ${outcome.error}`);
@@ -318,6 +327,7 @@ export class NotificationDispatcher {
     const delay = retryAfter !== undefined && Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter : fullJitterBackoffMs(entry.attempts, this.initialBackoffMs, this.maxBackoffMs, this.random);
     entry.nextAttemptAt = this.clock.now() + delay;
     this.store.attempted(entry);
+    this.noteDelivery(entry, 'pending', outcome.error);
     target.setStatus('degraded', `delivery of ${entry.key} failed (attempt ${entry.attempts}, next in ${delay < 10_000 ? `${delay} ms` : `${Math.round(delay / 1000)} s`}): ${outcome.error}`);
   }
 
@@ -329,9 +339,14 @@ export class NotificationDispatcher {
     if (how === 'expired') {
       this.telemetry.add('sextant_notifications_expired_total', 'Notifications given up after the expiry without delivery', 1, { notifier: entry.notifier });
       this.logger.warn(`${entry.notifier}: ${entry.key} expired undelivered after ${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}`);
+      this.noteDelivery(entry, 'failed', `expired undelivered after ${entry.attempts} attempt${entry.attempts === 1 ? '' : 's'}`);
     }
     this.store.settle(entry, how);
     this.updatePendingGauges(entry.notifier);
+  }
+
+  private noteDelivery(entry: OutboxEntry, outcome: DeliveryState, error?: string): void {
+    this.deliveries.note(entry.incidentId, { notifier: entry.notifier, sequence: entry.sequence, change: entry.update.change, outcome, attempts: entry.attempts, at: this.clock.now(), ...(error ? { error } : {}) });
   }
 
   private scheduleSweep(): void {

@@ -5,6 +5,8 @@
 import { parseDuration } from '@sextant/plugin-api';
 import picomatch from 'picomatch';
 import { z } from 'zod';
+import { OtlpGrpcTransport } from './otlp-grpc-transport.js';
+import { OtlpHttpTransport, compressBody, type OtlpTransport } from './otlp-http-transport.js';
 
 const durationMs = (max: number) =>
   z
@@ -43,8 +45,13 @@ const namePattern = z.string().superRefine((value, ctx) => {
 
 /** What both components share: where and how to send. */
 const transportShape = {
-  /** Base URL of the OTLP/HTTP receiver; requests go to `<endpoint>/v1/metrics` and `<endpoint>/v1/logs`. */
+  /**
+   * `http/protobuf`: base URL of the OTLP/HTTP receiver, requests go to `<endpoint>/v1/metrics` and
+   * `<endpoint>/v1/logs`. `grpc`: `http://host:port` (plaintext) or `https://host:port` (TLS).
+   */
   endpoint,
+  /** `http/protobuf` (default) or `grpc`, as OTEL_EXPORTER_OTLP_PROTOCOL names them. */
+  protocol: z.enum(['http/protobuf', 'grpc']),
   /** Request headers (e.g. `authorization`, tenant headers). Values may be secrets: they never appear in logs. */
   headers: z.record(z.string(), z.string()),
   /** `gzip` (default) or `none`. */
@@ -52,6 +59,15 @@ const transportShape = {
   /** Per-request timeout. */
   timeout: durationMs(600_000),
 };
+
+function grpcEndpointHasNoPath(c: { protocol: string; endpoint: string }, ctx: z.RefinementCtx): void {
+  if (c.protocol !== 'grpc') return;
+  try {
+    if (new URL(c.endpoint).pathname.replace(/\/+$/, '') !== '') ctx.addIssue({ code: 'custom', path: ['endpoint'], message: `must be "http(s)://host:port" without a path when protocol is grpc (got ${JSON.stringify(c.endpoint)})` });
+  } catch {
+    // reported by the endpoint check
+  }
+}
 
 export const otlpExporterConfigSchema = z
   .object({
@@ -77,12 +93,14 @@ export const otlpExporterConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
+    grpcEndpointHasNoPath(c, ctx);
     if (c.backoff.initial > c.backoff.max) ctx.addIssue({ code: 'custom', path: ['backoff', 'initial'], message: 'must not be above backoff.max' });
   });
 
 export type OtlpExporterConfig = z.output<typeof otlpExporterConfigSchema>;
 
 export const otlpExporterConfigDefaults: Partial<OtlpExporterConfig> = {
+  protocol: 'http/protobuf',
   headers: {},
   compression: 'gzip',
   timeout: 10_000,
@@ -103,18 +121,28 @@ export const otlpLogsNotifierConfigSchema = z
     /** Resource attributes of the incident log records (`service.name` defaults to `sextant`). */
     resourceAttributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   })
-  .strict();
+  .strict()
+  .superRefine(grpcEndpointHasNoPath);
 
 export type OtlpLogsNotifierConfig = z.output<typeof otlpLogsNotifierConfigSchema>;
 
 export const otlpLogsNotifierConfigDefaults: Partial<OtlpLogsNotifierConfig> = {
+  protocol: 'http/protobuf',
   headers: {},
   compression: 'gzip',
   timeout: 10_000,
   resourceAttributes: { 'service.name': 'sextant' },
 };
 
-/** `<endpoint>/v1/<signal>`, as OTEL_EXPORTER_OTLP_ENDPOINT does it. */
-export function signalUrl(endpoint: string, signal: 'metrics' | 'logs'): string {
-  return `${endpoint.replace(/\/+$/, '')}/v1/${signal}`;
+/** The transport a configuration asks for. */
+export function createTransport(c: Pick<OtlpExporterConfig, 'endpoint' | 'protocol' | 'headers' | 'compression' | 'timeout'>): OtlpTransport {
+  const secrets = Object.values(c.headers).filter((v) => v.length >= 4);
+  return c.protocol === 'grpc'
+    ? new OtlpGrpcTransport(c.endpoint, c.headers, c.compression, c.timeout, secrets)
+    : new OtlpHttpTransport({ endpoint: c.endpoint, headers: c.headers, compression: c.compression, timeoutMs: c.timeout, secrets });
+}
+
+/** Request bodies are compressed before queueing for OTLP/HTTP; gRPC compresses messages itself. */
+export function prepareBody(c: Pick<OtlpExporterConfig, 'protocol' | 'compression'>, body: Uint8Array): Uint8Array {
+  return c.protocol === 'grpc' ? body : compressBody(body, c.compression);
 }

@@ -1,14 +1,14 @@
 /**
  * The `otlp-logs` notifier: every incident update (opened, updated, resolved) as one OTLP log
- * record, POSTed to `<endpoint>/v1/logs`. Retries belong to the runtime's notifier delivery:
+ * record, POSTed to `<endpoint>/v1/logs` (or sent by OTLP/gRPC `LogsService/Export`). Retries belong to the runtime's notifier delivery:
  * `deliver` classifies the answer (429/5xx/network retryable with Retry-After, other 4xx final)
  * and never throws. Attribute names are documented in the README ("Incidents as log records").
  */
 import { createNotifierFactory, type DeliveryOutcome, type Notification, type Notifier, type NotifierContext } from '@sextant/plugin-api';
 import { z } from 'zod';
-import { otlpLogsNotifierConfigDefaults, otlpLogsNotifierConfigSchema, signalUrl, type OtlpLogsNotifierConfig } from './config.js';
+import { otlpLogsNotifierConfigDefaults, otlpLogsNotifierConfigSchema, createTransport, prepareBody, type OtlpLogsNotifierConfig } from './config.js';
 import { encodeLogsRequest, type OtlpLogRecord } from './otlp-encoding.js';
-import { compressBody, postOtlp } from './otlp-http-transport.js';
+import type { OtlpTransport } from './otlp-http-transport.js';
 import { SCOPE, SEVERITY } from './otlp-exporter.js';
 
 /** `event_name` of incident log records. */
@@ -54,24 +54,23 @@ export function incidentLogRecord(n: Notification, resource: OtlpLogRecord['reso
 }
 
 export class IncidentLogsNotifier implements Notifier {
-  private readonly secrets: string[];
-  private readonly abort = new AbortController();
+  private readonly transport: OtlpTransport;
 
   constructor(private readonly ctx: NotifierContext<OtlpLogsNotifierConfig>) {
-    this.secrets = Object.values(ctx.config.headers).filter((v) => v.length >= 4);
+    this.transport = createTransport(ctx.config);
   }
 
   async deliver(n: Notification): Promise<DeliveryOutcome> {
     const c = this.ctx.config;
-    const body = compressBody(encodeLogsRequest([incidentLogRecord(n, c.resourceAttributes, this.ctx.clock.now())], SCOPE), c.compression);
-    const url = signalUrl(c.endpoint, 'logs');
-    const r = await postOtlp(body, { url, headers: c.headers, compression: c.compression, timeoutMs: c.timeout, secrets: this.secrets, signal: this.abort.signal });
+    const body = prepareBody(c, encodeLogsRequest([incidentLogRecord(n, c.resourceAttributes, this.ctx.clock.now())], SCOPE));
+    const url = c.protocol === 'grpc' ? `${c.endpoint} (gRPC logs)` : `${c.endpoint.replace(/\/+$/, '')}/v1/logs`;
+    const r = await this.transport.send('logs', body);
     if (r.ok) return r.rejected > 0 ? { ok: false, retryable: false, error: `${url} rejected the log record: ${r.rejectedMessage || 'no reason given'}` } : { ok: true, detail: `${url} accepted` };
     return { ok: false, retryable: r.retryable, error: r.error, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
   }
 
   shutdown(): void {
-    this.abort.abort();
+    this.transport.close();
   }
 }
 

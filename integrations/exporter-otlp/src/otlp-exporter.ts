@@ -27,9 +27,9 @@ import {
 } from '@sextant/plugin-api';
 import picomatch from 'picomatch';
 import { z } from 'zod';
-import { otlpExporterConfigDefaults, otlpExporterConfigSchema, signalUrl, type OtlpExporterConfig } from './config.js';
+import { createTransport, otlpExporterConfigDefaults, otlpExporterConfigSchema, prepareBody, type OtlpExporterConfig } from './config.js';
 import { SEVERITY_NUMBER, OtlpMetricsEncoder, encodeKeyValues, encodeLogsRequest, encodeResource, toUnixNano, type OtlpLogRecord, type OtlpMetricShape, type OtlpScope } from './otlp-encoding.js';
-import { compressBody, postOtlp } from './otlp-http-transport.js';
+import type { OtlpTransport } from './otlp-http-transport.js';
 
 /** Names of the signal metrics, as documented in the README. */
 export const OTLP_SIGNAL_METRICS = {
@@ -89,7 +89,7 @@ export class OtlpExporter implements Exporter {
   private queue: QueuedRequest[] = [];
   private queueHead = 0;
   private queueBytes = 0;
-  private readonly secrets: string[];
+  private readonly transport: OtlpTransport;
   private readonly counters: {
     queuedPoints: SelfCounter;
     queuedLogs: SelfCounter;
@@ -102,7 +102,6 @@ export class OtlpExporter implements Exporter {
     queueBytes: SelfGauge;
   };
   private stopped = false;
-  private readonly abort = new AbortController();
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
   private lastStatus = '';
@@ -111,7 +110,7 @@ export class OtlpExporter implements Exporter {
     const c = ctx.config;
     this.keep = c.keep.map(compile);
     this.drop = c.drop.map(compile);
-    this.secrets = Object.values(c.headers).filter((v) => v.length >= 4);
+    this.transport = createTransport(c);
     const m = ctx.metrics;
     this.counters = {
       queuedPoints: m.counter('otlp_points_queued_total', 'Metric data points (samples and signals) encoded and queued'),
@@ -173,7 +172,7 @@ export class OtlpExporter implements Exporter {
     this.enqueueMetrics();
     for (let i = 0; i < records.length; i += this.ctx.config.maxPointsPerRequest) {
       const slice = records.slice(i, i + this.ctx.config.maxPointsPerRequest);
-      this.enqueue({ signal: 'logs', body: compressBody(encodeLogsRequest(slice, SCOPE), this.ctx.config.compression), items: slice.length });
+      this.enqueue({ signal: 'logs', body: prepareBody(this.ctx.config, encodeLogsRequest(slice, SCOPE)), items: slice.length });
       this.counters.queuedLogs.add(slice.length);
     }
   }
@@ -181,7 +180,7 @@ export class OtlpExporter implements Exporter {
   async shutdown(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.abort.abort();
+    this.transport.close();
     this.wake?.();
     await this.loop;
   }
@@ -249,7 +248,7 @@ export class OtlpExporter implements Exporter {
   private enqueueMetrics(): void {
     if (this.encoder.points === 0) return;
     const n = this.encoder.points;
-    this.enqueue({ signal: 'metrics', body: compressBody(this.encoder.finish(), this.ctx.config.compression), items: n });
+    this.enqueue({ signal: 'metrics', body: prepareBody(this.ctx.config, this.encoder.finish()), items: n });
     this.counters.queuedPoints.add(n);
   }
 
@@ -293,8 +292,8 @@ export class OtlpExporter implements Exporter {
         this.wake = undefined;
         continue;
       }
-      const url = signalUrl(c.endpoint, r.signal);
-      const result = await postOtlp(r.body, { url, headers: c.headers, compression: c.compression, timeoutMs: c.timeout, secrets: this.secrets, signal: this.abort.signal });
+      const url = c.protocol === 'grpc' ? `${c.endpoint} (gRPC ${r.signal})` : `${c.endpoint.replace(/\/+$/, '')}/v1/${r.signal}`;
+      const result = await this.transport.send(r.signal, r.body);
       if (this.stopped) break;
       if (result.ok) {
         this.dequeue();

@@ -23,7 +23,7 @@ export interface OtlpPostOptions {
 
 export type OtlpPostResult =
   | { readonly ok: true; readonly bytes: number; readonly rejected: number; readonly rejectedMessage: string }
-  | { readonly ok: false; readonly retryable: boolean; readonly reason: 'network' | 'timeout' | 'http_429' | 'http_5xx' | 'http_4xx'; readonly error: string; readonly retryAfterMs?: number };
+  | { readonly ok: false; readonly retryable: boolean; readonly reason: 'network' | 'timeout' | 'http_429' | 'http_5xx' | 'http_4xx' | 'grpc_retryable' | 'grpc_final'; readonly error: string; readonly retryAfterMs?: number };
 
 /** Longest response body read, in bytes. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -31,6 +31,27 @@ const MAX_RESPONSE_BYTES = 64 * 1024;
 /** Compresses a request body as configured (done once, before queueing). */
 export function compressBody(body: Uint8Array, compression: 'gzip' | 'none'): Uint8Array {
   return compression === 'gzip' ? new Uint8Array(gzipSync(body)) : body;
+}
+
+/** Sends one encoded request of a signal; what both transports offer. */
+export interface OtlpTransport {
+  send(signal: 'metrics' | 'logs', body: Uint8Array): Promise<OtlpPostResult>;
+  close(): void;
+}
+
+/**
+ * OTLP/HTTP protobuf: POST `<endpoint>/v1/<signal>`. Bodies are compressed before queueing
+ * ({@link compressBody}), so `send` takes them as they are.
+ */
+export class OtlpHttpTransport implements OtlpTransport {
+  private readonly abort = new AbortController();
+  constructor(private readonly o: Omit<OtlpPostOptions, 'url' | 'signal'> & { readonly endpoint: string }) {}
+  send(signal: 'metrics' | 'logs', body: Uint8Array): Promise<OtlpPostResult> {
+    return postOtlp(body, { ...this.o, url: `${this.o.endpoint.replace(/\/+$/, '')}/v1/${signal}`, signal: this.abort.signal });
+  }
+  close(): void {
+    this.abort.abort();
+  }
 }
 
 export async function postOtlp(body: Uint8Array, o: OtlpPostOptions): Promise<OtlpPostResult> {

@@ -147,6 +147,22 @@ describe('incident correlator', () => {
     await h.shutdown();
   });
 
+  it('puts every change a likely cause cites on the timeline in time order, once, and leaves unrelated ones out', async () => {
+    const h = await startCorrelator(incidentCorrelatorFactory, { topology: topology() });
+    const t = T0 + 60 * MIN;
+    h.correlator.onEvent?.({ id: 'evt-img', type: 'deploy', timestamp: t - 3 * MIN, title: 'db image 15 -> 16', resource: { 'service.name': 'db' } });
+    h.correlator.onEvent?.({ id: 'evt-other', type: 'deploy', timestamp: t - 2 * MIN, title: 'cache image 7 -> 8', resource: { 'service.name': 'cache' } });
+    h.correlator.onEvent?.({ id: 'evt-roll', type: 'rollout', timestamp: t - 2 * MIN, title: 'rolling update of db started', resource: { 'service.name': 'db' } });
+    for (let k = 0; k < 5; k++) h.correlator.onAnomaly(anomaly({ seriesId: 7, metric: 'db.query.duration', resource: { 'service.name': 'db' }, t: t + k * MIN }));
+    const inc = h.updates.at(-1)!.incident;
+    expect(inc.causes[0].entity).toBe('service:db');
+    expect(inc.timeline.filter((e) => e.kind === 'event').map((e) => e.ref)).toEqual(['evt-img', 'evt-roll']);
+    expect(inc.timeline.findIndex((e) => e.kind === 'anomaly')).toBe(2);
+    expect(inc.eventIds).toEqual(expect.arrayContaining(['evt-img', 'evt-roll']));
+    expect(inc.eventIds).not.toContain('evt-other');
+    await h.shutdown();
+  });
+
   it('classifies business impact and escalates severity', async () => {
     const h = await startCorrelator(incidentCorrelatorFactory);
     h.correlator.onAnomaly(anomaly({ seriesId: 9, metric: 'shop.orders.rate', resource: { 'service.name': 'shop' }, t: T0, severity: 'critical', message: 'orders per minute fell to a third of normal' }));

@@ -459,10 +459,10 @@ export class IncidentCorrelator implements Correlator {
     const lookback = this.ctx.config.changeLookback;
     const events = this.events.filter((e) => e.timestamp >= inc.openedAt - lookback && e.timestamp <= inc.lastAnomalyAt);
     inc.causes = rankLikelyCauses({ anomalies: inc.anomalies, events, topology: this.ctx.topology, entityOf: (a) => this.entityOf(a), changeLookbackMs: lookback });
-    // A change named by a likely cause joins the incident, and its timeline, in time order: a deploy
+    // A change a likely cause cites joins the incident, and its timeline, in time order: a deploy
     // that came before the incident opened is the first thing a reader should see.
     for (const e of events) {
-      if (!e.id || inc.eventIds.has(e.id) || !inc.causes.some((c) => c.summary.includes(e.title))) continue;
+      if (!e.id || inc.eventIds.has(e.id) || !inc.causes.some((c) => c.summary.includes(e.title) || c.evidence.some((x) => x.endsWith(`: ${e.title}`)))) continue;
       inc.eventIds.add(e.id);
       const at = inc.timeline.findIndex((t) => t.timestamp > e.timestamp);
       inc.timeline.splice(at < 0 ? inc.timeline.length : at, 0, { timestamp: e.timestamp, kind: 'event', message: e.title, ref: e.id });

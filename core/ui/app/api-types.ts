@@ -102,6 +102,17 @@ export interface StoredEvent {
   readonly source: string;
 }
 
+/** One notifier's delivery of one incident update (GET /api/v1/incidents/{id}/notifications). */
+export interface NotificationRow {
+  readonly notifier: string;
+  readonly sequence: number;
+  readonly change: 'opened' | 'updated' | 'resolved';
+  readonly outcome: 'pending' | 'delivered' | 'failed' | 'held';
+  readonly attempts: number;
+  readonly at: number;
+  readonly error?: string;
+}
+
 export interface Silence {
   readonly id: string;
   readonly kind: 'silence' | 'maintenance';

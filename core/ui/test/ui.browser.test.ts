@@ -10,12 +10,32 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import analysisPlugin from '@sextant/analysis/plugin';
+import { createNotifierFactory, createPlugin, notifiersExtensionPoint, type Notification } from '@sextant/plugin-api';
 import { ApiServer } from '@sextant/runtime';
 import { FakeClock, findBinary, needBinary, startTestRuntime, type TestRuntime } from '@sextant/testkit';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUiInto, launchChromium, screenshotDir, seriousA11yViolations } from './browser-session.js';
 import { DAY, faults, LONG_VALUE, shopBuiltin } from './fixtures/shop-workload.js';
+import { z } from 'zod';
+
+/** An in-process notifier that accepts every update and keeps it, so the incident page has deliveries to show. */
+const delivered: Notification[] = [];
+const recordingNotifier = createPlugin({
+  pluginId: 'ui-test-notify',
+  deps: { notifiers: notifiersExtensionPoint },
+  register: ({ notifiers }) =>
+    notifiers.addFactory(
+      createNotifierFactory({
+        type: 'recorder',
+        stability: 'development',
+        description: 'keeps every update it is handed',
+        configSchema: z.object({}),
+        defaults: {},
+        create: () => ({ deliver: (n: Notification) => (delivered.push(n), { ok: true }), shutdown() {} }),
+      }),
+    ),
+});
 
 const TOKEN = 'ui-test-token-0123456789';
 const STEP = 300_000;
@@ -69,13 +89,14 @@ beforeAll(async () => {
   clock = new FakeClock(START);
   const holeFrom = START + 2 * DAY;
   rt = await startTestRuntime({
-    plugins: [analysisPlugin, shopBuiltin],
+    plugins: [analysisPlugin, shopBuiltin, recordingNotifier],
     clock,
     config: {
       interval: '5m',
       collectors: { shop: { holeFrom, holeUntil: holeFrom + 3_600_000 } },
       detectors: { baseline: {}, threshold: { rules: [{ metric: 'http.server.errors', above: 5, severity: 'critical' }] } },
       correlators: { incidents: {} },
+      notifiers: { 'recorder/ops': {} },
       autodiscovery: { enabled: false }, // the CLI runs it; here the Plugins page shows what it would start
       server: { token: TOKEN },
     } as never,
@@ -209,6 +230,12 @@ describe('web UI in chromium', () => {
     await page.getByTestId('incident-page').waitFor();
     expect(await page.getByTestId('causes').locator('li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('causes').innerText()).toContain('container:api-1');
+    // Which notifications went out: the recorder got the opening update, and the page says so.
+    const opened = delivered.find((n) => n.update.change === 'opened' && n.update.incident.entities.includes('container:api-1'));
+    expect(opened).toBeDefined();
+    const row = page.getByTestId('deliveries').locator(`tr[data-outcome="delivered"]`, { hasText: `#${opened!.update.sequence} opened` });
+    await eventually(() => row.count()).toBe(1);
+    expect(await row.innerText()).toContain('recorder/ops');
     // The overview colours the container of the open critical incident.
     await page.goto(`${url}/#/overview`);
     await page.locator('[data-entity="container:api-1"][data-health="critical"]').waitFor();

@@ -1,10 +1,10 @@
 /**
  * Incidents: a list with a timeline strip (open/resolved, severity, impact class, silenced), and one
  * incident's page: its story in order, ranked likely causes with evidence, the affected topology,
- * and what noise control held back from notifiers.
+ * which notifications went out (per notifier and update) and what noise control held back.
  */
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import type { Anomaly, Incident, TopologyEdge, TopologyEntity } from '../api-types.js';
+import type { Anomaly, Incident, NotificationRow, TopologyEdge, TopologyEntity } from '../api-types.js';
 import { ErrorNote } from '../components/Banner.js';
 import { Topology } from '../components/Topology.js';
 import { formatAgo, formatTime, IMPACT_LABEL, resourceName } from '../display-format.js';
@@ -105,13 +105,24 @@ function IncidentPage({ id }: { id: string }) {
   const one = useApi<{ incident: Incident }>(`./api/v1/incidents/${encodeURIComponent(id)}`);
   const topology = useApi<{ entities: TopologyEntity[]; edges: TopologyEdge[] }>('./api/v1/topology');
   const reload = useThrottled(one.reload, 500);
+  const deliveries = useApi<{ notifications: NotificationRow[] }>(`./api/v1/incidents/${encodeURIComponent(id)}/notifications`);
+  const reloadDeliveries = useThrottled(deliveries.reload, 500);
   useEffect(
     () =>
       subscribe('incident', (m) => {
-        if (m.incident.id === id) reload();
+        if (m.incident.id !== id) return;
+        reload();
+        reloadDeliveries();
       }),
-    [id, reload],
+    [id, reload, reloadDeliveries],
   );
+  // Delivery happens after the update is published (and is retried): look again while any is pending.
+  const pending = deliveries.data?.notifications.some((n) => n.outcome === 'pending') ?? false;
+  useEffect(() => {
+    if (!pending) return undefined;
+    const timer = setInterval(reloadDeliveries, 5000);
+    return () => clearInterval(timer);
+  }, [pending, reloadDeliveries]);
   const incident = one.data?.incident;
   const anomalies = useApi<{ anomalies: Anomaly[] }>(incident ? `./api/v1/anomalies?from=${incident.openedAt - 3_600_000}${incident.resolvedAt ? `&to=${incident.resolvedAt}` : ''}&limit=5000` : undefined);
   const own = useMemo(() => {
@@ -181,8 +192,9 @@ function IncidentPage({ id }: { id: string }) {
       <p data-testid="notifications">
         {held
           ? `Held back: ${held}. The incident is kept and shown here; notifiers are not told.`
-          : 'Every change of this incident is handed to the configured notifiers (delivery is retried from the outbox; see /metrics for delivery counts).'}
+          : 'Every change of this incident is handed to the configured notifiers (delivery is retried from the outbox).'}
       </p>
+      <DeliveryTable rows={deliveries.data?.notifications} />
       {incident.suppressed.length ? (
         <table>
           <caption>What noise control held back</caption>
@@ -207,5 +219,45 @@ function IncidentPage({ id }: { id: string }) {
       <h2>Affected topology</h2>
       {topology.data ? <Topology entities={related} edges={topology.data.edges} health={health} highlight={affected} /> : null}
     </article>
+  );
+}
+
+const OUTCOME_LABEL: Record<NotificationRow['outcome'], string> = { pending: 'waiting / retrying', delivered: 'delivered', failed: 'failed', held: 'held back' };
+
+/** Which notifier got which update of the incident, and how it went (newest update first). */
+function DeliveryTable({ rows }: { rows: readonly NotificationRow[] | undefined }) {
+  if (!rows) return null;
+  if (rows.length === 0) return <p class="empty" data-testid="deliveries-empty">No notifier has been handed an update of this incident (none configured, or none whose route matches).</p>;
+  return (
+    <table data-testid="deliveries">
+      <caption>Sent to notifiers</caption>
+      <thead>
+        <tr>
+          <th scope="col">update</th>
+          <th scope="col">notifier</th>
+          <th scope="col">outcome</th>
+          <th scope="col">attempts</th>
+          <th scope="col">when</th>
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr key={`${r.notifier}#${r.sequence}`} data-outcome={r.outcome}>
+            <td>
+              #{r.sequence} {r.change}
+            </td>
+            <td>{r.notifier}</td>
+            <td>
+              {OUTCOME_LABEL[r.outcome]}
+              {r.error ? ` (${r.error})` : ''}
+            </td>
+            <td>{r.attempts}</td>
+            <td>
+              <time dateTime={new Date(r.at).toISOString()}>{formatTime(r.at)}</time>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
   );
 }

@@ -200,6 +200,11 @@ export interface SeriesExpectation {
   readonly lower: number;
   readonly upper: number;
   readonly state: LearningState;
+  /**
+   * How far the model is from `trusted` (it needs both): samples seen of those needed, and time
+   * covered (ms, first to latest sample) of the time needed. Optional: a detector may not say.
+   */
+  readonly progress?: { readonly samples: number; readonly samplesNeeded: number; readonly spanMs: number; readonly spanNeededMs: number };
 }
 
 export interface DetectorContext<TConfig> extends BaseContext<TConfig> {

@@ -409,6 +409,12 @@ export class BaselineDetector implements Detector {
       lower: inverse(tf, this.model.lower(slot)),
       upper: inverse(tf, this.model.upper(slot)),
       state: this.model.state(slot),
+      progress: {
+        samples: this.model.samples(slot),
+        samplesNeeded: this.model.params.trustedSamples,
+        spanMs: Math.max(0, this.model.lastTimestamp(slot) - this.model.firstTimestamp(slot)),
+        spanNeededMs: this.model.params.trustedSpanMs,
+      },
     };
   }
 

@@ -599,6 +599,10 @@ export class BaselineModel {
   upper(slot: number): number {
     return this.scalars[slot * F.COUNT + F.upper];
   }
+  /** Timestamp of the first sample learned (the start of the span `trustedSpanMs` counts). */
+  firstTimestamp(slot: number): number {
+    return this.scalars[slot * F.COUNT + F.firstT];
+  }
   /** Timestamp (ms) of the latest accepted sample, 0 when none. */
   lastTimestamp(slot: number): number {
     return this.scalars[slot * F.COUNT + F.lastT];

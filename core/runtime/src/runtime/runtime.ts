@@ -64,6 +64,7 @@ import { systemClock } from '../telemetry/system-clock.js';
 import { StateCheckpoint } from './state-checkpoint.js';
 import { TOKENS } from '../tokens.js';
 import { CollectorSink } from './collector-sink.js';
+import { CollectorScheduler } from './collector-scheduler.js';
 
 type AnyFactory = ComponentFactory<any, any, Component>;
 
@@ -106,6 +107,8 @@ export interface InstanceStatus {
   readonly collections: number;
   readonly failures: number;
   readonly lastDurationMs?: number;
+  /** Collectors: rounds not started because a timed-out collect() had not returned (see CollectorScheduler). */
+  readonly skippedRounds?: number;
   readonly series?: number;
   readonly restarts: number;
   /** For out-of-process instances: the supervised child (state, pid, restarts, crashes). */
@@ -165,7 +168,9 @@ interface RunningInstance {
   component?: Component;
   sink?: CollectorSink;
   controller: AbortController;
-  cancelTimer?: () => void;
+  scheduler?: CollectorScheduler;
+  /** Removed from the runtime: its metric series are gone and must not come back. */
+  removed?: boolean;
   detach?: () => void | Promise<void>;
   collections: number;
   failures: number;
@@ -525,6 +530,7 @@ export class Runtime {
   private setStatus(inst: RunningInstance, state: HealthState, message?: string, code?: string): void {
     const prev = inst.status.state;
     inst.status = { state, ...(message ? { message } : {}), ...(code ? { code } : {}), since: state === prev ? inst.status.since : this.clock.now() };
+    if (inst.removed) return;
     const labels = { plugin: inst.entry.pluginId, instance: inst.spec.id };
     for (const s of ['starting', 'ok', 'degraded', 'error', 'stopped', 'quarantined'] as HealthState[]) {
       this.telemetry.set('sextant_plugin_status', 'Current state of each plugin instance (1 = in that state)', s === state ? 1 : 0, { ...labels, state: s });
@@ -536,8 +542,8 @@ export class Runtime {
     const labels = { plugin: inst.entry.pluginId, instance: inst.spec.id };
     const clean = (name: string) => `sextant_plugin_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
     return {
-      counter: (name, description) => ({ add: (v, attrs) => this.telemetry.add(clean(name), description, v, { ...labels, ...attrs }) }),
-      gauge: (name, description) => ({ set: (v, attrs) => this.telemetry.set(clean(name), description, v, { ...labels, ...attrs }) }),
+      counter: (name, description) => ({ add: (v, attrs) => void (inst.removed || this.telemetry.add(clean(name), description, v, { ...labels, ...attrs })) }),
+      gauge: (name, description) => ({ set: (v, attrs) => void (inst.removed || this.telemetry.set(clean(name), description, v, { ...labels, ...attrs })) }),
     };
   }
 
@@ -669,6 +675,7 @@ export class Runtime {
   }
 
   private fail(inst: RunningInstance, error: unknown, what: string): void {
+    if (inst.removed) return;
     inst.failures++;
     const err = toSextantError(error, ErrorCode.COLLECT_FAILED, `${inst.spec.id}: ${what} failed`);
     this.telemetry.add('sextant_plugin_failures_total', 'Failed collect/process calls per instance', 1, { plugin: inst.entry.pluginId, instance: inst.spec.id });
@@ -704,53 +711,48 @@ export class Runtime {
 
   private schedule(inst: RunningInstance, collector: Collector): void {
     if (!collector.collect) return;
-    const intervalMs = inst.spec.intervalMs ?? this.config.interval;
-    const round = async () => {
-      if (inst.controller.signal.aborted) return;
-      const started = this.clock.now();
-      const t0 = performance.now();
-      const roundController = new AbortController();
-      const cancelTimeout = this.clock.setTimeout(() => roundController.abort(new Error(`collect() took longer than the ${intervalMs} ms interval`)), intervalMs);
-      try {
-        await new Promise<void>((resolve, reject) => {
-          roundController.signal.addEventListener('abort', () => reject(roundController.signal.reason), { once: true });
-          Promise.resolve(collector.collect!(roundController.signal)).then(resolve, reject);
-        });
-        inst.collections++;
-        if (inst.runtimeDegraded) {
-          inst.runtimeDegraded = false;
-          this.setStatus(inst, 'ok');
-        }
-      } catch (e) {
-        if (!inst.controller.signal.aborted) this.fail(inst, e, 'collect');
-      } finally {
-        cancelTimeout();
-        inst.sink?.flush();
-        inst.lastDurationMs = performance.now() - t0;
-        this.telemetry.observe('sextant_collect_duration_seconds', 'Duration of collect() rounds', inst.lastDurationMs / 1000, { plugin: inst.entry.pluginId });
-      }
-      if (inst.controller.signal.aborted) return;
-      const elapsed = this.clock.now() - started;
-      inst.cancelTimer = this.clock.setTimeout(() => void round(), Math.max(0, intervalMs - elapsed));
-    };
-    if (this.options.collectImmediately === false) inst.cancelTimer = this.clock.setTimeout(() => void round(), intervalMs);
-    else void round();
+    const labels = () => ({ plugin: inst.entry.pluginId, instance: inst.spec.id });
+    inst.scheduler = new CollectorScheduler({
+      collect: (signal) => collector.collect!(signal),
+      intervalMs: inst.spec.intervalMs ?? this.config.interval,
+      clock: this.clock,
+      observer: {
+        succeeded: () => {
+          inst.collections++;
+          if (inst.runtimeDegraded) {
+            inst.runtimeDegraded = false;
+            this.setStatus(inst, 'ok');
+          }
+        },
+        failed: (e) => this.fail(inst, e, 'collect'),
+        skipped: (stuckForMs, skippedRounds) => {
+          if (inst.removed) return;
+          this.telemetry.add('sextant_collect_rounds_skipped_total', 'Collection rounds not started because the previous collect() had not returned', 1, labels());
+          inst.runtimeDegraded = true;
+          this.setStatus(
+            inst,
+            'degraded',
+            `${inst.spec.id}: collect() is stuck: it ignored its abort signal and has not returned ${Math.round(stuckForMs)} ms after timing out; ${skippedRounds} round(s) skipped`,
+            ErrorCode.COLLECT_FAILED,
+          );
+        },
+        finished: (durationMs) => {
+          inst.sink?.flush();
+          inst.lastDurationMs = durationMs;
+          this.telemetry.observe('sextant_collect_duration_seconds', 'Duration of collect() rounds', durationMs / 1000, { plugin: inst.entry.pluginId });
+        },
+      },
+    });
+    inst.scheduler.start(this.options.collectImmediately !== false);
   }
 
-  /** Runs one collection round of every collector now (tests, `--once`). */
+  /**
+   * Runs one collection round of every collector now (tests, `--once`); a collector whose round
+   * is in flight is waited for instead (collect() never runs twice at once), a stuck one skipped.
+   */
   async collectNow(): Promise<void> {
     await Promise.all(
-      [...this.instances.values()]
-        .filter((i) => i.spec.kind === 'collector' && i.component && i.status.state !== 'error')
-        .map(async (i) => {
-          try {
-            await (i.component as Collector).collect?.(new AbortController().signal);
-          } catch (e) {
-            this.fail(i, e, 'collect');
-          } finally {
-            i.sink?.flush();
-          }
-        }),
+      [...this.instances.values()].filter((i) => i.scheduler && i.status.state !== 'error').map((i) => i.scheduler!.collectNow()),
     );
   }
 
@@ -775,6 +777,7 @@ export class Runtime {
       collections: i.collections,
       failures: i.failures,
       ...(i.lastDurationMs !== undefined ? { lastDurationMs: Math.round(i.lastDurationMs * 100) / 100 } : {}),
+      ...(i.scheduler ? { skippedRounds: i.scheduler.skipped } : {}),
       ...(i.sink ? { series: i.sink.seriesCount } : {}),
       ...this.processStatus(i),
     }));
@@ -802,17 +805,19 @@ export class Runtime {
     return this.statuses().find((s) => s.id === spec.id);
   }
 
-  /** Stops and forgets one instance. */
+  /** Stops and forgets one instance, including its series in the self-telemetry (/metrics). */
   async removeInstance(id: string): Promise<void> {
     const inst = this.instances.get(id);
     if (!inst) return;
     this.instances.delete(id);
     await this.stopInstance(inst);
+    inst.removed = true;
+    this.telemetry.removeSeries({ instance: id });
   }
 
   private async stopInstance(inst: RunningInstance): Promise<void> {
     inst.controller.abort();
-    inst.cancelTimer?.();
+    inst.scheduler?.stop();
     try {
       await withTimeout(inst.detach?.(), 10_000, () => new SextantError(ErrorCode.START_TIMEOUT, `${inst.spec.id}: handing over queued data did not finish in 10 s`));
     } catch (e) {

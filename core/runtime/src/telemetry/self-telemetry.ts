@@ -103,6 +103,18 @@ export class SelfTelemetry {
     this.families.get(name)?.values.delete(labelKey(labels));
   }
 
+  /**
+   * Removes every series (counters, gauges, histograms) whose labels include all of `match`, e.g.
+   * `{ instance: id }` when an instance is removed, so /metrics does not report it forever.
+   */
+  removeSeries(match: Attributes): void {
+    const matches = (labels: Attributes) => Object.entries(match).every(([k, v]) => labels[k] === v);
+    for (const f of this.families.values()) {
+      for (const [key, { labels }] of f.values) if (matches(labels)) f.values.delete(key);
+      if (f.histograms) for (const [key, { labels }] of f.histograms) if (matches(labels)) f.histograms.delete(key);
+    }
+  }
+
   /** Records one observation in a histogram (seconds, by convention). */
   observe(name: string, help: string, value: number, labels?: Attributes, bounds?: readonly number[]): void {
     const f = this.family(name, help, 'histogram', bounds);

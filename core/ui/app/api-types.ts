@@ -12,6 +12,15 @@ export interface Expectation {
   readonly lower: number;
   readonly upper: number;
   readonly state: LearningState;
+  /** Samples and time seen of those needed before the series is trusted (when the detector says). */
+  readonly progress?: LearningProgress;
+}
+
+export interface LearningProgress {
+  readonly samples: number;
+  readonly samplesNeeded: number;
+  readonly spanMs: number;
+  readonly spanNeededMs: number;
 }
 
 export interface SeriesInfo {

@@ -1,5 +1,5 @@
 /** How numbers, times and attributes are written on screen. */
-import type { Attributes } from './api-types.js';
+import type { Attributes, LearningProgress } from './api-types.js';
 
 export function formatNumber(v: number | null | undefined, unit = ''): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
@@ -16,6 +16,25 @@ export function formatTime(ms: number | undefined): string {
   if (ms === undefined || !Number.isFinite(ms)) return '—';
   const d = new Date(ms);
   return d.toISOString().replace('T', ' ').slice(0, 19) + 'Z';
+}
+
+/** Whole units down to one decimal (never rounded up: "2 of 2 days" only once it is true). */
+function partOf(ms: number, unitMs: number): string {
+  const v = Math.floor((ms / unitMs) * 10) / 10;
+  return v >= 10 ? String(Math.floor(v)) : String(v);
+}
+
+/**
+ * How far a series is from trusted, in plain words: "1.3 of 2 days and 120 of 250 samples seen".
+ * Undefined when the detector gives no progress or the series has all it needs.
+ */
+export function describeLearningProgress(p: LearningProgress | undefined): string | undefined {
+  if (!p || !(p.spanNeededMs > 0) || !(p.samplesNeeded > 0)) return undefined;
+  if (p.spanMs >= p.spanNeededMs && p.samples >= p.samplesNeeded) return undefined;
+  const unit = p.spanNeededMs >= 86_400_000 ? { ms: 86_400_000, name: 'days' } : { ms: 3_600_000, name: 'hours' };
+  const time = `${partOf(Math.min(Math.max(0, p.spanMs), p.spanNeededMs), unit.ms)} of ${partOf(p.spanNeededMs, unit.ms)} ${unit.name}`;
+  const samples = `${Math.min(p.samples, p.samplesNeeded).toLocaleString('en-US')} of ${p.samplesNeeded.toLocaleString('en-US')} samples`;
+  return `${time} and ${samples} seen; trusted once it has both.`;
 }
 
 /** "3 min ago" relative to `now` (the server's clock when known). */

@@ -175,6 +175,11 @@ describe('web UI in chromium', () => {
     expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(200);
     expect(await chart.getAttribute('data-events')).toBe('1'); // the deploy, as a vertical marker
     await eventually(() => page.getByTestId('learning-state').innerText()).toMatch(/^(Trusted|Provisional|Learning):/);
+    // The API gives how far along learning is; the page words it while the series is not trusted yet.
+    const served = (await (await fetch(`${url}/api/v1/series/${id}/samples?from=-5m`)).json()) as { expectation: { state: string; progress: { samples: number; samplesNeeded: number; spanMs: number; spanNeededMs: number } } };
+    expect(served.expectation.progress).toMatchObject({ samplesNeeded: 250, spanNeededMs: 2 * DAY });
+    expect(served.expectation.progress.samples).toBeGreaterThan(500);
+    expect(await page.getByTestId('learning-progress').count()).toBe(served.expectation.state === 'trusted' ? 0 : 1);
     expect(await page.locator('canvas').count()).toBeGreaterThan(0);
     expect(page.url()).toContain(`#/series/${id}?range=24h`);
     await shot('series');

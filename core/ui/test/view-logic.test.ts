@@ -7,6 +7,7 @@ import { buildChartColumns, nearestIndex, typicalStep } from '../app/chart-data.
 import { formatRoute, parseRange, parseRoute, timeWindow } from '../app/route.js';
 import { parseSeriesQuery, seriesSearchPath } from '../app/series-query.js';
 import { healthByEntity, layoutTopology } from '../app/topology-layout.js';
+import { describeLearningProgress } from '../app/display-format.js';
 
 describe('chart columns', () => {
   const at = (minutes: number[]) => minutes.map((m) => ({ timestamp: m * 60_000, value: m }));
@@ -141,5 +142,20 @@ describe('topology layout', () => {
     const layout = layoutTopology(many, Array.from({ length: 200 }, (_, c) => ({ from: `container:c${c}`, to: `host:h${c % 10}`, type: 'runs-on' })));
     const ys = layout.nodes.filter((n) => n.entity.type === 'container').map((n) => n.y);
     expect(new Set(ys).size).toBe(200);
+  });
+});
+
+describe('learning progress in words', () => {
+  const DAY = 86_400_000;
+  it('says how much time and how many samples a series has of those it needs, never rounding up', () => {
+    expect(describeLearningProgress({ samples: 120, samplesNeeded: 250, spanMs: 1.39 * DAY, spanNeededMs: 2 * DAY })).toBe('1.3 of 2 days and 120 of 250 samples seen; trusted once it has both.');
+    expect(describeLearningProgress({ samples: 400, samplesNeeded: 250, spanMs: 1.999 * DAY, spanNeededMs: 2 * DAY })).toBe('1.9 of 2 days and 250 of 250 samples seen; trusted once it has both.');
+    expect(describeLearningProgress({ samples: 3, samplesNeeded: 1000, spanMs: 3 * 3_600_000, spanNeededMs: 12 * 3_600_000 })).toBe('3 of 12 hours and 3 of 1,000 samples seen; trusted once it has both.');
+  });
+
+  it('says nothing once both are reached, or for nonsense', () => {
+    expect(describeLearningProgress({ samples: 600, samplesNeeded: 250, spanMs: 3 * DAY, spanNeededMs: 2 * DAY })).toBeUndefined();
+    expect(describeLearningProgress(undefined)).toBeUndefined();
+    expect(describeLearningProgress({ samples: 1, samplesNeeded: 0, spanMs: 0, spanNeededMs: Number.NaN })).toBeUndefined();
   });
 });

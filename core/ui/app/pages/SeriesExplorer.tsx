@@ -8,7 +8,7 @@ import { ErrorNote } from '../components/Banner.js';
 import { AttrList } from '../components/Attr.js';
 import { Chart, type ChartMarker } from '../components/Chart.js';
 import { buildChartColumns } from '../chart-data.js';
-import { formatAgo, formatNumber, formatTime } from '../display-format.js';
+import { describeLearningProgress, formatAgo, formatNumber, formatTime } from '../display-format.js';
 import { subscribe } from '../live-stream.js';
 import { formatRoute, RANGES, timeWindow, type Route } from '../route.js';
 import { parseSeriesQuery, seriesSearchPath } from '../series-query.js';
@@ -124,6 +124,7 @@ function SeriesDetail({ id, route, navigate }: { id: string; route: Route; navig
   if (samples.error) return <ErrorNote message={samples.error} />;
   if (!samples.data || !series) return <p class="loading">Loading series {id}…</p>;
   const state = samples.data.expectation?.state;
+  const progress = state === 'trusted' ? undefined : describeLearningProgress(samples.data.expectation?.progress);
   const last = samples.data.samples[samples.data.samples.length - 1];
   return (
     <article aria-labelledby="series-detail-title" data-series={id}>
@@ -150,6 +151,7 @@ function SeriesDetail({ id, route, navigate }: { id: string; route: Route; navig
       )}
       <p class={`learning learning-${state ?? 'none'}`} data-testid="learning-state">
         {state ? LEARNING_TEXT[state] : 'No detector models this series: no band and no learned anomalies (threshold rules still apply).'}
+        {progress ? <span data-testid="learning-progress"> So far: {progress}</span> : null}
       </p>
       {samples.data.samples.length === 0 ? <p class="empty">No samples in this time range.</p> : <Chart columns={columns} unit={series.unit} label={series.metric} markers={markers} onZoom={zoom} />}
       <p class="muted">

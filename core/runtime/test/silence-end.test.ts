@@ -72,4 +72,20 @@ describe('ending a silence or maintenance window early', () => {
     clock.advance(3 * 3_600_000);
     expect(rec.pauses).toHaveLength(2);
   });
+
+  it('a window ended before a restart stays ended when the event log is restored', async () => {
+    const clock = new FakeClock();
+    const rec = recordingDetector();
+    rt = await startTestRuntime({ plugins: [rec.plugin], api: true, clock, config: { server: { token: TOKEN }, detectors: { recorder: {} } } });
+    const t = clock.now();
+    const window = { id: 'evt-m1', type: 'maintenance', title: 'disk swap', timestamp: t - 60_000, resource: { 'host.name': 'db-1' }, attributes: { from: t - 60_000, until: t + 3_600_000 }, source: 'api' };
+    const ended = { id: 'evt-m2', type: 'maintenance.end', title: 'maintenance ended early: disk swap', timestamp: t - 30_000, resource: { 'host.name': 'db-1' }, attributes: { window: 'evt-m1' }, source: 'api' };
+    rt.runtime.pipeline.restoreState([], [window, ended]);
+    // paused while replaying the window, resumed by its end: learning is not left paused for the hour
+    expect(rec.pauses.map((p) => p.paused)).toEqual([true, false]);
+    const listed = (await (await fetch(`${rt.url}/api/v1/silences`)).json()) as { silences: { id: string; active: boolean; endedAt?: number }[] };
+    expect(listed.silences).toMatchObject([{ id: 'evt-m1', active: false, endedAt: t - 30_000 }]);
+    clock.advance(2 * 3_600_000);
+    expect(rec.pauses).toHaveLength(2);
+  });
 });

@@ -32,3 +32,6 @@ export type { TemplateRenderer } from './template-renderer.js';
 export { guardOutboundUrlAtStart } from './start-guard.js';
 export { createGuardedDispatcher, guardedLookup } from './guarded-dispatcher.js';
 export type { GuardedDispatcherOptions, ResolveAll } from './guarded-dispatcher.js';
+
+export { MetricWriter } from './metric-writer.js';
+export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterContext, KnownSeries } from './metric-writer.js';

@@ -3,6 +3,8 @@
  * `npm run bench` — runs every benchmark and prints one JSON object with the figures and the goals
  * they are measured against. `--only name,name` runs a subset. Package benchmarks are the `run()`
  * functions exported by `<package>/dist/bench.js`.
+ * `--peers [--series N] [--seconds S] [--warmup S]` runs only the peer benchmark (Sextant next to
+ * Prometheus and VictoriaMetrics, src/peers/peers.ts): JSON on stdout, a table on stderr.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -10,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { idleRss } from './idle-rss.js';
 import { storeIngest } from './store-ingest.js';
 import { correlatorThroughput, peerComparison } from './correlation.js';
+import { peerBenchmark, peerTable } from './peers/peers.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -41,8 +44,28 @@ const GOALS: Record<string, string> = {
   remoteWriteSamplesPerSec: '>= 500,000 samples/s per core of remote write to a local receiver',
 };
 
+function positiveFlag(args: string[], name: string, fallback: number): number {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0) return fallback;
+  const n = Number(args[i + 1]);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} takes a positive number (got "${args[i + 1] ?? ''}")`);
+  return n;
+}
+
+async function peers(args: string[]): Promise<void> {
+  const report = await peerBenchmark({
+    series: Math.round(positiveFlag(args, 'series', 10_000)),
+    seconds: positiveFlag(args, 'seconds', 60),
+    warmupSeconds: positiveFlag(args, 'warmup', 15),
+    repoRoot,
+  });
+  process.stderr.write(peerTable(report));
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}
+
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
+  if (args.includes('--peers')) return peers(args);
   const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1].split(',')) : undefined;
   const benches: Record<string, Bench | undefined> = {
     store: () => storeIngest(),
@@ -88,4 +111,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ machine: { node: process.version, cpus: (await import('node:os')).cpus().length }, results, goals }, null, 2)}\n`);
 }
 
-void main();
+main().catch((e: unknown) => {
+  process.stderr.write(`sextant-bench: ${(e as Error).message}\n`);
+  process.exitCode = 1;
+});

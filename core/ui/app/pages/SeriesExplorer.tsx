@@ -118,7 +118,7 @@ function SeriesDetail({ id, route, navigate }: { id: string; route: Route; navig
   const own = useMemo(() => (anomalies.data?.anomalies ?? []).filter((a) => String(a.seriesId) === id), [anomalies.data, id]);
   const columns = useMemo(() => buildChartColumns(samples.data?.samples ?? [], own.map((a) => a.timestamp)), [samples.data, own]);
   const markers = useMemo<ChartMarker[]>(
-    () => (series ? (events.data?.events ?? []).filter((e) => !['silence', 'maintenance'].includes(e.type) && related(e, series)).map((e) => ({ at: e.timestamp, title: `${e.type}: ${e.title}` })) : []),
+    () => (series ? (events.data?.events ?? []).filter((e) => !['silence', 'maintenance', 'silence.end', 'maintenance.end'].includes(e.type) && related(e, series)).map((e) => ({ at: e.timestamp, title: `${e.type}: ${e.title}` })) : []),
     [events.data, series],
   );
   if (samples.error) return <ErrorNote message={samples.error} />;

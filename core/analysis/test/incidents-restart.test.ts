@@ -46,6 +46,7 @@ describe('incident correlator across a restart', () => {
     const a = await startCorrelator(incidentCorrelatorFactory);
     a.correlator.onEvent?.({ id: 'evt-s1', type: 'silence', title: 'quiet db', timestamp: T0, resource: { 'service.name': 'db' }, attributes: { duration: 3_600_000 } });
     a.correlator.onEvent?.({ id: 'evt-s2', type: 'silence', title: 'quiet cache', timestamp: T0, resource: { 'service.name': 'cache' }, attributes: { duration: 3_600_000 } });
+    a.correlator.onEvent?.({ id: 'evt-s3', type: 'silence', title: 'quiet queue', timestamp: T0, resource: { 'service.name': 'queue' }, attributes: { duration: 3_600_000 } });
     // ending an unknown window changes nothing; ending evt-s1 lets db notify again, cache stays silenced
     a.correlator.onEvent?.({ id: 'evt-e0', type: 'silence.end', title: 'ended', timestamp: T0 + 2 * MIN, resource: {}, attributes: { window: 'evt-nope' } });
     a.correlator.onEvent?.({ id: 'evt-e1', type: 'silence.end', title: 'ended', timestamp: T0 + 2 * MIN, resource: {}, attributes: { window: 'evt-s1' } });
@@ -60,6 +61,10 @@ describe('incident correlator across a restart', () => {
     expect(opened).toHaveLength(2);
     expect(opened.find((u) => u.incident.title.includes('db latency'))?.notify).not.toBe(false);
     expect(opened.find((u) => u.incident.title.includes('cache latency'))?.notify).toBe(false);
+    // a window restored from the snapshot keeps its id, so it can still be ended after the restart
+    b.correlator.onEvent?.({ id: 'evt-e2', type: 'silence.end', title: 'ended', timestamp: T0 + 4 * MIN, resource: {}, attributes: { window: 'evt-s3' } });
+    b.correlator.onAnomaly(spike(5, 'queue', T0 + 5 * MIN));
+    expect(b.updates.find((u) => u.change === 'opened' && u.incident.title.includes('queue latency'))?.notify).not.toBe(false);
     await b.shutdown();
   });
 

@@ -25,10 +25,10 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { memcachedConfigDefaults, memcachedConfigSchema, parseEndpoint, type MemcachedConfig, type MemcachedEndpoint } from './config.js';
-import { FIELD_METRICS, MEMCACHED_METRICS, type MemcachedMetricSpec } from './metrics.js';
+import { FIELD_METRICS, MEMCACHED_METRICS } from './metrics.js';
 import { MemcachedStatsClient } from './stats-client.js';
 
 const M = MEMCACHED_METRICS;
@@ -44,7 +44,6 @@ interface SelfCounters {
   readonly repliesRejected: SelfCounter;
   readonly linesRejected: SelfCounter;
   readonly valuesRejected: SelfCounter;
-  readonly seriesLimited: SelfCounter;
   readonly restarts: SelfCounter;
 }
 
@@ -54,9 +53,7 @@ export class MemcachedCollector implements Collector {
   private readonly resource: Attributes;
   private readonly client: MemcachedStatsClient;
   private readonly counters: SelfCounters;
-  /** Series by `metric\0attr values`; rates by series id. */
-  private readonly series = new Map<string, SeriesId>();
-  private rates = new Map<SeriesId, CounterRate>();
+  private readonly writer: MetricWriter;
   private getHits = new CounterRate();
   private getMisses = new CounterRate();
   private pid: string | undefined;
@@ -81,9 +78,12 @@ export class MemcachedCollector implements Collector {
       repliesRejected: m.counter('replies_rejected_total', 'stats replies that were not memcached stats (no STAT lines, oversized, error lines, timeouts)'),
       linesRejected: m.counter('lines_rejected_total', 'Lines of a stats reply that were not "STAT name value"'),
       valuesRejected: m.counter('values_rejected_total', 'Stats values dropped because they were not finite non-negative numbers'),
-      seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached'),
       restarts: m.counter('server_restarts_total', 'memcached restarts noticed (pid changed or uptime went back)'),
     };
+    this.writer = new MetricWriter(ctx, {
+      resource: this.resource,
+      seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached'),
+    });
   }
 
   start(): void {
@@ -135,22 +135,22 @@ export class MemcachedCollector implements Collector {
       for (const [stat, attributes] of spec.fields!) {
         const value = this.accepted(stats.get(stat));
         if (value === undefined) continue;
-        if (spec.read === 'counter') this.writeRate(spec, attributes, value, now);
-        else this.write(spec, attributes, value, now);
+        if (spec.read === 'counter') this.writer.rate(spec, attributes, value, now);
+        else this.writer.gauge(spec, attributes, value, now);
       }
     }
     const bytes = statValue(stats.get('bytes'));
     const limit = statValue(stats.get('limit_maxbytes'));
-    if (bytes !== undefined && limit !== undefined && bytes >= 0 && limit > 0) this.write(M.utilization, {}, bytes / limit, now);
+    if (bytes !== undefined && limit !== undefined && bytes >= 0 && limit > 0) this.writer.gauge(M.utilization, {}, bytes / limit, now);
     const current = statValue(stats.get('curr_connections'));
     const max = statValue(stats.get('max_connections'));
-    if (current !== undefined && max !== undefined && current >= 0 && max > 0) this.write(M.connectionUtilization, {}, current / max, now);
+    if (current !== undefined && max !== undefined && current >= 0 && max > 0) this.writer.gauge(M.connectionUtilization, {}, current / max, now);
     const hits = statValue(stats.get('get_hits'));
     const misses = statValue(stats.get('get_misses'));
     if (hits !== undefined && misses !== undefined) {
       const dh = this.getHits.delta(hits, now);
       const dm = this.getMisses.delta(misses, now);
-      if (dh !== undefined && dm !== undefined && dh + dm > 0) this.write(M.hitRatio, { operation: 'get' }, dh / (dh + dm), now);
+      if (dh !== undefined && dm !== undefined && dh + dm > 0) this.writer.gauge(M.hitRatio, { operation: 'get' }, dh / (dh + dm), now);
     }
   }
 
@@ -162,7 +162,7 @@ export class MemcachedCollector implements Collector {
     if (uptime !== undefined && Number.isFinite(uptime)) this.lastUptime = uptime;
     if (!restarted) return;
     this.counters.restarts.add(1);
-    this.rates = new Map();
+    this.writer.forgetRates();
     this.getHits = new CounterRate();
     this.getMisses = new CounterRate();
     this.ctx.sink.event({
@@ -182,43 +182,6 @@ export class MemcachedCollector implements Collector {
     if (Number.isFinite(value) && value >= 0) return value;
     this.counters.valuesRejected.add(1);
     return undefined;
-  }
-
-  private writeRate(spec: MemcachedMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
-    if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: MemcachedMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: MemcachedMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${spec.attributes ? spec.attributes.map((a) => attributes[a] ?? '').join('\u0000') : ''}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      return id;
-    } catch (error) {
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
   }
 
   async shutdown(): Promise<void> {

@@ -10,7 +10,8 @@
  * - `pending`: queued or waiting for a retry (`error` says why the last attempt failed);
  * - `delivered`: the notifier accepted it;
  * - `failed`: refused by the receiver (not retryable) or expired undelivered;
- * - `held`: noise control held it back (silence, maintenance, flapping): never sent.
+ * - `held`: published with `notify: false` (a silence, maintenance, flapping, or an update meant
+ *   only for the API and UI): never sent; `error` carries the update's reason.
  */
 export type DeliveryState = 'pending' | 'delivered' | 'failed' | 'held';
 

@@ -222,7 +222,7 @@ function IncidentPage({ id }: { id: string }) {
   );
 }
 
-const OUTCOME_LABEL: Record<NotificationRow['outcome'], string> = { pending: 'waiting / retrying', delivered: 'delivered', failed: 'failed', held: 'held back' };
+const OUTCOME_LABEL: Record<NotificationRow['outcome'], string> = { pending: 'waiting / retrying', delivered: 'delivered', failed: 'failed', held: 'not sent (held back)' };
 
 /** Which notifier got which update of the incident, and how it went (newest update first). */
 function DeliveryTable({ rows }: { rows: readonly NotificationRow[] | undefined }) {

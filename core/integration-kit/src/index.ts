@@ -34,4 +34,4 @@ export { createGuardedDispatcher, guardedLookup } from './guarded-dispatcher.js'
 export type { GuardedDispatcherOptions, ResolveAll } from './guarded-dispatcher.js';
 
 export { MetricWriter } from './metric-writer.js';
-export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterContext, KnownSeries } from './metric-writer.js';
+export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterContext, KnownSeries, SeriesCap } from './metric-writer.js';

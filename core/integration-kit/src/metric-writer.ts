@@ -44,10 +44,17 @@ export interface MetricWriterOptions {
    */
   readonly seriesLimited?: SelfCounter;
   /**
-   * The collector's own limit, asked before a new series is created (never for a known one).
-   * Returning false refuses the series: it is counted in `seriesLimited` and nothing is written.
+   * The collector's own caps on groups of series (e.g. "at most 1000 per-stream series"), checked
+   * before a new series is created, never for a known one. A new series that a cap `applies` to
+   * while `max` of its series exist is refused: counted in `seriesLimited`, nothing written.
    */
-  readonly admit?: (spec: MetricSpec, attributes: SeriesAttributes) => boolean;
+  readonly limits?: readonly SeriesCap[];
+}
+
+/** A cap on the series of one group; see {@link MetricWriterOptions.limits}. */
+export interface SeriesCap {
+  readonly applies: (spec: MetricSpec, attributes: SeriesAttributes) => boolean;
+  readonly max: number;
 }
 
 /** One series the writer created, for collectors that revisit their series (e.g. to write zeros). */
@@ -71,17 +78,20 @@ export type MetricWriterContext = Pick<CollectorContext<unknown>, 'sink' | 'metr
  * which a caller builds the attributes object does not matter.
  */
 export class MetricWriter {
-  /** Counts series refused by the sink's limit or by `admit`; collectors may add their own refusals. */
+  /** Counts series refused by the sink's limit or by a cap; collectors may add their own refusals. */
   readonly seriesLimited: SelfCounter;
   private readonly series = new Map<string, Entry>();
   private rates = new Map<SeriesId, CounterRate>();
   private readonly warned = new Set<string>();
+  /** Series created so far under each of `options.limits`, by index. */
+  private readonly capped: number[];
 
   constructor(
     private readonly ctx: MetricWriterContext,
     private readonly options: MetricWriterOptions,
   ) {
     this.seriesLimited = options.seriesLimited ?? ctx.metrics.counter('series_limited_total', 'Series not created because a series limit was reached');
+    this.capped = (options.limits ?? []).map(() => 0);
   }
 
   /** Writes `value` as is. Returns false when the series was refused. */
@@ -121,7 +131,8 @@ export class MetricWriter {
     const key = seriesKey(spec.name, attributes);
     const known = this.series.get(key);
     if (known !== undefined) return known.id;
-    if (this.options.admit && !this.options.admit(spec, attributes)) {
+    const caps = this.capsOf(spec, attributes);
+    if (caps.some((i) => this.capped[i] >= this.options.limits![i].max)) {
       this.seriesLimited.add(1);
       return undefined;
     }
@@ -136,6 +147,7 @@ export class MetricWriter {
         attributes: { ...attributes },
       });
       this.series.set(key, { metric: spec.name, attributes: { ...attributes }, id });
+      for (const i of caps) this.capped[i]++;
       return id;
     } catch (error) {
       this.seriesLimited.add(1);
@@ -146,6 +158,14 @@ export class MetricWriter {
       }
       return undefined;
     }
+  }
+
+  private capsOf(spec: MetricSpec, attributes: SeriesAttributes): number[] {
+    const out: number[] = [];
+    this.options.limits?.forEach((cap, i) => {
+      if (cap.applies(spec, attributes)) out.push(i);
+    });
+    return out;
   }
 
   /** The series of `spec` created so far, in creation order. */

@@ -55,16 +55,20 @@ describe('MetricWriter', () => {
     expect(logger.lines.filter((l) => l.level === 'warn')).toEqual([]); // the limit is expected, not a warning
   });
 
-  it('refuses what the collector\'s own admit() refuses, into the counter the collector passed', () => {
+  it('refuses new series beyond the collector\'s own cap, into the counter the collector passed, and keeps the known ones', () => {
     const { sink, logger } = setup();
     const metrics = new RecordingMetrics();
     const seriesLimited = metrics.counter('series_limited_total');
-    const writer = new MetricWriter({ sink, metrics, logger }, { resource: {}, seriesLimited, admit: (spec, attributes) => spec !== requests || attributes.method === 'GET' });
+    const perMethod = { applies: (spec: MetricSpec) => spec === requests, max: 2 };
+    const writer = new MetricWriter({ sink, metrics, logger }, { resource: {}, seriesLimited, limits: [perMethod] });
     writer.gauge(requests, { method: 'GET', status: '200' }, 1, 1000);
-    writer.gauge(requests, { method: 'DELETE', status: '200' }, 1, 1000);
+    writer.gauge(requests, { method: 'PUT', status: '200' }, 1, 1000);
+    expect(writer.gauge(requests, { method: 'DELETE', status: '200' }, 1, 1000)).toBe(false);
+    expect(writer.gauge(requests, { status: '200', method: 'GET' }, 2, 2000)).toBe(true);
+    expect(writer.gauge(memory, {}, 1, 1000)).toBe(true); // the cap does not apply to it
     seriesLimited.add(3); // the collector's own refusals go into the same counter
     expect(metrics.counters.series_limited_total).toBe(4);
-    expect(sink.size).toBe(1);
+    expect(sink.size).toBe(3);
   });
 
   it('warns once per metric when the sink fails for another reason than the limit', () => {

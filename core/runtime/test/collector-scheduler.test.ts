@@ -29,7 +29,7 @@ describe('CollectorScheduler', () => {
     const clock = new FakeClock(0);
     const starts: number[] = [];
     const { events, observer } = recorder();
-    const scheduler = new CollectorScheduler({ collect: () => void starts.push(clock.now()), intervalMs: 1000, clock, observer });
+    const scheduler = new CollectorScheduler({ name: 'test', collect: () => void starts.push(clock.now()), intervalMs: 1000, clock, observer });
     scheduler.start(true);
     await settle();
     await clock.advanceAsync(3000);
@@ -49,7 +49,7 @@ describe('CollectorScheduler', () => {
       slow = false;
       return new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
     };
-    const scheduler = new CollectorScheduler({ collect, intervalMs: 1000, clock, observer });
+    const scheduler = new CollectorScheduler({ name: 'test', collect, intervalMs: 1000, clock, observer });
     scheduler.start(true);
     await settle();
     await clock.advanceAsync(2000);
@@ -65,6 +65,7 @@ describe('CollectorScheduler', () => {
     const clock = new FakeClock(0);
     const { events, observer } = recorder();
     const scheduler = new CollectorScheduler({
+      name: 'test',
       collect: () => {
         throw new Error('connection refused');
       },
@@ -85,6 +86,7 @@ describe('CollectorScheduler', () => {
     let release!: () => void;
     const { events, observer } = recorder();
     const scheduler = new CollectorScheduler({
+      name: 'test',
       collect: (signal) => {
         calls++;
         return new Promise<void>((resolve) => {

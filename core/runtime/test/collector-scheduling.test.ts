@@ -78,7 +78,8 @@ describe('collector scheduling', () => {
     expect(probe.calls).toBe(1);
     // The round times out at 1 s; the collector ignores the abort and keeps running.
     await clock.advanceAsync(1000);
-    expect(status()).toMatchObject({ state: 'degraded', failures: 1 });
+    expect(status()).toMatchObject({ state: 'degraded', failures: 1, code: 'SEXTANT_ERR_COLLECT_FAILED' });
+    expect(status().message).toContain('manual: collect() took longer than the 1000 ms interval');
     // Three more intervals pass: every due round is skipped, none overlaps the stuck call.
     await clock.advanceAsync(3000);
     expect(probe.calls).toBe(1);

@@ -28,6 +28,8 @@ export interface CollectorRoundObserver {
 }
 
 export interface CollectorSchedulerOptions {
+  /** The instance id, for messages. */
+  readonly name: string;
   readonly collect: NonNullable<Collector['collect']>;
   readonly intervalMs: number;
   readonly clock: Clock;
@@ -131,7 +133,7 @@ export class CollectorScheduler {
         return 'completed';
       }
       this.timedOutAt = clock.now();
-      const error = new SextantError(ErrorCode.COLLECT_FAILED, `collect() took longer than the ${intervalMs} ms interval`, {
+      const error = new SextantError(ErrorCode.COLLECT_FAILED, `${this.options.name}: collect() took longer than the ${intervalMs} ms interval`, {
         hint: 'the target is slow or unreachable; raise the interval, or make collect() honour its abort signal',
       });
       controller.abort(error);

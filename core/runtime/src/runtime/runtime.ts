@@ -713,6 +713,7 @@ export class Runtime {
     if (!collector.collect) return;
     const labels = () => ({ plugin: inst.entry.pluginId, instance: inst.spec.id });
     inst.scheduler = new CollectorScheduler({
+      name: inst.spec.id,
       collect: (signal) => collector.collect!(signal),
       intervalMs: inst.spec.intervalMs ?? this.config.interval,
       clock: this.clock,
@@ -747,7 +748,7 @@ export class Runtime {
   }
 
   /**
-   * Runs one collection round of every collector now (tests, `--once`); a collector whose round
+   * Runs one collection round of every collector now (tests, embedding); a collector whose round
    * is in flight is waited for instead (collect() never runs twice at once), a stuck one skipped.
    */
   async collectNow(): Promise<void> {

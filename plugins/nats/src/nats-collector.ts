@@ -17,7 +17,6 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -28,8 +27,8 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { natsConfigDefaults, natsConfigSchema, type NatsConfig } from './config.js';
 import { NATS_METRICS, type NatsMetricSpec } from './metrics.js';
 
@@ -101,7 +100,6 @@ interface SelfCounters {
   readonly connectionErrors: SelfCounter;
   readonly repliesRejected: SelfCounter;
   readonly valuesRejected: SelfCounter;
-  readonly seriesLimited: SelfCounter;
   readonly restarts: SelfCounter;
 }
 
@@ -110,9 +108,7 @@ export class NatsCollector implements Collector {
   private readonly where: string;
   private readonly resource: Attributes;
   private readonly counters: SelfCounters;
-  private readonly series = new Map<string, SeriesId>();
-  private rates = new Map<SeriesId, CounterRate>();
-  private jetstreamSeries = 0;
+  private readonly writer: MetricWriter;
   private started: string | undefined;
   private reported: { state: HealthState; code?: string; message?: string } | undefined;
   private stopped = false;
@@ -132,9 +128,13 @@ export class NatsCollector implements Collector {
       connectionErrors: m.counter('connection_errors_total', 'Rounds that could not reach the monitoring port'),
       repliesRejected: m.counter('replies_rejected_total', 'Monitoring replies refused: not JSON, not NATS data, HTTP errors, timeouts'),
       valuesRejected: m.counter('values_rejected_total', 'Values dropped because they were not finite non-negative numbers'),
-      seriesLimited: m.counter('series_limited_total', 'Streams and consumers beyond maxJetstreamSeries, and series refused by the runtime limit'),
       restarts: m.counter('server_restarts_total', 'NATS server restarts noticed (start time changed)'),
     };
+    this.writer = new MetricWriter(ctx, {
+      resource: this.resource,
+      seriesLimited: m.counter('series_limited_total', 'Streams and consumers beyond maxJetstreamSeries, and series refused by the runtime limit'),
+      limits: [{ applies: (_spec, attributes) => 'nats.stream' in attributes, max: ctx.config.maxJetstreamSeries }],
+    });
   }
 
   start(): void {
@@ -199,10 +199,10 @@ export class NatsCollector implements Collector {
     if (start !== undefined) this.started = start;
     const startMs = start ? Date.parse(start) : Number.NaN;
     const nowMs = typeof varz.now === 'string' ? Date.parse(varz.now) : Number.NaN;
-    if (Number.isFinite(startMs) && Number.isFinite(nowMs) && nowMs >= startMs) this.write(M.uptime, {}, (nowMs - startMs) / 1000, now);
+    if (Number.isFinite(startMs) && Number.isFinite(nowMs) && nowMs >= startMs) this.writer.gauge(M.uptime, {}, (nowMs - startMs) / 1000, now);
     const connections = this.gauge(M.connections, {}, varz.connections, now);
     const max = this.gauge(M.connectionsMax, {}, varz.max_connections, now);
-    if (connections !== undefined && max !== undefined && max > 0) this.write(M.connectionsUtilization, {}, connections / max, now);
+    if (connections !== undefined && max !== undefined && max > 0) this.writer.gauge(M.connectionsUtilization, {}, connections / max, now);
     this.counter(M.connectionsTotal, {}, varz.total_connections, now);
     this.counter(M.messages, { direction: 'in' }, varz.in_msgs, now);
     this.counter(M.messages, { direction: 'out' }, varz.out_msgs, now);
@@ -212,7 +212,7 @@ export class NatsCollector implements Collector {
     this.gauge(M.subscriptions, {}, varz.subscriptions, now);
     this.gauge(M.memory, {}, varz.mem, now);
     const cpu = this.accepted(varz.cpu);
-    if (cpu !== undefined) this.write(M.cpu, {}, cpu / 100, now);
+    if (cpu !== undefined) this.writer.gauge(M.cpu, {}, cpu / 100, now);
     this.gauge(M.routes, {}, varz.routes, now);
     this.gauge(M.leafnodes, {}, varz.leafnodes, now);
   }
@@ -265,7 +265,7 @@ export class NatsCollector implements Collector {
 
   private noticeRestart(now: number): void {
     this.counters.restarts.add(1);
-    this.rates = new Map();
+    this.writer.forgetRates();
     this.ctx.sink.event({
       type: 'nats.restart',
       timestamp: now,
@@ -286,53 +286,14 @@ export class NatsCollector implements Collector {
 
   private gauge(spec: NatsMetricSpec, attributes: Readonly<Record<string, string>>, raw: unknown, now: number): number | undefined {
     const value = this.accepted(raw);
-    if (value !== undefined) this.write(spec, attributes, value, now);
+    if (value !== undefined) this.writer.gauge(spec, attributes, value, now);
     return value;
   }
 
   private counter(spec: NatsMetricSpec, attributes: Readonly<Record<string, string>>, raw: unknown, now: number): void {
     const value = this.accepted(raw);
     if (value === undefined) return;
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
-    if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: NatsMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: NatsMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${Object.values(attributes).join('\u0000')}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    const perStream = 'nats.stream' in attributes;
-    if (perStream && this.jetstreamSeries >= this.ctx.config.maxJetstreamSeries) {
-      this.counters.seriesLimited.add(1);
-      return undefined;
-    }
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      if (perStream) this.jetstreamSeries++;
-      return id;
-    } catch (error) {
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
+    this.writer.rate(spec, attributes, value, now);
   }
 
   async shutdown(): Promise<void> {

@@ -80,6 +80,37 @@ describe('CollectorScheduler', () => {
     scheduler.stop();
   });
 
+  it('collectNow() on a stuck collector returns at once, counted as skipped, without calling collect() again', async () => {
+    const clock = new FakeClock(0);
+    let calls = 0;
+    let release!: () => void;
+    const { events, observer } = recorder();
+    const scheduler = new CollectorScheduler({
+      name: 'test',
+      collect: () => {
+        calls++;
+        return new Promise<void>((resolve) => (release = resolve)); // ignores its signal
+      },
+      intervalMs: 1000,
+      clock,
+      observer,
+    });
+    scheduler.start(true);
+    await settle();
+    await clock.advanceAsync(1000); // times out
+    expect(scheduler.stuck).toBe(true);
+    await scheduler.collectNow();
+    expect(calls).toBe(1);
+    expect(scheduler.skipped).toBe(1);
+    expect(events).toEqual(['failed', 'finished', 'skipped:1']);
+    release();
+    await settle();
+    expect(scheduler.stuck).toBe(false);
+    await clock.advanceAsync(1000); // the next due round runs
+    expect(calls).toBe(2);
+    scheduler.stop();
+  });
+
   it('after stop() no round starts and nothing is reported, even when the round in flight returns', async () => {
     const clock = new FakeClock(0);
     let calls = 0;

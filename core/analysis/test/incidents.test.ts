@@ -163,6 +163,23 @@ describe('incident correlator', () => {
     await h.shutdown();
   });
 
+  it('shows an event that joins an open incident at once, without notifying anyone', async () => {
+    const h = await startCorrelator(incidentCorrelatorFactory, { topology: topology() });
+    const t = T0 + 60 * MIN;
+    for (let k = 0; k < 2; k++) h.correlator.onAnomaly(anomaly({ seriesId: 8, metric: 'db.query.duration', resource: { 'service.name': 'db' }, t: t + k * MIN }));
+    const before = h.updates.length;
+    expect(before).toBeGreaterThan(0);
+    h.correlator.onEvent?.({ id: 'evt-pause', type: 'rollout', timestamp: t + 2 * MIN, title: 'rolling update of db paused after task failures', resource: { 'service.name': 'db' } });
+    h.correlator.onEvent?.({ id: 'evt-elsewhere', type: 'deploy', timestamp: t + 2 * MIN, title: 'cache image 8 -> 9', resource: { 'service.name': 'cache' } });
+    expect(h.updates).toHaveLength(before + 1);
+    const update = h.updates.at(-1)!;
+    expect(update).toMatchObject({ change: 'updated', notify: false });
+    expect(update.incident.timeline.at(-1)).toEqual({ timestamp: t + 2 * MIN, kind: 'event', message: 'rolling update of db paused after task failures', ref: 'evt-pause' });
+    expect(update.incident.eventIds).toContain('evt-pause');
+    expect(update.incident.suppressed.map((s) => s.reason)).toEqual(['duplicate']); // the second anomaly; the event is not counted as held back
+    await h.shutdown();
+  });
+
   it('classifies business impact and escalates severity', async () => {
     const h = await startCorrelator(incidentCorrelatorFactory);
     h.correlator.onAnomaly(anomaly({ seriesId: 9, metric: 'shop.orders.rate', resource: { 'service.name': 'shop' }, t: T0, severity: 'critical', message: 'orders per minute fell to a third of normal' }));

@@ -265,6 +265,7 @@ export class IncidentCorrelator implements Correlator {
       if (entity && (inc.entities.has(entity) || (event.resource['service.name'] !== undefined && inc.services.has(String(event.resource['service.name']))))) {
         inc.eventIds.add(event.id ?? event.title);
         this.addTimeline(inc, { timestamp: event.timestamp, kind: 'event', message: event.title, ...(event.id ? { ref: event.id } : {}) });
+        this.publishQuietly(inc, `event: ${event.title}`);
       }
     }
   }
@@ -495,6 +496,13 @@ export class IncidentCorrelator implements Correlator {
       timeline: [...inc.timeline],
       suppressed: [...inc.suppressed.values()].map((s) => ({ ...s })),
     };
+  }
+
+  /** Shows the incident as it now is (API, UI) without notifying anyone: an event joined it. */
+  private publishQuietly(inc: IncidentState, reason: string): void {
+    this.refresh(inc);
+    inc.sequence++;
+    this.ctx.publish({ change: 'updated', sequence: inc.sequence, incident: this.view(inc), reason, notify: false });
   }
 
   private publish(inc: IncidentState, change: 'opened' | 'updated' | 'resolved', reason: string, notify?: boolean): void {

@@ -62,16 +62,21 @@ function writeScope(w: BinaryWriter, scope: OtlpScope): void {
 /** How a metric is sent: Gauge (Metric.gauge = 5) or a monotonic cumulative Sum (Metric.sum = 7). */
 export type OtlpMetricShape = 'gauge' | 'cumulative-sum';
 
-interface PendingMetric {
+/** One metric of the request being built; its data points are kept as encoded bytes. */
+export interface PendingMetric {
   readonly name: string;
   readonly unit: string;
   readonly description: string;
   readonly shape: OtlpMetricShape;
   /** Start time (ns) of a cumulative sum: when Sextant first saw the series. */
   readonly startNano: bigint;
-  /** Encoded data points (NumberDataPoint bytes, without their field tag). */
-  readonly points: Uint8Array[];
+  /** `data_points` fields (tag, length, NumberDataPoint), back to back. */
+  buf: Uint8Array;
+  view: DataView;
+  used: number;
 }
+
+export type PendingMetricMeta = Pick<PendingMetric, 'name' | 'unit' | 'description' | 'shape' | 'startNano'>;
 
 interface PendingResource {
   readonly resource: Uint8Array;
@@ -79,9 +84,26 @@ interface PendingResource {
 }
 
 /**
+ * A resource encoded once and shared by every series that has it; the encoder groups by this
+ * object's identity (callers intern one per distinct resource).
+ */
+export interface EncodedResource {
+  readonly bytes: Uint8Array;
+}
+
+/** Bytes of `n` as a protobuf varint (0 <= n < 2^28). */
+function varintSize(n: number): number {
+  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : 4;
+}
+
+/**
  * Collects data points grouped by resource and metric, then writes one
  * `ExportMetricsServiceRequest`. Resource blocks and point attribute blocks are encoded once by
  * the caller ({@link encodeResource}, {@link encodeKeyValues} with field 7) and reused.
+ *
+ * Hot path: the caller looks a metric up once per series and request ({@link metric}, valid while
+ * {@link generation} is unchanged) and then appends points with {@link addPoint}, which writes the
+ * fixed-size part of a NumberDataPoint directly into the metric's byte buffer.
  *
  * Fields: ExportMetricsServiceRequest.resource_metrics 1; ResourceMetrics.resource 1,
  * scope_metrics 2; ScopeMetrics.scope 1, metrics 2; Metric.name 1, description 2, unit 3, gauge 5,
@@ -89,26 +111,74 @@ interface PendingResource {
  * NumberDataPoint.start_time_unix_nano 2, time_unix_nano 3, as_double 4, attributes 7.
  */
 export class OtlpMetricsEncoder {
-  private readonly resources = new Map<string, PendingResource>();
+  private readonly resources = new Map<EncodedResource, PendingResource>();
   /** Data points added since the last finish(). */
   points = 0;
+  /** Changes at every finish(): metrics looked up before are no longer part of the request. */
+  generation = 0;
+  private lastMs = NaN;
+  private lastNano = 0n;
 
   constructor(private readonly scope: OtlpScope) {}
 
-  /**
-   * Adds one point. `resourceKey`/`metricKey` identify the groups (equal keys must carry equal
-   * resource bytes / name, unit and shape); `attributes` is an encoded KeyValue block with field 7.
-   */
-  add(resourceKey: string, resource: Uint8Array, metricKey: string, metric: Omit<PendingMetric, 'points'>, attributes: Uint8Array, timestampMs: number, value: number): void {
-    let r = this.resources.get(resourceKey);
-    if (!r) this.resources.set(resourceKey, (r = { resource, metrics: new Map() }));
+  /** The metric `metricKey` of `resource` in the current request (equal keys must carry equal meta). */
+  metric(resource: EncodedResource, metricKey: string, meta: PendingMetricMeta): PendingMetric {
+    let r = this.resources.get(resource);
+    if (!r) this.resources.set(resource, (r = { resource: resource.bytes, metrics: new Map() }));
     let m = r.metrics.get(metricKey);
-    if (!m) r.metrics.set(metricKey, (m = { ...metric, points: [] }));
-    const w = new BinaryWriter();
-    if (m.shape === 'cumulative-sum') w.tag(2, WireType.Bit64).fixed64(m.startNano);
-    w.tag(3, WireType.Bit64).fixed64(toUnixNano(timestampMs)).tag(4, WireType.Bit64).double(value).raw(attributes);
-    m.points.push(w.finish());
+    if (!m) {
+      const buf = new Uint8Array(256);
+      r.metrics.set(metricKey, (m = { name: meta.name, unit: meta.unit, description: meta.description, shape: meta.shape, startNano: meta.startNano, buf, view: new DataView(buf.buffer), used: 0 }));
+    }
+    return m;
+  }
+
+  /** Appends one point to `m` (from {@link metric} of the current generation); `attributes` is a KeyValue block with field 7. */
+  addPoint(m: PendingMetric, attributes: Uint8Array, timestampMs: number, value: number): void {
+    if (timestampMs !== this.lastMs) {
+      this.lastMs = timestampMs;
+      this.lastNano = toUnixNano(timestampMs);
+    }
+    const sum = m.shape === 'cumulative-sum';
+    const size = (sum ? 9 : 0) + 9 + 9 + attributes.byteLength;
+    const need = m.used + 1 + varintSize(size) + size;
+    if (need > m.buf.byteLength) {
+      const grown = new Uint8Array(Math.max(need, m.buf.byteLength * 2));
+      grown.set(m.buf.subarray(0, m.used));
+      m.buf = grown;
+      m.view = new DataView(grown.buffer);
+    }
+    const b = m.buf;
+    const view = m.view;
+    let at = m.used;
+    b[at++] = 0x0a; // data_points (1, length-delimited)
+    for (let n = size; ; ) {
+      if (n < 0x80) {
+        b[at++] = n;
+        break;
+      }
+      b[at++] = (n & 0x7f) | 0x80;
+      n >>>= 7;
+    }
+    if (sum) {
+      b[at++] = 0x11; // start_time_unix_nano (2, fixed64)
+      view.setBigUint64(at, m.startNano, true);
+      at += 8;
+    }
+    b[at++] = 0x19; // time_unix_nano (3, fixed64)
+    view.setBigUint64(at, this.lastNano, true);
+    at += 8;
+    b[at++] = 0x21; // as_double (4, 64-bit)
+    view.setFloat64(at, value, true);
+    at += 8;
+    b.set(attributes, at);
+    m.used = at + attributes.byteLength;
     this.points++;
+  }
+
+  /** One-off form of {@link metric} + {@link addPoint}. */
+  add(resource: EncodedResource, metricKey: string, meta: PendingMetricMeta, attributes: Uint8Array, timestampMs: number, value: number): void {
+    this.addPoint(this.metric(resource, metricKey, meta), attributes, timestampMs, value);
   }
 
   /** The request bytes; resets the encoder. */
@@ -123,7 +193,7 @@ export class OtlpMetricsEncoder {
         if (m.description) w.tag(2, WireType.LengthDelimited).string(m.description);
         if (m.unit) w.tag(3, WireType.LengthDelimited).string(m.unit);
         w.tag(m.shape === 'gauge' ? 5 : 7, WireType.LengthDelimited).fork();
-        for (const p of m.points) w.tag(1, WireType.LengthDelimited).bytes(p);
+        w.raw(m.buf.subarray(0, m.used));
         if (m.shape === 'cumulative-sum') w.tag(2, WireType.Varint).int32(2).tag(3, WireType.Varint).bool(true);
         w.join().join();
       }
@@ -131,6 +201,7 @@ export class OtlpMetricsEncoder {
     }
     this.resources.clear();
     this.points = 0;
+    this.generation++;
     return w.finish();
   }
 }

@@ -28,7 +28,7 @@ import {
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { createTransport, otlpExporterConfigDefaults, otlpExporterConfigSchema, prepareBody, type OtlpExporterConfig } from './config.js';
-import { SEVERITY_NUMBER, OtlpMetricsEncoder, encodeKeyValues, encodeLogsRequest, encodeResource, toUnixNano, type OtlpLogRecord, type OtlpMetricShape, type OtlpScope } from './otlp-encoding.js';
+import { SEVERITY_NUMBER, OtlpMetricsEncoder, encodeKeyValues, encodeLogsRequest, encodeResource, toUnixNano, type OtlpLogRecord, type OtlpScope, type EncodedResource, type PendingMetric, type PendingMetricMeta } from './otlp-encoding.js';
 import type { OtlpTransport } from './otlp-http-transport.js';
 
 /** Names of the signal metrics, as documented in the README. */
@@ -59,11 +59,14 @@ export const SEVERITY: Readonly<Record<Severity, readonly [number, string]>> = {
 interface SeriesEntry {
   readonly selected: boolean;
   readonly descriptor?: SeriesDescriptor;
-  readonly resourceKey?: string;
-  readonly resource?: Uint8Array;
+  readonly resource?: EncodedResource;
+  /** Encoder keys of the slots (metric name, unit, shape), built once. */
+  readonly slotKeys?: string[];
   readonly attributes?: Uint8Array;
   readonly signalAttributes?: Uint8Array;
   readonly startMs?: number;
+  /** The metrics this series writes to in the encoder's current request: samples, then the four signals. */
+  slots?: { generation: number; metrics: (PendingMetric | undefined)[] };
 }
 
 interface QueuedRequest {
@@ -85,6 +88,8 @@ export class OtlpExporter implements Exporter {
   private readonly keep: NameTest[];
   private readonly drop: NameTest[];
   private readonly series: (SeriesEntry | undefined)[] = [];
+  /** One encoded resource per distinct resource (by sorted attributes), shared by its series. */
+  private readonly resources = new Map<string, EncodedResource>();
   private readonly encoder = new OtlpMetricsEncoder(SCOPE);
   private queue: QueuedRequest[] = [];
   private queueHead = 0;
@@ -139,17 +144,13 @@ export class OtlpExporter implements Exporter {
       const d = e.descriptor!;
       const t = batch.timestamps[i]!;
       if (c.samples && Number.isFinite(batch.values[i]!)) {
-        const shape: OtlpMetricShape = d.type === 'counter' ? 'cumulative-sum' : 'gauge';
-        enc.add(e.resourceKey!, e.resource!, d.metric, { name: d.metric, unit: d.unit, description: d.description ?? '', shape, startNano: toUnixNano(e.startMs!) }, e.attributes!, t, batch.values[i]!);
+        enc.addPoint(this.slot(e, 0, d.metric), e.attributes!, t, batch.values[i]!);
       }
       if (c.signals && expectations && expectations.state[i] !== 0) {
-        const signal = (name: string, unit: string, value: number) => {
-          if (Number.isFinite(value)) enc.add(e.resourceKey!, e.resource!, name, { name, unit, description: '', shape: 'gauge', startNano: 0n }, e.signalAttributes!, t, value);
-        };
-        signal(OTLP_SIGNAL_METRICS.expected, d.unit, expectations.expected[i]!);
-        signal(OTLP_SIGNAL_METRICS.lower, d.unit, expectations.lower[i]!);
-        signal(OTLP_SIGNAL_METRICS.upper, d.unit, expectations.upper[i]!);
-        signal(OTLP_SIGNAL_METRICS.state, '1', expectations.state[i]!);
+        if (Number.isFinite(expectations.expected[i]!)) enc.addPoint(this.slot(e, 1, OTLP_SIGNAL_METRICS.expected), e.signalAttributes!, t, expectations.expected[i]!);
+        if (Number.isFinite(expectations.lower[i]!)) enc.addPoint(this.slot(e, 2, OTLP_SIGNAL_METRICS.lower), e.signalAttributes!, t, expectations.lower[i]!);
+        if (Number.isFinite(expectations.upper[i]!)) enc.addPoint(this.slot(e, 3, OTLP_SIGNAL_METRICS.upper), e.signalAttributes!, t, expectations.upper[i]!);
+        enc.addPoint(this.slot(e, 4, OTLP_SIGNAL_METRICS.state), e.signalAttributes!, t, expectations.state[i]!);
       }
       if (enc.points >= c.maxPointsPerRequest) this.enqueueMetrics();
     }
@@ -165,7 +166,7 @@ export class OtlpExporter implements Exporter {
       if (Number.isFinite(a.score)) {
         const name = OTLP_SIGNAL_METRICS.anomalyScore;
         const attrs = encodeKeyValues(7, { ...a.attributes, [OTLP_METRIC_ATTRIBUTE]: a.metric, 'sextant.detector': a.detector, 'sextant.anomaly.kind': a.kind });
-        this.encoder.add(e.resourceKey!, e.resource!, `${name}`, { name, unit: '1', description: '', shape: 'gauge', startNano: 0n }, attrs, a.timestamp, a.score);
+        this.encoder.add(e.resource!, name, { name, unit: '1', description: '', shape: 'gauge', startNano: 0n }, attrs, a.timestamp, a.score);
       }
       records.push(this.anomalyRecord(a));
     }
@@ -188,6 +189,24 @@ export class OtlpExporter implements Exporter {
   /** Requests and bytes waiting to be sent. */
   get pending(): { requests: number; bytes: number } {
     return { requests: this.queue.length - this.queueHead, bytes: this.queueBytes };
+  }
+
+  /** The encoder's metric for slot `k` of a series (0: samples, 1-4: signals), looked up once per request. */
+  private slot(e: SeriesEntry, k: number, name: string): PendingMetric {
+    const enc = this.encoder;
+    if (e.slots === undefined || e.slots.generation !== enc.generation) e.slots = { generation: enc.generation, metrics: [] };
+    let m = e.slots.metrics[k];
+    if (m === undefined) {
+      const d = e.descriptor!;
+      const meta: PendingMetricMeta =
+        k === 0
+          ? { name, unit: d.unit, description: d.description ?? '', shape: d.type === 'counter' ? 'cumulative-sum' : 'gauge', startNano: toUnixNano(e.startMs!) }
+          : { name, unit: k === 4 ? '1' : d.unit, description: '', shape: 'gauge', startNano: 0n };
+      // name, unit and shape identify a metric: series of one name with different units stay apart
+      const key = (e.slotKeys![k] ??= `${name}\u0000${meta.unit}\u0000${meta.shape}`);
+      m = e.slots.metrics[k] = enc.metric(e.resource!, key, meta);
+    }
+    return m;
   }
 
   private anomalyRecord(a: Anomaly): OtlpLogRecord {
@@ -230,11 +249,14 @@ export class OtlpExporter implements Exporter {
       if (!selected) e = { selected };
       else {
         const resource = this.resourceOf(d.resource);
+        const key = JSON.stringify(Object.entries(resource).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+        let interned = this.resources.get(key);
+        if (!interned) this.resources.set(key, (interned = { bytes: encodeResource(resource) }));
         e = {
           selected,
           descriptor: d,
-          resourceKey: JSON.stringify(Object.entries(resource).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
-          resource: encodeResource(resource),
+          resource: interned,
+          slotKeys: [],
           attributes: encodeKeyValues(7, d.attributes),
           signalAttributes: encodeKeyValues(7, { ...d.attributes, [OTLP_METRIC_ATTRIBUTE]: d.metric }),
           startMs: this.ctx.clock.now(),

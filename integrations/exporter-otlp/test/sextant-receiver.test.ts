@@ -117,7 +117,7 @@ describe('metrics to Sextant’s OTLP/HTTP receiver', () => {
     const rows: [number, number, number][] = [];
     for (let i = 0; i < 1000; i++) rows.push([1, T0 + i * 1000, i]);
     x.exporter.exportSamples(batch(rows), undefined);
-    await until(() => handler.find('http.server.duration').length === 1000);
+    await until(() => handler.find('http.server.duration').length === 1000 && x.metrics.counters.otlp_requests_sent_total === 10);
     expect(x.metrics.counters.otlp_requests_sent_total).toBe(10);
     expect(handler.find('http.server.duration').map((s) => s.value)).toEqual(rows.map((r) => r[2]));
   });

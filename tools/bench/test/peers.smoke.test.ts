@@ -41,6 +41,20 @@ describe('npm run bench -- --peers', () => {
     expect(stderr).toMatch(/^sextantToPrometheus: CPU [\d.]+x, RSS end [\d.]+x/m);
   }, 60_000);
 
+  it('still measures Sextant when the peer binaries are missing, and says why they were skipped', async (ctx) => {
+    needCondition(ctx, existsSync(bench) && existsSync(join(repoRoot, 'tools/cli/dist/bin.js')), 'tools/bench and tools/cli are not built (npm run build)');
+    // an empty PATH hides /usr/bin/prometheus and victoria-metrics; node is started by its absolute path
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [bench, '--peers', '--series', '50', '--seconds', '1', '--warmup', '1'], { timeout: 60_000, env: { ...process.env, PATH: '' } });
+    const report = JSON.parse(stdout) as Record<string, Record<string, unknown>>;
+    expect(report.results).toEqual({
+      sextant: figures,
+      prometheus: { skipped: 'prometheus not installed (apt-get install prometheus)' },
+      victoriametrics: { skipped: 'victoria-metrics not installed (apt-get install victoria-metrics)' },
+    });
+    expect(report.ratios).toEqual({});
+    expect(stderr).toMatch(/^prometheus\s+skipped: prometheus not installed/m);
+  }, 60_000);
+
   it('refuses a malformed --series with a message', async (ctx) => {
     needCondition(ctx, existsSync(bench), 'tools/bench is not built (npm run build)');
     const run = promisify(execFile)(process.execPath, [bench, '--peers', '--series', 'many'], { timeout: 30_000 });

@@ -236,8 +236,9 @@ describe('web UI in chromium', () => {
     expect(await page.getByTestId('causes').locator('li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('causes').innerText()).toContain('container:api-1');
     // Which notifications went out: the recorder got the opening update, and the page says so.
-    const opened = delivered.find((n) => n.update.change === 'opened' && n.update.incident.entities.includes('container:api-1'));
-    expect(opened).toBeDefined();
+    const openedApi = () => delivered.find((n) => n.update.change === 'opened' && n.update.incident.entities.includes('container:api-1'));
+    await eventually(() => openedApi() !== undefined).toBe(true); // delivery runs after the update is published
+    const opened = openedApi();
     const row = page.getByTestId('deliveries').locator(`tr[data-outcome="delivered"]`, { hasText: `#${opened!.update.sequence} opened` });
     await eventually(() => row.count()).toBe(1);
     expect(await row.innerText()).toContain('recorder/ops');

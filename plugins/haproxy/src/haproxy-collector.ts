@@ -27,10 +27,10 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { csvUrl, haproxyConfigDefaults, haproxyConfigSchema, type HaproxyConfig } from './config.js';
-import { COLUMN_METRICS, HAPROXY_METRICS, type HaproxyMetricSpec, type RowType } from './metrics.js';
+import { COLUMN_METRICS, HAPROXY_METRICS, type RowType } from './metrics.js';
 import { fetchStatsPage, parseInfo, parseStatsCsv, querySocket, type StatsCsv } from './stats-source.js';
 
 const M = HAPROXY_METRICS;
@@ -70,8 +70,7 @@ export class HaproxyCollector implements Collector {
   private readonly resource: Attributes;
   private readonly counters: SelfCounters;
   private readonly proxies: ReadonlySet<string> | undefined;
-  private readonly series = new Map<string, SeriesId>();
-  private readonly rates = new Map<SeriesId, CounterRate>();
+  private readonly writer: MetricWriter;
   private readonly ratios = new Map<string, RowRatio>();
   private reported: { state: HealthState; code?: string; message?: string } | undefined;
   private stopped = false;
@@ -95,6 +94,7 @@ export class HaproxyCollector implements Collector {
       valuesRejected: m.counter('values_rejected_total', 'Values dropped because they were not finite non-negative numbers, or statuses not understood'),
       seriesLimited: m.counter('series_limited_total', 'Stats rows beyond maxRows, and series refused by the runtime limit'),
     };
+    this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: this.counters.seriesLimited });
   }
 
   start(): void {
@@ -170,19 +170,19 @@ export class HaproxyCollector implements Collector {
         for (const [column, attributes] of spec.columns!) {
           const value = this.accepted(cell(row, column));
           if (value === undefined) continue;
-          if (spec.read === 'counter') this.writeRate(spec, { ...base, ...attributes }, value, now);
-          else this.write(spec, { ...base, ...attributes }, value, now);
+          if (spec.read === 'counter') this.writer.rate(spec, { ...base, ...attributes }, value, now);
+          else this.writer.gauge(spec, { ...base, ...attributes }, value, now);
         }
       }
       const status = cell(row, 'status');
       if (status !== undefined && status !== '') {
         const up = statusUp(status);
         if (up === undefined) this.counters.valuesRejected.add(1);
-        else this.write(M.up, base, up, now);
+        else this.writer.gauge(M.up, base, up, now);
       }
       const current = csvNumber(cell(row, 'scur'));
       const limit = csvNumber(cell(row, 'slim'));
-      if (current !== undefined && limit !== undefined && current >= 0 && limit > 0) this.write(M.sessionsUtilization, base, current / limit, now);
+      if (current !== undefined && limit !== undefined && current >= 0 && limit > 0) this.writer.gauge(M.sessionsUtilization, base, current / limit, now);
       this.writeErrorRatio(base, (column) => cell(row, column), now);
     }
   }
@@ -200,18 +200,18 @@ export class HaproxyCollector implements Collector {
     if (!ratio) this.ratios.set(key, (ratio = { errors: new CounterRate(), total: new CounterRate() }));
     const dErrors = ratio.errors.delta(errors, now);
     const dTotal = ratio.total.delta(total, now);
-    if (dErrors !== undefined && dTotal !== undefined && dTotal > 0) this.write(M.errorRatio, base, Math.min(1, dErrors / dTotal), now);
+    if (dErrors !== undefined && dTotal !== undefined && dTotal > 0) this.writer.gauge(M.errorRatio, base, Math.min(1, dErrors / dTotal), now);
   }
 
   /** Process-wide figures from `show info` (stats socket only). */
   processInfo(info: Map<string, string>, now: number): void {
     const current = this.accepted(info.get('CurrConns'));
     const max = this.accepted(info.get('Maxconn'));
-    if (current !== undefined) this.write(M.processConnections, {}, current, now);
-    if (max !== undefined) this.write(M.processConnectionsMax, {}, max, now);
-    if (current !== undefined && max !== undefined && max > 0) this.write(M.processUtilization, {}, current / max, now);
+    if (current !== undefined) this.writer.gauge(M.processConnections, {}, current, now);
+    if (max !== undefined) this.writer.gauge(M.processConnectionsMax, {}, max, now);
+    if (current !== undefined && max !== undefined && max > 0) this.writer.gauge(M.processUtilization, {}, current / max, now);
     const idle = this.accepted(info.get('Idle_pct'));
-    if (idle !== undefined && idle <= 100) this.write(M.processBusy, {}, 1 - idle / 100, now);
+    if (idle !== undefined && idle <= 100) this.writer.gauge(M.processBusy, {}, 1 - idle / 100, now);
   }
 
   private accepted(raw: string | undefined): number | undefined {
@@ -220,43 +220,6 @@ export class HaproxyCollector implements Collector {
     if (Number.isFinite(value) && value >= 0) return value;
     this.counters.valuesRejected.add(1);
     return undefined;
-  }
-
-  private writeRate(spec: HaproxyMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
-    if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: HaproxyMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: HaproxyMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${Object.values(attributes).join('\u0000')}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      return id;
-    } catch (error) {
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
   }
 
   async shutdown(): Promise<void> {

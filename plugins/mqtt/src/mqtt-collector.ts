@@ -16,7 +16,6 @@ import { randomBytes } from 'node:crypto';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -27,10 +26,10 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { mqttConfigDefaults, mqttConfigSchema, type MqttConfig } from './config.js';
-import { TOPICS, type MqttMetricSpec } from './metrics.js';
+import { TOPICS } from './metrics.js';
 
 const SYS_PREFIX = '$SYS/broker/';
 
@@ -43,7 +42,6 @@ export function sysValue(payload: string): number {
 interface SelfCounters {
   readonly connectionErrors: SelfCounter;
   readonly valuesRejected: SelfCounter;
-  readonly seriesLimited: SelfCounter;
   readonly restarts: SelfCounter;
 }
 
@@ -57,8 +55,7 @@ export class MqttCollector implements Collector {
   private readonly latest = new Map<string, string>();
   private lastMessageAt = Number.NaN;
   private lastError: unknown;
-  private readonly series = new Map<string, SeriesId>();
-  private rates = new Map<SeriesId, CounterRate>();
+  private readonly writer: MetricWriter;
   private lastUptime = Number.NaN;
   private reported: { state: HealthState; code?: string; message?: string } | undefined;
   private stopped = false;
@@ -77,9 +74,9 @@ export class MqttCollector implements Collector {
     this.counters = {
       connectionErrors: m.counter('connection_errors_total', 'Rounds without a connection to the broker'),
       valuesRejected: m.counter('values_rejected_total', '$SYS values dropped because they were not non-negative numbers'),
-      seriesLimited: m.counter('series_limited_total', 'Series refused by the runtime series limit'),
       restarts: m.counter('server_restarts_total', 'Broker restarts noticed (uptime went back)'),
     };
+    this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: m.counter('series_limited_total', 'Series refused by the runtime series limit') });
   }
 
   start(): void {
@@ -202,22 +199,14 @@ export class MqttCollector implements Collector {
         this.counters.valuesRejected.add(1);
         continue;
       }
-      const id = this.seriesOf(entry.spec, entry.attributes);
-      if (id === undefined) continue;
-      if (entry.spec.read === 'gauge') {
-        this.ctx.sink.sample(id, value, now);
-        continue;
-      }
-      let rate = this.rates.get(id);
-      if (!rate) this.rates.set(id, (rate = new CounterRate()));
-      const perSecond = rate.update(value, now);
-      if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
+      if (entry.spec.read === 'gauge') this.writer.gauge(entry.spec, entry.attributes, value, now);
+      else this.writer.rate(entry.spec, entry.attributes, value, now);
     }
   }
 
   private noticeRestart(now: number, uptime: number): void {
     this.counters.restarts.add(1);
-    this.rates = new Map();
+    this.writer.forgetRates();
     this.ctx.sink.event({
       type: 'mqtt.restart',
       timestamp: now,
@@ -227,29 +216,6 @@ export class MqttCollector implements Collector {
       severity: 'warning',
       source: 'mqtt',
     });
-  }
-
-  private seriesOf(spec: MqttMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${Object.values(attributes).join('\u0000')}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      return id;
-    } catch (error) {
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
   }
 
   async shutdown(): Promise<void> {

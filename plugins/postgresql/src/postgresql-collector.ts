@@ -23,7 +23,6 @@
 import pg from 'pg';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -34,8 +33,8 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { endpointOf, postgresqlConfigDefaults, postgresqlConfigSchema, type PostgresqlConfig, type PostgresqlEndpoint } from './config.js';
 import { POSTGRESQL_METRICS, type PostgresqlMetricSpec } from './metrics.js';
 import { classifyPostgresqlError } from './postgresql-errors.js';
@@ -121,10 +120,7 @@ export class PostgresqlCollector implements Collector {
 
   private client: pg.Client | undefined;
   private connecting: Promise<pg.Client> | undefined;
-  /** Series by `metric\0attr values`; rates by series id. */
-  private readonly series = new Map<string, SeriesId>();
-  private rates = new Map<SeriesId, CounterRate>();
-  private dynamicCount = 0;
+  private readonly writer: MetricWriter;
   private startedAt = Number.NaN;
   /** max_connections of the current round, for the utilisation. */
   private maxConnections: number | undefined;
@@ -156,6 +152,12 @@ export class PostgresqlCollector implements Collector {
       seriesLimited: m.counter('series_limited_total', 'Series not created because a limit (maxDatabases, attribute values) was reached'),
       restarts: m.counter('server_restarts_total', 'PostgreSQL restarts noticed (postmaster start time changed)'),
     };
+    this.writer = new MetricWriter(ctx, {
+      resource: this.resource,
+      seriesLimited: this.counters.seriesLimited,
+      // databases are bounded by maxDatabases; states, lock modes and standbys by this cap
+      limits: [{ applies: (spec) => spec.attributes !== undefined && spec.attributes[0] !== 'postgresql.database.name', max: MAX_DYNAMIC_SERIES }],
+    });
   }
 
   start(): void {
@@ -297,15 +299,15 @@ export class PostgresqlCollector implements Collector {
     const max = this.gauge(M.connectionMax, {}, row.max_connections, now);
     this.gauge(M.uptime, {}, row.uptime_s, now);
     const inRecovery = row.in_recovery === true;
-    this.write(M.role, { role: 'primary' }, inRecovery ? 0 : 1, now);
-    this.write(M.role, { role: 'replica' }, inRecovery ? 1 : 0, now);
+    this.writer.gauge(M.role, { role: 'primary' }, inRecovery ? 0 : 1, now);
+    this.writer.gauge(M.role, { role: 'replica' }, inRecovery ? 1 : 0, now);
     this.maxConnections = max;
     return { versionNum: numberOf(row.version_num) ?? 0, inRecovery };
   }
 
   private noticeRestart(now: number, uptime: number | undefined): void {
     this.counters.restarts.add(1);
-    this.rates = new Map();
+    this.writer.forgetRates();
     this.ctx.sink.event({
       type: 'postgresql.restart',
       timestamp: now,
@@ -331,7 +333,7 @@ export class PostgresqlCollector implements Collector {
       const hit = this.lastRates.get('blks_hit');
       const read = this.lastRates.get('blks_read');
       this.lastRates.clear();
-      if (hit !== undefined && read !== undefined && hit + read > 0) this.write(M.cacheHitRatio, db, hit / (hit + read), now);
+      if (hit !== undefined && read !== undefined && hit + read > 0) this.writer.gauge(M.cacheHitRatio, db, hit / (hit + read), now);
     }
   }
 
@@ -348,15 +350,13 @@ export class PostgresqlCollector implements Collector {
       longest = Math.max(longest, this.accepted(row.longest_query_s) ?? 0);
     }
     // states seen before but without sessions now read 0, not their last value
-    for (const [key, id] of this.series) {
-      if (!key.startsWith(`${M.connections.name}\u0000`)) continue;
-      const state = key.slice(M.connections.name.length + 1);
-      if (!rows.some((r) => stateLabel(r.state) === state)) this.ctx.sink.sample(id, 0, now);
+    for (const { attributes, id } of this.writer.known(M.connections)) {
+      if (!rows.some((r) => stateLabel(r.state) === attributes.state)) this.ctx.sink.sample(id, 0, now);
     }
-    this.write(M.lockWaiters, {}, waiting, now);
-    this.write(M.transactionMaxAge, {}, oldest, now);
-    this.write(M.queryMaxDuration, {}, longest, now);
-    if (this.maxConnections !== undefined && this.maxConnections > 0) this.write(M.connectionUtilization, {}, total / this.maxConnections, now);
+    this.writer.gauge(M.lockWaiters, {}, waiting, now);
+    this.writer.gauge(M.transactionMaxAge, {}, oldest, now);
+    this.writer.gauge(M.queryMaxDuration, {}, longest, now);
+    if (this.maxConnections !== undefined && this.maxConnections > 0) this.writer.gauge(M.connectionUtilization, {}, total / this.maxConnections, now);
   }
 
   private processLocks(rows: Row[], now: number): void {
@@ -372,10 +372,10 @@ export class PostgresqlCollector implements Collector {
       this.gauge(M.locks, { mode }, row.locks, now);
       waiting += this.accepted(row.waiting) ?? 0;
     }
-    for (const [key, id] of this.series) {
-      if (key.startsWith(`${M.locks.name}\u0000`) && !seen.has(key.slice(M.locks.name.length + 1))) this.ctx.sink.sample(id, 0, now);
+    for (const { attributes, id } of this.writer.known(M.locks)) {
+      if (!seen.has(attributes.mode)) this.ctx.sink.sample(id, 0, now);
     }
-    this.write(M.locksWaiting, {}, waiting, now);
+    this.writer.gauge(M.locksWaiting, {}, waiting, now);
   }
 
   private processReplication(rows: Row[], now: number): void {
@@ -416,58 +416,17 @@ export class PostgresqlCollector implements Collector {
 
   private gauge(spec: PostgresqlMetricSpec, attributes: Record<string, string>, raw: unknown, now: number): number | undefined {
     const value = this.accepted(raw);
-    if (value !== undefined) this.write(spec, attributes, value, now);
+    if (value !== undefined) this.writer.gauge(spec, attributes, value, now);
     return value;
   }
 
   private counter(spec: PostgresqlMetricSpec, attributes: Record<string, string>, raw: unknown, now: number): void {
     const value = this.accepted(raw);
     if (value === undefined) return;
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
+    const perSecond = this.writer.rate(spec, attributes, value, now);
     if (perSecond === undefined) return;
     if (spec === M.blocksHit) this.lastRates.set('blks_hit', perSecond);
     else if (spec === M.blocksRead) this.lastRates.set('blks_read', perSecond);
-    this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: PostgresqlMetricSpec, attributes: Record<string, string>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: PostgresqlMetricSpec, attributes: Record<string, string>): SeriesId | undefined {
-    const attrKey = spec.attributes ? spec.attributes.map((a) => attributes[a] ?? '').join('\u0000') : '';
-    const key = `${spec.name}\u0000${attrKey}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    const perDatabase = spec.attributes?.[0] === 'postgresql.database.name';
-    if (spec.attributes && !perDatabase && this.dynamicCount >= MAX_DYNAMIC_SERIES) {
-      this.counters.seriesLimited.add(1);
-      return undefined;
-    }
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes,
-      });
-      this.series.set(key, id);
-      if (spec.attributes && !perDatabase) this.dynamicCount++;
-      return id;
-    } catch (error) {
-      // SEXTANT_ERR_LIMIT_EXCEEDED from the runtime's label-explosion guard
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
   }
 
   async shutdown(): Promise<void> {

@@ -3,7 +3,7 @@
  * `npm run bench` — runs every benchmark and prints one JSON object with the figures and the goals
  * they are measured against. `--only name,name` runs a subset. Package benchmarks are the `run()`
  * functions exported by `<package>/dist/bench.js`.
- * `--peers [--series N] [--seconds S] [--warmup S]` runs only the peer benchmark (Sextant next to
+ * `--peers [--series N] [--seconds S] [--warmup S] [--ingest-only]` runs only the peer benchmark (Sextant next to
  * Prometheus and VictoriaMetrics, src/peers/peers.ts): JSON on stdout, a table on stderr.
  */
 import { existsSync } from 'node:fs';
@@ -57,6 +57,7 @@ async function peers(args: string[]): Promise<void> {
     series: Math.round(positiveFlag(args, 'series', 10_000)),
     seconds: positiveFlag(args, 'seconds', 60),
     warmupSeconds: positiveFlag(args, 'warmup', 15),
+    ingestOnly: args.includes('--ingest-only'),
     repoRoot,
   });
   process.stderr.write(peerTable(report));

@@ -1,7 +1,7 @@
 /**
  * Peer benchmark: Sextant next to Prometheus (and VictoriaMetrics when installed) in the same
  * window, on the same load, on this machine. `npm run bench -- --peers [--series N] [--seconds S]
- * [--warmup S]`; JSON on stdout, a table on stderr.
+ * [--warmup S] [--ingest-only]`; JSON on stdout, a table on stderr.
  *
  * Setup, and why it compares like with like:
  * - One load process (not measured) serves `series` gauges on a local exporter endpoint, values
@@ -38,6 +38,8 @@ export interface PeerBenchOptions {
   readonly seconds: number;
   /** Seconds between start and the window, so every system has registered every series (default 15). */
   readonly warmupSeconds: number;
+  /** No analysis anywhere: Prometheus without its recording rules, Sextant with `detectors: {}` and `correlators: {}`. */
+  readonly ingestOnly?: boolean;
   readonly repoRoot: string;
 }
 
@@ -147,12 +149,12 @@ const RULES = `groups:
         expr: (bench_value - on(group) group_left avg by (group) (bench_value)) / on(group) group_left stddev by (group) (bench_value)
 `;
 
-async function startPrometheus(dir: string, exporterPort: number): Promise<Running | string> {
+async function startPrometheus(dir: string, exporterPort: number, withRules: boolean): Promise<Running | string> {
   const bin = findBinary('prometheus');
   if (!bin) return 'prometheus not installed (apt-get install prometheus)';
   const home = join(dir, 'prometheus');
   mkdirSync(home);
-  writeFileSync(join(home, 'prometheus.yml'), scrapeConfig(exporterPort, true));
+  writeFileSync(join(home, 'prometheus.yml'), scrapeConfig(exporterPort, withRules));
   writeFileSync(join(home, 'rules.yml'), RULES);
   const port = await freePort();
   const child = spawnQuiet(bin, [`--config.file=${join(home, 'prometheus.yml')}`, `--storage.tsdb.path=${join(home, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--log.level=warn']);
@@ -172,13 +174,15 @@ async function startVictoriaMetrics(dir: string, exporterPort: number): Promise<
   return { name: 'victoriametrics', child, stored: () => metricSum(`http://127.0.0.1:${port}/metrics`, 'vm_rows_inserted_total') };
 }
 
-async function startSextant(dir: string, repoRoot: string, load: LoadProcess): Promise<Running | string> {
+async function startSextant(dir: string, repoRoot: string, load: LoadProcess, withAnalysis: boolean): Promise<Running | string> {
   const bin = join(repoRoot, 'tools/cli/dist/bin.js');
   if (!existsSync(bin)) return 'tools/cli/dist/bin.js not built (run npm run build)';
   const home = join(dir, 'sextant');
   mkdirSync(home);
-  // no API port (nothing here reads it); stock plugins only; default analysis (no detectors: section)
-  writeFileSync(join(home, 'sextant.yaml'), `dataDir: ${JSON.stringify(join(home, 'data'))}\nplugins: { discover: false }\nserver: { enabled: false }\n`);
+  // no API port (nothing here reads it); stock plugins only; the default analysis (no detectors:
+  // or correlators: section) or none
+  const analysis = withAnalysis ? '' : 'detectors: {}\ncorrelators: {}\n';
+  writeFileSync(join(home, 'sextant.yaml'), `dataDir: ${JSON.stringify(join(home, 'data'))}\nplugins: { discover: false }\nserver: { enabled: false }\n${analysis}`);
   const port = await freePort();
   const child = spawnQuiet(process.execPath, [bin, 'server', '--insecure-loopback', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--config', join(home, 'sextant.yaml'), '--log-level', 'warn']);
   await waitForPort(port, '127.0.0.1', 30_000);
@@ -243,8 +247,8 @@ export async function peerBenchmark(options: PeerBenchOptions): Promise<Record<s
   const results: Record<string, Result> = {};
   try {
     const starts = [
-      ['sextant', startSextant(dir, options.repoRoot, load)],
-      ['prometheus', startPrometheus(dir, load.port)],
+      ['sextant', startSextant(dir, options.repoRoot, load, !options.ingestOnly)],
+      ['prometheus', startPrometheus(dir, load.port, !options.ingestOnly)],
       ['victoriametrics', startVictoriaMetrics(dir, load.port)],
     ] as const;
     const started = await Promise.allSettled(starts.map(([, start]) => start));
@@ -281,7 +285,7 @@ export async function peerBenchmark(options: PeerBenchOptions): Promise<Record<s
     const ordered = Object.fromEntries(['sextant', 'prometheus', 'victoriametrics'].filter((n) => results[n]).map((n) => [n, results[n]!]));
     return {
       machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString() },
-      load: { series, seconds: round(wall, 1), warmupSeconds, scrapeInterval: '1s', ruleInterval: '10s', offeredSamples: Math.round(series * wall) },
+      load: { series, seconds: round(wall, 1), warmupSeconds, analysis: !options.ingestOnly, scrapeInterval: '1s', ruleInterval: options.ingestOnly ? 'none' : '10s', offeredSamples: Math.round(series * wall) },
       results: ordered,
       ratios: { sextantToPrometheus: ratio(results.sextant, results.prometheus), sextantToVictoriaMetrics: ratio(results.sextant, results.victoriametrics) },
     };

@@ -34,8 +34,8 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { endpointOf, mysqlConfigDefaults, mysqlConfigSchema, type MysqlConfig, type MysqlEndpoint } from './config.js';
 import { MYSQL_METRICS, STATUS_METRICS, type MysqlMetricSpec } from './metrics.js';
 import { classifyMysqlError } from './mysql-errors.js';
@@ -72,7 +72,6 @@ interface SelfCounters {
   readonly connectionErrors: SelfCounter;
   readonly queryErrors: SelfCounter;
   readonly valuesRejected: SelfCounter;
-  readonly seriesLimited: SelfCounter;
   readonly restarts: SelfCounter;
 }
 
@@ -88,9 +87,7 @@ export class MysqlCollector implements Collector {
 
   private connection: Connection | undefined;
   private connecting: Promise<Connection> | undefined;
-  /** Series by `metric\0attr values`; rates by series id. */
-  private readonly series = new Map<string, SeriesId>();
-  private rates = new Map<SeriesId, CounterRate>();
+  private readonly writer: MetricWriter;
   private readRequests = new CounterRate();
   private diskReads = new CounterRate();
   private lastUptime = Number.NaN;
@@ -121,9 +118,9 @@ export class MysqlCollector implements Collector {
       connectionErrors: m.counter('connection_errors_total', 'Rounds that could not connect to MySQL or lost the connection'),
       queryErrors: m.counter('query_errors_total', 'Statistics queries that failed or timed out'),
       valuesRejected: m.counter('values_rejected_total', 'Status values dropped because they were not finite non-negative numbers'),
-      seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached'),
       restarts: m.counter('server_restarts_total', 'Server restarts noticed (Uptime went back)'),
     };
+    this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached') });
   }
 
   start(): void {
@@ -250,31 +247,31 @@ export class MysqlCollector implements Collector {
       for (const [variable, attributes] of spec.fields!) {
         const value = this.accepted(status.get(variable));
         if (value === undefined) continue;
-        if (spec.read === 'counter') this.writeRate(spec, attributes, value, now);
-        else this.write(spec, attributes, value, now);
+        if (spec.read === 'counter') this.writer.rate(spec, attributes, value, now);
+        else this.writer.gauge(spec, attributes, value, now);
       }
     }
     const maxConnections = this.accepted(variables.get('max_connections'));
     if (maxConnections !== undefined) {
-      this.write(M.connectionMax, {}, maxConnections, now);
+      this.writer.gauge(M.connectionMax, {}, maxConnections, now);
       const connected = this.accepted(status.get('Threads_connected'));
-      if (connected !== undefined && maxConnections > 0) this.write(M.connectionUtilization, {}, connected / maxConnections, now);
+      if (connected !== undefined && maxConnections > 0) this.writer.gauge(M.connectionUtilization, {}, connected / maxConnections, now);
     }
     const poolSize = this.accepted(variables.get('innodb_buffer_pool_size'));
-    if (poolSize !== undefined) this.write(M.bufferPoolLimit, {}, poolSize, now);
+    if (poolSize !== undefined) this.writer.gauge(M.bufferPoolLimit, {}, poolSize, now);
 
     const requests = statusNumber(status.get('Innodb_buffer_pool_read_requests'));
     const reads = statusNumber(status.get('Innodb_buffer_pool_reads'));
     if (requests !== undefined && reads !== undefined) {
       const dRequests = this.readRequests.delta(requests, now);
       const dReads = this.diskReads.delta(reads, now);
-      if (dRequests !== undefined && dReads !== undefined && dRequests > 0) this.write(M.bufferPoolHitRatio, {}, Math.max(0, 1 - dReads / dRequests), now);
+      if (dRequests !== undefined && dReads !== undefined && dRequests > 0) this.writer.gauge(M.bufferPoolHitRatio, {}, Math.max(0, 1 - dReads / dRequests), now);
     }
   }
 
   private noticeRestart(now: number, uptime: number): void {
     this.counters.restarts.add(1);
-    this.rates = new Map();
+    this.writer.forgetRates();
     this.readRequests = new CounterRate();
     this.diskReads = new CounterRate();
     this.ctx.sink.event({
@@ -316,8 +313,8 @@ export class MysqlCollector implements Collector {
     if (!row) return undefined; // not a replica
     const io = row.Slave_IO_Running ?? row.Replica_IO_Running;
     const sql = row.Slave_SQL_Running ?? row.Replica_SQL_Running;
-    if (typeof io === 'string') this.write(M.replicaThreads, { thread: 'io' }, io === 'Yes' ? 1 : 0, now);
-    if (typeof sql === 'string') this.write(M.replicaThreads, { thread: 'sql' }, sql === 'Yes' ? 1 : 0, now);
+    if (typeof io === 'string') this.writer.gauge(M.replicaThreads, { thread: 'io' }, io === 'Yes' ? 1 : 0, now);
+    if (typeof sql === 'string') this.writer.gauge(M.replicaThreads, { thread: 'sql' }, sql === 'Yes' ? 1 : 0, now);
     // NULL while the SQL thread is stopped: no sample rather than a made-up 0
     this.gauge(M.replicaBehind, {}, row.Seconds_Behind_Master ?? row.Seconds_Behind_Source, now);
     return undefined;
@@ -353,45 +350,7 @@ export class MysqlCollector implements Collector {
 
   private gauge(spec: MysqlMetricSpec, attributes: Readonly<Record<string, string>>, raw: unknown, now: number): void {
     const value = this.accepted(raw);
-    if (value !== undefined) this.write(spec, attributes, value, now);
-  }
-
-  private writeRate(spec: MysqlMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
-    if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: MysqlMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: MysqlMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${spec.attributes ? spec.attributes.map((a) => attributes[a] ?? '').join('\u0000') : ''}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      return id;
-    } catch (error) {
-      // SEXTANT_ERR_LIMIT_EXCEEDED from the runtime's label-explosion guard
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
+    if (value !== undefined) this.writer.gauge(spec, attributes, value, now);
   }
 
   async shutdown(): Promise<void> {

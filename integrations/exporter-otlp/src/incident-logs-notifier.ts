@@ -77,7 +77,7 @@ export class IncidentLogsNotifier implements Notifier {
 export const otlpLogsNotifierFactory = createNotifierFactory<OtlpLogsNotifierConfig>({
   type: 'otlp-logs',
   stability: 'alpha',
-  description: 'Incident updates (opened, updated, resolved) as OTLP log records over OTLP/HTTP protobuf, with status, impact, severity, title and likely cause as attributes.',
+  description: 'Incident updates (opened, updated, resolved) as OTLP log records (OTLP/HTTP protobuf or gRPC), with status, impact, severity, title and likely cause as attributes.',
   configSchema: otlpLogsNotifierConfigSchema,
   defaults: otlpLogsNotifierConfigDefaults,
   configJsonSchema: z.toJSONSchema(otlpLogsNotifierConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,

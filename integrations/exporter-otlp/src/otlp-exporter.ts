@@ -361,7 +361,7 @@ export class OtlpExporter implements Exporter {
 export const otlpExporterFactory = createExporterFactory<OtlpExporterConfig>({
   type: 'otlp',
   stability: 'alpha',
-  description: "OTLP/HTTP protobuf of selected series plus Sextant's expected value, band, learning state and anomaly score as metrics, and anomalies as log records.",
+  description: "OTLP (HTTP protobuf or gRPC) of selected series plus Sextant's expected value, band, learning state and anomaly score as metrics, and anomalies as log records.",
   configSchema: otlpExporterConfigSchema,
   defaults: otlpExporterConfigDefaults,
   configJsonSchema: z.toJSONSchema(otlpExporterConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,

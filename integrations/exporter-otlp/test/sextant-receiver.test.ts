@@ -122,6 +122,16 @@ describe('metrics to Sextant’s OTLP/HTTP receiver', () => {
     expect(handler.find('http.server.duration').map((s) => s.value)).toEqual(rows.map((r) => r[2]));
   });
 
+  it('keeps the unit of each series on its signals when series of one resource differ in unit', async () => {
+    const { handler, endpoint } = await receiver();
+    const x = await exporterTo(endpoint, { samples: false, keep: ['shop.orders', 'http.server.duration'] });
+    const expectations = { expected: new Float64Array([40, 11]), lower: new Float64Array([35, 9]), upper: new Float64Array([45, 13]), state: new Uint8Array([3, 3]) };
+    x.exporter.exportSamples(batch([[0, T0, 41], [1, T0, 12.5]]), expectations);
+    await until(() => handler.find(OTLP_SIGNAL_METRICS.expected).length === 2);
+    expect(handler.find(OTLP_SIGNAL_METRICS.expected, { 'sextant.metric': 'shop.orders' })[0]).toMatchObject({ value: 40, d: { unit: '{order}' } });
+    expect(handler.find(OTLP_SIGNAL_METRICS.expected, { 'sextant.metric': 'http.server.duration' })[0]).toMatchObject({ value: 11, d: { unit: 'ms' } });
+  });
+
   it('skips non-finite sample values instead of sending them', async () => {
     const { handler, endpoint } = await receiver();
     const x = await exporterTo(endpoint, { keep: ['http.server.duration'] });

@@ -18,7 +18,6 @@ import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -29,8 +28,8 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { rabbitmqConfigDefaults, rabbitmqConfigSchema, type RabbitmqConfig } from './config.js';
 import { RABBITMQ_METRICS, type RabbitmqMetricSpec } from './metrics.js';
 
@@ -121,8 +120,7 @@ export class RabbitmqCollector implements Collector {
   private readonly where: string;
   private readonly resource: Attributes;
   private readonly counters: SelfCounters;
-  private readonly series = new Map<string, SeriesId>();
-  private readonly rates = new Map<SeriesId, CounterRate>();
+  private readonly writer: MetricWriter;
   private reported: { state: HealthState; code?: string; message?: string } | undefined;
   private stopped = false;
 
@@ -143,6 +141,7 @@ export class RabbitmqCollector implements Collector {
       valuesRejected: m.counter('values_rejected_total', 'Values dropped because they were not finite non-negative numbers'),
       seriesLimited: m.counter('series_limited_total', 'Queues beyond maxQueues, and series refused by the runtime limit'),
     };
+    this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: this.counters.seriesLimited });
   }
 
   start(): void {
@@ -231,14 +230,14 @@ export class RabbitmqCollector implements Collector {
         continue;
       }
       const n = { 'rabbitmq.node.name': node.name.slice(0, 128) };
-      this.write(M.nodeRunning, n, node.running === true ? 1 : 0, now);
+      this.writer.gauge(M.nodeRunning, n, node.running === true ? 1 : 0, now);
       if (node.running !== true) continue;
       this.gauge(M.memUsed, n, node.mem_used, now);
       this.gauge(M.memLimit, n, node.mem_limit, now);
-      if (typeof node.mem_alarm === 'boolean') this.write(M.memAlarm, n, node.mem_alarm ? 1 : 0, now);
+      if (typeof node.mem_alarm === 'boolean') this.writer.gauge(M.memAlarm, n, node.mem_alarm ? 1 : 0, now);
       this.gauge(M.diskFree, n, node.disk_free, now);
       this.gauge(M.diskFreeLimit, n, node.disk_free_limit, now);
-      if (typeof node.disk_free_alarm === 'boolean') this.write(M.diskAlarm, n, node.disk_free_alarm ? 1 : 0, now);
+      if (typeof node.disk_free_alarm === 'boolean') this.writer.gauge(M.diskAlarm, n, node.disk_free_alarm ? 1 : 0, now);
       this.gauge(M.fdUsed, n, node.fd_used, now);
       this.gauge(M.fdTotal, n, node.fd_total, now);
       this.gauge(M.socketsUsed, n, node.sockets_used, now);
@@ -276,46 +275,13 @@ export class RabbitmqCollector implements Collector {
 
   private gauge(spec: RabbitmqMetricSpec, attributes: Readonly<Record<string, string>>, raw: unknown, now: number): void {
     const value = this.accepted(raw);
-    if (value !== undefined) this.write(spec, attributes, value, now);
+    if (value !== undefined) this.writer.gauge(spec, attributes, value, now);
   }
 
   private counter(spec: RabbitmqMetricSpec, attributes: Readonly<Record<string, string>>, raw: unknown, now: number): void {
     const value = this.accepted(raw);
     if (value === undefined) return;
-    const id = this.seriesOf(spec, attributes);
-    if (id === undefined) return;
-    let rate = this.rates.get(id);
-    if (!rate) this.rates.set(id, (rate = new CounterRate()));
-    const perSecond = rate.update(value, now);
-    if (perSecond !== undefined) this.ctx.sink.sample(id, perSecond, now);
-  }
-
-  private write(spec: RabbitmqMetricSpec, attributes: Readonly<Record<string, string>>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: RabbitmqMetricSpec, attributes: Readonly<Record<string, string>>): SeriesId | undefined {
-    const key = `${spec.name}\u0000${Object.values(attributes).join('\u0000')}`;
-    const known = this.series.get(key);
-    if (known !== undefined) return known;
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes: { ...attributes },
-      });
-      this.series.set(key, id);
-      return id;
-    } catch (error) {
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
+    this.writer.rate(spec, attributes, value, now);
   }
 
   async shutdown(): Promise<void> {

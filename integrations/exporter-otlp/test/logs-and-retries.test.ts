@@ -193,6 +193,18 @@ describe('retry policy and queue', () => {
     expect(x.exporter.pending.requests).toBe(2);
   });
 
+  it('shutdown is safe twice, without start, and while a dead receiver is being retried', async () => {
+    const idle = await startExporter(SERIES, { endpoint: 'http://127.0.0.1:9' });
+    await idle.exporter.shutdown();
+    await idle.exporter.shutdown();
+    const x = await exporterTo(`http://127.0.0.1:${await freePort()}`, { backoff: { initial: '1m', max: '1m' } });
+    send(x, 1);
+    await until(() => (x.metrics.counters.otlp_request_failures_total ?? 0) >= 1);
+    // the retry wait (1 minute) is cut short by shutdown
+    await x.exporter.shutdown();
+    expect(x.exporter.pending.requests).toBe(1);
+  });
+
   it('a full queue drops the oldest waiting requests and counts them', async () => {
     const port = await freePort();
     const x = await exporterTo(`http://127.0.0.1:${port}`, { queueMaxBytes: 64 << 10, compression: 'none' });

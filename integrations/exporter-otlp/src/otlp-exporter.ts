@@ -217,9 +217,10 @@ export class OtlpExporter implements Exporter {
       [OTLP_METRIC_ATTRIBUTE]: a.metric,
       'sextant.detector': a.detector,
       'sextant.anomaly.kind': a.kind,
-      'sextant.anomaly.score': a.score,
-      'sextant.anomaly.value': a.value,
     };
+    // non-finite numbers are left out: many log backends cannot store NaN/Inf attributes
+    if (Number.isFinite(a.score)) attributes['sextant.anomaly.score'] = a.score;
+    if (Number.isFinite(a.value)) attributes['sextant.anomaly.value'] = a.value;
     if (Number.isFinite(a.expected)) attributes['sextant.expected'] = a.expected;
     if (Number.isFinite(a.lower)) attributes['sextant.band.lower'] = a.lower;
     if (Number.isFinite(a.upper)) attributes['sextant.band.upper'] = a.upper;

@@ -75,6 +75,23 @@ describe('anomalies as OTLP log records', () => {
   });
 });
 
+describe('odd anomalies', () => {
+  it('an anomaly without a finite score or expectation still becomes a log record, without the missing fields and without a score point', async () => {
+    const s = await standIn();
+    const x = await exporterTo(s.endpoint);
+    x.exporter.exportAnomalies([{ ...anomaly, id: 'anom-nan', score: NaN, expected: NaN, lower: NaN, upper: Infinity, timestamp: -5 }]);
+    await until(() => s.accepted.length === 1);
+    expect(s.accepted.map((a) => a.path)).toEqual(['/v1/logs']);
+    const [record] = decodeLogsRequest(s.accepted[0]!.body);
+    expect(record!.timeNano).toBe(0n);
+    expect(Object.keys(record!.attributes)).not.toContain('sextant.expected');
+    expect(Object.keys(record!.attributes)).not.toContain('sextant.band.upper');
+    expect(Object.keys(record!.attributes)).not.toContain('sextant.anomaly.score');
+    expect(record!.attributes['sextant.anomaly.id']).toBe('anom-nan');
+    expect(x.metrics.counters.otlp_points_queued_total ?? 0).toBe(0);
+  });
+});
+
 describe('incidents as OTLP log records (otlp-logs notifier)', () => {
   const incident: Incident = {
     id: 'inc-42', title: 'Checkout orders dropped', status: 'open', impact: 'business', severity: 'critical',

@@ -30,11 +30,11 @@ import {
   type CollectorContext,
   type HealthState,
   type SelfCounter,
-  type SeriesId,
 } from '@sextant/plugin-api';
+import { MetricWriter } from '@sextant/integration-kit';
 import { endpointOf, loadPem, redisConfigDefaults, redisConfigSchema, type RedisConfig, type RedisEndpoint } from './config.js';
 import { RedisInfoParser, strictNumber, subfield, type RedisInfo } from './info-parser.js';
-import { FIELD_METRICS, REDIS_METRICS, type RedisMetricSpec } from './metrics.js';
+import { FIELD_METRICS, REDIS_METRICS } from './metrics.js';
 import { classifyRedisError } from './redis-errors.js';
 import { SlowlogTracker } from './slowlog-tracker.js';
 
@@ -75,16 +75,9 @@ export class RedisCollector implements Collector {
   private readonly slowlog: SlowlogTracker;
   private readonly counters: SelfCounters;
 
-  /** Series ids of {@link FIELD_METRICS}, by index; -1 until first used. */
-  private readonly fieldSeries: Int32Array;
-  private fieldRates: (CounterRate | undefined)[];
-  /** Series of metrics with attributes (db, replica, event, role, state), by `metric\0value`. */
-  private readonly dynamicSeries = new Map<string, SeriesId>();
-  private readonly singleSeries = new Map<string, SeriesId>();
+  private readonly writer: MetricWriter;
   private hitsRate = new CounterRate();
   private missesRate = new CounterRate();
-  private cpuSysRate = new CounterRate();
-  private cpuUserRate = new CounterRate();
 
   private runId: string | undefined;
   private lastUptime = Number.NaN;
@@ -108,8 +101,6 @@ export class RedisCollector implements Collector {
       'db.system': 'redis',
       ...config.resource,
     };
-    this.fieldSeries = new Int32Array(FIELD_METRICS.length).fill(-1);
-    this.fieldRates = FIELD_METRICS.map((s) => (s.read === 'rate' ? new CounterRate() : undefined));
     this.slowlogEnabled = config.slowlog.enabled;
     this.latencyEnabled = config.latency.enabled;
     this.slowlog = new SlowlogTracker(this.resource, this.where, COLLECTOR_CLIENT_NAME);
@@ -124,6 +115,12 @@ export class RedisCollector implements Collector {
       slowlogEvents: m.counter('slowlog_events_total', 'Slowlog entries emitted as events'),
       slowlogMissed: m.counter('slowlog_missed_total', 'Slowlog entries that rotated out before they could be read; raise slowlog.maxEntries'),
     };
+    this.writer = new MetricWriter(ctx, {
+      resource: this.resource,
+      seriesLimited: this.counters.seriesLimited,
+      // series with attributes (db, replica, event, role, state) are capped; the fixed ones are not
+      limits: [{ applies: (spec) => spec.attributes !== undefined, max: MAX_DYNAMIC_SERIES }],
+    });
     this.client = this.createRedisClient(config);
   }
 
@@ -277,11 +274,9 @@ export class RedisCollector implements Collector {
     if (Number.isFinite(uptime)) this.lastUptime = uptime;
     if (!restarted) return;
     this.counters.restarts.add(1);
-    this.fieldRates = FIELD_METRICS.map((s) => (s.read === 'rate' ? new CounterRate() : undefined));
+    this.writer.forgetRates();
     this.hitsRate = new CounterRate();
     this.missesRate = new CounterRate();
-    this.cpuSysRate = new CounterRate();
-    this.cpuUserRate = new CounterRate();
     this.ctx.sink.event({
       type: 'redis.restart',
       timestamp: now,
@@ -302,26 +297,17 @@ export class RedisCollector implements Collector {
 
   private writeFieldMetrics(info: RedisInfo, now: number): void {
     const fields = info.fields;
-    for (let i = 0; i < FIELD_METRICS.length; i++) {
-      const spec = FIELD_METRICS[i];
+    for (const spec of FIELD_METRICS) {
       const raw = fields.get(spec.field!);
       if (raw === undefined) continue;
-      let value: number | undefined;
       if (spec.read === 'status') {
-        value = raw === spec.okValue ? 1 : 0;
-      } else {
-        const n = strictNumber(raw);
-        if (!this.accept(n)) continue;
-        value = spec.read === 'rate' ? this.fieldRates[i]!.update(n, now) : n;
+        this.writer.gauge(spec, {}, raw === spec.okValue ? 1 : 0, now);
+        continue;
       }
-      if (value === undefined) continue;
-      let id = this.fieldSeries[i];
-      if (id === -1) {
-        const created = this.seriesOf(spec, {});
-        if (created === undefined) continue;
-        id = this.fieldSeries[i] = created;
-      }
-      this.ctx.sink.sample(id, value, now);
+      const n = strictNumber(raw);
+      if (!this.accept(n)) continue;
+      if (spec.read === 'rate') this.writer.rate(spec, {}, n, now);
+      else this.writer.gauge(spec, {}, n, now);
     }
   }
 
@@ -334,30 +320,29 @@ export class RedisCollector implements Collector {
     if (Number.isFinite(hits) && Number.isFinite(misses) && hits >= 0 && misses >= 0) {
       const dh = this.hitsRate.delta(hits, now);
       const dm = this.missesRate.delta(misses, now);
-      if (dh !== undefined && dm !== undefined && dh + dm > 0) this.write(M.keyspaceHitRatio, {}, dh / (dh + dm), now);
+      if (dh !== undefined && dm !== undefined && dh + dm > 0) this.writer.gauge(M.keyspaceHitRatio, {}, dh / (dh + dm), now);
     }
 
     const lastSave = strictNumber(fields.get('rdb_last_save_time'));
     if (Number.isFinite(lastSave) && lastSave > 0) {
       const serverMicros = strictNumber(fields.get('server_time_usec'));
       const serverNow = Number.isFinite(serverMicros) ? serverMicros / 1e6 : now / 1000;
-      this.write(M.rdbLastSaveAge, {}, Math.max(0, serverNow - lastSave), now);
+      this.writer.gauge(M.rdbLastSaveAge, {}, Math.max(0, serverNow - lastSave), now);
     }
 
-    for (const [state, field, rate] of [['sys', 'used_cpu_sys', this.cpuSysRate], ['user', 'used_cpu_user', this.cpuUserRate]] as const) {
+    for (const [state, field] of [['sys', 'used_cpu_sys'], ['user', 'used_cpu_user']] as const) {
       const raw = fields.get(field);
       if (raw === undefined) continue;
       const seconds = strictNumber(raw);
       if (!this.accept(seconds)) continue;
-      const perSecond = rate.update(seconds, now);
-      if (perSecond !== undefined) this.write(M.cpuTime, { state }, perSecond, now);
+      this.writer.rate(M.cpuTime, { state }, seconds, now);
     }
 
     const role = fields.get('role');
     if (role === 'master' || role === 'slave') {
       const isPrimary = role === 'master';
-      this.write(M.role, { role: 'primary' }, isPrimary ? 1 : 0, now);
-      this.write(M.role, { role: 'replica' }, isPrimary ? 0 : 1, now);
+      this.writer.gauge(M.role, { role: 'primary' }, isPrimary ? 1 : 0, now);
+      this.writer.gauge(M.role, { role: 'replica' }, isPrimary ? 0 : 1, now);
     }
 
     const primaryOffset = strictNumber(fields.get('master_repl_offset'));
@@ -370,7 +355,7 @@ export class RedisCollector implements Collector {
         if (!this.accept(offset) || !Number.isFinite(primaryOffset)) continue;
         const ip = subfield(line, 'ip') ?? '?';
         const port = subfield(line, 'port') ?? '?';
-        this.write(M.replicationLag, { replica: ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}` }, Math.max(0, primaryOffset - offset), now);
+        this.writer.gauge(M.replicationLag, { replica: ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}` }, Math.max(0, primaryOffset - offset), now);
       }
     }
 
@@ -381,9 +366,9 @@ export class RedisCollector implements Collector {
       const keys = strictNumber(subfield(line, 'keys'));
       const expires = strictNumber(subfield(line, 'expires'));
       const avgTtl = strictNumber(subfield(line, 'avg_ttl'));
-      if (this.accept(keys)) this.write(M.dbKeys, { db }, keys, now);
-      if (this.accept(expires)) this.write(M.dbExpires, { db }, expires, now);
-      if (this.accept(avgTtl)) this.write(M.dbAvgTtl, { db }, avgTtl, now);
+      if (this.accept(keys)) this.writer.gauge(M.dbKeys, { db }, keys, now);
+      if (this.accept(expires)) this.writer.gauge(M.dbExpires, { db }, expires, now);
+      if (this.accept(avgTtl)) this.writer.gauge(M.dbAvgTtl, { db }, avgTtl, now);
     }
   }
 
@@ -392,7 +377,7 @@ export class RedisCollector implements Collector {
     try {
       const length = await this.client.sendCommand(['SLOWLOG', 'LEN'], { abortSignal: signal });
       const n = Number(length);
-      if (this.accept(n)) this.write(REDIS_METRICS.slowlogLength, {}, n, now);
+      if (this.accept(n)) this.writer.gauge(REDIS_METRICS.slowlogLength, {}, n, now);
       const reply = await this.client.sendCommand(['SLOWLOG', 'GET', String(maxEntries)], { abortSignal: signal });
       const outcome = this.slowlog.update(reply, info.fields.get('run_id'), maxEntries);
       for (const event of outcome.events) this.ctx.sink.event(event);
@@ -416,7 +401,7 @@ export class RedisCollector implements Collector {
           continue;
         }
         const latest = Number(entry[2]);
-        if (this.accept(latest)) this.write(REDIS_METRICS.latencyLatest, { event: entry[0].slice(0, 64) }, latest, now);
+        if (this.accept(latest)) this.writer.gauge(REDIS_METRICS.latencyLatest, { event: entry[0].slice(0, 64) }, latest, now);
       }
       return undefined;
     } catch (error) {
@@ -440,41 +425,6 @@ export class RedisCollector implements Collector {
       });
     }
     return classifyRedisError(error, this.endpoint);
-  }
-
-  private write(spec: RedisMetricSpec, attributes: Record<string, string>, value: number, now: number): void {
-    const id = this.seriesOf(spec, attributes);
-    if (id !== undefined) this.ctx.sink.sample(id, value, now);
-  }
-
-  private seriesOf(spec: RedisMetricSpec, attributes: Record<string, string>): SeriesId | undefined {
-    const attrKey = spec.attributes ? spec.attributes.map((a) => attributes[a] ?? '').join('\u0000') : '';
-    const key = `${spec.name}\u0000${attrKey}`;
-    const cache = spec.attributes ? this.dynamicSeries : this.singleSeries;
-    const known = cache.get(key);
-    if (known !== undefined) return known;
-    if (spec.attributes && this.dynamicSeries.size >= MAX_DYNAMIC_SERIES) {
-      this.counters.seriesLimited.add(1);
-      return undefined;
-    }
-    try {
-      const id = this.ctx.sink.series({
-        metric: spec.name,
-        unit: spec.unit,
-        type: spec.type,
-        ...(spec.kind ? { kind: spec.kind } : {}),
-        description: spec.description,
-        resource: this.resource,
-        attributes,
-      });
-      cache.set(key, id);
-      return id;
-    } catch (error) {
-      // SEXTANT_ERR_LIMIT_EXCEEDED from the runtime's label-explosion guard
-      this.counters.seriesLimited.add(1);
-      if (!isSextantError(error) || error.code !== ErrorCode.LIMIT_EXCEEDED) this.ctx.logger.warn(`cannot create series ${spec.name}: ${formatError(error)}`);
-      return undefined;
-    }
   }
 
   async shutdown(): Promise<void> {

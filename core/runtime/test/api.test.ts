@@ -183,7 +183,7 @@ describe('an API reachable beyond this machine', () => {
 
 describe('feedback without labels', () => {
   it('hands a verdict on an anomaly or a series to the detectors that model it, with the token, and exports the record', async () => {
-    const said: { series: number; verdict: string; t: number; score?: number }[] = [];
+    const said: { series: number; verdict: 'not-a-problem' | 'missed-here'; t: number; score?: number }[] = [];
     const factory = createDetectorFactory({
       type: 'listening',
       stability: 'alpha',
@@ -198,7 +198,7 @@ describe('feedback without labels', () => {
         },
         feedbackLog: () => said.map((s) => ({ ...s, thresholdBefore: 0.35, thresholdAfter: s.verdict === 'not-a-problem' ? 0.8 : 0.25 })),
         start() {
-          ctx.emit({ seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' });
+          ctx.emit({ detector: 'listening', seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' });
         },
         shutdown() {},
       }),
@@ -207,7 +207,7 @@ describe('feedback without labels', () => {
     rt = await startTestRuntime({ plugins: [plugin], api: true, config: { server: { token: TOKEN }, detectors: { listening: {} } } });
     rt.runtime.registry.intern({ metric: 'x', unit: '1', type: 'gauge', resource: {}, attributes: {} }, 'test');
     // the anomaly emitted at start refers to series 0, registered just now
-    const anomaly = rt.runtime.pipeline.anomalies.query({})[0] ?? rt.runtime.pipeline.raiseAnomaly({ seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' }, 'listening');
+    const anomaly = rt.runtime.pipeline.anomalies.query({})[0] ?? rt.runtime.pipeline.raiseAnomaly({ detector: 'listening', seriesId: 0, timestamp: 1_000, value: 9, expected: 1, lower: 0, upper: 2, score: 0.7, kind: 'spike', severity: 'warning', message: 'x jumped' }, 'listening');
     expect(anomaly).toBeDefined();
     expect((await post('/api/v1/feedback', { verdict: 'not-a-problem', anomaly: anomaly!.id })).status).toBe(401);
     const ok = await post('/api/v1/feedback', { verdict: 'not-a-problem', anomaly: anomaly!.id }, TOKEN);

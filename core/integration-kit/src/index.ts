@@ -35,3 +35,5 @@ export type { GuardedDispatcherOptions, ResolveAll } from './guarded-dispatcher.
 
 export { MetricWriter } from './metric-writer.js';
 export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterContext, KnownSeries, SeriesCap } from './metric-writer.js';
+export { StatusChangeReporter } from './status-change-reporter.js';
+export type { StatusChangeContext } from './status-change-reporter.js';

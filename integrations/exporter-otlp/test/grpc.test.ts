@@ -6,8 +6,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestServer, type IngestHandler } from '@sextant/protocol';
 import { LEARNING_STATE_CODES, type SampleBatch, type SeriesDescriptor } from '@sextant/plugin-api';
-import { freePort } from '@sextant/testkit';
-import { OTLP_SIGNAL_METRICS } from '../src/index.js';
+import { Server, ServerCredentials, status as grpcStatus, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { RecordingLogger, RecordingMetrics, freePort, resolveConfig, systemClock } from '@sextant/testkit';
+import { IncidentLogsNotifier, OTLP_SIGNAL_METRICS, otlpLogsNotifierFactory } from '../src/index.js';
+import { decodeLogsRequest, type DecodedLogRecord } from './otlp-schema.js';
 import { startExporter, until } from './exporter-context.js';
 
 const TOKEN = 'otlp-grpc-token-0123456789';
@@ -75,5 +77,35 @@ describe('OTLP/gRPC', () => {
     await until(() => (dead.metrics.counters.otlp_request_failures_total ?? 0) >= 2);
     expect(dead.statuses.at(-1)?.message).toContain('UNAVAILABLE');
     expect(dead.exporter.pending.requests).toBe(1);
+  });
+});
+
+describe('OTLP/gRPC logs', () => {
+  it('delivers an incident record to a LogsService/Export server; its INVALID_ARGUMENT is final', async () => {
+    const received: { records: DecodedLogRecord[]; authorization: unknown }[] = [];
+    let refuseNext = false;
+    const server = new Server();
+    const identity = (b: Buffer) => b;
+    server.addService(
+      { Export: { path: '/opentelemetry.proto.collector.logs.v1.LogsService/Export', requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+      {
+        Export(call: ServerUnaryCall<Buffer, Buffer>, callback: sendUnaryData<Buffer>) {
+          if (refuseNext) return callback({ code: grpcStatus.INVALID_ARGUMENT, details: 'bad record' });
+          received.push({ records: decodeLogsRequest(new Uint8Array(call.request)), authorization: call.metadata.get('authorization')[0] });
+          callback(null, Buffer.alloc(0));
+        },
+      },
+    );
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    cleanups.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    const config = await resolveConfig(otlpLogsNotifierFactory, { protocol: 'grpc', endpoint: `http://127.0.0.1:${port}`, headers: { authorization: 'Bearer logs-token' } });
+    const n = new IncidentLogsNotifier({ config, metrics: new RecordingMetrics(), logger: new RecordingLogger(), instanceId: 'otlp-logs/grpc', clock: systemClock, dataDir: undefined, signal: new AbortController().signal, status: { set: () => undefined } });
+    cleanups.push(() => n.shutdown());
+    const incident = { id: 'inc-9', title: 'Queue backs up', status: 'open' as const, impact: 'infrastructure' as const, severity: 'warning' as const, openedAt: T0, updatedAt: T0, entities: ['service:worker'], anomalyIds: [], eventIds: [], causes: [], timeline: [], suppressed: [] };
+    expect(await n.deliver({ idempotencyKey: 'inc-9:1', attempt: 1, update: { change: 'opened', sequence: 1, incident } })).toMatchObject({ ok: true });
+    expect(received[0]!.authorization).toBe('Bearer logs-token');
+    expect(received[0]!.records[0]).toMatchObject({ eventName: 'sextant.incident', severityText: 'WARN', attributes: { 'sextant.incident.id': 'inc-9', 'sextant.incident.impact': 'infrastructure', 'sextant.incident.title': 'Queue backs up' } });
+    refuseNext = true;
+    expect(await n.deliver({ idempotencyKey: 'inc-9:2', attempt: 1, update: { change: 'updated', sequence: 2, incident } })).toMatchObject({ ok: false, retryable: false, error: expect.stringContaining('INVALID_ARGUMENT: bad record') });
   });
 });

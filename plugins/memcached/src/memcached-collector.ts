@@ -26,7 +26,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { memcachedConfigDefaults, memcachedConfigSchema, parseEndpoint, type MemcachedConfig, type MemcachedEndpoint } from './config.js';
 import { FIELD_METRICS, MEMCACHED_METRICS } from './metrics.js';
 import { MemcachedStatsClient } from './stats-client.js';
@@ -58,7 +58,7 @@ export class MemcachedCollector implements Collector {
   private getMisses = new CounterRate();
   private pid: string | undefined;
   private lastUptime = Number.NaN;
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<MemcachedConfig>) {
@@ -84,6 +84,7 @@ export class MemcachedCollector implements Collector {
       resource: this.resource,
       seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached'),
     });
+    this.status = new StatusChangeReporter(ctx, `memcached at ${this.where} is healthy again`);
   }
 
   start(): void {
@@ -100,29 +101,18 @@ export class MemcachedCollector implements Collector {
       const classified = isSextantError(error) ? error : new SextantError(ErrorCode.COLLECT_FAILED, `memcached at ${this.where}: ${String(error)}`);
       if (classified.code === ErrorCode.CONNECTION_FAILED) this.counters.connectionErrors.add(1);
       else this.counters.repliesRejected.add(1);
-      this.report('error', classified);
+      this.status.report('error', classified);
       return;
     }
     if (this.stopped) return;
     if (reply.rejectedLines > 0) this.counters.linesRejected.add(reply.rejectedLines);
     if (reply.stats.size === 0) {
       this.counters.repliesRejected.add(1);
-      this.report('error', new SextantError(ErrorCode.PARSE_FAILED, `the stats reply from ${this.where} had no STAT lines (${reply.rejectedLines} unreadable)`, { hint: 'is this a memcached server? check endpoint' }));
+      this.status.report('error', new SextantError(ErrorCode.PARSE_FAILED, `the stats reply from ${this.where} had no STAT lines (${reply.rejectedLines} unreadable)`, { hint: 'is this a memcached server? check endpoint' }));
       return;
     }
     this.processStats(reply.stats, this.ctx.clock.now());
-    this.report('ok');
-  }
-
-  /** Reports a status only when it changes, so a long outage is one status change, not one per round. */
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`memcached at ${this.where} is healthy again`);
-    this.ctx.status.set(state, message, code);
+    this.status.report('ok');
   }
 
   /**

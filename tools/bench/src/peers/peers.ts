@@ -60,13 +60,16 @@ const TOKEN = 'bench-peers-token-0123456789';
 const CLK_TCK = 100; // Linux USER_HZ; `getconf CLK_TCK` is 100 on every kernel this runs on
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** NaN once the process is gone (it then gets an error result, not figures). */
 function cpuSecondsOf(pid: number): number {
+  if (!existsSync(`/proc/${pid}/stat`)) return Number.NaN;
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK; // utime (14), stime (15)
 }
 
 function rssMiBOf(pid: number): number {
+  if (!existsSync(`/proc/${pid}/status`)) return Number.NaN;
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 }
@@ -233,9 +236,10 @@ async function startLoad(series: number): Promise<LoadProcess> {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function ratio(a: Result | undefined, b: Result | undefined): Record<string, number> | undefined {
+/** Sextant's figure divided by the peer's; null where the peer's is 0 (too short a window to see any CPU). */
+function ratio(a: Result | undefined, b: Result | undefined): Record<string, number | null> | undefined {
   if (!a || !b || !('cpuSeconds' in a) || !('cpuSeconds' in b)) return undefined;
-  const r = (x: number, y: number) => Math.round((x / y) * 100) / 100;
+  const r = (x: number, y: number) => (y > 0 ? Math.round((x / y) * 100) / 100 : null);
   return { cpu: r(a.cpuSeconds, b.cpuSeconds), rssEnd: r(a.rssMiBEnd, b.rssMiBEnd), rssPeak: r(a.rssMiBPeak, b.rssMiBPeak) };
 }
 
@@ -260,19 +264,23 @@ export async function peerBenchmark(options: PeerBenchOptions): Promise<Record<s
     });
     await sleep(warmupSeconds * 1000);
     const cpu0 = running.map((r) => cpuSecondsOf(r.child.pid!));
-    const stored0 = await Promise.all(running.map((r) => r.stored()));
+    const stored0 = await Promise.all(running.map((r) => r.stored().catch(() => Number.NaN)));
     const peak = running.map(() => 0);
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
       await sleep(Math.min(1000, seconds * 1000 - (performance.now() - t0)));
-      running.forEach((r, i) => (peak[i] = Math.max(peak[i]!, rssMiBOf(r.child.pid!))));
+      running.forEach((r, i) => (peak[i] = Math.max(peak[i]!, rssMiBOf(r.child.pid!) || 0)));
     }
     const wall = (performance.now() - t0) / 1000;
     const cpu1 = running.map((r) => cpuSecondsOf(r.child.pid!));
     const rssEnd = running.map((r) => rssMiBOf(r.child.pid!));
-    const stored1 = await Promise.all(running.map((r) => r.stored()));
+    const stored1 = await Promise.all(running.map((r) => r.stored().catch(() => Number.NaN)));
     running.forEach((r, i) => {
       const cpuSeconds = cpu1[i]! - cpu0[i]!;
+      if (r.child.exitCode !== null || r.child.signalCode !== null || Number.isNaN(cpuSeconds) || Number.isNaN(rssEnd[i]!)) {
+        results[r.name] = { error: `exited during the measurement (${r.child.exitCode ?? r.child.signalCode ?? 'gone'}); its stderr is above` };
+        return;
+      }
       results[r.name] = {
         cpuSeconds: round(cpuSeconds, 2),
         cpuPercentOfCore: round((cpuSeconds / wall) * 100, 1),
@@ -313,7 +321,8 @@ export function peerTable(report: Record<string, unknown>): string {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.filter((row) => row.length > 2).map((row) => (row[c] ?? '').length)));
   const lines = rows.map((row) => (row.length === 2 ? `${row[0]!.padEnd(widths[0]!)}  ${row[1]}` : row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ')));
-  const ratios = report.ratios as Record<string, Record<string, number> | undefined>;
-  for (const [name, r] of Object.entries(ratios)) if (r) lines.push(`${name}: CPU ${r.cpu}x, RSS end ${r.rssEnd}x, RSS peak ${r.rssPeak}x`);
+  const ratios = report.ratios as Record<string, Record<string, number | null> | undefined>;
+  const x = (v: number | null | undefined) => (typeof v === 'number' ? `${v}x` : 'n/a');
+  for (const [name, r] of Object.entries(ratios)) if (r) lines.push(`${name}: CPU ${x(r.cpu)}, RSS end ${x(r.rssEnd)}, RSS peak ${x(r.rssPeak)}`);
   return `${lines.join('\n')}\n`;
 }

@@ -28,7 +28,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { natsConfigDefaults, natsConfigSchema, type NatsConfig } from './config.js';
 import { NATS_METRICS, type NatsMetricSpec } from './metrics.js';
 
@@ -110,7 +110,7 @@ export class NatsCollector implements Collector {
   private readonly counters: SelfCounters;
   private readonly writer: MetricWriter;
   private started: string | undefined;
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<NatsConfig>) {
@@ -135,6 +135,7 @@ export class NatsCollector implements Collector {
       seriesLimited: m.counter('series_limited_total', 'Streams and consumers beyond maxJetstreamSeries, and series refused by the runtime limit'),
       limits: [{ applies: (_spec, attributes) => 'nats.stream' in attributes, max: ctx.config.maxJetstreamSeries }],
     });
+    this.status = new StatusChangeReporter(ctx, `NATS monitoring at ${this.where} is readable again`);
   }
 
   start(): void {
@@ -155,7 +156,7 @@ export class NatsCollector implements Collector {
       const classified = isSextantError(error) ? error : new SextantError(ErrorCode.COLLECT_FAILED, String(error));
       if (classified.code === ErrorCode.CONNECTION_FAILED) this.counters.connectionErrors.add(1);
       else this.counters.repliesRejected.add(1);
-      this.report('error', classified);
+      this.status.report('error', classified);
       return;
     }
     if (this.stopped) return;
@@ -178,18 +179,8 @@ export class NatsCollector implements Collector {
       }
     }
     if (this.stopped) return;
-    if (degraded) this.report('degraded', degraded);
-    else this.report('ok');
-  }
-
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`NATS monitoring at ${this.where} is readable again`);
-    this.ctx.status.set(state, message, code);
+    if (degraded) this.status.report('degraded', degraded);
+    else this.status.report('ok');
   }
 
   /** Writes the /varz metrics of one round read at `now` (ms). Public for tests and tools. */

@@ -28,7 +28,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { csvUrl, haproxyConfigDefaults, haproxyConfigSchema, type HaproxyConfig } from './config.js';
 import { COLUMN_METRICS, HAPROXY_METRICS, type RowType } from './metrics.js';
 import { fetchStatsPage, parseInfo, parseStatsCsv, querySocket, type StatsCsv } from './stats-source.js';
@@ -72,7 +72,7 @@ export class HaproxyCollector implements Collector {
   private readonly proxies: ReadonlySet<string> | undefined;
   private readonly writer: MetricWriter;
   private readonly ratios = new Map<string, RowRatio>();
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<HaproxyConfig>) {
@@ -95,6 +95,7 @@ export class HaproxyCollector implements Collector {
       seriesLimited: m.counter('series_limited_total', 'Stats rows beyond maxRows, and series refused by the runtime limit'),
     };
     this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: this.counters.seriesLimited });
+    this.status = new StatusChangeReporter(ctx, `HAProxy stats from ${this.where} are readable again`);
   }
 
   start(): void {
@@ -119,24 +120,14 @@ export class HaproxyCollector implements Collector {
       const classified = isSextantError(error) ? error : new SextantError(ErrorCode.COLLECT_FAILED, `HAProxy stats from ${this.where}: ${String(error)}`);
       if (classified.code === ErrorCode.CONNECTION_FAILED) this.counters.connectionErrors.add(1);
       else this.counters.repliesRejected.add(1);
-      this.report('error', classified);
+      this.status.report('error', classified);
       return;
     }
     if (this.stopped) return;
     const now = this.ctx.clock.now();
     this.processStats(csv, now);
     if (info) this.processInfo(info, now);
-    this.report('ok');
-  }
-
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`HAProxy stats from ${this.where} are readable again`);
-    this.ctx.status.set(state, message, code);
+    this.status.report('ok');
   }
 
   /** Writes every metric of one `show stat` CSV read at `now` (ms). Public for tests and tools. */

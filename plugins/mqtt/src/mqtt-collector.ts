@@ -27,7 +27,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { mqttConfigDefaults, mqttConfigSchema, type MqttConfig } from './config.js';
 import { TOPICS } from './metrics.js';
 
@@ -57,7 +57,7 @@ export class MqttCollector implements Collector {
   private lastError: unknown;
   private readonly writer: MetricWriter;
   private lastUptime = Number.NaN;
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<MqttConfig>) {
@@ -77,6 +77,7 @@ export class MqttCollector implements Collector {
       restarts: m.counter('server_restarts_total', 'Broker restarts noticed (uptime went back)'),
     };
     this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: m.counter('series_limited_total', 'Series refused by the runtime series limit') });
+    this.status = new StatusChangeReporter(ctx, `MQTT broker at ${this.where} is healthy again`);
   }
 
   start(): void {
@@ -125,19 +126,19 @@ export class MqttCollector implements Collector {
     if (this.stopped) return;
     if (!client.connected) {
       this.counters.connectionErrors.add(1);
-      this.report('error', this.lastError !== undefined ? this.classify(this.lastError) : new SextantError(ErrorCode.CONNECTION_FAILED, `not connected to the MQTT broker at ${this.where}`, { hint: `is the broker running and listening on ${this.where}? check url` }));
+      this.status.report('error', this.lastError !== undefined ? this.classify(this.lastError) : new SextantError(ErrorCode.CONNECTION_FAILED, `not connected to the MQTT broker at ${this.where}`, { hint: `is the broker running and listening on ${this.where}? check url` }));
       return;
     }
     const now = this.ctx.clock.now();
     const staleAfter = 3 * this.ctx.intervalMs + 10_000;
     if (this.latest.size === 0 || !(now - this.lastMessageAt <= staleAfter)) {
-      this.report('degraded', new SextantError(ErrorCode.COLLECT_FAILED, `the MQTT broker at ${this.where} published no $SYS/broker statistics ${this.latest.size === 0 ? 'since the collector subscribed' : 'for a while'}`, {
+      this.status.report('degraded', new SextantError(ErrorCode.COLLECT_FAILED, `the MQTT broker at ${this.where} published no $SYS/broker statistics ${this.latest.size === 0 ? 'since the collector subscribed' : 'for a while'}`, {
         hint: 'set sys_interval > 0 in mosquitto.conf, and let the collector\'s user read $SYS/# (acl: topic read $SYS/#)',
       }));
       return;
     }
     this.processSys(this.latest, now);
-    this.report('ok');
+    this.status.report('ok');
   }
 
   /** Waits (bounded by timeout) until connected with $SYS values, or a connection error. */
@@ -171,16 +172,6 @@ export class MqttCollector implements Collector {
       hint: `is the broker running and listening on ${this.where}? check url (mqtt:// for plain, mqtts:// for TLS)`,
       cause: error,
     });
-  }
-
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`MQTT broker at ${this.where} is healthy again`);
-    this.ctx.status.set(state, message, code);
   }
 
   /** Writes the latest `$SYS/broker/...` values (topic below the prefix -> payload) at `now` (ms). */

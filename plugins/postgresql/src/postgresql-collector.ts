@@ -34,7 +34,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { endpointOf, postgresqlConfigDefaults, postgresqlConfigSchema, type PostgresqlConfig, type PostgresqlEndpoint } from './config.js';
 import { POSTGRESQL_METRICS, type PostgresqlMetricSpec } from './metrics.js';
 import { classifyPostgresqlError } from './postgresql-errors.js';
@@ -126,7 +126,7 @@ export class PostgresqlCollector implements Collector {
   private maxConnections: number | undefined;
   /** Block rates written for the current database row (blks_hit, blks_read), for the hit ratio. */
   private readonly lastRates = new Map<string, number>();
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<PostgresqlConfig>) {
@@ -158,6 +158,7 @@ export class PostgresqlCollector implements Collector {
       // databases are bounded by maxDatabases; states, lock modes and standbys by this cap
       limits: [{ applies: (spec) => spec.attributes !== undefined && spec.attributes[0] !== 'postgresql.database.name', max: MAX_DYNAMIC_SERIES }],
     });
+    this.status = new StatusChangeReporter(ctx, `postgresql at ${this.where} is healthy again`);
   }
 
   start(): void {
@@ -172,7 +173,7 @@ export class PostgresqlCollector implements Collector {
       client = await this.connection();
     } catch (error) {
       this.counters.connectionErrors.add(1);
-      this.report('error', isSextantError(error) ? error : classifyPostgresqlError(error, this.endpoint, this.user));
+      this.status.report('error', isSextantError(error) ? error : classifyPostgresqlError(error, this.endpoint, this.user));
       return;
     }
     if (signal.aborted || this.stopped) return;
@@ -208,8 +209,8 @@ export class PostgresqlCollector implements Collector {
       this.roundFailed(client, error);
       return;
     }
-    if (degraded) this.report('degraded', degraded);
-    else this.report('ok');
+    if (degraded) this.status.report('degraded', degraded);
+    else this.status.report('ok');
   }
 
   /** The open connection, or a new one (one attempt; the next round tries again). */
@@ -268,24 +269,13 @@ export class PostgresqlCollector implements Collector {
     } else {
       this.counters.queryErrors.add(1);
     }
-    this.report('error', classified);
+    this.status.report('error', classified);
   }
 
   private async query(client: pg.Client, sql: string, params: unknown[] = []): Promise<Row[]> {
     const result = await client.query<Row>({ text: sql, values: params });
     if (!Array.isArray(result.rows)) throw new SextantError(ErrorCode.PARSE_FAILED, `postgresql at ${this.where} answered a statistics query without rows`);
     return result.rows;
-  }
-
-  /** Reports a status only when it changes, so a long outage is one status change, not one per round. */
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`postgresql at ${this.where} is healthy again`);
-    this.ctx.status.set(state, message, code);
   }
 
   private processServer(rows: Row[], now: number): ServerFacts {

@@ -29,7 +29,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { rabbitmqConfigDefaults, rabbitmqConfigSchema, type RabbitmqConfig } from './config.js';
 import { RABBITMQ_METRICS, type RabbitmqMetricSpec } from './metrics.js';
 
@@ -121,7 +121,7 @@ export class RabbitmqCollector implements Collector {
   private readonly resource: Attributes;
   private readonly counters: SelfCounters;
   private readonly writer: MetricWriter;
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<RabbitmqConfig>) {
@@ -142,6 +142,7 @@ export class RabbitmqCollector implements Collector {
       seriesLimited: m.counter('series_limited_total', 'Queues beyond maxQueues, and series refused by the runtime limit'),
     };
     this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: this.counters.seriesLimited });
+    this.status = new StatusChangeReporter(ctx, `RabbitMQ management API at ${this.where} is readable again`);
   }
 
   start(): void {
@@ -167,7 +168,7 @@ export class RabbitmqCollector implements Collector {
       const classified = isSextantError(error) ? error : new SextantError(ErrorCode.COLLECT_FAILED, String(error));
       if (classified.code === ErrorCode.CONNECTION_FAILED) this.counters.connectionErrors.add(1);
       else if (classified.code !== ErrorCode.AUTH_FAILED) this.counters.repliesRejected.add(1);
-      this.report('error', classified);
+      this.status.report('error', classified);
       return;
     }
     if (this.stopped) return;
@@ -187,18 +188,8 @@ export class RabbitmqCollector implements Collector {
       }
     }
     if (this.stopped) return;
-    if (degraded) this.report('degraded', degraded);
-    else this.report('ok');
-  }
-
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`RabbitMQ management API at ${this.where} is readable again`);
-    this.ctx.status.set(state, message, code);
+    if (degraded) this.status.report('degraded', degraded);
+    else this.status.report('ok');
   }
 
   /** Writes the /api/overview metrics of one round read at `now` (ms). Public for tests and tools. */

@@ -31,7 +31,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { endpointOf, loadPem, redisConfigDefaults, redisConfigSchema, type RedisConfig, type RedisEndpoint } from './config.js';
 import { RedisInfoParser, strictNumber, subfield, type RedisInfo } from './info-parser.js';
 import { FIELD_METRICS, REDIS_METRICS } from './metrics.js';
@@ -85,7 +85,7 @@ export class RedisCollector implements Collector {
   private latencyEnabled: boolean;
   private lastConnectError: unknown;
   private everReady = false;
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private started = false;
   private stopped = false;
 
@@ -121,6 +121,7 @@ export class RedisCollector implements Collector {
       // series with attributes (db, replica, event, role, state) are capped; the fixed ones are not
       limits: [{ applies: (spec) => spec.attributes !== undefined, max: MAX_DYNAMIC_SERIES }],
     });
+    this.status = new StatusChangeReporter(ctx, `redis at ${this.where} is healthy again`);
     this.client = this.createRedisClient(config);
   }
 
@@ -196,7 +197,7 @@ export class RedisCollector implements Collector {
       if (!this.client.isReady) {
         this.counters.connectionErrors.add(1);
         const error = this.lastConnectError ?? new SextantError(ErrorCode.CONNECTION_FAILED, `not connected to redis at ${this.where} yet`, { hint: `is redis-server running on ${this.where}? check url` });
-        this.report('error', isSextantError(error) ? error : classifyRedisError(error, this.endpoint));
+        this.status.report('error', isSextantError(error) ? error : classifyRedisError(error, this.endpoint));
         return;
       }
     }
@@ -206,13 +207,13 @@ export class RedisCollector implements Collector {
       infoText = await this.client.sendCommand(['INFO', 'all'], { abortSignal: signal });
     } catch (error) {
       this.counters.commandErrors.add(1);
-      this.report('error', classifyRedisError(error, this.endpoint));
+      this.status.report('error', classifyRedisError(error, this.endpoint));
       return;
     }
     const info = this.parser.parse(typeof infoText === 'string' ? infoText : String(infoText ?? ''));
     if (info.rejectedLines > 0) this.counters.infoLinesRejected.add(info.rejectedLines);
     if (info.fields.size === 0) {
-      this.report(
+      this.status.report(
         'degraded',
         new SextantError(ErrorCode.PARSE_FAILED, `the INFO reply from ${this.where} had no key:value lines (${info.rejectedLines} unreadable)`, {
           hint: 'is this a Redis server (or a proxy that does not pass INFO through)? check url',
@@ -224,8 +225,8 @@ export class RedisCollector implements Collector {
     let degraded: SextantError | undefined;
     if (this.slowlogEnabled) degraded = (await this.collectSlowlog(info, now, signal)) ?? degraded;
     if (this.latencyEnabled) degraded = (await this.collectLatency(now, signal)) ?? degraded;
-    if (degraded) this.report('degraded', degraded);
-    else this.report('ok');
+    if (degraded) this.status.report('degraded', degraded);
+    else this.status.report('ok');
   }
 
   private waitForFirstOutcome(signal: AbortSignal): Promise<void> {
@@ -243,17 +244,6 @@ export class RedisCollector implements Collector {
       this.client.on('error', done);
       signal.addEventListener('abort', done);
     });
-  }
-
-  /** Reports a status only when it changes, so a long outage is one status change, not one per round. */
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`redis at ${this.where} is healthy again`);
-    this.ctx.status.set(state, message, code);
   }
 
   /**

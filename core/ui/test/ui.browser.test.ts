@@ -32,7 +32,7 @@ const recordingNotifier = createPlugin({
         description: 'keeps every update it is handed',
         configSchema: z.object({}),
         defaults: {},
-        create: () => ({ deliver: (n: Notification) => (delivered.push(n), { ok: true }), shutdown() {} }),
+        create: () => ({ deliver: async (n: Notification) => (delivered.push(n), { ok: true as const }), shutdown() {} }),
       }),
     ),
 });

@@ -35,7 +35,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
-import { MetricWriter } from '@sextant/integration-kit';
+import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { endpointOf, mysqlConfigDefaults, mysqlConfigSchema, type MysqlConfig, type MysqlEndpoint } from './config.js';
 import { MYSQL_METRICS, STATUS_METRICS, type MysqlMetricSpec } from './metrics.js';
 import { classifyMysqlError } from './mysql-errors.js';
@@ -95,7 +95,7 @@ export class MysqlCollector implements Collector {
   private replicaEnabled = true;
   /** `SHOW REPLICA STATUS` (MariaDB 10.5+, MySQL 8.0.22+) or the older `SHOW SLAVE STATUS`. */
   private replicaStatement = 'SHOW REPLICA STATUS';
-  private reported: { state: HealthState; code?: string; message?: string } | undefined;
+  private readonly status: StatusChangeReporter;
   private stopped = false;
 
   constructor(private readonly ctx: CollectorContext<MysqlConfig>) {
@@ -121,6 +121,7 @@ export class MysqlCollector implements Collector {
       restarts: m.counter('server_restarts_total', 'Server restarts noticed (Uptime went back)'),
     };
     this.writer = new MetricWriter(ctx, { resource: this.resource, seriesLimited: m.counter('series_limited_total', 'Series not created because the runtime series limit was reached') });
+    this.status = new StatusChangeReporter(ctx, `mysql at ${this.where} is healthy again`);
   }
 
   start(): void {
@@ -135,7 +136,7 @@ export class MysqlCollector implements Collector {
       connection = await this.open();
     } catch (error) {
       this.counters.connectionErrors.add(1);
-      this.report('error', isSextantError(error) ? error : classifyMysqlError(error, this.endpoint, this.user));
+      this.status.report('error', isSextantError(error) ? error : classifyMysqlError(error, this.endpoint, this.user));
       return;
     }
     if (signal.aborted || this.stopped) return;
@@ -152,7 +153,7 @@ export class MysqlCollector implements Collector {
     }
     if (!status) {
       this.counters.valuesRejected.add(1);
-      this.report('degraded', new SextantError(ErrorCode.PARSE_FAILED, `SHOW GLOBAL STATUS on ${this.where} returned no Variable_name/Value rows`, { hint: 'is this a MySQL or MariaDB server (or a proxy that answers it itself)? check url' }));
+      this.status.report('degraded', new SextantError(ErrorCode.PARSE_FAILED, `SHOW GLOBAL STATUS on ${this.where} returned no Variable_name/Value rows`, { hint: 'is this a MySQL or MariaDB server (or a proxy that answers it itself)? check url' }));
       return;
     }
     this.processStatus(status, variables ?? new Map(), now);
@@ -165,8 +166,8 @@ export class MysqlCollector implements Collector {
       this.roundFailed(connection, error);
       return;
     }
-    if (degraded) this.report('degraded', degraded);
-    else this.report('ok');
+    if (degraded) this.status.report('degraded', degraded);
+    else this.status.report('ok');
   }
 
   /** The open connection, or a new one (one attempt; the next round tries again). */
@@ -214,23 +215,12 @@ export class MysqlCollector implements Collector {
     } else {
       this.counters.queryErrors.add(1);
     }
-    this.report('error', classified);
+    this.status.report('error', classified);
   }
 
   private async query(connection: Connection, sql: string): Promise<unknown> {
     const [rows] = await connection.query({ sql, timeout: this.ctx.config.timeout });
     return rows;
-  }
-
-  /** Reports a status only when it changes, so a long outage is one status change, not one per round. */
-  private report(state: HealthState, error?: SextantError): void {
-    const message = error ? formatError(error) : undefined;
-    const code = error?.code;
-    const prev = this.reported;
-    if (prev && prev.state === state && prev.code === code && prev.message === message) return;
-    this.reported = { state, code, message };
-    if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(`mysql at ${this.where} is healthy again`);
-    this.ctx.status.set(state, message, code);
   }
 
   /**

@@ -37,3 +37,4 @@ export { MetricWriter } from './metric-writer.js';
 export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterContext, KnownSeries, SeriesCap } from './metric-writer.js';
 export { StatusChangeReporter } from './status-change-reporter.js';
 export type { StatusChangeContext } from './status-change-reporter.js';
+export { timeoutDurationMs } from './timeout-duration.js';

@@ -2,21 +2,9 @@
  * Configuration of the `memcached` collector (`collectors: memcached/<name>:` in sextant.yaml).
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 /** A duration in ms: a number (ms) or a string such as `500ms`, `5s`; bounded to 100 ms .. 5 min. */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
-
 /** `host:port`, `[v6]:port`, or a host alone (port 11211). */
 const endpoint = z.string().superRefine((value, ctx) => {
   if (value.includes('://')) {
@@ -32,7 +20,7 @@ export const memcachedConfigSchema = z
     /** Server to monitor: `host:port` (text protocol over TCP). */
     endpoint,
     /** Connect timeout and the time one `stats` reply may take. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: sessions-cache`). */
     resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   })

@@ -2,19 +2,7 @@
  * Configuration of the `nats` collector (`collectors: nats/<name>:` in sextant.yaml).
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
-
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 const monitorUrl = z.string().superRefine((value, ctx) => {
   let url: URL | undefined;
@@ -44,7 +32,7 @@ export const natsConfigSchema = z
     /** At most this many streams + consumers become series; the rest are counted. */
     maxJetstreamSeries: z.number().int().min(1).max(100_000),
     /** Connect + reply timeout of each monitoring request. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: events-bus`). */
     resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   })

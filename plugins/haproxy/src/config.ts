@@ -6,19 +6,7 @@
  * `passwordFile`); this package never logs it or puts it in a status message.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
-
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 const statsUrl = z.string().superRefine((value, ctx) => {
   let url: URL | undefined;
@@ -50,7 +38,7 @@ export const haproxyConfigSchema = z
     /** At most this many stats rows (frontends + backends + servers) become series; the rest are counted. */
     maxRows: z.number().int().min(1).max(100_000),
     /** Connect + reply timeout. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     /** Verify the certificate of an https:// stats page. */
     rejectUnauthorized: z.boolean(),
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: edge-lb`). */

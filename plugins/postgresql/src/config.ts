@@ -6,21 +6,9 @@
  * the URL (which may carry `user:password@`).
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 /** A duration in ms: a number (ms) or a string such as `500ms`, `5s`; bounded to 100 ms .. 5 min. */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
-
 const postgresUrl = z.string().superRefine((value, ctx) => {
   if (!value.includes('://')) {
     const hostPort = /^[\w.-]+(:\d+)?$/.test(value);
@@ -60,7 +48,7 @@ export const postgresqlConfigSchema = z
     /** Upper bound of databases turned into series; the rest are counted in `series_limited_total`. */
     maxDatabases: z.number().int().min(1).max(1000),
     /** Connect timeout and per-query timeout. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: billing-db`). */
     resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   })

@@ -5,19 +5,7 @@
  * `passwordFile`); this package never logs it or puts it in a status message.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
-
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 const managementUrl = z.string().superRefine((value, ctx) => {
   let url: URL | undefined;
@@ -49,7 +37,7 @@ export const rabbitmqConfigSchema = z
     /** At most this many queues (largest first) get per-queue series; the rest are counted. */
     maxQueues: z.number().int().min(0).max(100_000),
     /** Connect + reply timeout of each API request. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     rejectUnauthorized: z.boolean(),
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: orders-queue`). */
     resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),

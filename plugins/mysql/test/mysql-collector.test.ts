@@ -46,11 +46,17 @@ async function collector(port: number, config: Record<string, unknown> = {}, clo
   return h;
 }
 
+/**
+ * Polls every 250 ms: InnoDB refreshes its information_schema transaction cache only when it has
+ * not been read for 100 ms, so a faster poll can keep reading a stale (e.g. empty) INNODB_TRX
+ * forever — what made the row-lock step fail in full-suite runs ("INNODB_TRX: []" while the
+ * blocked update was still running).
+ */
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -139,8 +145,7 @@ describe('mysql collector against a real MariaDB', () => {
       () => (settled = 'finished without waiting'),
       (e: { code?: string }) => (settled = `failed: ${e.code}`),
     );
-    // Seen twice in full-suite runs under heavy load (never alone): b did not show as waiting within
-    // 20 s. The wait is longer now and a failure says what InnoDB showed and what b's statement did.
+    // A failure says what InnoDB showed and what b's statement did (see until()).
     let seen = '';
     await until(
       'b waits for the lock',

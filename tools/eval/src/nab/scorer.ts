@@ -1,5 +1,5 @@
 /**
- * The NAB scorer, written from the description in /work/shared/data/README.md.
+ * The NAB scorer, written from the published NAB scoring rules (probation, sigmoid window weights, profiles); tools/eval/README.md describes them.
  *
  * Rules (row indices are 0-based positions in one file):
  * - The first `min(floor(0.15 * n), 750)` rows of a file are probation: detections there are ignored.

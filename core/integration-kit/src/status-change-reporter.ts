@@ -17,6 +17,8 @@ export class StatusChangeReporter {
   constructor(
     private readonly ctx: StatusChangeContext,
     private readonly recovered: string,
+    /** Also log each new problem (degraded/error, once per change) as a warning; exporters want this. */
+    private readonly options: { readonly logProblems?: boolean } = {},
   ) {}
 
   /**
@@ -30,6 +32,7 @@ export class StatusChangeReporter {
     if (prev && prev.state === state && prev.code === code && prev.message === message) return;
     this.reported = { state, code, message };
     if (state === 'ok' && prev && prev.state !== 'ok' && prev.state !== 'starting') this.ctx.logger.info(this.recovered);
+    if (this.options.logProblems && state !== 'ok' && message) this.ctx.logger.warn(message);
     this.ctx.status.set(state, message, code);
   }
 }

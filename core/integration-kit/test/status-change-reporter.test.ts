@@ -35,4 +35,15 @@ describe('StatusChangeReporter', () => {
     new StatusChangeReporter(ctx, 'recovered').report('ok');
     expect(ctx.logger.lines).toEqual([]);
   });
+
+  it('with logProblems, warns once per new problem and never for ok', () => {
+    const ctx = context();
+    const reporter = new StatusChangeReporter(ctx, 'receiver accepts again', { logProblems: true });
+    const down = new SextantError(ErrorCode.CONNECTION_FAILED, 'receiver: connection refused; 10 bytes queued, retrying');
+    reporter.report('degraded', down);
+    reporter.report('degraded', down);
+    reporter.report('ok');
+    expect(ctx.logger.lines.filter((l) => l.level === 'warn').map((l) => l.message)).toEqual([`${ErrorCode.CONNECTION_FAILED}: receiver: connection refused; 10 bytes queued, retrying`]);
+    expect(ctx.logger.lines.filter((l) => l.level === 'info').map((l) => l.message)).toEqual(['receiver accepts again']);
+  });
 });

@@ -13,9 +13,11 @@
  */
 import {
   ErrorCode,
+  SextantError,
   createExporterFactory,
   type Anomaly,
   type Attributes,
+  type ErrorCodeValue,
   type ExpectationColumns,
   type Exporter,
   type ExporterContext,
@@ -25,6 +27,7 @@ import {
   type SeriesDescriptor,
   type Severity,
 } from '@sextant/plugin-api';
+import { StatusChangeReporter } from '@sextant/integration-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { createTransport, otlpExporterConfigDefaults, otlpExporterConfigSchema, prepareBody, type OtlpExporterConfig } from './config.js';
@@ -109,9 +112,10 @@ export class OtlpExporter implements Exporter {
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
-  private lastStatus = '';
+  private readonly status: StatusChangeReporter;
 
   constructor(private readonly ctx: ExporterContext<OtlpExporterConfig>) {
+    this.status = new StatusChangeReporter(ctx, `${ctx.instanceId}: the OTLP receiver accepts requests again`, { logProblems: true });
     const c = ctx.config;
     this.keep = c.keep.map(compile);
     this.drop = c.drop.map(compile);
@@ -350,13 +354,11 @@ export class OtlpExporter implements Exporter {
     }
   }
 
+  /** Status on change only (one warning per new problem), through the kit's reporter. */
   private report(state: 'ok' | 'degraded', message?: string, code?: string): void {
-    const key = `${state}|${message ?? ''}`;
-    if (key === this.lastStatus) return;
-    this.lastStatus = key;
-    if (message) this.ctx.logger.warn(message);
-    this.ctx.status.set(state, message, code);
+    this.status.report(state, message ? new SextantError((code ?? ErrorCode.CONNECTION_FAILED) as ErrorCodeValue, message) : undefined);
   }
+
 }
 
 export const otlpExporterFactory = createExporterFactory<OtlpExporterConfig>({

@@ -10,11 +10,13 @@
  * is honoured). Other 4xx: the receiver refuses the data itself (out of order, bad labels), so it
  * is dropped, counted and reported, never retried.
  */
-import { redactSecrets, parseRetryAfter, resolveSecret } from '@sextant/integration-kit';
+import { redactSecrets, parseRetryAfter, resolveSecret, StatusChangeReporter } from '@sextant/integration-kit';
 import {
   ErrorCode,
+  SextantError,
   createExporterFactory,
   type Anomaly,
+  type ErrorCodeValue,
   type ExpectationColumns,
   type Exporter,
   type ExporterContext,
@@ -80,9 +82,10 @@ export class RemoteWriteExporter implements Exporter {
   private wake: (() => void) | undefined;
   private inflight: AbortController | undefined;
   private loop: Promise<void> | undefined;
-  private lastStatus = '';
+  private readonly status: StatusChangeReporter;
 
   constructor(private readonly ctx: ExporterContext<RemoteWriteConfig>) {
+    this.status = new StatusChangeReporter(ctx, `${ctx.instanceId}: the remote-write receiver accepts requests again`, { logProblems: true });
     const c = ctx.config;
     this.keep = c.keep.map(compile);
     this.drop = c.drop.map(compile);
@@ -271,13 +274,11 @@ export class RemoteWriteExporter implements Exporter {
     }
   }
 
+  /** Status on change only (one warning per new problem), through the kit's reporter. */
   private report(state: 'ok' | 'degraded', message?: string, code?: string): void {
-    const key = `${state}|${message ?? ''}`;
-    if (key === this.lastStatus) return;
-    this.lastStatus = key;
-    if (message) this.ctx.logger.warn(message);
-    this.ctx.status.set(state, message, code);
+    this.status.report(state, message ? new SextantError((code ?? ErrorCode.CONNECTION_FAILED) as ErrorCodeValue, message) : undefined);
   }
+
 }
 
 export const remoteWriteExporterFactory = createExporterFactory<RemoteWriteConfig>({

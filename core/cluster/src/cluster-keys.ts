@@ -1,0 +1,51 @@
+/**
+ * Where the group keeps its state in Redis. Everything of one partition shares the hash tag
+ * `{<group>:p<n>}`, so the scripts that touch a partition's lease, stream, checkpoint and series
+ * together stay in one Redis Cluster slot, while different partitions spread over the cluster.
+ *
+ *   <group>:members                 sorted set  member id -> heartbeat expiry (ms, Redis time)
+ *   {<group>:p<n>}:lease            string      owner member id, PX = lease time
+ *   {<group>:p<n>}:stream           stream      one entry per (receiving member, batch): s=source, q=sequence, d=samples
+ *   {<group>:p<n>}:ckpt             hash        at=stream id applied up to, by, time, dedup, state:<detector>
+ *   {<group>:p<n>}:series           hash        canonical series key -> index inside the partition
+ *   {<group>:p<n>}:desc             hash        index -> series descriptor (JSON)
+ *   {<group>:p<n>}:n                string      next index
+ *
+ * A group-wide series id is `index * partitions + partition`: every member computes the same id,
+ * and the partition is `id % partitions`.
+ */
+export class ClusterKeys {
+  readonly members: string;
+
+  constructor(
+    readonly group: string,
+    readonly partitions: number,
+  ) {
+    this.members = `${group}:members`;
+  }
+
+  private tag(p: number): string {
+    return `{${this.group}:p${p}}`;
+  }
+  lease(p: number): string {
+    return `${this.tag(p)}:lease`;
+  }
+  stream(p: number): string {
+    return `${this.tag(p)}:stream`;
+  }
+  checkpoint(p: number): string {
+    return `${this.tag(p)}:ckpt`;
+  }
+  series(p: number): string {
+    return `${this.tag(p)}:series`;
+  }
+  descriptors(p: number): string {
+    return `${this.tag(p)}:desc`;
+  }
+  counter(p: number): string {
+    return `${this.tag(p)}:n`;
+  }
+}
+
+/** The consumer group every partition stream is read through. */
+export const CONSUMER_GROUP = 'owners';

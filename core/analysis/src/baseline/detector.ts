@@ -39,6 +39,7 @@ import {
 import { z } from 'zod';
 import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
 import { BaselineKind, BaselineModel } from './model.js';
+import type { BaselineParams } from './params.js';
 
 /** Milliseconds of a configured duration (validated by the schema, so never undefined here). */
 function durationMs(value: string | number): number {
@@ -114,7 +115,7 @@ const FEEDBACK_MAX = 0.95;
 const FEEDBACK_LOG_MAX = 1000;
 
 export class BaselineDetector implements Detector {
-  readonly model = new BaselineModel();
+  readonly model: BaselineModel;
   /** Series id -> slot + 1 (0 = not seen yet). */
   private slotOf = new Int32Array(1024);
   /** Slot -> series id. */
@@ -167,7 +168,15 @@ export class BaselineDetector implements Detector {
   private readonly resetsCounter;
   private stopped = false;
 
-  constructor(private readonly ctx: DetectorContext<BaselineConfig>) {
+  /**
+   * `modelParams` override the model's defaults; only evaluation (parameter sweeps under
+   * cross-validation) passes them, production always runs the defaults.
+   */
+  constructor(
+    private readonly ctx: DetectorContext<BaselineConfig>,
+    modelParams: Partial<BaselineParams> = {},
+  ) {
+    this.model = new BaselineModel(modelParams);
     this.threshold = ctx.config.threshold;
     this.cooldownMs = durationMs(ctx.config.cooldown);
     this.horizonMs = durationMs(ctx.config.exhaustionHorizon);
@@ -578,7 +587,7 @@ export class BaselineDetector implements Detector {
         this.prevT[slot] = prevT;
       }
     } catch (error) {
-      this.model.restore(new BaselineModel().snapshot());
+      this.model.restore(new BaselineModel(this.model.params).snapshot());
       this.slotOf = new Int32Array(1024);
       this.seriesOfSlot = [];
       const err = new SextantError(ErrorCode.VALUE_REJECTED, `baseline state could not be restored (${formatError(error)}); learning starts again`, {

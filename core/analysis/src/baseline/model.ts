@@ -7,7 +7,7 @@
  * - scalars (Float64, {@link F} fields): clock, robust level and scale for three candidate models
  *   (no season, daily, weekly), slow base level, drift anchor, excursion bookkeeping, score memory;
  * - a daily profile of {@link DAY_BUCKETS} half-hour buckets and a weekly profile of
- *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32), with per-bucket visit counts (Uint8);
+ *   {@link WEEK_BUCKETS} hour-of-week buckets (Float32; NaN marks a bucket not visited yet);
  * - exact context bitmaps, {@link CONTEXT_WORDS} 32-bit words: which short sequences of quantised
  *   levels, and which shape contexts, the series has already shown.
  *
@@ -38,16 +38,21 @@ import { DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
 
 export const DAY_BUCKETS = 48;
 export const WEEK_BUCKETS = 168;
+/** Most quantisation levels of the value contexts: the bitmaps are sized for it. */
+export const CONTEXT_MAX_LEVELS = 12;
+const L1 = CONTEXT_MAX_LEVELS;
+const L2 = L1 * L1;
 /** 32-bit words of the per-series context bitmaps (see the layout below). */
-export const CONTEXT_WORDS = 141;
+export const CONTEXT_WORDS = 64;
 /**
- * Layout of a slot's context words: exact bitmaps, one bit per possible context of 4-bit levels
- * (no hashing, so "seen" is never a collision and the nearest seen context can be searched).
+ * Layout of a slot's context words: exact bitmaps, one bit per possible context, indexed densely
+ * (a context of levels a, b, c is bit a*144 + b*12 + c), so "seen" is never a collision, the
+ * nearest seen context can be searched, and a slot's bitmaps span 256 bytes (4 cache lines).
  */
-const TRIPLE_WORDS = 0; // 16^3 bits: contexts of length 3
-const PAIR_WORDS = 128; // 16^2 bits: length 2
-const SINGLE_WORDS = 136; // 16 bits: length 1
-const SHAPE_WORDS = 137; // 2 x 8^2 bits: (fast, slow) and (slow, volatility) shape contexts
+const TRIPLE_WORDS = 0; // 12^3 = 1728 bits: contexts of length 3
+const PAIR_WORDS = 54; // 12^2 = 144 bits: length 2
+const SINGLE_WORDS = 59; // 12 bits: length 1
+const SHAPE_WORDS = 60; // 2 x 8^2 bits: (fast, slow) and (slow, volatility) shape contexts
 const SHAPE_MAX_LEVELS = 8;
 /** Widest search for the nearest seen context (levels): contextDistance is capped to it. */
 const MAX_CONTEXT_DISTANCE = 4;
@@ -88,10 +93,6 @@ const enum F {
   kind,
   shifts,
   learningPaused,
-  dayVisits,
-  weekVisits,
-  lastDayBucket,
-  lastWeekBucket,
   longScale,
   /** exp of the tracked tail quantile of ln(1 + |z|), i.e. the usual worst 1 + |z|. */
   zq,
@@ -124,7 +125,7 @@ export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drif
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
 
 const SNAPSHOT_MAGIC = 0x4c425853; // "SXBL" little-endian
-const SNAPSHOT_VERSION = 6;
+const SNAPSHOT_VERSION = 7;
 
 /** Level of `offset` in `levels` equal parts of `range` (clamped to 0..levels-1). */
 function quantise(offset: number, range: number, levels: number): number {
@@ -147,19 +148,19 @@ function nearestSeen(words: Uint32Array, at: number, length: number, code: numbe
   let best = reach + 1;
   for (let da = -ra; da <= ra; da++) {
     const x = a + da;
-    if (x < 0 || x > 15) continue;
+    if (x < 0 || x >= L1) continue;
     const ada = da < 0 ? -da : da;
     for (let db = -rb; db <= rb; db++) {
       const y = b + db;
-      if (y < 0 || y > 15) continue;
+      if (y < 0 || y >= L1) continue;
       const adb = db < 0 ? -db : db;
       for (let dc = -reach; dc <= reach; dc++) {
         const zc = c + dc;
-        if (zc < 0 || zc > 15) continue;
+        if (zc < 0 || zc >= L1) continue;
         const adc = dc < 0 ? -dc : dc;
         const d = ada > adb ? (ada > adc ? ada : adc) : adb > adc ? adb : adc;
         if (d === 0 || d >= best) continue;
-        const cc = (x << 8) | (y << 4) | zc;
+        const cc = x * L2 + y * L1 + zc;
         if (words[at + (cc >>> 5)] & (1 << (cc & 31))) best = d;
       }
     }
@@ -178,8 +179,6 @@ export class BaselineModel {
   private scalars: Float64Array;
   private daily: Float32Array;
   private weekly: Float32Array;
-  private dayCount: Uint8Array;
-  private weekCount: Uint8Array;
   private contexts: Uint32Array;
   /** Samples dropped since creation, by reason. Never reset (export as counters by difference). */
   readonly dropped: Record<DropReason, number> = { nan: 0, out_of_order: 0, duplicate: 0 };
@@ -190,7 +189,7 @@ export class BaselineModel {
       const v = this.params[name];
       if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) throw new RangeError(`baseline parameter ${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, got ${v}`);
     };
-    within('contextLevels', 2, 16, true);
+    within('contextLevels', 2, CONTEXT_MAX_LEVELS, true);
     within('contextLength', 1, 3, true);
     within('contextDistance', 1, MAX_CONTEXT_DISTANCE + 1, false);
     within('shapeLevels', 2, SHAPE_MAX_LEVELS, true);
@@ -203,10 +202,8 @@ export class BaselineModel {
     this.tailDown = Math.exp(-this.params.tailRate * this.params.tailProbability);
     this.capacity = Math.max(1, initialCapacity | 0);
     this.scalars = new Float64Array(this.capacity * F.COUNT);
-    this.daily = new Float32Array(this.capacity * DAY_BUCKETS);
-    this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS);
-    this.dayCount = new Uint8Array(this.capacity * DAY_BUCKETS);
-    this.weekCount = new Uint8Array(this.capacity * WEEK_BUCKETS);
+    this.daily = new Float32Array(this.capacity * DAY_BUCKETS).fill(Number.NaN);
+    this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS).fill(Number.NaN);
     this.contexts = new Uint32Array(this.capacity * CONTEXT_WORDS);
   }
 
@@ -242,7 +239,7 @@ export class BaselineModel {
 
   /** Bytes of state per series slot. */
   static get bytesPerSeries(): number {
-    return F.COUNT * 8 + (DAY_BUCKETS + WEEK_BUCKETS) * 5 + CONTEXT_WORDS * 4;
+    return F.COUNT * 8 + (DAY_BUCKETS + WEEK_BUCKETS) * 4 + CONTEXT_WORDS * 4;
   }
 
   /** Adds a series and returns its slot. */
@@ -254,21 +251,14 @@ export class BaselineModel {
   /** Forgets what a slot learned (it starts learning again). */
   resetSeries(slot: number): void {
     this.scalars.fill(0, slot * F.COUNT, (slot + 1) * F.COUNT);
-    this.daily.fill(0, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
-    this.dayCount.fill(0, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
-    this.weekly.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
-    this.weekCount.fill(0, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
+    this.daily.fill(Number.NaN, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
+    this.weekly.fill(Number.NaN, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
     this.contexts.fill(0, slot * CONTEXT_WORDS, (slot + 1) * CONTEXT_WORDS);
   }
 
   private grow(capacity: number): void {
     const grow32 = (a: Float32Array, per: number) => {
-      const b = new Float32Array(capacity * per);
-      b.set(a);
-      return b;
-    };
-    const grow8 = (a: Uint8Array, per: number) => {
-      const b = new Uint8Array(capacity * per);
+      const b = new Float32Array(capacity * per).fill(Number.NaN);
       b.set(a);
       return b;
     };
@@ -277,8 +267,6 @@ export class BaselineModel {
     this.scalars = s;
     this.daily = grow32(this.daily, DAY_BUCKETS);
     this.weekly = grow32(this.weekly, WEEK_BUCKETS);
-    this.dayCount = grow8(this.dayCount, DAY_BUCKETS);
-    this.weekCount = grow8(this.weekCount, WEEK_BUCKETS);
     const c = new Uint32Array(capacity * CONTEXT_WORDS);
     c.set(this.contexts);
     this.contexts = c;
@@ -316,9 +304,7 @@ export class BaselineModel {
       s[o + F.expected] = value;
       s[o + F.lower] = value;
       s[o + F.upper] = value;
-      s[o + F.lastDayBucket] = -1;
       s[o + F.zq] = Math.exp(this.params.minTailU);
-      s[o + F.lastWeekBucket] = -1;
       s[o + F.minV] = value;
       s[o + F.maxV] = value;
       s[o + F.shapeFast] = value;
@@ -350,8 +336,11 @@ export class BaselineModel {
     const weekB = Math.floor(((timestampMs + WEEK_OFFSET_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
     const di = slot * DAY_BUCKETS + dayB;
     const wi = slot * WEEK_BUCKETS + weekB;
-    const sd = this.dayCount[di] > 0 ? this.daily[di] : 0;
-    const sw = this.weekCount[wi] > 0 ? this.weekly[wi] : 0;
+    // A bucket not visited yet holds NaN (see the class comment) and contributes nothing.
+    const dayV = this.daily[di];
+    const weekV = this.weekly[wi];
+    const sd = dayV === dayV ? dayV : 0;
+    const sw = weekV === weekV ? weekV : 0;
 
     // One-step forecasts of the three candidates and their robust residuals.
     const floor = Math.max(s[o + F.quantum] * 0.5, p.scaleFloor * s[o + F.longScale], 1e-9 * Math.abs(s[o + F.base]), 1e-12);
@@ -448,8 +437,10 @@ export class BaselineModel {
     for (let k = 0; k < K; k++) {
       const at = wo + (k === 0 ? SINGLE_WORDS : k === 1 ? PAIR_WORDS : TRIPLE_WORDS);
       const code = hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1);
-      const w = at + (code >>> 5);
-      const mask = 1 << (code & 31);
+      // Dense bit index of the context (see the layout at the top).
+      const bit = k === 0 ? q : k === 1 ? ((hist >>> 4) & 15) * L1 + q : ((hist >>> 8) & 15) * L2 + ((hist >>> 4) & 15) * L1 + q;
+      const w = at + (bit >>> 5);
+      const mask = 1 << (bit & 31);
       if ((words[w] & mask) === 0) {
         const d = nearestSeen(words, at, k + 1, code, reach);
         novelty += d >= p.contextDistance ? 1 : d / p.contextDistance;
@@ -553,15 +544,11 @@ export class BaselineModel {
       // slow drift moves the level, not the profile.
       const dev = value - s[o + F.level1];
       const clipped = Math.max(-c * sc1 + sd, Math.min(c * sc1 + sd, dev));
-      if (this.dayCount[di] === 0) this.daily[di] = dev;
-      else this.daily[di] += p.seasonRate * (clipped - this.daily[di]);
-      if (this.dayCount[di] < 255 && s[o + F.lastDayBucket] !== dayB) this.dayCount[di]++;
+      if (dayV !== dayV) this.daily[di] = dev;
+      else this.daily[di] = dayV + p.seasonRate * (clipped - dayV);
       const devW = value - s[o + F.level2];
-      if (this.weekCount[wi] === 0) this.weekly[wi] = devW;
-      else this.weekly[wi] += p.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - this.weekly[wi]);
-      if (this.weekCount[wi] < 255 && s[o + F.lastWeekBucket] !== weekB) this.weekCount[wi]++;
-      s[o + F.lastDayBucket] = dayB;
-      s[o + F.lastWeekBucket] = weekB;
+      if (weekV !== weekV) this.weekly[wi] = devW;
+      else this.weekly[wi] = weekV + p.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - weekV);
 
       // Period detection: the candidate with the smallest robust scale, if it has seen its period
       // (twice) and beats the no-season model clearly.
@@ -641,13 +628,16 @@ export class BaselineModel {
     return this.scalars[slot * F.COUNT + F.dtEst];
   }
 
-  /** True when every number in the state is finite (the invariant tests assert after every batch). */
+  /**
+   * True when every number in the state is finite (the invariant tests assert after every batch);
+   * a seasonal bucket may also be NaN, its "not visited yet" mark, but never infinite.
+   */
   isFinite(): boolean {
-    const check = (a: Float64Array | Float32Array, len: number) => {
-      for (let i = 0; i < len; i++) if (!Number.isFinite(a[i])) return false;
+    const check = (a: Float64Array | Float32Array, len: number, unvisited: boolean) => {
+      for (let i = 0; i < len; i++) if (!Number.isFinite(a[i]) && !(unvisited && Number.isNaN(a[i]))) return false;
       return true;
     };
-    return check(this.scalars, this.used * F.COUNT) && check(this.daily, this.used * DAY_BUCKETS) && check(this.weekly, this.used * WEEK_BUCKETS);
+    return check(this.scalars, this.used * F.COUNT, false) && check(this.daily, this.used * DAY_BUCKETS, true) && check(this.weekly, this.used * WEEK_BUCKETS, true);
   }
 
   /**
@@ -661,8 +651,6 @@ export class BaselineModel {
       new Uint8Array(this.scalars.buffer, 0, u * F.COUNT * 8),
       new Uint8Array(this.daily.buffer, 0, u * DAY_BUCKETS * 4),
       new Uint8Array(this.weekly.buffer, 0, u * WEEK_BUCKETS * 4),
-      new Uint8Array(this.dayCount.buffer, 0, u * DAY_BUCKETS),
-      new Uint8Array(this.weekCount.buffer, 0, u * WEEK_BUCKETS),
       new Uint8Array(this.contexts.buffer, 0, u * CONTEXT_WORDS * 4),
     ];
     const header = 16;
@@ -701,26 +689,19 @@ export class BaselineModel {
     const scalars = new Float64Array(capacity * F.COUNT);
     scalars.set(new Float64Array(copy(u * F.COUNT * 8, at).buffer));
     at += u * F.COUNT * 8;
-    const daily = new Float32Array(capacity * DAY_BUCKETS);
+    const daily = new Float32Array(capacity * DAY_BUCKETS).fill(Number.NaN);
     daily.set(new Float32Array(copy(u * DAY_BUCKETS * 4, at).buffer));
     at += u * DAY_BUCKETS * 4;
-    const weekly = new Float32Array(capacity * WEEK_BUCKETS);
+    const weekly = new Float32Array(capacity * WEEK_BUCKETS).fill(Number.NaN);
     weekly.set(new Float32Array(copy(u * WEEK_BUCKETS * 4, at).buffer));
     at += u * WEEK_BUCKETS * 4;
-    const dayCount = new Uint8Array(capacity * DAY_BUCKETS);
-    dayCount.set(bytes.subarray(at, at + u * DAY_BUCKETS));
-    at += u * DAY_BUCKETS;
-    const weekCount = new Uint8Array(capacity * WEEK_BUCKETS);
-    weekCount.set(bytes.subarray(at, at + u * WEEK_BUCKETS));
-    at += u * WEEK_BUCKETS;
     const contexts = new Uint32Array(capacity * CONTEXT_WORDS);
     contexts.set(new Uint32Array(copy(u * CONTEXT_WORDS * 4, at).buffer));
     for (let i = 0; i < u * F.COUNT; i++) if (!Number.isFinite(scalars[i])) throw new RangeError('baseline snapshot contains non-finite numbers');
+    for (const profile of [daily, weekly]) for (const x of profile) if (x === Infinity || x === -Infinity) throw new RangeError('baseline snapshot contains an infinite seasonal bucket');
     this.scalars = scalars;
     this.daily = daily;
     this.weekly = weekly;
-    this.dayCount = dayCount;
-    this.weekCount = weekCount;
     this.contexts = contexts;
     this.capacity = capacity;
     this.used = u;

@@ -11,7 +11,7 @@
  * reference points: `zscore` (a plain exponentially weighted z-score) and `null` (never fires;
  * scores 0 on every profile by definition).
  */
-import { BaselineDetector, BaselineModel, offlineDetectorContext } from '@sextant/analysis';
+import { BaselineDetector, BaselineModel, offlineDetectorContext, type BaselineParams } from '@sextant/analysis';
 import { ErrorCode, SextantError, type SampleBatch } from '@sextant/plugin-api';
 
 /** Scores one series, one row at a time, in order; returns an anomaly score in [0, 1]. */
@@ -24,33 +24,41 @@ export interface NabDetector {
   create(): StreamingScorer;
 }
 
-const sextant: NabDetector = {
-  name: 'sextant',
-  description: 'the production baseline detector of @sextant/analysis with its defaults: the score of the anomaly raised on each row',
-  create() {
-    let raised = 0;
-    // The series of a NAB file has no name, unit or type: the detector treats it as generic.
-    const ctx = offlineDetectorContext({
-      instanceId: 'baseline/nab',
-      size: 1,
-      emit: (anomaly) => {
-        if (anomaly.score > raised) raised = anomaly.score;
-      },
-    });
-    const detector = new BaselineDetector(ctx);
-    const series = new Uint32Array(1);
-    const timestamps = new Float64Array(1);
-    const values = new Float64Array(1);
-    const batch: SampleBatch = { length: 1, series, timestamps, values };
-    return (t, v) => {
-      raised = 0;
-      timestamps[0] = t;
-      values[0] = v;
-      detector.process(batch);
-      return raised;
-    };
-  },
-};
+/**
+ * The production detector with some model parameters overridden (`{}`: exactly `sextant`). For
+ * parameter sweeps and ablations under cross-validation (`sextant eval nab --study`).
+ */
+export function sextantDetectorWith(params: Partial<BaselineParams>, name = 'sextant'): NabDetector {
+  return {
+    name,
+    description: 'the production baseline detector of @sextant/analysis with its defaults: the score of the anomaly raised on each row',
+    create() {
+      let raised = 0;
+      // The series of a NAB file has no name, unit or type: the detector treats it as generic.
+      const ctx = offlineDetectorContext({
+        instanceId: 'baseline/nab',
+        size: 1,
+        emit: (anomaly) => {
+          if (anomaly.score > raised) raised = anomaly.score;
+        },
+      });
+      const detector = new BaselineDetector(ctx, params);
+      const series = new Uint32Array(1);
+      const timestamps = new Float64Array(1);
+      const values = new Float64Array(1);
+      const batch: SampleBatch = { length: 1, series, timestamps, values };
+      return (t, v) => {
+        raised = 0;
+        timestamps[0] = t;
+        values[0] = v;
+        detector.process(batch);
+        return raised;
+      };
+    },
+  };
+}
+
+const sextant: NabDetector = sextantDetectorWith({});
 
 const sextantModel: NabDetector = {
   name: 'sextant-model',

@@ -127,6 +127,12 @@ export interface TopologyView {
   edges(filter?: { from?: string; to?: string; type?: string }): readonly TopologyEdge[];
   /** The entity a series' resource belongs to (`container:<id>` when it has `container.id`, ...). */
   entityOf(resource: Attributes): string | undefined;
+  /**
+   * Optional: calls `listener` with every update applied after this call, until the returned
+   * function is called. The runtime's view has it; an isolated plugin's proxy uses it to keep the
+   * child's copy of the graph current.
+   */
+  subscribe?(listener: (update: TopologyUpdate) => void): () => void;
 }
 
 /** What every factory's `create()` gets. */
@@ -225,11 +231,18 @@ export interface Detector extends Component {
   snapshot?(): Uint8Array;
   restore?(state: Uint8Array): void;
   /**
+   * Optional, for a component whose state lives in another process (an isolated plugin's proxy):
+   * the runtime awaits it right before {@link snapshot}, so the bytes are current. In-process
+   * components leave it out.
+   */
+  prepareSnapshot?(): Promise<void>;
+  /**
    * Feedback on one series: adjusts that series' sensitivity only, and is kept with the learned
    * state. Returns the series' alert threshold afterwards, or undefined when this detector does not
-   * model the series. Throws a coded error for an unknown verdict.
+   * model the series. Throws a coded error for an unknown verdict. An isolated plugin's proxy
+   * answers with a promise (the child applies the feedback); callers await the result.
    */
-  feedback?(series: SeriesId, verdict: FeedbackVerdict, timestamp: number, score?: number): number | undefined;
+  feedback?(series: SeriesId, verdict: FeedbackVerdict, timestamp: number, score?: number): number | undefined | Promise<number | undefined>;
   /** The feedback kept (newest last), for export and offline evaluation. */
   feedbackLog?(): readonly FeedbackRecord[];
   /**
@@ -262,6 +275,8 @@ export interface Correlator extends Component {
   snapshot?(): Uint8Array;
   /** Restores {@link snapshot}'s bytes; on bad bytes reports a degraded status and starts empty. Never throws. */
   restore?(state: Uint8Array): void;
+  /** As {@link Detector.prepareSnapshot}: awaited by the runtime right before {@link snapshot}. */
+  prepareSnapshot?(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -372,7 +372,7 @@ export class ApiServer {
     if (!this.runtime.registry.describe(series!)) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no series with id ${series}`, 'list series with GET /api/v1/series');
     const applied: { detector: string; series: number; threshold: number }[] = [];
     for (const d of this.runtime.pipeline.detectorInstances) {
-      const threshold = d.component.feedback?.(series!, verdict as 'not-a-problem' | 'missed-here', timestamp, score);
+      const threshold = await d.component.feedback?.(series!, verdict as 'not-a-problem' | 'missed-here', timestamp, score);
       if (threshold !== undefined) applied.push({ detector: d.instanceId, series: series!, threshold });
     }
     if (applied.length === 0) throw new HttpError(409, ErrorCode.BAD_REQUEST, `no running detector models series ${series} yet`, 'feedback applies to series a learning detector (e.g. baseline) has seen');

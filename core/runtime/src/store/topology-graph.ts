@@ -18,6 +18,13 @@ const RESOURCE_ENTITY_KEYS: readonly [string, string][] = [
 export class TopologyGraph implements TopologyView {
   private readonly nodes = new Map<string, TopologyEntity>();
   private readonly links = new Map<string, TopologyEdge>();
+  private readonly listeners = new Set<(update: TopologyUpdate) => void>();
+
+  /** Every update applied from now on, until the returned function is called (isolated plugins mirror the graph with it). */
+  subscribe(listener: (update: TopologyUpdate) => void): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
+  }
 
   apply(update: TopologyUpdate): void {
     for (const e of update.upsertEntities ?? []) this.nodes.set(e.id, e);
@@ -27,6 +34,7 @@ export class TopologyGraph implements TopologyView {
       this.nodes.delete(id);
       for (const [k, e] of this.links) if (e.from === id || e.to === id) this.links.delete(k);
     }
+    for (const listener of this.listeners) listener(update);
   }
 
   entity(id: string): TopologyEntity | undefined {

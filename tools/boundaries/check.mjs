@@ -27,13 +27,14 @@ const GROUPS = ['core', 'collectors', 'plugins', 'integrations', 'tools'];
 
 const ALLOWED = {
   'layer:contract': [],
-  'layer:protocol': ['layer:contract'],
-  'layer:core': ['layer:contract', 'layer:protocol', 'layer:core'],
-  'layer:testkit': ['layer:contract', 'layer:protocol', 'layer:core'],
-  'layer:kit': ['layer:contract'],
-  'layer:component': ['layer:contract', 'layer:protocol', 'layer:kit'],
-  'layer:distribution': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
-  'layer:tool': ['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
+  'layer:plugin-kit': [],
+  'layer:protocol': ['layer:contract', 'layer:plugin-kit'],
+  'layer:core': ['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:core'],
+  'layer:testkit': ['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:core'],
+  'layer:kit': ['layer:contract', 'layer:plugin-kit'],
+  'layer:component': ['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:kit'],
+  'layer:distribution': ['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
+  'layer:tool': ['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit', 'layer:component', 'layer:distribution', 'layer:tool'],
 };
 /** Test files (never shipped) may additionally use the testkit and components as fixtures. */
 const TEST_EXTRA = ['layer:testkit', 'layer:component'];
@@ -55,7 +56,7 @@ const problems = [];
 for (const p of packages.values()) {
   if (!p.layer) problems.push(`${relative(root, p.dir)}/package.json: no "layer:*" nx tag; add one of ${Object.keys(ALLOWED).join(', ')}`);
   else if (!ALLOWED[p.layer]) problems.push(`${relative(root, p.dir)}/package.json: unknown tag ${p.layer}`);
-  if (p.group === 'core' && !['layer:contract', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit'].includes(p.layer)) {
+  if (p.group === 'core' && !['layer:contract', 'layer:plugin-kit', 'layer:protocol', 'layer:core', 'layer:testkit', 'layer:kit'].includes(p.layer)) {
     problems.push(`${p.name}: packages under core/ must be tagged contract, protocol, core, testkit or kit (is ${p.layer})`);
   }
   if (['collectors', 'plugins', 'integrations'].includes(p.group) && p.layer !== 'layer:component') {

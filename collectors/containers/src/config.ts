@@ -1,6 +1,6 @@
 /** Configuration of the `containers` collector (zod v4). Defaults live in the factory. */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { resolveEngineSocket } from '@sextant/docker-engine';
 
 /** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`). */

@@ -11,7 +11,6 @@ import { availableParallelism, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  CounterRate,
   ErrorCode,
   SextantError,
   createCollectorFactory,
@@ -26,6 +25,7 @@ import {
   type SextantEvent,
   type Severity,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { locateContainerCgroup, type CgroupLocation } from './cgroups/cgroup-locator.js';
 import { CgroupStatsReader } from './cgroups/cgroup-stats-reader.js';
 import { STAT_COUNT, Stat } from './cgroups/container-stats.js';

@@ -3,7 +3,7 @@
  * so `collectors: { host: {} }` is a complete configuration.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 
 const globs = z.array(z.string().min(1, 'patterns must not be empty'));
 

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CounterRate } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { UNSIGNED_INT_MODULUS } from './counter-width.js';
 import type { DeviceCounterTable } from './device-counter-table.js';
 import { DeviceStates, type SeenDevice } from './device-states.js';

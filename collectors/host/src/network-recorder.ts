@@ -1,5 +1,5 @@
 /** Network interface traffic from /proc/net/dev. */
-import { CounterRate } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { U64_MODULUS } from './counter-width.js';
 import type { DeviceCounterTable } from './device-counter-table.js';
 import { DeviceStates, type SeenDevice } from './device-states.js';

@@ -1,5 +1,5 @@
 /** Pressure stall information from /proc/pressure/{cpu,memory,io}. */
-import { CounterRate } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { U64_MODULUS } from './counter-width.js';
 import { HOST_METRICS } from './host-metrics.js';
 import type { HostSeries } from './host-series.js';

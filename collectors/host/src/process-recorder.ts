@@ -1,5 +1,5 @@
 /** Process counts and the fork rate from /proc/stat. */
-import { CounterRate } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { HOST_METRICS } from './host-metrics.js';
 import type { HostSeries } from './host-series.js';
 import type { ProcStat } from './proc-stat.js';

@@ -1,6 +1,6 @@
 /**
  * The connect-time half of the SSRF guard: an undici dispatcher whose DNS lookup hook checks every
- * address a socket is about to connect to with `checkResolvedAddress` from `@sextant/plugin-api`.
+ * address a socket is about to connect to with `checkResolvedAddress` (`outbound-url.ts`).
  *
  * Why: `checkOutboundUrl` resolves a host name and checks the answer, then the HTTP client resolves
  * it again to connect. A name with a short TTL can answer "public" to the first lookup and
@@ -14,7 +14,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { Agent } from 'undici';
-import { checkResolvedAddress } from '@sextant/plugin-api';
+import { checkResolvedAddress } from './outbound-url.js';
 
 /** Resolves a host name to every address it has (like `dns.lookup(host, { all: true })`). */
 export type ResolveAll = (host: string) => Promise<readonly string[]>;

@@ -4,8 +4,11 @@
  * redaction, an authenticated push receiver that turns tool payloads into SextantEvents, and the
  * delivery/template bookkeeping every notifier does.
  *
- * Depends only on @sextant/plugin-api (peer), zod and node built-ins, so a component may use it
- * without pulling in the runtime.
+ * Also the one home of the SSRF guard (`checkOutboundUrl` before a request, `checkResolvedAddress`
+ * and the guarded dispatcher at connect time) and of the incident template engine.
+ *
+ * Depends on @sextant/plugin-api (peer), @sextant/plugin-kit, zod, undici and node built-ins, so a
+ * component may use it without pulling in the runtime.
  */
 export { resolveSecret, redactSecrets, MAX_ERROR_TEXT } from './secret-source.js';
 
@@ -38,3 +41,8 @@ export type { MetricSpec, SeriesAttributes, MetricWriterOptions, MetricWriterCon
 export { StatusChangeReporter } from './status-change-reporter.js';
 export type { StatusChangeContext } from './status-change-reporter.js';
 export { timeoutDurationMs } from './timeout-duration.js';
+
+export { checkOutboundUrl, checkResolvedAddress, internalAddressReason } from './outbound-url.js';
+export type { OutboundUrlOptions } from './outbound-url.js';
+export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';
+export type { IncidentTemplateOptions, RenderedIncidentTemplate } from './incident-template.js';

@@ -5,7 +5,6 @@
  * counted in `series_limited_total` instead of thrown.
  */
 import {
-  CounterRate,
   ErrorCode,
   formatError,
   isSextantError,
@@ -16,6 +15,7 @@ import {
   type SelfCounter,
   type SeriesId,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 
 /**
  * What a collector's metrics table says about one metric. Each plugin's own spec type (with its

@@ -13,7 +13,9 @@
  * - at most {@link MAX_RESPONSE_BYTES} of the response body are read.
  */
 import { fetch } from 'undici';
-import { ErrorCode, checkOutboundUrl, formatError, readBodyCapped, type DeliveryOutcome } from '@sextant/plugin-api';
+import { ErrorCode, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { readBodyCapped } from '@sextant/plugin-kit';
+import { checkOutboundUrl } from './outbound-url.js';
 import { createGuardedDispatcher, type ResolveAll } from './guarded-dispatcher.js';
 import { redactSecrets } from './secret-source.js';
 

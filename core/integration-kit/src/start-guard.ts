@@ -2,7 +2,8 @@
  * A notifier's `start()` checks its configured URL with the SSRF guard, so a refused URL shows up
  * when Sextant starts rather than at the first incident.
  */
-import { checkOutboundUrl, formatError, type BaseContext } from '@sextant/plugin-api';
+import { formatError, type BaseContext } from '@sextant/plugin-api';
+import { checkOutboundUrl } from './outbound-url.js';
 import { redactSecrets } from './secret-source.js';
 
 /**

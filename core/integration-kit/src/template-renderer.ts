@@ -4,7 +4,8 @@
  * template), is counted in `template_unknown_paths_total`, and is logged as a warning once per
  * path per instance, not once per delivery.
  */
-import { renderIncidentTemplate, type BaseContext, type IncidentTemplateOptions, type Notification } from '@sextant/plugin-api';
+import type { BaseContext, Notification } from '@sextant/plugin-api';
+import { renderIncidentTemplate, type IncidentTemplateOptions } from './incident-template.js';
 
 /** Renders `template` for `notification`; `field` names the config key in the warning (`text` -> `template.text`). */
 export type TemplateRenderer = (template: string, field: string, notification: Notification, options?: IncidentTemplateOptions) => string;

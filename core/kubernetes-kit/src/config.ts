@@ -5,7 +5,7 @@
  * package never logs a token.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 
 const durationMs = (min: number, max: number) =>
   z

@@ -4,7 +4,8 @@
  * second from the cumulative counters) and filesystem, with the container's requests and limits
  * turned into `*_limit_utilization` so a container running at its limit is visible as such.
  */
-import { CounterRate, type Attributes } from '@sextant/plugin-api';
+import { type Attributes } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { containerResource, podContainers, podResource } from './kube-objects.js';
 import { M } from './metrics.js';
 import type { KubeObject } from './resource-informer.js';

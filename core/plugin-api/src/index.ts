@@ -1,8 +1,11 @@
 /**
  * @sextant/plugin-api — the contract between Sextant and its plugins.
  *
- * This is the only package a plugin author depends on (as a peer dependency). It has no runtime
- * behaviour beyond validation helpers: no DI container, no gRPC, no I/O.
+ * This is the package every plugin depends on (as a peer dependency): types, refs, factories,
+ * config validation and coded errors. It has no runtime behaviour beyond validation: no DI
+ * container, no gRPC, no I/O. Helpers that do something (durations, rates, capped body reads,
+ * backoff, secret comparison, globs) live in `@sextant/plugin-kit`; guarded outbound HTTP, the
+ * SSRF guard and incident templates in `@sextant/integration-kit`.
  */
 export type {
   AttributeValue,
@@ -37,9 +40,6 @@ export type { ErrorCodeValue, SextantErrorOptions } from './errors.js';
 
 export { validateConfig, mergeDefaults } from './config.js';
 export type { ConfigIssue, ConfigResult, StandardSchemaV1 } from './config.js';
-
-export { CounterRate } from './counter-rate.js';
-export type { CounterRateOptions } from './counter-rate.js';
 
 export { isKebabId, assertKebabId } from './ids.js';
 
@@ -120,12 +120,3 @@ export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateM
 
 export { parseManifest } from './manifest.js';
 export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';
-
-export { checkOutboundUrl, checkResolvedAddress, internalAddressReason } from './outbound-url.js';
-export { readBodyCapped } from './http-body.js';
-export type { OutboundUrlOptions } from './outbound-url.js';
-
-export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';
-export type { IncidentTemplateOptions, RenderedIncidentTemplate } from './incident-template.js';
-
-export { parseDuration } from './duration.js';

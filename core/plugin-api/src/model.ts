@@ -21,7 +21,7 @@ export type Attributes = Readonly<Record<string, AttributeValue>>;
  *
  * - `gauge`: a value measured at a point in time (temperature, queue length, utilisation).
  * - `counter`: a cumulative, monotonically increasing total that resets to 0 when its source
- *   restarts. Prefer emitting a `rate` (use {@link CounterRate}); emit `counter` only when the
+ *   restarts. Prefer emitting a `rate` (use `CounterRate` from `@sextant/plugin-kit`); emit `counter` only when the
  *   raw total itself is interesting.
  * - `rate`: a per-second rate derived from a counter over the last interval.
  */

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
-  CounterRate,
   ErrorCode,
   collectorsExtensionPoint,
   createCollectorFactory,
@@ -14,30 +13,6 @@ import {
   parseManifest,
   validateConfig,
 } from '../src/index.js';
-
-describe('CounterRate', () => {
-  it('reports per-second rates and never a negative rate on reset', () => {
-    const r = new CounterRate();
-    expect(r.update(100, 0)).toBeUndefined();
-    expect(r.update(200, 10_000)).toBe(10);
-    expect(r.update(50, 20_000)).toBeUndefined(); // server restarted
-    expect(r.resets).toBe(1);
-    expect(r.update(150, 30_000)).toBe(10);
-  });
-  it('reads a decrease near the top of a 32-bit counter as a wrap', () => {
-    const r = new CounterRate({ wrapAt: 2 ** 32 });
-    r.update(2 ** 32 - 1000, 0);
-    expect(r.update(1000, 1000)).toBe(2000);
-  });
-  it('ignores NaN, negative values and time going backwards', () => {
-    const r = new CounterRate();
-    r.update(10, 1000);
-    expect(r.update(Number.NaN, 2000)).toBeUndefined();
-    expect(r.update(-5, 2000)).toBeUndefined();
-    expect(r.update(20, 1000)).toBeUndefined();
-    expect(r.update(30, 3000)).toBe(10);
-  });
-});
 
 describe('refs and plugins', () => {
   it('gives two refs with the same id and version the same global token', () => {
@@ -102,16 +77,5 @@ describe('manifest', () => {
       'sextant.discovery[0].factory',
       'sextant.discovery[0].ports',
     ]);
-  });
-});
-
-describe('parseDuration', async () => {
-  const { parseDuration } = await import('../src/index.js');
-  it('reads numbers as milliseconds and text with a unit', () => {
-    expect([250, '500ms', '10s', ' 5m ', '1.5h', '2d', '3 s'].map(parseDuration)).toEqual([250, 500, 10_000, 300_000, 5_400_000, 172_800_000, 3000]);
-  });
-  it('refuses what is not a duration', () => {
-    expect(['soon', '5', '-1s', '1w', '', 'NaNs'].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined, undefined]);
-    expect([Number.NaN, Number.POSITIVE_INFINITY, -5, null, {}].map(parseDuration)).toEqual([undefined, undefined, undefined, undefined, undefined]);
   });
 });

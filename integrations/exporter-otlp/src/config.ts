@@ -2,7 +2,7 @@
  * Configuration of the `otlp` exporter (`exporters.otlp/<name>`) and the `otlp-logs` notifier
  * (`notifiers.otlp-logs/<name>`) in sextant.yaml.
  */
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { OtlpGrpcTransport } from './otlp-grpc-transport.js';

@@ -7,7 +7,7 @@
  */
 import { gzipSync } from 'node:zlib';
 import { outcomeForStatus, redactSecrets } from '@sextant/integration-kit';
-import { readBodyCapped } from '@sextant/plugin-api';
+import { readBodyCapped } from '@sextant/plugin-kit';
 import { decodePartialSuccess } from './otlp-encoding.js';
 
 export interface OtlpPostOptions {

@@ -2,7 +2,7 @@
  * Configuration of one `prometheus-remote-write` exporter instance
  * (`exporters.prometheus-remote-write/<name>` in sextant.yaml).
  */
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 

@@ -12,7 +12,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolveSecret } from '@sextant/integration-kit';
-import { ErrorCode, LEARNING_STATE_CODES, SextantError, createExporterFactory, parseDuration, type Anomaly, type ExpectationColumns, type Exporter, type ExporterContext, type SampleBatch } from '@sextant/plugin-api';
+import { ErrorCode, LEARNING_STATE_CODES, SextantError, createExporterFactory, type Anomaly, type ExpectationColumns, type Exporter, type ExporterContext, type SampleBatch } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { metricName, seriesLabels } from './prometheus-names.js';

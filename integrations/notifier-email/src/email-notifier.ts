@@ -11,7 +11,8 @@
  */
 import { createTransport } from 'nodemailer';
 import { z } from 'zod';
-import { ErrorCode, checkOutboundUrl, createNotifierFactory, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { ErrorCode, createNotifierFactory, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
+import { checkOutboundUrl } from '@sextant/integration-kit';
 import { incidentEmailHtml, incidentEmailText, incidentMessageId, threadingHeaders } from './incident-email.js';
 import { connectSmtpSocket } from './smtp-socket.js';
 import { createDeliveryRecorder, createTemplateRenderer, guardOutboundUrlAtStart, resolveSecret } from '@sextant/integration-kit';

@@ -9,7 +9,8 @@
  * correlator's first sequence), so mail clients show one thread per incident even when the opening
  * message itself was held back by a silence.
  */
-import { escapeHtml, type Notification } from '@sextant/plugin-api';
+import { type Notification } from '@sextant/plugin-api';
+import { escapeHtml } from '@sextant/integration-kit';
 
 /** Characters of RFC 5322 dot-atom text; everything else is percent-encoded. */
 const MESSAGE_ID_SAFE = /[A-Za-z0-9!#$&'*+\-/=?^_`{|}~.]/;

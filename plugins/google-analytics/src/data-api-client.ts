@@ -7,7 +7,8 @@
  * `{"error": {"code", "message", "status"}}`: `RESOURCE_EXHAUSTED` (HTTP 429, quota: tokens per
  * hour/day, concurrent requests) becomes a {@link QuotaExhausted} the collector backs off on.
  */
-import { ErrorCode, SextantError, readBodyCapped } from '@sextant/plugin-api';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { readBodyCapped } from '@sextant/plugin-kit';
 import type { JwtBearerTokenSource } from './service-account.js';
 
 const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;

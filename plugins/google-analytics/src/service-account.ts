@@ -12,7 +12,8 @@
  * 401. No Google library: node:crypto signs, fetch posts.
  */
 import { createSign } from 'node:crypto';
-import { ErrorCode, SextantError, readBodyCapped, type Clock } from '@sextant/plugin-api';
+import { ErrorCode, SextantError, type Clock } from '@sextant/plugin-api';
+import { readBodyCapped } from '@sextant/plugin-kit';
 
 export const ANALYTICS_READONLY_SCOPE = 'https://www.googleapis.com/auth/analytics.readonly';
 export const GOOGLE_TOKEN_URI = 'https://oauth2.googleapis.com/token';

@@ -16,7 +16,6 @@
  */
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -28,6 +27,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { csvUrl, haproxyConfigDefaults, haproxyConfigSchema, type HaproxyConfig } from './config.js';
 import { COLUMN_METRICS, HAPROXY_METRICS, type RowType } from './metrics.js';

@@ -1,5 +1,5 @@
 /** Configuration of the `magento` collector. */
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
 const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {

@@ -3,7 +3,8 @@
  * access token sent as `Authorization: Bearer`. Errors are Magento's `{"message", "parameters"}`
  * (placeholders `%name` / `%1` filled in from `parameters`).
  */
-import { ErrorCode, SextantError, readBodyCapped } from '@sextant/plugin-api';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { readBodyCapped } from '@sextant/plugin-kit';
 import { searchCriteriaParams, type SearchCriteria } from './search-criteria.js';
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;

@@ -14,7 +14,6 @@
  */
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -26,6 +25,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { memcachedConfigDefaults, memcachedConfigSchema, parseEndpoint, type MemcachedConfig, type MemcachedEndpoint } from './config.js';
 import { FIELD_METRICS, MEMCACHED_METRICS } from './metrics.js';

@@ -6,7 +6,7 @@
  * the URL (which may carry `user:password@`).
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 
 /** A duration in ms: a number (ms) or a string such as `500ms`, `5s`; bounded to 100 ms .. 5 min. */
 const durationMs = z

@@ -23,7 +23,6 @@
 import mysql from 'mysql2/promise';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -35,6 +34,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { endpointOf, mysqlConfigDefaults, mysqlConfigSchema, type MysqlConfig, type MysqlEndpoint } from './config.js';
 import { MYSQL_METRICS, STATUS_METRICS, type MysqlMetricSpec } from './metrics.js';

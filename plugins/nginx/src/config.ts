@@ -7,7 +7,8 @@
  * section itself is optional and a default would switch it on.
  */
 import { z } from 'zod';
-import { isSextantError, parseDuration } from '@sextant/plugin-api';
+import { isSextantError } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { DEFAULT_LOG_FORMAT, LogLineParser } from './log-format.js';
 
 /** Paths tried, in order, when only `host`/`port` are given. */

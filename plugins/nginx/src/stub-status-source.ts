@@ -6,7 +6,8 @@
  * When several candidate URLs are configured (host/port without url) they are tried in order and
  * the first that serves a stub_status page is kept; it is forgotten again if it stops serving one.
  */
-import { CounterRate, ErrorCode, readBodyCapped, type Attributes, type CollectorContext, type SelfCounter, type SeriesId } from '@sextant/plugin-api';
+import { ErrorCode, type Attributes, type CollectorContext, type SelfCounter, type SeriesId } from '@sextant/plugin-api';
+import { CounterRate, readBodyCapped } from '@sextant/plugin-kit';
 import { statusUrlCandidates, type NginxConfig } from './config.js';
 import { nginxSeries } from './metrics.js';
 import { parseStubStatus, STUB_STATUS_MAX_BYTES, type StubStatus } from './stub-status.js';

@@ -7,7 +7,7 @@
  * given in the README.
  */
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 import { compileNamePattern } from './metric-filter.js';
 

@@ -7,7 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ErrorCode, SextantError, parseDuration } from '@sextant/plugin-api';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 
 
 /**

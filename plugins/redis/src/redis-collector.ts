@@ -19,7 +19,6 @@ import { isIP } from 'node:net';
 import { createClient } from 'redis';
 import { z } from 'zod';
 import {
-  CounterRate,
   createCollectorFactory,
   ErrorCode,
   formatError,
@@ -31,6 +30,7 @@ import {
   type HealthState,
   type SelfCounter,
 } from '@sextant/plugin-api';
+import { CounterRate } from '@sextant/plugin-kit';
 import { MetricWriter, StatusChangeReporter } from '@sextant/integration-kit';
 import { endpointOf, loadPem, redisConfigDefaults, redisConfigSchema, type RedisConfig, type RedisEndpoint } from './config.js';
 import { RedisInfoParser, strictNumber, subfield, type RedisInfo } from './info-parser.js';

@@ -3,7 +3,7 @@
  * except `allowedOrigins`: a collect endpoint that accepts beacons from any site is an open door
  * for made-up business figures.
  */
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
 const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {

@@ -2,7 +2,7 @@
  * Configuration of the `statsd` collector (`collectors.statsd` in sextant.yaml). Every key has a
  * default: `collectors: { statsd: {} }` listens on 127.0.0.1:8125 (UDP and TCP).
  */
-import { parseDuration } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
 const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {

@@ -1,7 +1,8 @@
 /** Configuration of the `swarm` collector (zod v4). Defaults live in {@link swarmDefaults}. */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { ErrorCode, SextantError, parseDuration } from '@sextant/plugin-api';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { resolveEngineSocket, type EngineEndpoint } from '@sextant/docker-engine';
 import { join } from 'node:path';
 

@@ -23,7 +23,6 @@ import {
   ErrorCode,
   formatError,
   SextantError,
-  CounterRate,
   type AnomalyInput,
   type Attributes,
   type Detector,
@@ -34,8 +33,8 @@ import {
   type FeedbackVerdict,
   type SeriesExpectation,
   type SeriesId,
-  parseDuration,
 } from '@sextant/plugin-api';
+import { CounterRate, parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
 import { BaselineKind, BaselineModel } from './model.js';

@@ -28,7 +28,6 @@ import { z } from 'zod';
 import {
   ErrorCode,
   createCorrelatorFactory,
-  parseDuration,
   type Anomaly,
   type Attributes,
   type Correlator,
@@ -41,6 +40,7 @@ import {
   type Suppression,
   type TimelineEntry,
 } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import { combineImpact, impactOf } from './impact.js';
 import { rankLikelyCauses } from './likely-causes.js';
 

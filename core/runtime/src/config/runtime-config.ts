@@ -27,7 +27,8 @@
 import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
-import { ErrorCode, SextantError, parseDuration, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
+import { ErrorCode, SextantError, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
+import { parseDuration } from '@sextant/plugin-kit';
 import type { NotificationRoute } from '../outbox/notification-route.js';
 
 /** `500ms`, `10s`, `5m`, `1h`, `2d` or a number of milliseconds: the contract's one reading. */

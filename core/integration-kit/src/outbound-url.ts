@@ -15,7 +15,7 @@
  * - {@link checkOutboundUrl} before a request (and at start, for an early status): the scheme,
  *   credentials in the URL, IP literals, and a host name's current DNS answer;
  * - {@link checkResolvedAddress} at connect time, on every address the socket is about to use
- *   (`@sextant/integration-kit`'s guarded dispatcher calls it from its DNS lookup hook). Only this
+ *   (the guarded dispatcher, `guarded-dispatcher.ts`, calls it from its DNS lookup hook). Only this
  *   one closes the DNS-rebinding window between "checked" and "connected"; callers that open
  *   connections must use it.
  *
@@ -23,7 +23,7 @@
  * bypass the check.
  */
 import { BlockList, isIP } from 'node:net';
-import { ErrorCode, SextantError } from './errors.js';
+import { ErrorCode, SextantError } from '@sextant/plugin-api';
 
 export interface OutboundUrlOptions {
   /**

@@ -20,7 +20,7 @@
  *
  * No logic (conditionals, loops) on purpose: templates are configuration, not code.
  */
-import type { Notification } from './components.js';
+import type { Notification } from '@sextant/plugin-api';
 
 export interface IncidentTemplateOptions {
   /** `html` escapes `& < > " '` in substituted values; default `none`. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { renderIncidentTemplate, type Incident, type Notification } from '../src/index.js';
+import type { Incident, Notification } from '@sextant/plugin-api';
+import { renderIncidentTemplate } from '../src/index.js';
 
 const incident: Incident = {
   id: 'inc-7',

@@ -118,5 +118,7 @@ export type {
 export { createPlugin, createModule, isSextantPlugin, pluginDisplayId, PLUGIN_CONTRACT_VERSION } from './plugin.js';
 export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateModuleOptions } from './plugin.js';
 
+export type { HttpRouterService, HttpMount, HttpMountOptions, HttpRouteRequest, HttpRouteResponse } from './http-router.js';
+
 export { parseManifest } from './manifest.js';
 export type { PluginManifest, DiscoveryRule, ManifestResult } from './manifest.js';

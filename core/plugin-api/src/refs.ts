@@ -10,6 +10,7 @@
  * A breaking change is a new ref with a higher `version` (`collectors` v2), side by side with v1.
  */
 import type { CollectorFactory, CorrelatorFactory, DetectorFactory, ExporterFactory, Logger, NotifierFactory } from './components.js';
+import type { HttpRouterService } from './http-router.js';
 import { assertKebabId } from './ids.js';
 
 export interface Ref<T> {
@@ -91,4 +92,6 @@ export const EXTENSION_KINDS: readonly ExtensionKind[] = ['collector', 'detector
 export const coreServices = {
   /** A logger scoped to the registering plugin. */
   logger: createServiceRef<Logger>({ id: 'logger' }),
+  /** The runtime's HTTP server: mount a receiver at `/ingest/<name>/` instead of opening a port (http-router.ts). */
+  httpRouter: createServiceRef<HttpRouterService>({ id: 'http-router' }),
 } as const;

@@ -148,14 +148,14 @@ describe('per-instance metrics', () => {
     await settle();
     await clock.advanceAsync(1000); // the second round starts and is still running at removal
     expect(probe.calls).toBe(2);
-    const before = rt.telemetry.renderPrometheus();
+    const before = await rt.telemetry.renderPrometheus();
     expect(before).toMatch(/sextant_plugin_status\{instance="manual"/);
     expect(before).toMatch(/sextant_plugin_manual_rounds\{instance="manual"/);
     await rt.removeInstance('manual');
-    expect(rt.telemetry.renderPrometheus()).not.toMatch(/instance="manual"/);
+    expect(await rt.telemetry.renderPrometheus()).not.toMatch(/instance="manual"/);
     probe.finish.shift()!(); // ignores the abort, returns after the removal and writes a gauge
     await settle();
-    expect(rt.telemetry.renderPrometheus()).not.toMatch(/instance="manual"/);
+    expect(await rt.telemetry.renderPrometheus()).not.toMatch(/instance="manual"/);
     expect(rt.statuses().find((s) => s.id === 'manual')).toBeUndefined();
     await rt.stop();
   });

@@ -1,6 +1,6 @@
 /**
- * The HTTP API (node:http, no framework). Read endpoints are open on the bound address (loopback by
- * default); write endpoints need `Authorization: Bearer <server.token>`.
+ * The HTTP API, on Fastify. Read endpoints are open on the bound address (loopback by default);
+ * write endpoints need `Authorization: Bearer <server.token>`, checked before the body is read.
  *
  *   GET  /healthz
  *   GET  /metrics                              Prometheus text exposition of Sextant's own metrics
@@ -15,13 +15,21 @@
  *   POST /api/v1/silences, /api/v1/maintenance; DELETE /api/v1/silences/{id} (or maintenance/{id}) ends one early
  *   GET  /api/v1/silences, GET /api/v1/stream  (server-sent events)   see ui-routes.ts
  *   GET  /, /assets/*                          the web UI (@sextant/ui)
+ *   *    /ingest/<instance>/...                receivers mounted through coreServices.httpRouter (ingest-routes.ts)
+ *
+ * Every error is `{"error": {"code", "message", "hint"?}}` (http-errors.ts): 404 for an unknown
+ * path, 405 for a known path with another method, 400 for bad input (query strings are checked by
+ * JSON schemas; bodies by the handlers, which list every problem at once), 401/403 for the token,
+ * 413 over `maxBodyBytes`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
 import { parseDuration } from '../config/runtime-config.js';
 import type { Runtime } from '../runtime/runtime.js';
+import { apiError, errorReply } from './http-errors.js';
+import type { IngestRoutes } from './ingest-routes.js';
 import type { LiveStream } from './live-stream.js';
 import { silenceViews } from './silence-list.js';
 import { addUiRoutes, type UiRouteOptions } from './ui-routes.js';
@@ -39,23 +47,12 @@ export interface ApiServerOptions {
   readonly live?: UiRouteOptions['live'];
 }
 
+/** A route added with `route()` (raw node:http handler), e.g. by the CLI after the server listens. */
 type Handler = (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void;
 
-class HttpError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly hint?: string) {
-    super(message);
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
 /** Parses a time parameter: ms since epoch, ISO 8601, or relative to now (`-15m`). */
-export function parseTime(value: string | null, now: number): number | undefined {
-  if (value === null || value === '') return undefined;
+export function parseTime(value: string | null | undefined, now: number): number | undefined {
+  if (value === null || value === undefined || value === '') return undefined;
   if (/^-?\d+(\.\d+)?$/.test(value)) return Number(value);
   if (value.startsWith('-')) {
     const d = parseDuration(value.slice(1));
@@ -63,11 +60,11 @@ export function parseTime(value: string | null, now: number): number | undefined
   }
   if (value === 'now') return now;
   const t = Date.parse(value);
-  if (Number.isNaN(t)) throw new HttpError(400, ErrorCode.BAD_REQUEST, `cannot read time "${value}"`, 'use ms since the epoch, an ISO time or a relative time like -15m');
+  if (Number.isNaN(t)) throw apiError(400, ErrorCode.BAD_REQUEST, `cannot read time "${value}"`, 'use ms since the epoch, an ISO time or a relative time like -15m');
   return t;
 }
 
-const RESERVED_PARAMS = new Set(['metric', 'limit', 'from', 'to', 'type', 'after']);
+const RESERVED_PARAMS = new Set(['metric', 'limit', 'from', 'to', 'type', 'after', 'status']);
 
 /** Instance states that mean something is not working (healthz says `degraded` and lists them). */
 const UNHEALTHY = new Set(['degraded', 'error', 'quarantined']);
@@ -82,46 +79,118 @@ export function exposureWarning(address: string, port: number, token: string | u
   return `the API listens on ${address}:${port}, beyond this machine, without a token: anyone who reaches it can read every series, incident and plugin status (write endpoints stay refused)`;
 }
 
+/** Query-string schemas (Fastify validates and coerces before the handler runs). */
+const LIMIT = { type: 'integer', minimum: 1, maximum: 100_000 } as const;
+const TIME = { type: 'string' } as const;
+const LIST_QUERY = { type: 'object', properties: { limit: LIMIT, from: TIME, to: TIME, metric: { type: 'string' }, type: { type: 'string' }, status: { type: 'string' } } } as const;
+const SERIES_QUERY = { type: 'object', properties: { limit: LIMIT, after: { type: 'integer', minimum: -1 }, metric: { type: 'string' } } } as const;
+const SAMPLES_PARAMS = { type: 'object', properties: { id: { type: 'integer', minimum: 0 } }, required: ['id'] } as const;
+
+/** Messages for schema failures, in the words the handlers used before the schemas. */
+const QUERY_HINTS: Record<string, string> = {
+  limit: 'must be an integer from 1 to 100000',
+  after: 'must be a series id; use the "next" value of the previous page',
+  id: 'must be a series id; list series with GET /api/v1/series',
+};
+
+interface ListQuery {
+  limit?: number;
+  from?: string;
+  to?: string;
+  metric?: string;
+  type?: string;
+  status?: string;
+  after?: number;
+}
+
+/** Turns a Fastify path (`/a/:id/b`) into a RegExp matching concrete paths, for 405 answers. */
+function pathPattern(url: string): RegExp {
+  const escaped = url.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/:[A-Za-z_]+/g, '[^/]+').replace(/\*/g, '.*');
+  return new RegExp(`^${escaped}$`);
+}
+
 export class ApiServer {
-  private server: Server | undefined;
-  private readonly routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
+  /** The Fastify instance (routes are fixed once it listens; use `route()` for late additions). */
+  readonly app: FastifyInstance;
   private readonly maxBody: number;
   private readonly live: LiveStream;
+  /** Every method and path pattern served, for telling 405 from 404. */
+  private readonly known: { method: string; pattern: RegExp }[] = [];
+  private readonly late: { method: string; pattern: RegExp; handler: Handler }[] = [];
+  private listening = false;
 
   constructor(private readonly runtime: Runtime, private readonly options: ApiServerOptions) {
     this.maxBody = options.maxBodyBytes ?? 1024 * 1024;
-    this.route('GET', /^\/healthz$/, (_req, res) => this.healthz(res));
-    this.route('GET', /^\/metrics$/, (_req, res) => this.metrics(res));
-    this.route('GET', /^\/api\/v1\/series$/, (_req, res, _p, url) => this.series(res, url));
-    this.route('GET', /^\/api\/v1\/series\/(\d+)\/samples$/, (_req, res, p, url) => this.samples(res, Number(p[0]), url));
-    this.route('GET', /^\/api\/v1\/plugins$/, (_req, res) => send(res, 200, { plugins: this.runtime.plugins(), instances: this.runtime.statuses() }));
-    this.route('GET', /^\/api\/v1\/anomalies$/, (_req, res, _p, url) => this.anomalies(res, url));
-    this.route('GET', /^\/api\/v1\/incidents$/, (_req, res, _p, url) => this.incidents(res, url));
-    this.route('GET', /^\/api\/v1\/incidents\/([^/]+)$/, (_req, res, p) => this.incident(res, decodeURIComponent(p[0])));
-    this.route('GET', /^\/api\/v1\/events$/, (_req, res, _p, url) => this.events(res, url));
-    this.route('POST', /^\/api\/v1\/events$/, (req, res) => this.postEvent(req, res));
-    this.route('POST', /^\/api\/v1\/feedback$/, (req, res) => this.postFeedback(req, res));
-    this.route('GET', /^\/api\/v1\/feedback$/, (_req, res) => this.feedbackLog(res));
-    this.route('POST', /^\/api\/v1\/silences$/, (req, res) => this.postWindow(req, res, 'silence'));
-    this.route('POST', /^\/api\/v1\/maintenance$/, (req, res) => this.postWindow(req, res, 'maintenance'));
-    this.route('DELETE', /^\/api\/v1\/(?:silences|maintenance)\/([^/]+)$/, (req, res, p) => this.endWindow(req, res, decodeURIComponent(p[0])));
-    this.route('GET', /^\/api\/v1\/topology$/, (_req, res) => send(res, 200, { entities: this.runtime.topology.entities(), edges: this.runtime.topology.edges() }));
-    this.live = addUiRoutes(this, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
+    const app = Fastify({
+      logger: false,
+      bodyLimit: this.maxBody,
+      // close() ends keep-alive connections and open streams instead of waiting for them.
+      forceCloseConnections: true,
+      return503OnClosing: true,
+      // Query values are validated and coerced by the routes' schemas; unknown keys are filters.
+      ajv: { customOptions: { coerceTypes: true, removeAdditional: false, allErrors: false } },
+      schemaErrorFormatter: (errors, dataVar) => {
+        const e = errors[0];
+        const field = (e?.instancePath ?? '').replace(/^\//, '') || String((e?.params as { missingProperty?: string })?.missingProperty ?? dataVar);
+        const hint = QUERY_HINTS[field];
+        return apiError(400, ErrorCode.BAD_REQUEST, `${field} ${hint ?? e?.message ?? 'is invalid'}`);
+      },
+    });
+    this.app = app;
+    // JSON bodies, whatever the declared type (as before Fastify); the handlers check the shape.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, body === '' ? undefined : JSON.parse(body as string));
+      } catch (e) {
+        done(apiError(400, ErrorCode.BAD_REQUEST, `body is not valid JSON: ${(e as Error).message}`), undefined);
+      }
+    });
+    app.addHook('onRoute', (route) => {
+      const methods = Array.isArray(route.method) ? route.method : [route.method];
+      for (const method of methods) this.known.push({ method, pattern: pathPattern(route.url ?? route.path) });
+    });
+    app.addHook('onResponse', async (request, reply) => {
+      runtime.telemetry.add('sextant_http_requests_total', '', 1, { route: request.routeOptions.url ?? 'unmatched', code: String(reply.statusCode) });
+    });
+    app.setErrorHandler((error, request, reply) => this.fail(error, request, reply));
+    app.setNotFoundHandler((request, reply) => this.notFound(request, reply));
+    const writeGuard = { onRequest: async (request: FastifyRequest) => this.authorize(request) };
+
+    app.get('/healthz', async () => this.healthz());
+    app.get('/metrics', async (_request, reply) => this.metrics(reply));
+    app.get<{ Querystring: ListQuery }>('/api/v1/series', { schema: { querystring: SERIES_QUERY } }, async (request) => this.series(request));
+    app.get<{ Params: { id: number }; Querystring: ListQuery }>('/api/v1/series/:id/samples', { schema: { params: SAMPLES_PARAMS, querystring: LIST_QUERY } }, async (request) => this.samples(request.params.id, request.query));
+    app.get('/api/v1/plugins', async () => ({ plugins: runtime.plugins(), instances: runtime.statuses() }));
+    app.get<{ Querystring: ListQuery }>('/api/v1/anomalies', { schema: { querystring: LIST_QUERY } }, async (request) => this.anomalies(request));
+    app.get<{ Querystring: ListQuery }>('/api/v1/incidents', { schema: { querystring: LIST_QUERY } }, async (request) => this.incidents(request.query));
+    app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (request) => this.incident(request.params.id));
+    app.get<{ Querystring: ListQuery }>('/api/v1/events', { schema: { querystring: LIST_QUERY } }, async (request) => this.events(request));
+    app.post('/api/v1/events', writeGuard, async (request, reply) => reply.code(201).send(this.postEvent(request.body)));
+    app.post('/api/v1/feedback', writeGuard, async (request, reply) => reply.code(201).send(await this.postFeedback(request.body)));
+    app.get('/api/v1/feedback', async () => this.feedbackLog());
+    app.post('/api/v1/silences', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'silence')));
+    app.post('/api/v1/maintenance', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'maintenance')));
+    app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', writeGuard, async (request) => this.endWindow(request.params.id));
+    app.delete<{ Params: { id: string } }>('/api/v1/maintenance/:id', writeGuard, async (request) => this.endWindow(request.params.id));
+    app.get('/api/v1/topology', async () => ({ entities: runtime.topology.entities(), edges: runtime.topology.edges() }));
+    this.live = addUiRoutes(app, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
+    // Receivers mounted through coreServices.httpRouter (absent on a runtime built without the router).
+    (runtime as Runtime & { readonly http?: IngestRoutes }).http?.install(app);
   }
 
-  /** Adds a route; later issues (UI, silences) extend the API this way. */
+  /**
+   * Adds a route with a raw node:http handler, also after `listen()` (the CLI adds
+   * `/api/v1/ingest` and `/api/v1/agent` that way). Fastify's own routes win over these.
+   */
   route(method: string, pattern: RegExp, handler: Handler): void {
-    this.routes.push({ method, pattern, handler });
+    this.late.push({ method, pattern, handler });
   }
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
-    const server = createServer((req, res) => void this.handle(req, res));
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port ?? 7070, this.options.host ?? '127.0.0.1', () => resolve());
-    });
-    const addr = server.address() as AddressInfo;
+    await this.app.listen({ port: this.options.port ?? 7070, host: this.options.host ?? '127.0.0.1' });
+    this.listening = true;
+    const addr = this.app.server.address() as import('node:net').AddressInfo;
     const exposed = exposureWarning(addr.address, addr.port, this.options.token);
     if (exposed) this.options.logger.warn(exposed, { hint: 'set server.token (e.g. ${env:SEXTANT_TOKEN}) or keep server.host on 127.0.0.1' });
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
@@ -129,34 +198,41 @@ export class ApiServer {
   }
 
   async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = undefined;
+    if (!this.listening) return;
+    this.listening = false;
     this.live.close();
-    server.closeAllConnections?.();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.app.close();
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    try {
-      const matching = this.routes.filter((r) => r.pattern.test(url.pathname));
-      if (matching.length === 0) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no such endpoint: ${url.pathname}`, 'see /api/v1/plugins, /api/v1/series, /metrics, /healthz');
-      const route = matching.find((r) => r.method === req.method);
-      if (!route) throw new HttpError(405, ErrorCode.BAD_REQUEST, `${req.method} is not allowed on ${url.pathname}`, `use ${matching.map((r) => r.method).join(' or ')}`);
-      const params = route.pattern.exec(url.pathname)!.slice(1);
-      await route.handler(req, res, params, url);
-    } catch (e) {
-      if (e instanceof HttpError) {
-        send(res, e.status, { error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } });
-      } else {
-        this.options.logger.error(`API ${req.method} ${url.pathname} failed: ${(e as Error).message}`);
-        if (!res.headersSent) send(res, 500, { error: { code: ErrorCode.INTERNAL, message: 'internal error; see the server log' } });
+  private fail(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+    const { status, body, internal } = errorReply(error, this.maxBody);
+    if (internal) this.options.logger.error(`API ${request.method} ${request.url.split('?')[0]} failed: ${(error as Error)?.message}`);
+    // A body refused before it was read: close the connection rather than read the rest of it.
+    if (status === 413) reply.header('connection', 'close');
+    return reply.code(status).send(body);
+  }
+
+  private async notFound(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const url = new URL(request.url, 'http://localhost');
+    const late = this.late.filter((r) => r.pattern.test(url.pathname));
+    const lateRoute = late.find((r) => r.method === request.method);
+    if (lateRoute) {
+      reply.hijack();
+      try {
+        await lateRoute.handler(request.raw, reply.raw, lateRoute.pattern.exec(url.pathname)!.slice(1), url);
+      } catch (e) {
+        this.options.logger.error(`API ${request.method} ${url.pathname} failed: ${(e as Error).message}`);
+        if (!reply.raw.headersSent) reply.raw.writeHead(500, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify({ error: { code: ErrorCode.INTERNAL, message: 'internal error; see the server log' } }));
       }
+      return;
     }
+    const methods = new Set([...this.known.filter((r) => r.pattern.test(url.pathname)).map((r) => r.method), ...late.map((r) => r.method)]);
+    methods.delete('HEAD');
+    if (methods.size === 0) throw apiError(404, ErrorCode.BAD_REQUEST, `no such endpoint: ${url.pathname}`, 'see /api/v1/plugins, /api/v1/series, /metrics, /healthz');
+    throw apiError(405, ErrorCode.BAD_REQUEST, `${request.method} is not allowed on ${url.pathname}`, `use ${[...methods].join(' or ')}`);
   }
 
-  private healthz(res: ServerResponse): void {
+  private healthz() {
     const counts: Record<string, number> = {};
     const problems: { id: string; state: string; message?: string }[] = [];
     for (const s of this.runtime.statuses()) {
@@ -165,61 +241,53 @@ export class ApiServer {
     }
     // The process is alive either way (HTTP 200, so a liveness probe does not restart it for a
     // plugin's fault); `status` says whether everything configured works.
-    send(res, 200, {
+    return {
       status: problems.length ? 'degraded' : 'ok',
       uptimeSeconds: Math.round((this.runtime.clock.now() - this.runtime.startedAt) / 1000),
       instances: counts,
       ...(problems.length ? { problems } : {}),
       series: this.runtime.registry.size,
-    });
+    };
   }
 
-  private metrics(res: ServerResponse): void {
+  private async metrics(reply: FastifyReply): Promise<string> {
     const t = this.runtime.telemetry;
-    t.set('sextant_series', 'Series known to the store', this.runtime.registry.size);
-    t.set('sextant_store_bytes', 'Bytes held by the sample ring buffers', this.runtime.store.bytes);
-    t.set('sextant_process_resident_memory_bytes', 'Resident set size of this process', process.memoryUsage.rss());
-    t.set('sextant_uptime_seconds', 'Seconds since the runtime started', (this.runtime.clock.now() - this.runtime.startedAt) / 1000);
-    t.set('sextant_notifications_pending', 'Notifications waiting for delivery', this.runtime.dispatcher.pending);
-    const text = t.renderPrometheus();
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-    res.end(text);
+    t.set('sextant_series', '', this.runtime.registry.size);
+    t.set('sextant_store_bytes', '', this.runtime.store.bytes);
+    t.set('sextant_process_resident_memory_bytes', '', process.memoryUsage.rss());
+    t.set('sextant_uptime_seconds', '', (this.runtime.clock.now() - this.runtime.startedAt) / 1000);
+    t.set('sextant_notifications_pending', '', this.runtime.dispatcher.pending);
+    const text = await t.renderPrometheus();
+    reply.type('text/plain; version=0.0.4; charset=utf-8');
+    return text;
   }
 
-  private filters(url: URL): Attributes {
+  /** Attribute filters: every query parameter that is not one of the endpoint's own. */
+  private filters(request: FastifyRequest): Attributes {
     const match: Record<string, string> = {};
-    for (const [k, v] of url.searchParams) if (!RESERVED_PARAMS.has(k)) match[k] = v;
+    for (const [k, v] of new URL(request.url, 'http://localhost').searchParams) if (!RESERVED_PARAMS.has(k)) match[k] = v;
     return match;
   }
 
-  private limit(url: URL, dflt: number): number {
-    const raw = url.searchParams.get('limit');
-    if (raw === null) return dflt;
-    const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 100_000) throw new HttpError(400, ErrorCode.BAD_REQUEST, `limit must be an integer from 1 to 100000 (got "${raw}")`);
-    return n;
-  }
-
-  private series(res: ServerResponse, url: URL): void {
-    const limit = this.limit(url, 1000);
-    const afterRaw = url.searchParams.get('after');
-    const after = afterRaw === null ? -1 : Number(afterRaw);
-    if (!Number.isInteger(after) || after < -1) throw new HttpError(400, ErrorCode.BAD_REQUEST, `after must be a series id (got "${afterRaw}")`, 'use the "next" value of the previous page');
+  private series(request: FastifyRequest<{ Querystring: ListQuery }>) {
+    const q = request.query;
+    const limit = q.limit ?? 1000;
+    const after = q.after ?? -1;
     // One more than asked tells whether another page exists; ids only grow, so the cursor is stable.
-    const found = this.runtime.registry.find({ metric: url.searchParams.get('metric') ?? undefined, match: this.filters(url), limit: limit + 1, after });
+    const found = this.runtime.registry.find({ metric: q.metric, match: this.filters(request), limit: limit + 1, after });
     const page = found.slice(0, limit);
     const more = found.length > limit;
     let next: string | null = null;
     if (more) {
-      const nextUrl = new URL(url);
+      const nextUrl = new URL(request.url, 'http://localhost');
       nextUrl.searchParams.set('after', String(page[page.length - 1].id));
       next = `${nextUrl.pathname}${nextUrl.search}`;
     }
-    send(res, 200, {
+    return {
       series: page.map((s) => ({ ...s, latest: this.runtime.store.latest(s.id) ?? null, expectation: this.expectation(s.id) ?? null })),
       truncated: more,
       next,
-    });
+    };
   }
 
   private expectation(id: number): SeriesExpectation | undefined {
@@ -230,83 +298,70 @@ export class ApiServer {
     return undefined;
   }
 
-  private samples(res: ServerResponse, id: number, url: URL): void {
+  private samples(id: number, q: ListQuery) {
     const series = this.runtime.registry.describe(id);
-    if (!series) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no series with id ${id}`, 'list series with GET /api/v1/series');
+    if (!series) throw apiError(404, ErrorCode.BAD_REQUEST, `no series with id ${id}`, 'list series with GET /api/v1/series');
     const now = this.runtime.clock.now();
-    const from = parseTime(url.searchParams.get('from'), now);
-    const to = parseTime(url.searchParams.get('to'), now);
-    send(res, 200, { series, samples: this.runtime.store.read(id, from, to), expectation: this.expectation(id) ?? null });
+    return { series, samples: this.runtime.store.read(id, parseTime(q.from, now), parseTime(q.to, now)), expectation: this.expectation(id) ?? null };
   }
 
-  private anomalies(res: ServerResponse, url: URL): void {
+  private anomalies(request: FastifyRequest<{ Querystring: ListQuery }>) {
+    const q = request.query;
     const now = this.runtime.clock.now();
-    const match = this.filters(url);
-    const metric = url.searchParams.get('metric');
+    const match = this.filters(request);
+    const metric = q.metric;
     const list = this.runtime.pipeline.anomalies.query({
-      from: parseTime(url.searchParams.get('from'), now),
-      to: parseTime(url.searchParams.get('to'), now),
-      limit: this.limit(url, 1000),
+      from: parseTime(q.from, now),
+      to: parseTime(q.to, now),
+      limit: q.limit ?? 1000,
       where: (a) => (!metric || a.metric === metric) && Object.entries(match).every(([k, v]) => String(a.resource[k] ?? a.attributes[k]) === v),
     });
-    send(res, 200, { anomalies: list });
+    return { anomalies: list };
   }
 
-  private incidents(res: ServerResponse, url: URL): void {
-    const status = url.searchParams.get('status');
+  private incidents(q: ListQuery) {
+    const status = q.status;
     const list = [...this.runtime.pipeline.incidents.values()].filter((i) => !status || i.status === status).sort((a, b) => b.updatedAt - a.updatedAt);
-    send(res, 200, { incidents: list.slice(0, this.limit(url, 500)) });
+    return { incidents: list.slice(0, q.limit ?? 500) };
   }
 
-  private incident(res: ServerResponse, id: string): void {
+  private incident(id: string) {
     const incident = this.runtime.pipeline.incidents.get(id);
-    if (!incident) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`);
-    send(res, 200, { incident });
+    if (!incident) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`);
+    return { incident };
   }
 
-  private events(res: ServerResponse, url: URL): void {
+  private events(request: FastifyRequest<{ Querystring: ListQuery }>) {
+    const q = request.query;
     const now = this.runtime.clock.now();
-    const type = url.searchParams.get('type');
-    const match = this.filters(url);
+    const type = q.type;
+    const match = this.filters(request);
     const list = this.runtime.pipeline.events.query({
-      from: parseTime(url.searchParams.get('from'), now),
-      to: parseTime(url.searchParams.get('to'), now),
-      limit: this.limit(url, 1000),
+      from: parseTime(q.from, now),
+      to: parseTime(q.to, now),
+      limit: q.limit ?? 1000,
       where: (e) => (!type || e.type === type) && Object.entries(match).every(([k, v]) => String(e.resource[k] ?? e.attributes?.[k]) === v),
     });
-    send(res, 200, { events: list });
+    return { events: list };
   }
 
-  private authorize(req: IncomingMessage): void {
+  /** Runs before the body is read (onRequest), so an unauthenticated client cannot make us read one. */
+  private authorize(request: FastifyRequest): void {
     const token = this.options.token;
-    if (!token) throw new HttpError(403, ErrorCode.UNAUTHORIZED, 'write endpoints are disabled: no server.token is configured', 'set server.token (>= 16 characters, e.g. ${env:SEXTANT_TOKEN}) in sextant.yaml');
-    const header = req.headers.authorization ?? '';
+    if (!token) throw apiError(403, ErrorCode.UNAUTHORIZED, 'write endpoints are disabled: no server.token is configured', 'set server.token (>= 16 characters, e.g. ${env:SEXTANT_TOKEN}) in sextant.yaml');
+    const header = request.headers.authorization ?? '';
     const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
     const expected = Buffer.from(token);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      throw new HttpError(401, ErrorCode.UNAUTHORIZED, 'missing or wrong token', 'send Authorization: Bearer <server.token>');
+      throw apiError(401, ErrorCode.UNAUTHORIZED, 'missing or wrong token', 'send Authorization: Bearer <server.token>');
     }
   }
 
-  /** Reads a JSON body of at most maxBodyBytes; refuses larger bodies without reading them all. */
-  async readJson(req: IncomingMessage): Promise<unknown> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.maxBody) throw new HttpError(413, ErrorCode.LIMIT_EXCEEDED, `body of ${declared} bytes is larger than the ${this.maxBody} byte limit`);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > this.maxBody) {
-        req.destroy();
-        throw new HttpError(413, ErrorCode.LIMIT_EXCEEDED, `body is larger than the ${this.maxBody} byte limit`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    try {
-      return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    } catch (e) {
-      throw new HttpError(400, ErrorCode.BAD_REQUEST, `body is not valid JSON: ${(e as Error).message}`);
-    }
+  /** The parsed JSON body as an object, or a 400. */
+  private objectBody(body: unknown): Record<string, unknown> {
+    if (body === undefined) throw apiError(400, ErrorCode.BAD_REQUEST, 'body is not valid JSON: it is empty');
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw apiError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
+    return body as Record<string, unknown>;
   }
 
   /**
@@ -314,11 +369,9 @@ export class ApiServer {
    * "comment": "..." }`. Stored as `silence` / `maintenance` events, which the correlator's noise
    * control (and, for maintenance, the detectors' learning) honour.
    */
-  private async postWindow(req: IncomingMessage, res: ServerResponse, type: 'silence' | 'maintenance'): Promise<void> {
-    this.authorize(req);
-    const body = (await this.readJson(req)) as Record<string, unknown>;
+  private postWindow(raw: unknown, type: 'silence' | 'maintenance') {
+    const body = this.objectBody(raw);
     const problems: string[] = [];
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
     const match = body.match;
     if (!match || typeof match !== 'object' || Array.isArray(match) || Object.keys(match).length === 0 || Object.values(match).some((v) => !['string', 'number', 'boolean'].includes(typeof v))) {
       problems.push('match must be a non-empty map of attribute names to values, e.g. {"service.name": "db"}');
@@ -332,13 +385,13 @@ export class ApiServer {
     if (!Number.isFinite(until) || until <= from) problems.push('give "duration" (e.g. "2h") or an "until" after "from"');
     const unknown = Object.keys(body).filter((k) => !['match', 'from', 'until', 'duration', 'comment'].includes(k));
     if (unknown.length) problems.push(`unknown fields: ${unknown.join(', ')}`);
-    if (problems.length) throw new HttpError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
+    if (problems.length) throw apiError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
     const comment = typeof body.comment === 'string' ? body.comment.slice(0, 500) : `${type} via API`;
     const stored = this.runtime.pipeline.ingestEvent(
       { type, title: comment, timestamp: from, resource: match as Attributes, attributes: { from, until }, source: 'api' },
       'api',
     );
-    send(res, 201, { [type]: stored });
+    return { [type]: stored };
   }
 
   /**
@@ -346,10 +399,8 @@ export class ApiServer {
    * series at a time (`{"verdict": "missed-here", "series": 12, "timestamp": ...}`): every detector
    * that models the series adjusts that series' sensitivity and keeps the record with its state.
    */
-  private async postFeedback(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.authorize(req);
-    const body = (await this.readJson(req)) as Record<string, unknown>;
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
+  private async postFeedback(raw: unknown) {
+    const body = this.objectBody(raw);
     const problems: string[] = [];
     const unknown = Object.keys(body).filter((k) => !['verdict', 'anomaly', 'series', 'timestamp'].includes(k));
     if (unknown.length) problems.push(`unknown fields: ${unknown.join(', ')}`);
@@ -360,7 +411,7 @@ export class ApiServer {
     let score: number | undefined;
     if (typeof body.anomaly === 'string') {
       const anomaly = this.runtime.pipeline.anomalies.query({ where: (a) => a.id === body.anomaly, limit: 1 })[0];
-      if (!anomaly) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no anomaly with id ${body.anomaly}`, 'list them with GET /api/v1/anomalies');
+      if (!anomaly) throw apiError(404, ErrorCode.BAD_REQUEST, `no anomaly with id ${body.anomaly}`, 'list them with GET /api/v1/anomalies');
       series = anomaly.seriesId;
       timestamp = anomaly.timestamp;
       score = anomaly.score;
@@ -368,21 +419,21 @@ export class ApiServer {
       series = body.series;
     } else problems.push('give "anomaly": "<anomaly id>" or "series": <series id>');
     if (!Number.isFinite(timestamp)) problems.push('timestamp must be ms since the epoch or an ISO time');
-    if (problems.length) throw new HttpError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
-    if (!this.runtime.registry.describe(series!)) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no series with id ${series}`, 'list series with GET /api/v1/series');
+    if (problems.length) throw apiError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
+    if (!this.runtime.registry.describe(series!)) throw apiError(404, ErrorCode.BAD_REQUEST, `no series with id ${series}`, 'list series with GET /api/v1/series');
     const applied: { detector: string; series: number; threshold: number }[] = [];
     for (const d of this.runtime.pipeline.detectorInstances) {
       const threshold = await d.component.feedback?.(series!, verdict as 'not-a-problem' | 'missed-here', timestamp, score);
       if (threshold !== undefined) applied.push({ detector: d.instanceId, series: series!, threshold });
     }
-    if (applied.length === 0) throw new HttpError(409, ErrorCode.BAD_REQUEST, `no running detector models series ${series} yet`, 'feedback applies to series a learning detector (e.g. baseline) has seen');
-    send(res, 201, { feedback: applied });
+    if (applied.length === 0) throw apiError(409, ErrorCode.BAD_REQUEST, `no running detector models series ${series} yet`, 'feedback applies to series a learning detector (e.g. baseline) has seen');
+    return { feedback: applied };
   }
 
   /** Every detector's feedback record, for export and offline evaluation. */
-  private feedbackLog(res: ServerResponse): void {
+  private feedbackLog() {
     const feedback = this.runtime.pipeline.detectorInstances.flatMap((d) => (d.component.feedbackLog?.() ?? []).map((r) => ({ detector: d.instanceId, ...r })));
-    send(res, 200, { feedback });
+    return { feedback };
   }
 
   /**
@@ -390,26 +441,23 @@ export class ApiServer {
    * `silence.end` / `maintenance.end` event whose `attributes.window` is the window's id, which the
    * correlator (updates are delivered again) and the pipeline (learning resumes) honour.
    */
-  private endWindow(req: IncomingMessage, res: ServerResponse, id: string): void {
-    this.authorize(req);
+  private endWindow(id: string) {
     const all = this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || ((e.type === 'silence.end' || e.type === 'maintenance.end') && e.attributes?.window === id) });
     const window = all.find((e) => e.id === id && (e.type === 'silence' || e.type === 'maintenance'));
-    if (!window) throw new HttpError(404, ErrorCode.BAD_REQUEST, `no silence or maintenance window ${id}`, 'list them with GET /api/v1/silences');
+    if (!window) throw apiError(404, ErrorCode.BAD_REQUEST, `no silence or maintenance window ${id}`, 'list them with GET /api/v1/silences');
     const now = this.runtime.clock.now();
     const view = silenceViews(all, now)[0];
-    if (!view.active && view.from <= now) throw new HttpError(409, ErrorCode.BAD_REQUEST, `${window.type} ${id} has already ended`, 'list the active ones with GET /api/v1/silences');
+    if (!view.active && view.from <= now) throw apiError(409, ErrorCode.BAD_REQUEST, `${window.type} ${id} has already ended`, 'list the active ones with GET /api/v1/silences');
     this.runtime.pipeline.ingestEvent(
       { type: `${window.type}.end`, title: `${window.type} ended early: ${window.title}`, timestamp: now, resource: window.resource, attributes: { window: id }, source: 'api' },
       'api',
     );
-    send(res, 200, { silence: silenceViews(this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || e.attributes?.window === id }), now)[0] });
+    return { silence: silenceViews(this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || e.attributes?.window === id }), now)[0] };
   }
 
-  private async postEvent(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.authorize(req);
-    const body = (await this.readJson(req)) as Record<string, unknown>;
+  private postEvent(raw: unknown) {
+    const body = this.objectBody(raw);
     const problems: string[] = [];
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, ErrorCode.BAD_REQUEST, 'body must be a JSON object');
     if (typeof body.type !== 'string' || !/^[a-z][a-z0-9._-]{0,63}$/.test(body.type)) problems.push('type must be a lower-case word like "deploy"');
     if (typeof body.title !== 'string' || body.title.length === 0 || body.title.length > 500) problems.push('title must be a string of 1-500 characters');
     const resource = body.resource ?? {};
@@ -421,7 +469,7 @@ export class ApiServer {
     const known = new Set(['type', 'title', 'resource', 'attributes', 'timestamp', 'severity', 'source']);
     const unknown = Object.keys(body).filter((k) => !known.has(k));
     if (unknown.length) problems.push(`unknown fields: ${unknown.join(', ')}`);
-    if (problems.length) throw new HttpError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
+    if (problems.length) throw apiError(400, ErrorCode.BAD_REQUEST, problems.join('; '));
     const stored = this.runtime.pipeline.ingestEvent(
       {
         type: body.type as string,
@@ -434,6 +482,6 @@ export class ApiServer {
       },
       'api',
     );
-    send(res, 201, { event: stored });
+    return { event: stored };
   }
 }

@@ -10,7 +10,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 
 const CONTENT_TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
@@ -35,33 +34,34 @@ interface CachedFile {
   readonly type: string;
 }
 
+/** A response ready to send: the route handler copies it onto Fastify's reply. */
+export interface ServedFile {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | number>>;
+  readonly body: Buffer | string;
+}
+
 export class UiAssets {
   private readonly cache = new Map<string, CachedFile | null>();
 
   /** `dir`: the folder with index.html and assets/, or undefined when no UI is installed. */
   constructor(private readonly dir: string | undefined) {}
 
-  /** GET / and /index.html */
-  page(req: IncomingMessage, res: ServerResponse): void {
+  /** GET / and /index.html; `acceptEncoding` is the request's Accept-Encoding header. */
+  page(acceptEncoding: string | undefined): ServedFile {
     const file = this.load('index.html');
     if (!file) {
       const text = 'Sextant web UI is not built. Build it with `npm run build -w @sextant/ui` (or `npm run build`); the API is at /api/v1/.\n';
-      res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
-      res.end(text);
-      return;
+      return { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }, body: text };
     }
-    this.send(req, res, file, 'no-cache');
+    return this.serve(acceptEncoding, file, 'no-cache');
   }
 
   /** GET /assets/<name> */
-  asset(req: IncomingMessage, res: ServerResponse, name: string): void {
+  asset(name: string, acceptEncoding: string | undefined): ServedFile {
     const file = /^[A-Za-z0-9._-]+$/.test(name) && !name.startsWith('.') ? this.load(`assets/${name}`) : undefined;
-    if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS });
-      res.end('not found\n');
-      return;
-    }
-    this.send(req, res, file, 'public, max-age=31536000, immutable');
+    if (!file) return { status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', ...SECURITY_HEADERS }, body: 'not found\n' };
+    return this.serve(acceptEncoding, file, 'public, max-age=31536000, immutable');
   }
 
   private load(relative: string): CachedFile | undefined {
@@ -82,17 +82,20 @@ export class UiAssets {
     return file ?? undefined;
   }
 
-  private send(req: IncomingMessage, res: ServerResponse, file: CachedFile, cacheControl: string): void {
-    const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
+  private serve(acceptEncoding: string | undefined, file: CachedFile, cacheControl: string): ServedFile {
+    const gzip = /\bgzip\b/.test(acceptEncoding ?? '');
     const body = gzip ? file.gzip : file.body;
-    res.writeHead(200, {
-      'content-type': file.type,
-      'content-length': body.length,
-      'cache-control': cacheControl,
-      vary: 'accept-encoding',
-      ...(gzip ? { 'content-encoding': 'gzip' } : {}),
-      ...SECURITY_HEADERS,
-    });
-    res.end(body);
+    return {
+      status: 200,
+      headers: {
+        'content-type': file.type,
+        'content-length': body.length,
+        'cache-control': cacheControl,
+        vary: 'accept-encoding',
+        ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+        ...SECURITY_HEADERS,
+      },
+      body,
+    };
   }
 }

@@ -4,18 +4,15 @@
  * and why (GET /api/v1/autodiscovery) and which notifications went out for an incident
  * (GET /api/v1/incidents/{id}/notifications). Kept apart from api-server.ts, which calls `addUiRoutes` once.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { ErrorCode } from '@sextant/plugin-api';
 import { uiAssetsDir } from '@sextant/ui';
 import type { Runtime } from '../runtime/runtime.js';
 import { autodiscoveryView } from './autodiscovery-view.js';
+import { apiError } from './http-errors.js';
 import { LiveStream, type LiveStreamOptions } from './live-stream.js';
 import { SILENCE_EVENT_TYPES, silenceViews } from './silence-list.js';
-import { UiAssets } from './ui-assets.js';
-
-interface Routable {
-  route(method: string, pattern: RegExp, handler: (req: IncomingMessage, res: ServerResponse, params: string[], url: URL) => Promise<void> | void): void;
-}
+import { UiAssets, type ServedFile } from './ui-assets.js';
 
 export interface UiRouteOptions {
   /** Folder of the built UI; `false` serves no UI (API only). Default: @sextant/ui's build. */
@@ -23,36 +20,29 @@ export interface UiRouteOptions {
   readonly live?: LiveStreamOptions;
 }
 
-/** Adds the UI's routes to `api`; returns the live stream so the server can end it on close. */
-export function addUiRoutes(api: Routable, runtime: Runtime, options: UiRouteOptions = {}): LiveStream {
+/** Adds the UI's routes to `app`; returns the live stream so the server can end it on close. */
+export function addUiRoutes(app: FastifyInstance, runtime: Runtime, options: UiRouteOptions = {}): LiveStream {
   const live = new LiveStream(runtime, options.live);
-  api.route('GET', /^\/api\/v1\/stream$/, (req, res) => live.handle(req, res));
-  api.route('GET', /^\/api\/v1\/silences$/, (_req, res) => {
-    const list = silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) }), runtime.clock.now());
-    const text = JSON.stringify({ silences: list });
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  app.get('/api/v1/stream', (request, reply) => {
+    // Server-sent events write to the socket for as long as the client stays: Fastify hands it over.
+    reply.hijack();
+    live.handle(request.raw, reply.raw);
   });
-  api.route('GET', /^\/api\/v1\/incidents\/([^/]+)\/notifications$/, (_req, res, params) => {
-    const id = decodeURIComponent(params[0]);
-    const known = runtime.pipeline.incidents.has(id);
-    const text = JSON.stringify(
-      known
-        ? { incident: id, notifications: runtime.dispatcher.deliveries.of(id) }
-        : { error: { code: ErrorCode.BAD_REQUEST, message: `no incident ${id}`, hint: 'list them with GET /api/v1/incidents' } },
-    );
-    res.writeHead(known ? 200 : 404, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
+  app.get('/api/v1/silences', async () => ({
+    silences: silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) }), runtime.clock.now()),
+  }));
+  app.get<{ Params: { id: string } }>('/api/v1/incidents/:id/notifications', async (request) => {
+    const id = request.params.id;
+    if (!runtime.pipeline.incidents.has(id)) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`, 'list them with GET /api/v1/incidents');
+    return { incident: id, notifications: runtime.dispatcher.deliveries.of(id) };
   });
-  api.route('GET', /^\/api\/v1\/autodiscovery$/, (_req, res) => {
-    const text = JSON.stringify(autodiscoveryView(runtime));
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
-    res.end(text);
-  });
+  app.get('/api/v1/autodiscovery', async () => autodiscoveryView(runtime));
   if (options.ui !== false) {
     const assets = new UiAssets(options.ui ?? uiAssetsDir());
-    api.route('GET', /^\/(?:index\.html)?$/, (req, res) => assets.page(req, res));
-    api.route('GET', /^\/assets\/([^/]+)$/, (req, res, params) => assets.asset(req, res, decodeURIComponent(params[0])));
+    const send = (reply: FastifyReply, served: ServedFile) => reply.code(served.status).headers(served.headers).send(served.body);
+    app.get('/', (request, reply) => send(reply, assets.page(request.headers['accept-encoding'])));
+    app.get('/index.html', (request, reply) => send(reply, assets.page(request.headers['accept-encoding'])));
+    app.get<{ Params: { name: string } }>('/assets/:name', (request, reply) => send(reply, assets.asset(request.params.name, request.headers['accept-encoding'])));
   }
   return live;
 }

@@ -311,6 +311,7 @@ export class NotificationDispatcher {
       this.settle(lane, entry, 'delivered');
       this.noteDelivery(entry, 'delivered');
       this.telemetry.add('sextant_notifications_delivered_total', 'Notifications delivered, by notifier', 1, labels);
+      this.telemetry.observe('sextant_notification_delivery_seconds', 'Time from queueing to delivery, by notifier', (this.clock.now() - entry.enqueuedAt) / 1000, labels);
       target.setStatus('ok');
       return;
     }

@@ -24,6 +24,8 @@ export const ErrorCode = {
   PLUGIN_REGISTER_FAILED: 'SEXTANT_ERR_PLUGIN_REGISTER_FAILED',
   /** A plugin asked for an extension point or service the runtime does not provide. */
   DEPENDENCY_UNKNOWN: 'SEXTANT_ERR_DEPENDENCY_UNKNOWN',
+  /** Plugins depend on each other's services in a circle, so none of them can register first. */
+  DEPENDENCY_CYCLE: 'SEXTANT_ERR_DEPENDENCY_CYCLE',
   /** Two factories registered the same type for the same extension point. */
   DUPLICATE_FACTORY: 'SEXTANT_ERR_DUPLICATE_FACTORY',
   /** Configuration names a component type no loaded plugin provides. */

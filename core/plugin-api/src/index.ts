@@ -113,10 +113,12 @@ export type {
   CorrelatorsExtensionPoint,
   NotifiersExtensionPoint,
   ExportersExtensionPoint,
+  PluginStateService,
+  PluginConfigService,
 } from './refs.js';
 
 export { createPlugin, createModule, isSextantPlugin, pluginDisplayId, PLUGIN_CONTRACT_VERSION } from './plugin.js';
-export type { SextantPlugin, DepsMap, ResolvedDeps, CreatePluginOptions, CreateModuleOptions } from './plugin.js';
+export type { SextantPlugin, DepsMap, ResolvedDeps, ProvidedServices, ServicesMap, CreatePluginOptions, CreateModuleOptions } from './plugin.js';
 
 export type { HttpRouterService, HttpMount, HttpMountOptions, HttpRouteRequest, HttpRouteResponse } from './http-router.js';
 

@@ -9,7 +9,7 @@
  * Interfaces behind a ref only grow: new methods may be added, nothing is removed or changed.
  * A breaking change is a new ref with a higher `version` (`collectors` v2), side by side with v1.
  */
-import type { CollectorFactory, CorrelatorFactory, DetectorFactory, ExporterFactory, Logger, NotifierFactory } from './components.js';
+import type { Clock, CollectorFactory, CorrelatorFactory, DetectorFactory, ExporterFactory, Logger, NotifierFactory, SelfMetrics } from './components.js';
 import type { HttpRouterService } from './http-router.js';
 import { assertKebabId } from './ids.js';
 
@@ -42,7 +42,12 @@ export function createExtensionPoint<T>(options: { id: string; version?: number 
   return Object.freeze({ $$type: '@sextant/Ref', scope: 'extension-point', id: options.id, version, token: tokenFor('extension-point', options.id, version) });
 }
 
-/** Declares a service the runtime provides to plugins (logger, ...). `id` must be kebab-case. */
+/**
+ * Declares a service: one the runtime provides to every plugin (`coreServices`), or one a plugin
+ * provides to others (`createPlugin({ provides })`, e.g. the Kubernetes plugin's extension
+ * registry that the OpenShift plugin depends on). `id` must be kebab-case and unique in a runtime;
+ * prefix it with the owning plugin id (`kubernetes-extensions`).
+ */
 export function createServiceRef<T>(options: { id: string; version?: number }): ServiceRef<T> {
   assertKebabId(options.id, 'service id');
   const version = options.version ?? 1;
@@ -88,10 +93,30 @@ export const exportersExtensionPoint = createExtensionPoint<ExportersExtensionPo
 export type ExtensionKind = 'collector' | 'detector' | 'correlator' | 'notifier' | 'exporter';
 export const EXTENSION_KINDS: readonly ExtensionKind[] = ['collector', 'detector', 'correlator', 'notifier', 'exporter'];
 
-/** Services every runtime provides to plugins at registration time. */
+/** The plugin's private state: a directory that survives restarts, when the runtime has a `dataDir`. */
+export interface PluginStateService {
+  /** `<dataDir>/plugins/<pluginId>`, created on first use; undefined without a runtime `dataDir`. */
+  readonly dataDir: string | undefined;
+}
+
+/** Settings for the whole plugin (not one instance): `plugins.config.<pluginId>` in sextant.yaml; `{}` when absent. */
+export type PluginConfigService = Readonly<Record<string, unknown>>;
+
+/**
+ * Services every runtime provides to plugins at registration time. The plugin-scoped ones (logger,
+ * metrics, config, state) are made for each plugin: two plugins never share one.
+ */
 export const coreServices = {
-  /** A logger scoped to the registering plugin. */
+  /** A logger scoped to the registering plugin (its lines carry the plugin id). */
   logger: createServiceRef<Logger>({ id: 'logger' }),
+  /** Self-metrics of the plugin, on the runtime's /metrics with a `plugin` label. */
+  metrics: createServiceRef<SelfMetrics>({ id: 'self-metrics' }),
+  /** Plugin-wide settings from `plugins.config.<pluginId>`. */
+  config: createServiceRef<PluginConfigService>({ id: 'plugin-config' }),
+  /** The plugin's own data directory. */
+  state: createServiceRef<PluginStateService>({ id: 'plugin-state' }),
+  /** The runtime's clock (a FakeClock in tests). */
+  clock: createServiceRef<Clock>({ id: 'clock' }),
   /** The runtime's HTTP server: mount a receiver at `/ingest/<name>/` instead of opening a port (http-router.ts). */
   httpRouter: createServiceRef<HttpRouterService>({ id: 'http-router' }),
 } as const;

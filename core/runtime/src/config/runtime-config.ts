@@ -7,7 +7,7 @@
  * store: { points: 360, maxSeries: 200000, maxSeriesPerInstance: 20000 }
  * dataDir: ./.sextant
  * checkpoint: { interval: 60s, maxShare: 0.02 }   # what a SIGKILL can lose
- * plugins: { discover: true, paths: [], isolation: in-process, startTimeout: 10s }
+ * plugins: { discover: true, paths: [], isolation: in-process, startTimeout: 10s, config: { kubernetes: {} } }
  * collectors:
  *   host: {}
  *   nginx/web: { url: http://127.0.0.1:8080/nginx_status, interval: 5s }
@@ -115,9 +115,11 @@ export const runtimeConfigSchema = z
         isolation: z.enum(ISOLATION_MODES).default('in-process'),
         startTimeout: duration('plugins.startTimeout').default(10_000),
         disabled: z.array(z.string()).default([]),
+        /** Plugin-wide settings by plugin id, given to that plugin as `coreServices.config` (not per instance). */
+        config: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
       })
       .strict()
-      .default({ discover: true, paths: [], isolation: 'in-process', startTimeout: 10_000, disabled: [] }),
+      .default({ discover: true, paths: [], isolation: 'in-process', startTimeout: 10_000, disabled: [], config: {} }),
     autodiscovery: z
       .object({
         /** Start matching plugins for containers from the rules in plugin manifests. */

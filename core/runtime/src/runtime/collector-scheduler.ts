@@ -155,3 +155,20 @@ export class CollectorScheduler {
     this.timedOutAt = undefined;
   }
 }
+
+/**
+ * The scheduling service (`TOKENS.scheduler`): makes and starts the scheduler of each collector
+ * instance on the runtime's clock, first round now or after one interval (`collectImmediately`).
+ */
+export class CollectorScheduling {
+  constructor(
+    private readonly clock: Clock,
+    private readonly immediately: boolean,
+  ) {}
+
+  start(options: Omit<CollectorSchedulerOptions, 'clock'>): CollectorScheduler {
+    const scheduler = new CollectorScheduler({ ...options, clock: this.clock });
+    scheduler.start(this.immediately);
+    return scheduler;
+  }
+}

@@ -1,7 +1,12 @@
 /**
- * A small HTTP listener that turns what a tool POSTs into SextantEvents: the shared part of every
- * `events-*` receiver. It is push-only (no `collect()`): events are written and flushed as they
- * arrive.
+ * Turns what a tool POSTs into SextantEvents: the shared part of every `events-*` receiver. It is
+ * push-only (no `collect()`): events are written and flushed as they arrive.
+ *
+ * Where it listens: with `listen: host:port`, on a port of its own; without, it mounts on the
+ * runtime's HTTP server (`coreServices.httpRouter`) at `/ingest/<instance id>/` — the API's port,
+ * default 127.0.0.1:7070, so `http://127.0.0.1:7070/ingest/events-chef/`. A process that serves no
+ * API (an agent without `--port`, `server.enabled: false`) has nothing to mount on: `start()` then
+ * fails with `SEXTANT_ERR_CONFIG_INVALID` asking for `listen`. Both ways run on Fastify.
  *
  * Request handling, in order — every refusal gets a JSON body `{"error": "..."}`, is counted in
  * `rejected_total{reason}` and stores nothing:
@@ -16,20 +21,35 @@
  *     answered 202 with `ignored` and counted in `ignored_total`.
  * Accepted: 202 `{"accepted": <number of events>}`.
  *
- * Listener: `headersTimeout` 10 s, `requestTimeout` 30 s. A port that cannot be bound makes
- * `start()` reject with `SEXTANT_ERR_CONFIG_INVALID` (and sets the status to error); server errors
- * after start set the status to degraded. `shutdown()` closes open connections and is idempotent.
+ * Own listener: headers timeout 10 s, request timeout 30 s. A port that cannot be bound makes
+ * `start()` reject with `SEXTANT_ERR_CONFIG_INVALID` (and sets the status to error).
+ * `shutdown()` closes the listener or removes the mount, and is idempotent.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
-import { ErrorCode, SextantError, formatError, type Collector, type CollectorContext, type SextantEvent } from '@sextant/plugin-api';
+import {
+  ErrorCode,
+  SextantError,
+  formatError,
+  type Collector,
+  type CollectorContext,
+  type HttpMount,
+  type HttpMountOptions,
+  type HttpRouteResponse,
+  type HttpRouterService,
+  type SextantEvent,
+} from '@sextant/plugin-api';
+import { parseListenAddress, serveHttpMount, type HttpEndpoint } from './http-endpoint.js';
 import { resolveSecret } from './secret-source.js';
 
 /** Fields every receiver's config has. */
 export const receiverConfigShape = {
-  /** `host:port` to listen on (`[::]:7084` for IPv6). Port 0 picks a free port (tests). */
-  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7081 or 0.0.0.0:7081'),
+  /**
+   * `host:port` of a port of its own (`[::]:7084` for IPv6; port 0 picks a free one). Without it the
+   * receiver mounts at `/ingest/<instance id>/` of the API server.
+   */
+  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7081 or 0.0.0.0:7081').optional(),
   /** Shared token the tool presents. Use ${env:NAME} / ${file:PATH}. */
   token: z.string().min(1).optional(),
   /** File holding the token (alternative to `token`). */
@@ -44,7 +64,7 @@ export function hasToken(c: { token?: string; tokenFile?: string }): boolean {
 }
 export const TOKEN_REQUIRED = { message: 'set token: ${env:NAME} or tokenFile: PATH', path: ['token'] };
 
-export type ReceiverConfig = { listen: string; token?: string; tokenFile?: string; maxBodyBytes: number };
+export type ReceiverConfig = { listen?: string; token?: string; tokenFile?: string; maxBodyBytes: number };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
@@ -81,8 +101,10 @@ export interface EventReceiverSpec {
 }
 
 export interface EventReceiver extends Collector {
-  /** Where the listener is bound, once started. */
+  /** Where its own listener is bound, once started with `listen`. */
   address(): { readonly host: string; readonly port: number } | undefined;
+  /** Its path on the API server (`/ingest/<instance id>`), once started without `listen`. */
+  mountPath(): string | undefined;
 }
 
 function digest(value: string): Buffer {
@@ -93,13 +115,13 @@ function sameToken(given: string | undefined, expected: Buffer): boolean {
   return given !== undefined && given.length > 0 && timingSafeEqual(digest(given), expected);
 }
 
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
+function headerValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
 }
 
 /** Token candidates the request presents in headers. */
-function presentedTokens(headers: IncomingHttpHeaders, extra: readonly string[]): string[] {
+function presentedTokens(headers: Readonly<Record<string, string | string[] | undefined>>, extra: readonly string[]): string[] {
   const out: string[] = [];
   const auth = headerValue(headers, 'authorization');
   if (auth?.startsWith('Bearer ')) out.push(auth.slice(7).trim());
@@ -115,148 +137,103 @@ function presentedTokens(headers: IncomingHttpHeaders, extra: readonly string[])
   return out;
 }
 
-function parseListen(listen: string): { host: string; port: number } {
-  const colon = listen.lastIndexOf(':');
-  const host = listen.slice(0, colon).replace(/^\[|\]$/g, '');
-  const port = Number(listen.slice(colon + 1));
-  if (port > 65535) throw new SextantError(ErrorCode.CONFIG_INVALID, `listen: port ${port} is out of range`, { hint: 'use a port between 0 and 65535' });
-  return { host, port };
-}
-
-function reply(res: ServerResponse, status: number, body: Record<string, unknown>, close = false): void {
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}) });
-  res.end(JSON.stringify(body));
-}
-
-/** Creates the receiver component for a tool. */
-export function createEventReceiver(ctx: CollectorContext<ReceiverConfig>, spec: EventReceiverSpec): EventReceiver {
+/** Creates the receiver component for a tool; `http` is the runtime's router (mounts when no `listen`). */
+export function createEventReceiver(ctx: CollectorContext<ReceiverConfig>, spec: EventReceiverSpec, http?: HttpRouterService): EventReceiver {
   const config = ctx.config;
   const token = resolveSecret('token', config.token, config.tokenFile);
   const tokenDigest = digest(token);
-  const { host, port } = parseListen(config.listen);
+  if (config.listen !== undefined) parseListenAddress(config.listen, 'listen');
   const rejected = ctx.metrics.counter('rejected_total', 'Requests refused, by reason (method, unauthorized, too_large, malformed, invalid)');
   const accepted = ctx.metrics.counter('events_total', 'Events accepted and written');
   const ignored = ctx.metrics.counter('ignored_total', 'Well-formed payloads deliberately skipped (not a change event)');
-  let server: Server | undefined;
-  let bound: { host: string; port: number } | undefined;
+  let endpoint: HttpEndpoint | undefined;
+  let mounted: HttpMount | undefined;
+  const headerAuthorized = (headers: Readonly<Record<string, string | string[] | undefined>>) => presentedTokens(headers, spec.tokenHeaders ?? []).some((t) => sameToken(t, tokenDigest));
 
-  function refuse(res: ServerResponse, refusal: ReceiverRefusal, close = false): void {
+  function refuse(refusal: ReceiverRefusal, close = false): HttpRouteResponse {
     rejected.add(1, { reason: refusal.reason });
     ctx.logger.debug(`refused a ${spec.tool} request: ${refusal.message}`, { status: refusal.status, reason: refusal.reason });
-    reply(res, refusal.status, { error: refusal.message }, close);
+    return { status: refusal.status, headers: close ? { connection: 'close' } : {}, body: { error: refusal.message } };
   }
 
-  /** Reads the body up to the limit; resolves undefined after answering 413. */
-  function readBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer | undefined> {
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let done = false;
-      const tooLarge = () => {
-        done = true;
-        refuse(res, new ReceiverRefusal(413, 'too_large', `body is larger than maxBodyBytes (${config.maxBodyBytes} bytes)`), true);
-        req.removeAllListeners('data');
-        req.resume();
-        res.on('finish', () => req.destroy());
-        resolve(undefined);
+  const mount: HttpMountOptions = {
+    bodyLimit: config.maxBodyBytes,
+    precheck(request) {
+      if (request.method !== 'POST') return refuse(new ReceiverRefusal(405, 'method', `use POST (got ${request.method})`), true);
+      if (!headerAuthorized(request.headers) && !spec.authenticateBody) return refuse(new ReceiverRefusal(401, 'unauthorized', 'missing or wrong token: send Authorization: Bearer <token> or X-Sextant-Token'), true);
+      return undefined;
+    },
+    tooLarge(request) {
+      const length = Number(headerValue(request.headers, 'content-length'));
+      const size = Number.isFinite(length) && length > config.maxBodyBytes ? `body of ${length} bytes` : 'body';
+      return refuse(new ReceiverRefusal(413, 'too_large', `${size} is larger than maxBodyBytes (${config.maxBodyBytes} bytes)`), true);
+    },
+    handle(routed) {
+      const request: ReceivedRequest = {
+        path: routed.query ? `${routed.path}?${routed.query}` : routed.path,
+        headers: routed.headers as IncomingHttpHeaders,
+        contentType: (headerValue(routed.headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase(),
+        body: routed.body,
       };
-      req.on('data', (chunk: Buffer) => {
-        if (done) return;
-        size += chunk.byteLength;
-        if (size > config.maxBodyBytes) return tooLarge();
-        chunks.push(chunk);
-      });
-      req.on('end', () => {
-        if (done) return;
-        done = true;
-        resolve(Buffer.concat(chunks));
-      });
-      req.on('error', () => {
-        if (done) return;
-        done = true;
-        resolve(undefined);
-      });
-    });
-  }
+      if (!headerAuthorized(routed.headers) && !spec.authenticateBody!(request, token)) {
+        return refuse(new ReceiverRefusal(401, 'unauthorized', 'missing or wrong token or signature'));
+      }
+      let parsed: ParsedEvents;
+      try {
+        parsed = spec.parse(request);
+      } catch (e) {
+        if (e instanceof ReceiverRefusal) return refuse(e);
+        return refuse(new ReceiverRefusal(400, 'invalid', `cannot read the ${spec.tool} payload: ${formatError(e)}`));
+      }
+      if ('ignored' in parsed) {
+        ignored.add(1);
+        return { status: 202, body: { accepted: 0, ignored: parsed.ignored } };
+      }
+      for (const event of parsed.events) ctx.sink.event(event);
+      ctx.sink.flush();
+      accepted.add(parsed.events.length);
+      return { status: 202, body: { accepted: parsed.events.length } };
+    },
+  };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') {
-      return refuse(res, new ReceiverRefusal(405, 'method', `use POST (got ${req.method})`), true);
-    }
-    const headerAuth = presentedTokens(req.headers, spec.tokenHeaders ?? []).some((t) => sameToken(t, tokenDigest));
-    if (!headerAuth && !spec.authenticateBody) {
-      return refuse(res, new ReceiverRefusal(401, 'unauthorized', 'missing or wrong token: send Authorization: Bearer <token> or X-Sextant-Token'), true);
-    }
-    const length = Number(headerValue(req.headers, 'content-length'));
-    if (Number.isFinite(length) && length > config.maxBodyBytes) {
-      return refuse(res, new ReceiverRefusal(413, 'too_large', `body of ${length} bytes is larger than maxBodyBytes (${config.maxBodyBytes} bytes)`), true);
-    }
-    const body = await readBody(req, res);
-    if (body === undefined) return;
-    const request: ReceivedRequest = {
-      path: req.url ?? '/',
-      headers: req.headers,
-      contentType: (headerValue(req.headers, 'content-type') ?? '').split(';')[0].trim().toLowerCase(),
-      body,
-    };
-    if (!headerAuth && !spec.authenticateBody!(request, token)) {
-      return refuse(res, new ReceiverRefusal(401, 'unauthorized', 'missing or wrong token or signature'));
-    }
-    let parsed: ParsedEvents;
-    try {
-      parsed = spec.parse(request);
-    } catch (e) {
-      if (e instanceof ReceiverRefusal) return refuse(res, e);
-      return refuse(res, new ReceiverRefusal(400, 'invalid', `cannot read the ${spec.tool} payload: ${formatError(e)}`));
-    }
-    if ('ignored' in parsed) {
-      ignored.add(1);
-      return reply(res, 202, { accepted: 0, ignored: parsed.ignored });
-    }
-    for (const event of parsed.events) ctx.sink.event(event);
-    ctx.sink.flush();
-    accepted.add(parsed.events.length);
-    reply(res, 202, { accepted: parsed.events.length });
+  function failStart(err: SextantError): never {
+    ctx.status.set('error', formatError(err), err.code);
+    throw err;
   }
 
   return {
     async start() {
-      const s = createServer((req, res) => {
-        handle(req, res).catch((e) => {
-          ctx.logger.error(`${spec.tool} receiver failed on a request: ${formatError(e)}`);
-          reply(res, 500, { error: 'internal error' });
-        });
-      });
-      s.headersTimeout = 10_000;
-      s.requestTimeout = 30_000;
-      await new Promise<void>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(port, host, () => {
-          s.off('error', reject);
-          resolve();
-        });
-      }).catch((e: NodeJS.ErrnoException) => {
-        const err = new SextantError(ErrorCode.CONFIG_INVALID, `cannot listen on ${config.listen}: ${e.code ?? e.message}`, {
-          hint: e.code === 'EADDRINUSE' ? 'another process uses this port; pick another listen port' : 'check the listen address',
-        });
-        ctx.status.set('error', formatError(err), err.code);
-        throw err;
-      });
-      server = s;
-      const address = s.address();
-      bound = typeof address === 'object' && address ? { host: address.address, port: address.port } : { host, port };
-      s.on('error', (e) => ctx.status.set('degraded', `${spec.tool} receiver: ${e.message}`));
-      ctx.logger.info(`${spec.tool} receiver listening on http://${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}/`, { host: bound.host, port: bound.port });
+      if (config.listen !== undefined) {
+        endpoint = await serveHttpMount(mount, { listen: config.listen, label: 'listen', logger: ctx.logger }).catch((e: unknown) =>
+          failStart(e instanceof SextantError ? e : new SextantError(ErrorCode.CONFIG_INVALID, formatError(e))),
+        );
+        const { host, port } = endpoint.address;
+        ctx.logger.info(`${spec.tool} receiver listening on http://${host.includes(':') ? `[${host}]` : host}:${port}/`, { host, port });
+      } else {
+        if (!http?.available) {
+          failStart(
+            new SextantError(ErrorCode.CONFIG_INVALID, `${ctx.instanceId}: no listen address, and this process serves no HTTP API to mount the ${spec.tool} receiver on`, {
+              hint: `set ${ctx.instanceId}.listen (e.g. 127.0.0.1:7081); an agent serves no API unless started with --port`,
+            }),
+          );
+        }
+        try {
+          mounted = http.mount(ctx.instanceId, mount);
+        } catch (e) {
+          failStart(e instanceof SextantError ? e : new SextantError(ErrorCode.CONFIG_INVALID, formatError(e)));
+        }
+        ctx.logger.info(`${spec.tool} receiver mounted at ${mounted!.path}/ on the API server`, { path: mounted!.path });
+      }
       ctx.status.set('ok');
     },
-    address: () => bound,
+    address: () => endpoint?.address,
+    mountPath: () => mounted?.path,
     async shutdown() {
-      const s = server;
-      server = undefined;
-      if (!s) return;
-      s.closeAllConnections();
-      await new Promise<void>((resolve) => s.close(() => resolve()));
+      mounted?.close();
+      mounted = undefined;
+      const e = endpoint;
+      endpoint = undefined;
+      await e?.close();
     },
   };
 }

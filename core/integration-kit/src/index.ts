@@ -25,6 +25,8 @@ export {
   DEFAULT_MAX_BODY_BYTES,
 } from './event-receiver.js';
 export type { ReceiverConfig, ReceivedRequest, ParsedEvents, EventReceiverSpec, EventReceiver } from './event-receiver.js';
+export { serveHttpMount, parseListenAddress } from './http-endpoint.js';
+export type { HttpEndpoint, HttpEndpointOptions } from './http-endpoint.js';
 
 export { parseToolTimestamp } from './tool-timestamp.js';
 

@@ -1,5 +1,5 @@
 export { default as plugin } from './plugin.js';
-export { chefCollectorFactory, chefConfigSchema, DEFAULT_CHEF_LISTEN } from './chef-collector.js';
+export { chefCollectorFactory, createChefCollectorFactory, chefConfigSchema, DEFAULT_CHEF_LISTEN } from './chef-collector.js';
 export type { ChefConfig } from './chef-collector.js';
 export { parseChefReport } from './chef-run.js';
 export type { ChefRunStatus } from './chef-run.js';

@@ -1,10 +1,10 @@
-import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { chefCollectorFactory } from './chef-collector.js';
+import { collectorsExtensionPoint, coreServices, createPlugin } from '@sextant/plugin-api';
+import { createChefCollectorFactory } from './chef-collector.js';
 
 export default createPlugin({
   pluginId: 'events-chef',
-  deps: { collectors: collectorsExtensionPoint },
-  register({ collectors }) {
-    collectors.addFactory(chefCollectorFactory);
+  deps: { collectors: collectorsExtensionPoint, http: coreServices.httpRouter },
+  register({ collectors, http }) {
+    collectors.addFactory(createChefCollectorFactory({ http }));
   },
 });

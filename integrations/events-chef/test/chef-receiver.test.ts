@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startCollector, type CollectorHarness } from '@sextant/testkit';
+import { startCollector, startTestRuntime, type CollectorHarness, type TestRuntime } from '@sextant/testkit';
 import { describeCollectorConformance } from '@sextant/testkit/conformance';
 import { postToReceiver } from '@sextant/integration-kit/testing';
-import { chefCollectorFactory, type EventReceiver } from '../src/index.js';
+import { chefCollectorFactory, plugin, type EventReceiver } from '../src/index.js';
 
 const TOKEN = 'chef-token-abcdef123456';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -132,5 +132,38 @@ describe('events-chef', () => {
     expect(h.metrics.counters.rejected_total).toBe(9);
     // the token may also come as the HTTP Basic password
     expect((await postToReceiver(port, body, { authorization: `Basic ${Buffer.from(`chef:${TOKEN}`).toString('base64')}` })).status).toBe(202);
+  });
+});
+
+describe('events-chef on the API server (no listen)', () => {
+  let rt: TestRuntime | undefined;
+  afterEach(async () => {
+    await rt?.stop();
+    rt = undefined;
+  });
+
+  it('mounts at /ingest/<instance>/ of the API port: same token checks, limits and answers as on its own port', async () => {
+    rt = await startTestRuntime({ plugins: [plugin], api: true, config: { collectors: { 'events-chef': { token: TOKEN, maxBodyBytes: 4096 } } } });
+    const url = `${rt.url}/ingest/events-chef/`;
+    const post = async (body: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    expect(rt.runtime.statuses().find((s) => s.id === 'events-chef')?.state).toBe('ok');
+    expect(await post(JSON.stringify(handlerReport(true)), auth)).toEqual({ status: 202, body: { accepted: 1 } });
+    expect((await post(JSON.stringify(handlerReport(true)), { authorization: 'Bearer wrong' })).status).toBe(401);
+    expect((await post(JSON.stringify(handlerReport(true)), { 'x-data-collector-token': TOKEN })).status).toBe(202);
+    expect(await post('x'.repeat(5000), auth)).toMatchObject({ status: 413, body: { error: expect.stringContaining('maxBodyBytes (4096 bytes)') } });
+    expect((await fetch(url)).status).toBe(405);
+    expect((await fetch(`${rt.url}/ingest/events-nothing/`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect(rt.runtime.pipeline.events.query({ limit: 10 }).filter((e) => e.type === 'config.run')).toHaveLength(2);
+    expect(rt.runtime.telemetry.sum('sextant_plugin_rejected_total', { instance: 'events-chef' })).toBe(3);
+  });
+
+  it('without listen where no API is served (an agent without --port), fails start with a hint to set listen', async () => {
+    rt = await startTestRuntime({ plugins: [plugin], config: { server: { enabled: false }, collectors: { 'events-chef': { token: TOKEN } } } });
+    const status = rt.runtime.statuses().find((s) => s.id === 'events-chef');
+    expect(status?.state).toBe('error');
+    expect(status?.message).toMatch(/no listen address, and this process serves no HTTP API/);
   });
 });

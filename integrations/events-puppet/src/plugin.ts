@@ -1,10 +1,10 @@
-import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { puppetCollectorFactory } from './puppet-collector.js';
+import { collectorsExtensionPoint, coreServices, createPlugin } from '@sextant/plugin-api';
+import { createPuppetCollectorFactory } from './puppet-collector.js';
 
 export default createPlugin({
   pluginId: 'events-puppet',
-  deps: { collectors: collectorsExtensionPoint },
-  register({ collectors }) {
-    collectors.addFactory(puppetCollectorFactory);
+  deps: { collectors: collectorsExtensionPoint, http: coreServices.httpRouter },
+  register({ collectors, http }) {
+    collectors.addFactory(createPuppetCollectorFactory({ http }));
   },
 });

@@ -1,10 +1,10 @@
-import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { saltCollectorFactory } from './salt-collector.js';
+import { collectorsExtensionPoint, coreServices, createPlugin } from '@sextant/plugin-api';
+import { createSaltCollectorFactory } from './salt-collector.js';
 
 export default createPlugin({
   pluginId: 'events-salt',
-  deps: { collectors: collectorsExtensionPoint },
-  register({ collectors }) {
-    collectors.addFactory(saltCollectorFactory);
+  deps: { collectors: collectorsExtensionPoint, http: coreServices.httpRouter },
+  register({ collectors, http }) {
+    collectors.addFactory(createSaltCollectorFactory({ http }));
   },
 });

@@ -1,10 +1,10 @@
-import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { deployWebhookCollectorFactory } from './deploy-webhook-collector.js';
+import { collectorsExtensionPoint, coreServices, createPlugin } from '@sextant/plugin-api';
+import { createDeployWebhookCollectorFactory } from './deploy-webhook-collector.js';
 
 export default createPlugin({
   pluginId: 'events-webhook',
-  deps: { collectors: collectorsExtensionPoint },
-  register({ collectors }) {
-    collectors.addFactory(deployWebhookCollectorFactory);
+  deps: { collectors: collectorsExtensionPoint, http: coreServices.httpRouter },
+  register({ collectors, http }) {
+    collectors.addFactory(createDeployWebhookCollectorFactory({ http }));
   },
 });

@@ -69,6 +69,8 @@ export class PartitionLeases {
   private lastRenewOk = 0;
   private failing = false;
   private readonly preference: number[];
+  /** Partition -> local time the last successful SET/renew was sent (its lease runs from no earlier). */
+  private readonly renewedAt = new Map<number, number>();
 
   constructor(private readonly options: PartitionLeasesOptions) {
     this.leaseMs = options.leaseMs ?? 5000;
@@ -87,8 +89,14 @@ export class PartitionLeases {
     if (this.running) return;
     this.running = true;
     this.lastRenewOk = Date.now();
+    let last = Date.now();
     const loop = () => {
       if (!this.running) return;
+      const gap = Date.now() - last;
+      last = Date.now();
+      if (gap > this.leaseMs / 2) {
+        this.options.logger?.warn(`cluster: ${this.options.memberId} renewed its leases ${gap} ms after the previous round (lease ${this.leaseMs} ms): this process is overloaded; partitions may move`);
+      }
       this.ticking = this.tick().finally(() => {
         this.ticking = undefined;
         if (this.running) this.timer = setTimeout(loop, this.heartbeatMs);
@@ -134,13 +142,23 @@ export class PartitionLeases {
   private async renewAll(): Promise<void> {
     const { link, keys, memberId } = this.options;
     const held = [...this.owned];
+    const sentAt = Date.now();
     const results = await Promise.all(held.map((p) => link.call<number>(keys.lease(p), ['EVAL', RENEW, '1', keys.lease(p), memberId, String(this.leaseMs)])));
     results.forEach((r, i) => {
       if (Number(r) !== 1) {
         this.options.logger?.warn(`cluster: lease of partition ${held[i]} was lost (expired or taken over)`);
         this.lose(held[i]);
-      }
+      } else this.renewedAt.set(held[i], sentAt);
     });
+  }
+
+  /**
+   * True while this member surely still holds the lease of `p`: owned, and the last renewal was
+   * sent less than 80% of the lease time ago by the local clock (a stalled process must not keep
+   * applying entries after its lease may have expired and been taken over).
+   */
+  holds(p: number): boolean {
+    return this.owned.has(p) && Date.now() - (this.renewedAt.get(p) ?? 0) < this.leaseMs * 0.8;
   }
 
   /** The most partitions one member should hold with the current live members. */
@@ -161,11 +179,13 @@ export class PartitionLeases {
     while (this.running && this.owned.size < target && candidates.length > 0) {
       const batch = candidates.slice(0, target - this.owned.size);
       candidates = candidates.slice(batch.length);
+      const sentAt = Date.now();
       const results = await Promise.all(batch.map((p) => link.call<string | null>(keys.lease(p), ['SET', keys.lease(p), memberId, 'NX', 'PX', String(this.leaseMs)])));
       results.forEach((r, i) => {
         if (r !== 'OK' || !this.running) return;
         const p = batch[i];
         this.owned.add(p);
+        this.renewedAt.set(p, sentAt);
         this.counts.acquired++;
         this.options.listener.acquired(p);
       });

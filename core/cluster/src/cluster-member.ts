@@ -1,0 +1,336 @@
+/**
+ * One member of a Sextant group (docs/architecture.md, "Scale-out"): wires a started Runtime to
+ * the group's Redis.
+ *
+ * - What this member's IngestServer receives goes through `ingestHandler` into the partition
+ *   streams (PartitionAppender), whichever member owns the partitions.
+ * - The partitions this member holds a lease for (PartitionLeases) are read and analysed by one
+ *   PartitionWorker each, with their own detector instances built from the `detectors` section.
+ *   The runtime itself must run no detectors (`sextant server --store` removes them from its
+ *   config and hands them here); everything else (store, correlators, notifiers, exporters, API)
+ *   is the runtime's as usual.
+ * - `status()` is the group as this member sees it (`GET /api/v1/cluster`); `publishMetrics()`
+ *   puts the same on `/metrics`.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import {
+  ErrorCode,
+  SextantError,
+  formatError,
+  mergeDefaults,
+  validateConfig,
+  type ConfigIssue,
+  type Detector,
+  type DetectorContext,
+  type HealthState,
+  type Logger,
+  type SampleBatch,
+  type SelfMetrics,
+  type SeriesDescriptor,
+  type SeriesId,
+} from '@sextant/plugin-api';
+import { configError, createLogger, instanceSpecs, type Runtime, type RuntimeConfig } from '@sextant/runtime';
+import { ClusterKeys } from './cluster-keys.js';
+import { GroupSeriesRegistry } from './group-series-registry.js';
+import { LocalSeriesMap } from './local-series-map.js';
+import { PartitionAppender } from './partition-appender.js';
+import { PartitionLeases } from './partition-leases.js';
+import { PartitionWorker, type PartitionDetectorSpec, type WorkerCounters } from './partition-worker.js';
+import { connectRedis, type RedisLink } from './redis-link.js';
+
+export interface ClusterMemberOptions {
+  /** A loaded and started runtime whose config has no detectors (they are given here). */
+  readonly runtime: Runtime;
+  /** `redis://...`, `rediss://...`, `redis+cluster://h1:p1,h2:p2`, or an open link. */
+  readonly store: string | RedisLink;
+  /** The `detectors` section of the configuration: run once per owned partition. */
+  readonly detectors: RuntimeConfig['detectors'];
+  /** Key prefix shared by the members of one group (default `sextant`). */
+  readonly group?: string;
+  /** Fixed for the life of the group's data (default 64). */
+  readonly partitions?: number;
+  /** Unique per process (default `<host>-<pid>-<random>`). */
+  readonly memberId?: string;
+  readonly leaseMs?: number;
+  readonly heartbeatMs?: number;
+  /** How often each owned partition is checkpointed (default 10 s). */
+  readonly checkpointMs?: number;
+  /** Idle poll period of a partition stream (default 50 ms). */
+  readonly pollMs?: number;
+  /** Received samples waiting for Redis at most (default 1,000,000). */
+  readonly maxBufferedSamples?: number;
+  readonly logger?: Logger;
+}
+
+export interface ClusterStatus {
+  readonly group: string;
+  readonly member: string;
+  readonly store: string;
+  readonly storeReachable: boolean;
+  readonly members: readonly string[];
+  readonly partitions: number;
+  readonly target: number;
+  readonly owned: readonly {
+    readonly partition: number;
+    readonly state: PartitionWorker['state'];
+    readonly lag?: number;
+    readonly appliedId: string;
+    readonly checkpointId: string;
+    readonly lastCheckpointAgoMs?: number;
+    readonly processed: number;
+    readonly trimmedPastCheckpoint?: boolean;
+  }[];
+  readonly ingest: PartitionAppender['counters'] & { readonly buffered: number };
+  readonly processed: WorkerCounters;
+  readonly leases: PartitionLeases['counts'];
+}
+
+export class ClusterMember {
+  readonly memberId: string;
+  readonly keys: ClusterKeys;
+  readonly leases: PartitionLeases;
+  readonly appender: PartitionAppender;
+  private readonly workers = new Map<number, PartitionWorker>();
+  /** Counters of workers that stopped, so totals survive rebalancing. */
+  private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, checkpoints: 0, claimed: 0 };
+  private current: PartitionWorker | undefined;
+  private readonly unobserve: () => void;
+  private readonly logger: Logger;
+  private stopped = false;
+
+  private constructor(
+    private readonly options: ClusterMemberOptions,
+    readonly link: RedisLink,
+    private readonly detectorSpecs: readonly PartitionDetectorSpec[],
+  ) {
+    const runtime = options.runtime;
+    this.logger = options.logger ?? runtime.logger;
+    this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.keys = new ClusterKeys(options.group ?? 'sextant', options.partitions ?? 64);
+    const series = new LocalSeriesMap(runtime.registry, this.keys.partitions);
+    const registry = new GroupSeriesRegistry(link, this.keys);
+    this.appender = new PartitionAppender({ link, keys: this.keys, series, registry, memberId: this.memberId, logger: this.logger, ...(options.maxBufferedSamples ? { maxBufferedSamples: options.maxBufferedSamples } : {}) });
+    const workerContext = {
+      link,
+      keys: this.keys,
+      memberId: this.memberId,
+      runtime,
+      series,
+      registry,
+      detectors: detectorSpecs,
+      checkpointMs: options.checkpointMs ?? 10_000,
+      pollMs: options.pollMs ?? 50,
+      logger: this.logger,
+      setCurrent: (w: PartitionWorker | undefined) => void (this.current = w),
+      holds: (p: number) => this.leases.holds(p),
+      fenced: (p: number) => {
+        // The lease is someone else's: stop applying at once; the leases notice at their next renewal.
+        if (this.leases.owned.delete(p)) this.leases.counts.lost++;
+        void this.retire(p, false);
+      },
+    };
+    this.leases = new PartitionLeases({
+      link,
+      keys: this.keys,
+      memberId: this.memberId,
+      ...(options.leaseMs ? { leaseMs: options.leaseMs } : {}),
+      ...(options.heartbeatMs ? { heartbeatMs: options.heartbeatMs } : {}),
+      logger: this.logger,
+      listener: {
+        acquired: (p) => {
+          const w = new PartitionWorker(p, workerContext);
+          this.workers.set(p, w);
+          w.start();
+        },
+        releasing: (p) => this.retire(p, true),
+        lost: (p) => void this.retire(p, false),
+      },
+    });
+    this.unobserve = runtime.pipeline.observe((batch) => this.current?.detect(batch));
+  }
+
+  /**
+   * Validates the detectors, connects to the store and joins the group. Throws CONFIG_INVALID
+   * (every issue at once) or CONNECTION_FAILED (store unreachable, wrong password).
+   */
+  static async start(options: ClusterMemberOptions): Promise<ClusterMember> {
+    const specs = await detectorSpecsFor(options.runtime, options.detectors);
+    const link = typeof options.store === 'string' ? await connectRedis(options.store) : options.store;
+    const member = new ClusterMember(options, link, specs);
+    member.leases.start();
+    member.logger.info(`cluster: member ${member.memberId} joined group "${member.keys.group}" (${member.keys.partitions} partitions) on ${link.description}`);
+    return member;
+  }
+
+  /**
+   * The IngestServer handler of a member: series are interned locally (as on a single server),
+   * batches go to the partition streams instead of the local pipeline.
+   */
+  readonly ingestHandler = {
+    onSeries: (sourceId: string, _localId: number, descriptor: SeriesDescriptor): SeriesId | null => {
+      try {
+        return this.options.runtime.registry.intern(descriptor, sourceId);
+      } catch {
+        return null; // store full: refused and counted by the ingest server
+      }
+    },
+    onBatch: (sourceId: string, batch: SampleBatch): Promise<void> => this.appender.append(batch, sourceId),
+  };
+
+  private async retire(p: number, save: boolean): Promise<void> {
+    const w = this.workers.get(p);
+    if (!w) return;
+    this.workers.delete(p);
+    await w.stop(save);
+    for (const k of Object.keys(this.retired) as (keyof WorkerCounters)[]) this.retired[k] += w.counters[k];
+  }
+
+  /** Processing totals over every partition this member has owned. */
+  totals(): WorkerCounters {
+    const t = { ...this.retired };
+    for (const w of this.workers.values()) for (const k of Object.keys(t) as (keyof WorkerCounters)[]) t[k] += w.counters[k];
+    return t;
+  }
+
+  /** Partitions being worked on right now. */
+  get ownedPartitions(): number[] {
+    return [...this.workers.keys()].sort((a, b) => a - b);
+  }
+
+  async status(): Promise<ClusterStatus> {
+    const now = Date.now();
+    const owned = await Promise.all(
+      this.ownedPartitions.map(async (p) => {
+        const w = this.workers.get(p)!;
+        const lag = await w.lag().catch(() => undefined);
+        return {
+          partition: p,
+          state: w.state,
+          ...(lag !== undefined ? { lag } : {}),
+          appliedId: w.applied,
+          checkpointId: w.checkpointed,
+          ...(w.lastCheckpointAt ? { lastCheckpointAgoMs: now - w.lastCheckpointAt } : {}),
+          processed: w.counters.processed,
+          ...(w.trimmedPast ? { trimmedPastCheckpoint: true } : {}),
+        };
+      }),
+    );
+    return {
+      group: this.keys.group,
+      member: this.memberId,
+      store: this.link.description,
+      storeReachable: this.link.isReady,
+      members: this.leases.members,
+      partitions: this.keys.partitions,
+      target: this.leases.target,
+      owned,
+      ingest: { ...this.appender.counters, buffered: this.appender.pending },
+      processed: this.totals(),
+      leases: { ...this.leases.counts },
+    };
+  }
+
+  /** Puts the group state on the runtime's /metrics (call before each scrape, or periodically). */
+  publishMetrics(): void {
+    const t = this.options.runtime.telemetry;
+    const m = { member: this.memberId };
+    t.set('sextant_cluster_members', 'Live members of the group, as this member sees them', this.leases.members.length, m);
+    t.set('sextant_cluster_partitions_owned', 'Partitions this member holds a lease for', this.workers.size, m);
+    const a = this.appender.counters;
+    t.set('sextant_cluster_samples_appended', 'Samples this member appended to partition streams (received from agents)', a.appended, m);
+    t.set('sextant_cluster_samples_buffered', 'Received samples waiting for the store', this.appender.pending, m);
+    t.set('sextant_cluster_samples_dropped', 'Received samples dropped: buffer bound hit (buffer_full) or store down at shutdown', a.droppedBufferFull, { ...m, reason: 'buffer_full' });
+    t.set('sextant_cluster_samples_dropped', 'Received samples dropped: buffer bound hit (buffer_full) or store down at shutdown', a.droppedShutdown, { ...m, reason: 'shutdown' });
+    const w = this.totals();
+    t.set('sextant_cluster_samples_processed', 'Samples applied by this member for the partitions it owned', w.processed, m);
+    t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.replaySkipped, { ...m, reason: 'replayed' });
+    t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.duplicates, { ...m, reason: 'duplicate' });
+    t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.unknownSeries, { ...m, reason: 'unknown_series' });
+    t.set('sextant_cluster_checkpoints', 'Partition checkpoints written by this member', w.checkpoints, m);
+    const l = this.leases.counts;
+    t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.acquired, { ...m, change: 'acquired' });
+    t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.released, { ...m, change: 'released' });
+    t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.lost, { ...m, change: 'lost' });
+  }
+
+  /** Leaves cleanly: received samples are flushed, partitions checkpointed and released. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.appender.close();
+    await this.leases.stop();
+    await Promise.all([...this.workers.keys()].map((p) => this.retire(p, true)));
+    this.unobserve();
+    if (typeof this.options.store === 'string') await this.link.close();
+  }
+
+  /** Stops at once without checkpointing or releasing (what a crash looks like to the group; tests and benchmarks). */
+  halt(): void {
+    this.stopped = true;
+    this.leases.halt();
+    for (const w of this.workers.values()) void w.stop(false);
+    this.unobserve();
+    if (typeof this.options.store === 'string') this.link.destroy();
+  }
+}
+
+/** Builds the per-partition detector factories from the `detectors` section, validating every instance. */
+async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detectors']): Promise<PartitionDetectorSpec[]> {
+  const issues: ConfigIssue[] = [];
+  const specs = instanceSpecs({ ...runtime.config, collectors: {}, correlators: {}, notifiers: {}, exporters: {}, detectors: section } as RuntimeConfig, issues).filter((s) => s.kind === 'detector' && s.enabled);
+  const out: PartitionDetectorSpec[] = [];
+  for (const spec of specs) {
+    const path = `detectors.${spec.id}`;
+    const entry = runtime.factory('detector', spec.type);
+    if (!entry) {
+      issues.push({ path, message: `no detector of type "${spec.type}" is installed` });
+      continue;
+    }
+    if (spec.isolation && spec.isolation !== 'in-process') issues.push({ path: `${path}.isolation`, message: 'detectors of a cluster member run in-process (one instance per owned partition)', hint: 'remove isolation from this detector' });
+    const merged = mergeDefaults(entry.factory.defaults ?? {}, spec.config);
+    const result = await validateConfig(entry.factory.configSchema, merged, path);
+    if (!result.ok) {
+      issues.push(...result.issues);
+      continue;
+    }
+    const config = result.value;
+    const metrics = selfMetrics(runtime, entry.pluginId, spec.id);
+    const logger = createLogger(spec.id);
+    out.push({
+      id: spec.id,
+      pluginId: entry.pluginId,
+      create: async ({ catalog, emit, signal, status }) => {
+        const ctx: DetectorContext<unknown> = {
+          config,
+          instanceId: spec.id,
+          logger,
+          clock: runtime.clock,
+          status: { set: (state: HealthState, message?: string) => status(state, message) },
+          metrics,
+          signal,
+          dataDir: undefined,
+          catalog,
+          topology: runtime.topology,
+          emit,
+        };
+        try {
+          return (await entry.factory.create(ctx as never)) as Detector;
+        } catch (e) {
+          throw new SextantError(ErrorCode.START_FAILED, `${spec.id}: create() failed for a partition: ${formatError(e)}`);
+        }
+      },
+    });
+  }
+  if (issues.length) throw configError(issues);
+  return out;
+}
+
+function selfMetrics(runtime: Runtime, plugin: string, instance: string): SelfMetrics {
+  const labels = { plugin, instance };
+  const clean = (name: string) => `sextant_plugin_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
+  return {
+    counter: (name, description) => ({ add: (v, attrs) => runtime.telemetry.add(clean(name), description, v, { ...labels, ...attrs }) }),
+    gauge: (name, description) => ({ set: (v, attrs) => runtime.telemetry.set(clean(name), description, v, { ...labels, ...attrs }) }),
+  };
+}

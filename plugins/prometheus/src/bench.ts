@@ -10,6 +10,9 @@
  * - promScrapeCpuMsPer1kSeries / promTargetsWithFetchCpuPercentOfCore: the same with real scrapes
  *   over loopback HTTP of a 1,000-sample page served by a child process (collect(): fetch,
  *   decode, parse, write; only this process' CPU is counted).
+ * - promFetchBaselineCpuMsPer1kSeries / promFetchBaselineCpuPercentOfCore: the previous HTTP path
+ *   (WHATWG fetch with AbortSignal.any + AbortSignal.timeout, then the same parse and write),
+ *   measured interleaved with the live scrapes above so both see the same machine load.
  */
 import { spawn } from 'node:child_process';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
@@ -105,17 +108,40 @@ export async function run(): Promise<Record<string, number>> {
   const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim()))));
   const live = new PrometheusScraper({ ...ctx, config: { ...config, url: `http://127.0.0.1:${port}/metrics` } });
   const signal = new AbortController().signal;
-  for (let i = 0; i < 20; i++) await live.collect(signal);
-  let rounds = 0;
-  t0 = cpuMs();
-  while (cpuMs() - t0 < 1500) {
+  const baseline = new PrometheusScraper({ ...ctx, sink: new CountingSink(), config: { ...config, url: `http://127.0.0.1:${port}/metrics` } });
+  const fetchScrape = async (): Promise<void> => {
+    const timeout = AbortSignal.timeout(config.timeout);
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`, { headers: { accept: 'text/plain;version=0.0.4', 'accept-encoding': 'gzip' }, signal: AbortSignal.any([signal, timeout]), redirect: 'follow' });
+    baseline.ingest(new TextDecoder().decode(new Uint8Array(await res.arrayBuffer())), 'text', Date.now());
+  };
+  for (let i = 0; i < 20; i++) {
     await live.collect(signal);
-    rounds++;
+    await fetchScrape();
   }
-  const perScrapeMs = (cpuMs() - t0) / rounds;
+  // interleaved 300 ms slices, so a change in machine load hits both paths alike
+  const spent = { live: 0, fetch: 0 };
+  const rounds = { live: 0, fetch: 0 };
+  for (let slice = 0; slice < 5; slice++) {
+    for (const path of ['live', 'fetch'] as const) {
+      t0 = cpuMs();
+      while (cpuMs() - t0 < 300) {
+        await (path === 'live' ? live.collect(signal) : fetchScrape());
+        rounds[path]++;
+      }
+      spent[path] += cpuMs() - t0;
+    }
+  }
+  const perScrapeMs = spent.live / rounds.live;
+  const perFetchScrapeMs = spent.fetch / rounds.fetch;
+  await live.shutdown();
   child.kill();
   const samplesPerScrape = parseExposition(small, 'text', noop).samples;
   const promScrapeCpuMsPer1kSeries = Number(((perScrapeMs * 1000) / samplesPerScrape).toFixed(3));
   const promTargetsWithFetchCpuPercentOfCore = Number((((promScrapeCpuMsPer1kSeries * 1000) / 15_000) * 100).toFixed(2));
-  return { promParseSamplesPerSec, promScrapeSamplesPerSec, promTargetsCpuPercentOfCore, promScrapeCpuMsPer1kSeries, promTargetsWithFetchCpuPercentOfCore };
+  const promFetchBaselineCpuMsPer1kSeries = Number(((perFetchScrapeMs * 1000) / samplesPerScrape).toFixed(3));
+  const promFetchBaselineCpuPercentOfCore = Number((((promFetchBaselineCpuMsPer1kSeries * 1000) / 15_000) * 100).toFixed(2));
+  return {
+    promParseSamplesPerSec, promScrapeSamplesPerSec, promTargetsCpuPercentOfCore, promScrapeCpuMsPer1kSeries, promTargetsWithFetchCpuPercentOfCore,
+    promFetchBaselineCpuMsPer1kSeries, promFetchBaselineCpuPercentOfCore,
+  };
 }

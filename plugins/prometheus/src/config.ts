@@ -84,6 +84,8 @@ export const prometheusConfigSchema = z
       .optional(),
     /** Extra request headers. */
     headers: z.record(z.string(), z.string()),
+    /** Ask for the native protobuf format first (the only format with native histograms); off: text formats only. */
+    protobuf: z.boolean(),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -108,6 +110,7 @@ export const prometheusConfigDefaults: Partial<PrometheusConfig> = {
   maxBodyBytes: 20 << 20,
   labels: {},
   headers: {},
+  protobuf: true,
 };
 
 /** The `Authorization` header for a scrape, or undefined. Reads secret files each time; throws when one cannot be read. */

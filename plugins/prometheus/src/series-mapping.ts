@@ -10,12 +10,15 @@
  *   description (`... [prometheus histogram bucket]`), and set the Sextant type: cumulative
  *   samples (counters, buckets, `_sum`, `_count`) are `counter`, everything else `gauge`.
  * - The unit is the OpenMetrics `# UNIT`, else derived from the base-unit suffix of the family name.
+ * - Native histograms (protobuf pages only) become `<family>.count` and `<family>.sum` counters and
+ *   `<family>.p50`-style gauges (role `estimate`), as OTLP exponential histograms do; a dot never
+ *   occurs in a text-format name, so these cannot collide with scraped names.
  */
 import type { MetricType } from '@sextant/plugin-api';
 import type { FamilyType } from './exposition-parser.js';
 
 /** What a sample is within its family. */
-export type SampleRole = 'value' | 'bucket' | 'sum' | 'count' | 'created' | 'quantile' | 'info';
+export type SampleRole = 'value' | 'bucket' | 'sum' | 'count' | 'created' | 'quantile' | 'info' | 'estimate';
 
 export interface SampleFamily {
   /** Family name (`http_request_duration_seconds` for `..._bucket`). */
@@ -40,6 +43,16 @@ const SUFFIXES: readonly (readonly [string, readonly FamilyType[], SampleRole])[
  * never declared is `untyped`.
  */
 export function sampleFamily(name: string, hasQuantile: boolean, types: ReadonlyMap<string, FamilyType>): SampleFamily {
+  const dot = name.lastIndexOf('.');
+  if (dot > 0) {
+    const family = name.slice(0, dot);
+    const t = types.get(family);
+    if (t === 'histogram' || t === 'gaugehistogram') {
+      const suffix = name.slice(dot + 1);
+      const role: SampleRole = suffix === 'count' ? 'count' : suffix === 'sum' ? 'sum' : 'estimate';
+      return { family, familyType: t, role };
+    }
+  }
   for (const [suffix, familyTypes, role] of SUFFIXES) {
     if (!name.endsWith(suffix)) continue;
     const family = name.slice(0, -suffix.length);

@@ -69,8 +69,8 @@ describe.each([false, true])('prom-client exporter (openMetrics=%s)', (useOm) =>
       expect(s.last('scrape_duration_seconds')).toBeGreaterThan(0);
       expect(s.last('scrape_samples_scraped')).toBe(s.last('scrape_samples_post_metric_relabeling'));
       expect(s.last('scrape_samples_scraped')).toBeGreaterThan(10);
-      // the request asked for OpenMetrics first
-      expect(server.requests.at(-1)?.headers.accept).toMatch(/^application\/openmetrics-text/);
+      // the request asked for protobuf first, then OpenMetrics (prom-client answers with text)
+      expect(server.requests.at(-1)?.headers.accept).toMatch(/^application\/vnd\.google\.protobuf;.*,application\/openmetrics-text;version=1\.0\.0/);
     } finally {
       await h.shutdown();
     }

@@ -8,7 +8,7 @@ import { ErrorCode, SextantError, type Attributes, type SeriesCatalog, type Seri
 function canonical(attrs: Attributes): string {
   const keys = Object.keys(attrs);
   if (keys.length === 0) return '';
-  keys.sort();
+  if (keys.length > 1) keys.sort();
   let s = '';
   for (const k of keys) s += `${k}\u0001${String(attrs[k])}\u0002`;
   return s;
@@ -25,10 +25,17 @@ export interface SeriesRecord extends SeriesDescriptor {
   readonly source: string;
 }
 
+const EMPTY: Attributes = Object.freeze({});
+
 export class SeriesRegistry implements SeriesCatalog {
   private readonly byKey = new Map<string, number>();
   private readonly records: SeriesRecord[] = [];
   private readonly byMetric = new Map<string, number[]>();
+  /**
+   * One frozen copy per distinct resource (by its canonical form): thousands of series of one host
+   * or container share it instead of holding a copy each.
+   */
+  private readonly resources = new Map<string, { readonly id: number; readonly resource: Attributes }>();
 
   constructor(private readonly maxSeries: number) {}
 
@@ -41,26 +48,37 @@ export class SeriesRegistry implements SeriesCatalog {
    * series limit is reached; callers count that as a drop.
    */
   intern(descriptor: SeriesDescriptor, source: string): number {
-    const key = seriesKey(descriptor);
-    const existing = this.byKey.get(key);
-    if (existing !== undefined) return existing;
+    const resourceKey = canonical(descriptor.resource);
+    let shared = this.resources.get(resourceKey);
+    const attributesKey = canonical(descriptor.attributes);
+    // the resource by its number: a short key to hash and to keep
+    let key = shared ? descriptor.metric + '\u0000' + shared.id + '\u0000' + attributesKey : '';
+    if (shared) {
+      const existing = this.byKey.get(key);
+      if (existing !== undefined) return existing;
+    }
     if (this.records.length >= this.maxSeries) {
       throw new SextantError(ErrorCode.LIMIT_EXCEEDED, `the runtime holds its limit of ${this.maxSeries} series; "${descriptor.metric}" from ${source} was refused`, {
         hint: 'raise store.maxSeries in sextant.yaml or remove high-cardinality attributes from the plugin config',
       });
     }
+    if (!shared) {
+      shared = { id: this.resources.size, resource: resourceKey === '' ? EMPTY : Object.freeze({ ...descriptor.resource }) };
+      this.resources.set(resourceKey, shared);
+      key = descriptor.metric + '\u0000' + shared.id + '\u0000' + attributesKey;
+    }
     const id = this.records.length;
-    const record: SeriesRecord = {
+    const record: { -readonly [K in keyof SeriesRecord]: SeriesRecord[K] } = {
       id,
       source,
       metric: descriptor.metric,
       unit: descriptor.unit,
       type: descriptor.type,
-      ...(descriptor.kind ? { kind: descriptor.kind } : {}),
-      ...(descriptor.description ? { description: descriptor.description } : {}),
-      resource: Object.freeze({ ...descriptor.resource }),
-      attributes: Object.freeze({ ...descriptor.attributes }),
+      resource: shared.resource,
+      attributes: attributesKey === '' ? EMPTY : Object.freeze({ ...descriptor.attributes }),
     };
+    if (descriptor.kind) record.kind = descriptor.kind;
+    if (descriptor.description) record.description = descriptor.description;
     this.records.push(record);
     this.byKey.set(key, id);
     let list = this.byMetric.get(descriptor.metric);
@@ -70,7 +88,8 @@ export class SeriesRegistry implements SeriesCatalog {
   }
 
   lookup(descriptor: Pick<SeriesDescriptor, 'metric' | 'resource' | 'attributes'>): number | undefined {
-    return this.byKey.get(seriesKey(descriptor));
+    const shared = this.resources.get(canonical(descriptor.resource));
+    return shared && this.byKey.get(descriptor.metric + '\u0000' + shared.id + '\u0000' + canonical(descriptor.attributes));
   }
 
   describe(id: number): SeriesRecord | undefined {

@@ -164,11 +164,30 @@ export function containerResource(podRes: Attributes, c: ContainerView): Attribu
 /** The pod annotation that overrides autodiscovery for one container, like the docker label. */
 export const pluginsAnnotation = (container: string) => `sextant.io/${container}.plugins`;
 
+/** Pod annotations that ask for a Prometheus scrape (`prometheus.io/scrape|port|path|scheme`). */
+export const PROMETHEUS_ANNOTATION_PREFIX = 'prometheus.io/';
+
+/**
+ * The container of a pod that carries the pod's `prometheus.io/*` annotations: the one that
+ * declares the annotated `prometheus.io/port`, else the first container. One container only, so a
+ * pod of several containers is scraped once (the annotations describe the pod, not a container).
+ */
+export function prometheusContainerName(pod: KubeObject): string | undefined {
+  const specs: any[] = Array.isArray(pod.spec?.containers) ? pod.spec.containers : [];
+  const port = Number(pod.metadata.annotations?.[`${PROMETHEUS_ANNOTATION_PREFIX}port`]);
+  const declaring = Number.isInteger(port) ? specs.find((s) => Array.isArray(s?.ports) && s.ports.some((p: any) => p?.containerPort === port)) : undefined;
+  const chosen = declaring ?? specs.find((s) => s && typeof s.name === 'string');
+  return typeof chosen?.name === 'string' ? chosen.name : undefined;
+}
+
 /**
  * A `container:<id>` entity for the runtime's autodiscovery, in the containers collector's shape:
  * the pod's labels plus the kubelet's `io.kubernetes.*` labels as container labels, the pod
  * annotation `sextant.io/<container>.plugins` as the `io.sextant.plugins` label, the pod IP, and
- * the container's declared ports.
+ * the container's declared ports. The pod's `prometheus.io/*` annotations become labels of one of
+ * its containers ({@link prometheusContainerName}), so the Prometheus plugin's discovery rule
+ * (`prometheus.io/scrape=true`, port and path from the same keys) scrapes annotated pods exactly as
+ * it scrapes labelled Docker containers; an annotation wins over a pod label of the same key.
  */
 export function containerEntity(pod: KubeObject, c: ContainerView): TopologyEntity {
   const K = CONTAINER_ENTITY_KEYS;
@@ -181,6 +200,11 @@ export function containerEntity(pod: KubeObject, c: ContainerView): TopologyEnti
   };
   const override = pod.metadata.annotations?.[pluginsAnnotation(c.name)];
   if (typeof override === 'string') labels['io.sextant.plugins'] = override;
+  if (prometheusContainerName(pod) === c.name) {
+    for (const [key, value] of Object.entries(pod.metadata.annotations ?? {})) {
+      if (key.startsWith(PROMETHEUS_ANNOTATION_PREFIX) && typeof value === 'string') labels[key] = value;
+    }
+  }
   const spec = (Array.isArray(pod.spec?.containers) ? pod.spec.containers : []).find((x: any) => x?.name === c.name);
   const ports = (Array.isArray(spec?.ports) ? spec.ports : [])
     .filter((p: any) => Number.isInteger(p?.containerPort) && p.containerPort > 0 && p.containerPort < 65536)

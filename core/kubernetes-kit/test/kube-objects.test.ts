@@ -1,7 +1,8 @@
 /** Reading objects defensively: quantities, owners, container ids, change events on odd input. */
 import { describe, expect, it } from 'vitest';
+import { CONTAINER_ENTITY_KEYS } from '@sextant/plugin-api';
 import { deploymentChanges, podChanges } from '../src/change-events.js';
-import { containerIdOf, parseQuantity, podOwners } from '../src/kube-objects.js';
+import { containerEntity, containerIdOf, parseQuantity, podContainers, podOwners, prometheusContainerName } from '../src/kube-objects.js';
 import type { KubeObject } from '../src/resource-informer.js';
 
 describe('parseQuantity', () => {
@@ -48,5 +49,26 @@ describe('change events on odd input', () => {
     const bare: KubeObject = { metadata: { name: 'a', namespace: 'n', uid: 'u' } };
     expect(podChanges(bare, bare, {})).toEqual([]);
     expect(deploymentChanges(bare, bare, new Map())).toEqual([]);
+  });
+});
+
+describe('prometheus.io pod annotations', () => {
+  const pod = (annotations: Record<string, string> | undefined, containers: unknown[]): KubeObject =>
+    ({ metadata: { name: 'p', namespace: 'n', uid: 'u', labels: { 'prometheus.io/path': '/from-label' }, ...(annotations ? { annotations } : {}) }, spec: { containers }, status: { podIP: '10.0.0.9' } }) as KubeObject;
+  const labelsOf = (p: KubeObject, name: string) => {
+    const c = podContainers(p).find((x) => x.name === name)!;
+    return JSON.parse(String(containerEntity(p, c).attributes[CONTAINER_ENTITY_KEYS.labels])) as Record<string, string>;
+  };
+
+  it('go to the container that declares the annotated port, else the first one, and win over pod labels', () => {
+    const containers = [{ name: 'sidecar' }, { name: 'app', ports: [{ containerPort: 9102 }] }];
+    const annotated = pod({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/m', 'other/x': 'y' }, containers);
+    expect(prometheusContainerName(annotated)).toBe('app');
+    expect(labelsOf(annotated, 'app')).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9102', 'prometheus.io/path': '/m' });
+    expect(labelsOf(annotated, 'app')['other/x']).toBeUndefined();
+    expect(labelsOf(annotated, 'sidecar')['prometheus.io/scrape']).toBeUndefined();
+    expect(prometheusContainerName(pod({ 'prometheus.io/scrape': 'true' }, containers))).toBe('sidecar');
+    expect(prometheusContainerName(pod({ 'prometheus.io/port': 'abc' }, containers))).toBe('sidecar');
+    expect(prometheusContainerName(pod(undefined, []))).toBeUndefined();
   });
 });

@@ -19,7 +19,8 @@ export interface HttpEndpointOptions {
   readonly label: string;
   /** Whether the "cannot listen" error starts with the label (default false). */
   readonly labelListenErrors?: boolean;
-  readonly logger: Logger;
+  /** Where a handler's failure (a 500) is logged. */
+  readonly logger?: Logger;
   readonly requestTimeoutMs?: number;
 }
 
@@ -73,7 +74,7 @@ export async function serveHttpMount(mount: HttpMountOptions, options: HttpEndpo
       if (typeof (error as { statusCode?: number }).statusCode === 'number' && (error as { statusCode: number }).statusCode < 500) {
         return send(reply, { status: (error as { statusCode: number }).statusCode, body: { error: error.message } }, true);
       }
-      options.logger.error(`${options.label}: a request failed: ${formatError(error)}`);
+      options.logger?.error(`${options.label}: a request failed: ${formatError(error)}`);
       return send(reply, { status: 500, body: { error: 'internal error' } });
     },
     handler: async (request, reply) => {

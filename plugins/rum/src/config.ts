@@ -46,8 +46,12 @@ export const DEFAULT_BOT_USER_AGENTS = [
 ];
 
 export const rumConfigSchema = z.object({
-  /** host:port of the collect endpoint's own HTTP listener. */
-  listen: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:7090 or 0.0.0.0:7090'),
+  /**
+   * host:port of the collect endpoint's own HTTP listener, or `api`: mounted on the API server at
+   * `/ingest/<instance id>/` (no port of its own). The default is a port of its own, because the
+   * page's visitors must reach the endpoint and the API's read endpoints are open on its address.
+   */
+  listen: z.union([z.literal('api'), z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'must be host:port (e.g. 127.0.0.1:7090 or 0.0.0.0:7090) or "api"')]),
   /** Sites whose pages may send beacons (the Origin header must match one exactly). */
   allowedOrigins: z.array(origin).min(1, 'list the origins of your site, e.g. ["https://shop.example.com"]'),
   /** Largest beacon body, bytes (sendBeacon itself stops at 64 KiB). */

@@ -2,7 +2,7 @@
  * @sextant/plugin-rum — real-user monitoring: the browser snippet and its collect endpoint.
  */
 export { default as plugin } from './plugin.js';
-export { rumCollectorFactory, rumResource } from './rum-collector.js';
+export { rumCollectorFactory, createRumCollectorFactory, rumResource } from './rum-collector.js';
 export type { RumCollector } from './rum-collector.js';
 export { rumConfigSchema, rumConfigDefaults, DEFAULT_BOT_USER_AGENTS } from './config.js';
 export type { RumConfig } from './config.js';

@@ -6,7 +6,7 @@
  * `sextant.impact` (`user` or `business`, from the metrics table). No `host.name`: the figures
  * describe visitors' browsers, not the host the agent runs on.
  */
-import { createCollectorFactory, formatError, isSextantError, ErrorCode, type Attributes, type Collector, type CollectorContext } from '@sextant/plugin-api';
+import { createCollectorFactory, formatError, isSextantError, ErrorCode, SextantError, type Attributes, type Collector, type CollectorContext, type HttpRouterService } from '@sextant/plugin-api';
 import { z } from 'zod';
 import { BeaconIntake } from './beacon-intake.js';
 import { CollectEndpoint } from './collect-endpoint.js';
@@ -16,7 +16,10 @@ import { loadSnippetAssets, SNIPPET_PATHS } from './snippet-assets.js';
 
 /** The running collector; tests and embedders read `address()` and the intake's counters. */
 export interface RumCollector extends Collector {
+  /** Its own listener's address (`listen: host:port`). */
   address(): { readonly host: string; readonly port: number } | undefined;
+  /** Its path on the API server (`listen: api`). */
+  mountPath(): string | undefined;
   readonly intake: BeaconIntake;
 }
 
@@ -25,7 +28,7 @@ export function rumResource(config: RumConfig): Attributes {
   return { 'service.name': config.serviceName, ...extra };
 }
 
-function createRumCollector(ctx: CollectorContext<RumConfig>): RumCollector {
+function createRumCollector(ctx: CollectorContext<RumConfig>, http: HttpRouterService | undefined): RumCollector {
   const config = ctx.config;
   const resource = rumResource(config);
   const aggregator = new RumAggregator(
@@ -45,24 +48,30 @@ function createRumCollector(ctx: CollectorContext<RumConfig>): RumCollector {
   return {
     intake,
     address: () => endpoint?.address(),
+    mountPath: () => endpoint?.mountPath(),
     async start() {
       try {
         const assets = await loadSnippetAssets();
         endpoint = new CollectEndpoint(intake, assets, { listen: config.listen, maxBodyBytes: config.maxBodyBytes, now: () => ctx.clock.now() });
-        await endpoint.listen();
+        if (config.listen !== 'api') await endpoint.listen();
+        else if (!http?.available) {
+          throw new SextantError(ErrorCode.CONFIG_INVALID, `${ctx.instanceId}.listen is "api", but this process serves no HTTP API`, {
+            hint: 'give the endpoint a port of its own (listen: 127.0.0.1:7090), or turn the API on (an agent serves one only with --port)',
+          });
+        } else endpoint.mountOn(http, ctx.instanceId);
       } catch (e) {
         ctx.status.set('error', formatError(e), isSextantError(e) ? e.code : ErrorCode.START_FAILED);
         throw e;
       }
-      const a = endpoint.address()!;
-      const base = `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}`;
+      const a = endpoint.address();
+      const base = a ? `http://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` : `<API server>${endpoint.mountPath()}`;
       const site = `service:${config.serviceName}`;
       ctx.sink.topology({
         upsertEntities: [{ id: site, type: 'service', name: config.serviceName, attributes: { 'sextant.service.kind': 'website' } }],
         upsertEdges: config.calls.map((backend) => ({ from: site, to: `service:${backend}`, type: 'calls' })),
       });
       ctx.sink.flush();
-      ctx.logger.info(`RUM collect endpoint on ${base}${SNIPPET_PATHS.collect}; snippet at ${base}${SNIPPET_PATHS.script}`, { host: a.host, port: a.port });
+      ctx.logger.info(`RUM collect endpoint on ${base}${SNIPPET_PATHS.collect}; snippet at ${base}${SNIPPET_PATHS.script}`, a ? { host: a.host, port: a.port } : { path: endpoint.mountPath() });
       ctx.status.set('ok');
     },
     collect() {
@@ -83,12 +92,18 @@ function createRumCollector(ctx: CollectorContext<RumConfig>): RumCollector {
   };
 }
 
-export const rumCollectorFactory = createCollectorFactory<RumConfig>({
-  type: 'rum',
-  stability: 'alpha',
-  description: 'Real-user monitoring: serves the browser snippet and turns its beacons into page views, timing and Core Web Vitals quantiles, errors, sessions, orders, revenue and conversion.',
-  configSchema: rumConfigSchema,
-  defaults: rumConfigDefaults as Partial<RumConfig>,
-  configJsonSchema: z.toJSONSchema(rumConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
-  create: (ctx) => createRumCollector(ctx),
-});
+/** The factory; `services.http` (`coreServices.httpRouter`) serves instances with `listen: api`. */
+export function createRumCollectorFactory(services: { readonly http?: HttpRouterService } = {}) {
+  return createCollectorFactory<RumConfig>({
+    type: 'rum',
+    stability: 'alpha',
+    description: 'Real-user monitoring: serves the browser snippet and turns its beacons into page views, timing and Core Web Vitals quantiles, errors, sessions, orders, revenue and conversion.',
+    configSchema: rumConfigSchema,
+    defaults: rumConfigDefaults as Partial<RumConfig>,
+    configJsonSchema: z.toJSONSchema(rumConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    create: (ctx) => createRumCollector(ctx, services.http),
+  });
+}
+
+/** The factory without the runtime's router (tests, embedding): `listen: api` fails at start. */
+export const rumCollectorFactory = createRumCollectorFactory();

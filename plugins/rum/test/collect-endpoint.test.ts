@@ -262,3 +262,42 @@ describe('collect endpoint', () => {
     expect(last('rum.page_views', { page: 'other' })).toBe(2);
   });
 });
+
+describe('rum mounted on the API server (listen: api)', () => {
+  it('serves the snippet, the CORS preflight and beacons under /ingest/<instance>/, with the same refusals and counters', async () => {
+    const rt = await startTestRuntime({ plugins: [plugin], api: true, config: { collectors: { rum: { listen: 'api', allowedOrigins: [SHOP] } } } });
+    try {
+      const port = Number(new URL(rt.url!).port);
+      const collect = `/ingest/rum${SNIPPET_PATHS.collect}`;
+      expect(rt.runtime.statuses().find((s) => s.id === 'rum')?.state).toBe('ok');
+      const js = await send(port, { method: 'GET', path: `/ingest/rum${SNIPPET_PATHS.script}` });
+      expect(js.status).toBe(200);
+      expect(js.headers['content-type']).toBe('text/javascript; charset=utf-8');
+      const pre = await send(port, { method: 'OPTIONS', path: collect, headers: { origin: SHOP } });
+      expect(pre.status).toBe(204);
+      expect(pre.headers['access-control-allow-origin']).toBe(SHOP);
+      const ok = await send(port, { path: collect, body: beacon([{ t: 'view' }]), headers: BEACON_HEADERS });
+      expect(ok.status).toBe(204);
+      expect(ok.headers['access-control-allow-origin']).toBe(SHOP);
+      expect((await send(port, { path: collect, body: 'x'.repeat(70_000), headers: BEACON_HEADERS })).status).toBe(413);
+      expect((await send(port, { path: collect, body: beacon([{ t: 'view' }]), headers: { ...BEACON_HEADERS, origin: 'https://evil.example' } })).status).toBe(403);
+      expect((await send(port, { method: 'GET', path: collect })).status).toBe(405);
+      expect(rt.runtime.telemetry.sum('sextant_plugin_beacons_total')).toBe(1);
+      expect(rt.runtime.telemetry.sum('sextant_plugin_rejected_total', { reason: 'too_large' })).toBe(1);
+      expect(rt.runtime.telemetry.sum('sextant_plugin_rejected_total', { reason: 'origin' })).toBe(1);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('fails start with a hint when listen is api but the process serves no API', async () => {
+    const rt = await startTestRuntime({ plugins: [plugin], config: { server: { enabled: false }, collectors: { rum: { listen: 'api', allowedOrigins: [SHOP] } } } });
+    try {
+      const status = rt.runtime.statuses().find((s) => s.id === 'rum');
+      expect(status?.state).toBe('error');
+      expect(status?.message).toMatch(/listen is "api", but this process serves no HTTP API/);
+    } finally {
+      await rt.stop();
+    }
+  });
+});

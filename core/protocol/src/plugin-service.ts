@@ -23,7 +23,6 @@ import {
   type SeriesDescriptor,
   type SextantEvent,
   type SextantPlugin,
-  type TopologyView,
 } from '@sextant/plugin-api';
 import { status as grpcStatus, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { ChildCollectorSink, InstanceOutput } from './child-output.js';
@@ -36,13 +35,17 @@ import type {
   DetectRequest,
   DetectResponse,
   FactoryDescription,
+  PluginError,
   PluginServer,
   SeriesDefinition,
 } from './gen/sextant/plugin/v1/plugin.js';
+import { ExpectationCollector } from './expectation-columns.js';
+import { feedbackRecordToWire } from './feedback-wire.js';
 import type { LocalFactoryRegistry } from './local-registry.js';
 import { errorToWire } from './plugin-error.js';
 import { readSampleColumns } from './sample-columns.js';
-import { descriptorFromWire } from './series-wire.js';
+import { attributesFromWire, descriptorFromWire } from './series-wire.js';
+import { TopologyMirror, topologyFromWire } from './topology-wire.js';
 import { fromWireJson, toWireJson } from './wire-json.js';
 
 const systemClock: Clock = {
@@ -53,8 +56,8 @@ const systemClock: Clock = {
   },
 };
 
-/** Topology is not forwarded to out-of-process components in protocol 1. */
-const emptyTopology: TopologyView = { entity: () => undefined, entities: () => [], edges: () => [], entityOf: () => undefined };
+/** The optional methods a component may implement, reported to the host in ConfigureResponse.methods. */
+const OPTIONAL_METHODS = ['onEvent', 'expectation', 'snapshot', 'restore', 'feedback', 'feedbackLog', 'pauseLearning', 'tick'] as const;
 
 /** Series the host introduced on a Detect/Correlate stream, by host id. */
 class StreamCatalog implements SeriesCatalog {
@@ -82,18 +85,28 @@ interface ChildInstance {
   readonly controller: AbortController;
   readonly sink?: ChildCollectorSink;
   readonly catalog?: StreamCatalog;
-  /** Where emit()/publish() results go (Detect/Correlate stream), queued until it is open. */
-  readonly replies: ReplyChannel;
+  /** The host's topology as pushed down the Detect/Correlate stream. */
+  readonly topology?: TopologyMirror;
+  /** Detectors with expectation(): what to report after each batch. */
+  readonly expectations?: ExpectationCollector;
+  /** Where emit()/publish() results and answers go (Detect/Correlate stream), queued until it is open. */
+  readonly replies: ReplyChannel<DetectResponse> | ReplyChannel<CorrelateResponse>;
 }
 
-class ReplyChannel {
-  private pending: string[] = [];
+/** Results bound for the host, gathered into one response message per turn of the event loop. */
+class ReplyChannel<T extends DetectResponse | CorrelateResponse> {
+  private pending: T | undefined;
   private scheduled = false;
-  stream: ServerDuplexStream<DetectRequest, DetectResponse> | ServerDuplexStream<CorrelateRequest, CorrelateResponse> | undefined;
-  constructor(private readonly field: 'anomaliesJson' | 'incidentUpdatesJson') {}
-  push(json: string): void {
-    this.pending.push(json);
-    if (this.pending.length > 100_000) this.pending.shift();
+  stream: { write(message: T): boolean; end(): void } | undefined;
+  constructor(
+    private readonly empty: () => T,
+    /** Fills in what is gathered elsewhere (expectations) right before a message is written. */
+    private readonly complete?: (message: T) => void,
+  ) {}
+  /** Changes the pending message (creating it) and schedules a write. */
+  edit(change: (message: T) => void): void {
+    this.pending ??= this.empty();
+    change(this.pending);
     if (!this.scheduled) {
       this.scheduled = true;
       setImmediate(() => this.flush());
@@ -101,10 +114,29 @@ class ReplyChannel {
   }
   flush(): void {
     this.scheduled = false;
-    if (!this.stream || this.pending.length === 0) return;
-    const items = this.pending;
-    this.pending = [];
-    (this.stream as unknown as { write(message: Record<string, string[]>): boolean }).write({ [this.field]: items });
+    if (!this.stream || !this.pending) return;
+    const message = this.pending;
+    this.pending = undefined;
+    this.complete?.(message);
+    this.stream.write(message);
+  }
+}
+
+const MAX_PENDING_RESULTS = 100_000;
+const emptyDetectResponse = (): DetectResponse => ({ anomaliesJson: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined });
+const emptyCorrelateResponse = (): CorrelateResponse => ({ incidentUpdatesJson: [], snapshot: undefined });
+
+function methodsOf(component: Component): string[] {
+  return OPTIONAL_METHODS.filter((m) => typeof (component as unknown as Record<string, unknown>)[m] === 'function');
+}
+
+function snapshotReply(component: Detector | Correlator, requestId: number): { requestId: number; state: Buffer; error: PluginError | undefined } {
+  try {
+    if (!component.snapshot) throw new SextantError(ErrorCode.INTERNAL, 'this component has no snapshot()');
+    const bytes = component.snapshot();
+    return { requestId, state: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), error: undefined };
+  } catch (error) {
+    return { requestId, state: Buffer.alloc(0), error: errorToWire(error, ErrorCode.INTERNAL, 'snapshot() failed') };
   }
 }
 
@@ -228,7 +260,15 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
         let component: Component;
         let sink: ChildCollectorSink | undefined;
         let catalog: StreamCatalog | undefined;
-        const replies = new ReplyChannel(kind === 'correlator' ? 'incidentUpdatesJson' : 'anomaliesJson');
+        let topology: TopologyMirror | undefined;
+        let expectations: ExpectationCollector | undefined;
+        let replies: ReplyChannel<DetectResponse> | ReplyChannel<CorrelateResponse>;
+        if (kind === 'correlator') replies = new ReplyChannel(emptyCorrelateResponse);
+        else {
+          replies = new ReplyChannel(emptyDetectResponse, (message) => {
+            message.expectations = expectations?.take();
+          });
+        }
         try {
           if (kind === 'collector') {
             sink = new ChildCollectorSink(output);
@@ -236,19 +276,33 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
             component = await registry.collectors.get(req.type)!.create({ ...base, sink, hostResource, intervalMs: req.intervalMs || 10_000 });
           } else if (kind === 'detector') {
             catalog = new StreamCatalog();
-            component = await registry.detectors.get(req.type)!.create({
+            topology = new TopologyMirror();
+            const detectReplies = replies as ReplyChannel<DetectResponse>;
+            const detector = await registry.detectors.get(req.type)!.create({
               ...base,
               catalog,
-              topology: emptyTopology,
-              emit: (anomaly: AnomalyInput) => replies.push(toWireJson(anomaly)),
+              topology,
+              emit: (anomaly: AnomalyInput) =>
+                detectReplies.edit((m) => {
+                  m.anomaliesJson.push(toWireJson(anomaly));
+                  if (m.anomaliesJson.length > MAX_PENDING_RESULTS) m.anomaliesJson.shift();
+                }),
             });
+            if (detector.expectation) expectations = new ExpectationCollector(detector.expectation.bind(detector));
+            component = detector;
           } else if (kind === 'correlator') {
             catalog = new StreamCatalog();
+            topology = new TopologyMirror();
+            const correlateReplies = replies as ReplyChannel<CorrelateResponse>;
             component = await registry.correlators.get(req.type)!.create({
               ...base,
               catalog,
-              topology: emptyTopology,
-              publish: (update: IncidentUpdate) => replies.push(toWireJson(update)),
+              topology,
+              publish: (update: IncidentUpdate) =>
+                correlateReplies.edit((m) => {
+                  m.incidentUpdatesJson.push(toWireJson(update));
+                  if (m.incidentUpdatesJson.length > MAX_PENDING_RESULTS) m.incidentUpdatesJson.shift();
+                }),
             });
           } else {
             component = await registry.notifiers.get(req.type)!.create(base);
@@ -257,10 +311,11 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
           output.close();
           throw error;
         }
-        instances.set(req.instanceId, { id: req.instanceId, kind: kind!, type: req.type, component, output, controller, sink, catalog, replies });
+        instances.set(req.instanceId, { id: req.instanceId, kind: kind!, type: req.type, component, output, controller, sink, catalog, topology, expectations, replies });
+        return methodsOf(component);
       })().then(
-        () => callback(null, { error: undefined }),
-        (error) => callback(null, { error: errorToWire(error, ErrorCode.CREATE_FAILED, `create() of ${req.type} failed`) }),
+        (methods) => callback(null, { error: undefined, methods }),
+        (error) => callback(null, { error: errorToWire(error, ErrorCode.CREATE_FAILED, `create() of ${req.type} failed`), methods: [] }),
       );
     },
 
@@ -313,30 +368,77 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
     detect: (call) => {
       let instance: ChildInstance | undefined;
       call.on('data', (req: DetectRequest) => {
-        try {
-          if (!instance) {
+        if (!instance) {
+          try {
             instance = find(req.instanceId, 'detector');
-            instance.replies.stream = call;
-            instance.replies.flush();
-          }
-          const detector = instance.component as Detector;
-          if (req.series.length) instance.catalog!.define(req.series);
-          if (req.batch && req.batch.count > 0) {
-            const batch = readSampleColumns(req.batch);
-            if (!batch) {
-              instance.output.selfMetrics.counter('protocol_errors_total', 'malformed messages from the host').add(1);
-            } else {
-              detector.process(batch);
-            }
-          }
-          if (req.eventJson) detector.onEvent?.(fromWireJson<SextantEvent>(req.eventJson));
-        } catch (error) {
-          if (!instance) {
+          } catch (error) {
             call.emit('error', { code: grpcStatus.NOT_FOUND, details: String(error instanceof Error ? error.message : error) });
             return;
           }
-          instance.output.selfMetrics.counter('process_errors_total', 'detector process() calls that threw').add(1);
-          instance.output.logger.warn(`process() threw: ${error instanceof Error ? error.message : String(error)}`);
+          instance.replies.stream = call as unknown as { write(message: DetectResponse | CorrelateResponse): boolean; end(): void };
+          instance.replies.flush();
+        }
+        const inst = instance;
+        const detector = inst.component as Detector;
+        const replies = inst.replies as ReplyChannel<DetectResponse>;
+        const guard = (what: string, part: () => void) => {
+          try {
+            part();
+          } catch (error) {
+            if (what === 'process()') inst.output.selfMetrics.counter('process_errors_total', 'detector process() calls that threw').add(1);
+            inst.output.logger.warn(`${what} threw: ${error instanceof Error ? error.message : String(error)}`);
+          }
+        };
+        const sendFeedbackLog = () => {
+          if (detector.feedbackLog) replies.edit((m) => (m.feedbackLog = { records: detector.feedbackLog!().map(feedbackRecordToWire) }));
+        };
+        if (req.series.length) inst.catalog!.define(req.series);
+        if (req.topology) inst.topology!.apply(topologyFromWire(req.topology));
+        if (req.restore !== undefined) {
+          guard('restore()', () => detector.restore?.(new Uint8Array(req.restore!)));
+          sendFeedbackLog();
+          // The restored model answers expectation() before any new batch, as it does in-process.
+          if (inst.expectations) {
+            const n = inst.catalog!.size;
+            inst.expectations.afterBatch(Uint32Array.from({ length: n }, (_, i) => i), n);
+            replies.edit(() => undefined);
+          }
+        }
+        if (req.batch && req.batch.count > 0) {
+          const batch = readSampleColumns(req.batch);
+          if (!batch) {
+            inst.output.selfMetrics.counter('protocol_errors_total', 'malformed messages from the host').add(1);
+          } else {
+            guard('process()', () => detector.process(batch));
+            if (inst.expectations) {
+              inst.expectations.afterBatch(batch.series, batch.length);
+              if (inst.expectations.size > 0) replies.edit(() => undefined);
+            }
+          }
+        }
+        if (req.eventJson) guard('onEvent()', () => detector.onEvent?.(fromWireJson<SextantEvent>(req.eventJson)));
+        if (req.pauseLearning) {
+          const { match, paused } = req.pauseLearning;
+          guard('pauseLearning()', () => detector.pauseLearning?.(attributesFromWire(match), paused));
+        }
+        if (req.feedback) {
+          const f = req.feedback;
+          let threshold: number | undefined;
+          let error: PluginError | undefined;
+          try {
+            if (!detector.feedback) throw new SextantError(ErrorCode.INTERNAL, 'this detector has no feedback()');
+            const result = detector.feedback(f.series, f.verdict as 'not-a-problem' | 'missed-here', f.timestamp, f.score);
+            if (typeof result === 'object') throw new SextantError(ErrorCode.INTERNAL, 'feedback() must answer synchronously in a plugin process');
+            threshold = result;
+          } catch (e) {
+            error = errorToWire(e, ErrorCode.INTERNAL, 'feedback() failed');
+          }
+          replies.edit((m) => m.feedback.push({ requestId: f.requestId, threshold, error }));
+          if (!error) sendFeedbackLog();
+        }
+        if (req.snapshotRequest > 0) {
+          const reply = snapshotReply(detector, req.snapshotRequest);
+          replies.edit((m) => (m.snapshot = reply));
         }
       });
       call.on('end', () => call.end());
@@ -349,14 +451,20 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
         try {
           if (!instance) {
             instance = find(req.instanceId, 'correlator');
-            instance.replies.stream = call;
+            instance.replies.stream = call as unknown as { write(message: DetectResponse | CorrelateResponse): boolean; end(): void };
             instance.replies.flush();
           }
           const correlator = instance.component as Correlator;
           if (req.series.length) instance.catalog!.define(req.series);
+          if (req.topology) instance.topology!.apply(topologyFromWire(req.topology));
+          if (req.restore !== undefined) correlator.restore?.(new Uint8Array(req.restore));
           if (req.anomalyJson) correlator.onAnomaly(fromWireJson<Anomaly>(req.anomalyJson));
           if (req.eventJson) correlator.onEvent?.(fromWireJson<SextantEvent>(req.eventJson));
           if (req.tickNowMs > 0) correlator.tick?.(req.tickNowMs);
+          if (req.snapshotRequest > 0) {
+            const reply = snapshotReply(correlator, req.snapshotRequest);
+            (instance.replies as ReplyChannel<CorrelateResponse>).edit((m) => (m.snapshot = reply));
+          }
         } catch (error) {
           if (!instance) {
             call.emit('error', { code: grpcStatus.NOT_FOUND, details: String(error instanceof Error ? error.message : error) });

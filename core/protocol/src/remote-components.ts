@@ -21,6 +21,8 @@ import {
   type Detector,
   type DetectorContext,
   type ExtensionKind,
+  type FeedbackRecord,
+  type FeedbackVerdict,
   type HealthState,
   type IncidentUpdate,
   type Notification,
@@ -29,6 +31,8 @@ import {
   type SampleBatch,
   type SelfCounter,
   type SeriesCatalog,
+  type SeriesExpectation,
+  type SeriesId,
   type SextantEvent,
   type StandardSchemaV1,
   type Stability,
@@ -48,7 +52,11 @@ import {
 import { errorFromWire } from './plugin-error.js';
 import type { PluginProcess } from './plugin-process.js';
 import { readSampleColumns } from './sample-columns.js';
-import { descriptorFromWire, descriptorToWire } from './series-wire.js';
+import { ExpectationStore } from './expectation-columns.js';
+import { feedbackRecordFromWire } from './feedback-wire.js';
+import { attributesToWire, descriptorFromWire, descriptorToWire } from './series-wire.js';
+import { topologyOf, topologyToWire } from './topology-wire.js';
+import type { TopologyUpdate as WireTopologyUpdate } from './gen/sextant/common/v1/common.js';
 import type { PluginSupervisor, SupervisedInstance } from './supervisor.js';
 import { fromWireJson, toWireJson } from './wire-json.js';
 
@@ -105,7 +113,7 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
 
   async attach(proc: PluginProcess, afterRestart: boolean): Promise<void> {
     const ctx = this.ctx as TCtx & Partial<CollectorContext<unknown>>;
-    const response = await new Promise<{ error?: PluginError }>((resolve, reject) =>
+    const response = await new Promise<{ error?: PluginError; methods: string[] }>((resolve, reject) =>
       proc.client.configure(
         {
           instanceId: this.remoteId,
@@ -125,6 +133,7 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
     const failure = errorFromWire(response.error, '');
     if (failure) throw failure;
     this.proc = proc;
+    this.offerMethods(new Set(response.methods));
     this.seriesMap.fill(-1);
     const output = proc.client.collect({ instanceId: this.remoteId });
     this.output = output;
@@ -173,6 +182,8 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
     if (failure) throw failure;
   }
 
+  /** Kind-specific: expose the optional contract methods the child's component implements. */
+  protected offerMethods(_methods: ReadonlySet<string>): void {}
   /** Kind-specific streams (Detect, Correlate). */
   protected attachStreams(_proc: PluginProcess): void {}
   protected detachStreams(): void {}
@@ -347,61 +358,264 @@ export class RemoteCollector extends RemoteInstance<CollectorContext<unknown>> i
 }
 
 // ---------------------------------------------------------------------------------------------
-// detectors
+// detectors and correlators
 
-/** Tracks which host series ids a stream has already defined to the child. */
-class SentSeries {
-  private sent = new Uint8Array(1024);
+/**
+ * Defines the host's series to the child: every id below `catalog.size` not sent yet, in id order,
+ * so the child's catalog answers describe() and size as the host's does (registry ids are dense).
+ */
+class CatalogSender {
+  private sentUpTo = 0;
   reset(): void {
-    this.sent.fill(0);
+    this.sentUpTo = 0;
   }
-  /** Definitions for ids not sent yet, marking them sent. */
-  collect(ids: ArrayLike<number>, count: number, catalog: SeriesCatalog): SeriesDefinition[] {
+  pending(catalog: SeriesCatalog): SeriesDefinition[] {
+    const size = catalog.size;
+    if (size <= this.sentUpTo) return [];
     const out: SeriesDefinition[] = [];
-    for (let i = 0; i < count; i++) {
-      const id = ids[i];
-      if (id < this.sent.length && this.sent[id] === 1) continue;
-      if (id >= this.sent.length) {
-        const grown = new Uint8Array(Math.max(id + 1, this.sent.length * 2));
-        grown.set(this.sent);
-        this.sent = grown;
-      }
-      this.sent[id] = 1;
+    for (let id = this.sentUpTo; id < size; id++) {
       const descriptor = catalog.describe(id);
       if (descriptor) out.push({ id, descriptor: descriptorToWire(descriptor) });
     }
+    this.sentUpTo = size;
     return out;
   }
 }
 
-export class RemoteDetector extends RemoteInstance<DetectorContext<unknown>> implements Detector {
-  private stream: ClientDuplexStream<DetectRequest, DetectResponse> | undefined;
-  private readonly sentSeries = new SentSeries();
+const STATE_REQUEST_TIMEOUT_MS = 30_000;
+
+/**
+ * What detector and correlator proxies share beyond the base: the host's topology pushed down the
+ * stream, learned state fetched before the runtime's checkpoint (prepareSnapshot) and given back
+ * to a restarted child, and requests answered on the response stream.
+ */
+class SnapshotRequests {
+  private next = 0;
+  private readonly waiting = new Map<number, () => void>();
+  /** The latest bytes the child sent (or the host restored): what snapshot() returns and a restarted child gets back. */
+  state: Uint8Array | undefined;
+  failure: SextantError | undefined;
+
+  /** Sends a request through `write` and resolves once it is answered (or given up on). */
+  request(write: (id: number) => boolean, clock: { setTimeout(fn: () => void, ms: number): () => void }): Promise<void> {
+    const id = ++this.next;
+    return new Promise<void>((resolve) => {
+      const cancel = clock.setTimeout(() => this.settle(id), STATE_REQUEST_TIMEOUT_MS);
+      this.waiting.set(id, () => {
+        cancel();
+        resolve();
+      });
+      if (!write(id)) this.settle(id);
+    });
+  }
+
+  /** Resolves every request up to `id` (a later answer also covers earlier requests). */
+  settle(id: number): void {
+    for (const [n, done] of this.waiting) {
+      if (n <= id) {
+        this.waiting.delete(n);
+        done();
+      }
+    }
+  }
+
+  settleAll(): void {
+    this.settle(Number.MAX_SAFE_INTEGER);
+  }
+}
+
+type Stream<Req, Res> = ClientDuplexStream<Req, Res>;
+
+/** The parts DetectRequest and CorrelateRequest have in common. */
+interface SharedRequest {
+  instanceId: string;
+  series: SeriesDefinition[];
+  topology: WireTopologyUpdate | undefined;
+  restore?: Buffer | undefined;
+  snapshotRequest: number;
+}
+
+abstract class RemoteAnalysisInstance<TCtx extends DetectorContext<unknown> | CorrelatorContext<unknown>, Req extends SharedRequest, Res> extends RemoteInstance<TCtx> {
+  protected stream: Stream<Req, Res> | undefined;
+  protected readonly catalogSender = new CatalogSender();
+  protected readonly snapshots = new SnapshotRequests();
+  private unsubscribe: (() => void) | undefined;
+
+  protected abstract open(proc: PluginProcess): Stream<Req, Res>;
+  protected abstract request(part: Partial<Req>): Req;
+  private shared(part: Partial<SharedRequest>): Req {
+    return this.request(part as Partial<Req>);
+  }
+  protected abstract onResponse(response: Res): void;
+
+  protected override attachStreams(proc: PluginProcess): void {
+    const stream = this.open(proc);
+    this.catalogSender.reset();
+    stream.on('data', (response: Res) => this.onResponse(response));
+    stream.on('error', () => undefined);
+    this.stream = stream;
+    stream.write(this.shared({ instanceId: this.remoteId }));
+    // The whole graph first, then every change, in stream order with the data.
+    const topology = this.ctx.topology;
+    const state = this.snapshots.state;
+    stream.write(
+      this.shared({
+        series: this.catalogSender.pending(this.ctx.catalog),
+        topology: topologyToWire(topologyOf(topology)),
+        ...(state && this.canRestore ? { restore: Buffer.from(state.buffer, state.byteOffset, state.byteLength) } : {}),
+      }),
+    );
+    this.unsubscribe = topology.subscribe?.((update) => this.stream?.write(this.shared({ topology: topologyToWire(update) })));
+    this.afterAttach();
+  }
+
+  protected override detachStreams(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    this.stream?.cancel();
+    this.stream = undefined;
+    this.snapshots.settleAll();
+  }
+
+  protected afterAttach(): void {}
+  protected beforeRestore(): void {}
+  protected canRestore = false;
+
+  /** New series (if any) for the next message. */
+  protected newSeries(): SeriesDefinition[] {
+    return this.catalogSender.pending(this.ctx.catalog);
+  }
+
+  protected offerStateMethods(methods: ReadonlySet<string>): void {
+    const self = this as unknown as { snapshot?: () => Uint8Array; restore?: (state: Uint8Array) => void; prepareSnapshot?: () => Promise<void> };
+    this.canRestore = methods.has('restore');
+    if (methods.has('snapshot')) {
+      self.snapshot = () => this.cachedSnapshot();
+      self.prepareSnapshot = () => this.fetchSnapshot();
+    }
+    if (methods.has('restore')) self.restore = (state) => this.sendRestore(state);
+  }
+
+  /** The bytes fetched by the last prepareSnapshot(); the runtime calls that first. */
+  private cachedSnapshot(): Uint8Array {
+    if (this.snapshots.failure) throw this.snapshots.failure;
+    if (!this.snapshots.state) {
+      throw new SextantError(ErrorCode.INTERNAL, 'no state fetched from the plugin process yet', { hint: 'call prepareSnapshot() before snapshot() (the runtime does)' });
+    }
+    return this.snapshots.state;
+  }
+
+  private fetchSnapshot(): Promise<void> {
+    const stream = this.stream;
+    if (!stream) return Promise.resolve();
+    return this.snapshots.request((id) => {
+      stream.write(this.shared({ series: this.newSeries(), snapshotRequest: id }));
+      return true;
+    }, this.ctx.clock);
+  }
+
+  protected onSnapshotReply(reply: { requestId: number; state: Uint8Array; error: PluginError | undefined } | undefined): void {
+    if (!reply) return;
+    const failure = errorFromWire(reply.error, '');
+    if (failure) this.snapshots.failure = failure;
+    else {
+      this.snapshots.failure = undefined;
+      this.snapshots.state = new Uint8Array(reply.state);
+    }
+    this.snapshots.settle(reply.requestId);
+  }
+
+  private sendRestore(state: Uint8Array): void {
+    this.snapshots.state = new Uint8Array(state);
+    this.beforeRestore();
+    this.stream?.write(this.shared({ series: this.newSeries(), restore: Buffer.from(state.buffer, state.byteOffset, state.byteLength) }));
+  }
+
+  /** Fetches the final state before the child's instance goes away (correlators stop before the runtime's last checkpoint). */
+  override async shutdown(): Promise<void> {
+    const prepare = (this as { prepareSnapshot?: () => Promise<void> }).prepareSnapshot;
+    if (prepare && this.stream) await prepare.call(this);
+    await super.shutdown();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// detectors
+
+export class RemoteDetector extends RemoteAnalysisInstance<DetectorContext<unknown>, DetectRequest, DetectResponse> implements Detector {
   private readonly batchesDropped: SelfCounter;
+  private readonly expectations = new ExpectationStore();
+  private feedbackRecords: FeedbackRecord[] = [];
+  private nextFeedback = 0;
+  private readonly feedbackWaiting = new Map<number, { resolve(threshold: number | undefined): void; reject(error: unknown): void; cancel(): void }>();
+  /** Active pauseLearning() calls, replayed to a restarted child. */
+  private readonly pauses = new Map<string, Attributes>();
+
+  declare expectation?: (series: SeriesId) => SeriesExpectation | undefined;
+  declare snapshot?: () => Uint8Array;
+  declare restore?: (state: Uint8Array) => void;
+  declare prepareSnapshot?: () => Promise<void>;
+  declare feedback?: (series: SeriesId, verdict: FeedbackVerdict, timestamp: number, score?: number) => Promise<number | undefined>;
+  declare feedbackLog?: () => readonly FeedbackRecord[];
+  declare pauseLearning?: (match: Attributes, paused: boolean) => void;
 
   constructor(supervisor: PluginSupervisor, type: string, ctx: DetectorContext<unknown>) {
     super(supervisor, 'detector', type, ctx);
     this.batchesDropped = ctx.metrics.counter('batches_dropped_total', 'sample batches not sent because the plugin process was down');
   }
 
-  protected override attachStreams(proc: PluginProcess): void {
-    const stream = proc.client.detect();
-    this.sentSeries.reset();
-    stream.on('data', (response: DetectResponse) => {
-      for (const json of response.anomaliesJson) {
-        const anomaly = safeParse<AnomalyInput>(json);
-        if (anomaly && typeof anomaly === 'object' && typeof anomaly.seriesId === 'number') this.ctx.emit(anomaly);
-        else this.countProtocolError('an anomaly that is not valid');
-      }
-    });
-    stream.on('error', () => undefined);
-    stream.write({ instanceId: this.remoteId, series: [], batch: undefined, eventJson: '' });
-    this.stream = stream;
+  protected override offerMethods(methods: ReadonlySet<string>): void {
+    this.offerStateMethods(methods);
+    if (methods.has('expectation')) this.expectation = (series) => this.expectations.get(series);
+    if (methods.has('feedback')) this.feedback = (series, verdict, timestamp, score) => this.sendFeedback(series, verdict, timestamp, score);
+    if (methods.has('feedbackLog')) this.feedbackLog = () => this.feedbackRecords.slice();
+    if (methods.has('pauseLearning')) this.pauseLearning = (match, paused) => this.sendPause(match, paused);
+  }
+
+  protected open(proc: PluginProcess): Stream<DetectRequest, DetectResponse> {
+    return proc.client.detect();
+  }
+
+  protected request(part: Partial<DetectRequest>): DetectRequest {
+    return { instanceId: '', series: [], batch: undefined, eventJson: '', topology: undefined, pauseLearning: undefined, feedback: undefined, snapshotRequest: 0, ...part };
+  }
+
+  protected override beforeRestore(): void {
+    this.expectations.clear();
+  }
+
+  protected override afterAttach(): void {
+    this.expectations.clear();
+    for (const match of this.pauses.values()) this.stream?.write(this.request({ pauseLearning: { match: attributesToWire(match), paused: true } }));
   }
 
   protected override detachStreams(): void {
-    this.stream?.cancel();
-    this.stream = undefined;
+    super.detachStreams();
+    for (const [id, waiter] of this.feedbackWaiting) {
+      this.feedbackWaiting.delete(id);
+      waiter.cancel();
+      waiter.resolve(undefined);
+    }
+  }
+
+  protected onResponse(response: DetectResponse): void {
+    for (const json of response.anomaliesJson) {
+      const anomaly = safeParse<AnomalyInput>(json);
+      if (anomaly && typeof anomaly === 'object' && typeof anomaly.seriesId === 'number') this.ctx.emit(anomaly);
+      else this.countProtocolError('an anomaly that is not valid');
+    }
+    if (response.expectations && !this.expectations.apply(response.expectations)) this.countProtocolError('expectation columns of different lengths');
+    if (response.feedbackLog) this.feedbackRecords = response.feedbackLog.records.map(feedbackRecordFromWire);
+    for (const result of response.feedback) {
+      const waiter = this.feedbackWaiting.get(result.requestId);
+      if (!waiter) continue;
+      this.feedbackWaiting.delete(result.requestId);
+      waiter.cancel();
+      const failure = errorFromWire(result.error, '');
+      if (failure) waiter.reject(failure);
+      else waiter.resolve(result.threshold);
+    }
+    this.onSnapshotReply(response.snapshot);
   }
 
   /** Copies the batch onto the Detect stream; anomalies come back through ctx.emit, asynchronously. */
@@ -412,63 +626,81 @@ export class RemoteDetector extends RemoteInstance<DetectorContext<unknown>> imp
       return;
     }
     const n = batch.length;
-    const series = this.sentSeries.collect(batch.series, n, this.ctx.catalog);
-    stream.write({
-      instanceId: '',
-      series,
-      batch: {
-        count: n,
-        series: Buffer.copyBytesFrom(batch.series, 0, n),
-        timestamps: Buffer.copyBytesFrom(batch.timestamps, 0, n),
-        values: Buffer.copyBytesFrom(batch.values, 0, n),
-      },
-      eventJson: '',
-    });
+    stream.write(
+      this.request({
+        series: this.newSeries(),
+        batch: {
+          count: n,
+          series: Buffer.copyBytesFrom(batch.series, 0, n),
+          timestamps: Buffer.copyBytesFrom(batch.timestamps, 0, n),
+          values: Buffer.copyBytesFrom(batch.values, 0, n),
+        },
+      }),
+    );
   }
 
   onEvent(event: SextantEvent): void {
-    this.stream?.write({ instanceId: '', series: [], batch: undefined, eventJson: toWireJson(event) });
+    this.stream?.write(this.request({ eventJson: toWireJson(event) }));
+  }
+
+  private sendPause(match: Attributes, paused: boolean): void {
+    const key = JSON.stringify(Object.keys(match).sort().map((k) => [k, match[k]]));
+    if (paused) this.pauses.set(key, match);
+    else this.pauses.delete(key);
+    this.stream?.write(this.request({ series: this.newSeries(), pauseLearning: { match: attributesToWire(match), paused } }));
+  }
+
+  /** Applied by the child in stream order; resolves with the threshold it reports (undefined while the child is down). */
+  private sendFeedback(series: SeriesId, verdict: FeedbackVerdict, timestamp: number, score?: number): Promise<number | undefined> {
+    const stream = this.stream;
+    if (!stream) return Promise.resolve(undefined);
+    const requestId = ++this.nextFeedback;
+    return new Promise<number | undefined>((resolve, reject) => {
+      const cancel = this.ctx.clock.setTimeout(() => {
+        this.feedbackWaiting.delete(requestId);
+        resolve(undefined);
+      }, STATE_REQUEST_TIMEOUT_MS);
+      this.feedbackWaiting.set(requestId, { resolve, reject, cancel });
+      stream.write(this.request({ series: this.newSeries(), feedback: { requestId, series, verdict, timestamp, score } }));
+    });
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // correlators
 
-export class RemoteCorrelator extends RemoteInstance<CorrelatorContext<unknown>> implements Correlator {
-  private stream: ClientDuplexStream<CorrelateRequest, CorrelateResponse> | undefined;
-  private readonly sentSeries = new SentSeries();
+export class RemoteCorrelator extends RemoteAnalysisInstance<CorrelatorContext<unknown>, CorrelateRequest, CorrelateResponse> implements Correlator {
+  declare snapshot?: () => Uint8Array;
+  declare restore?: (state: Uint8Array) => void;
+  declare prepareSnapshot?: () => Promise<void>;
 
   constructor(supervisor: PluginSupervisor, type: string, ctx: CorrelatorContext<unknown>) {
     super(supervisor, 'correlator', type, ctx);
   }
 
-  protected override attachStreams(proc: PluginProcess): void {
-    const stream = proc.client.correlate();
-    this.sentSeries.reset();
-    stream.on('data', (response: CorrelateResponse) => {
-      for (const json of response.incidentUpdatesJson) {
-        const update = safeParse<IncidentUpdate>(json);
-        if (update && typeof update === 'object' && update.incident) this.ctx.publish(update);
-        else this.countProtocolError('an incident update that is not valid');
-      }
-    });
-    stream.on('error', () => undefined);
-    stream.write(this.request({ instanceId: this.remoteId }));
-    this.stream = stream;
+  protected override offerMethods(methods: ReadonlySet<string>): void {
+    this.offerStateMethods(methods);
   }
 
-  protected override detachStreams(): void {
-    this.stream?.cancel();
-    this.stream = undefined;
+  protected open(proc: PluginProcess): Stream<CorrelateRequest, CorrelateResponse> {
+    return proc.client.correlate();
   }
 
-  private request(part: Partial<CorrelateRequest>): CorrelateRequest {
-    return { instanceId: '', series: [], anomalyJson: '', eventJson: '', tickNowMs: 0, ...part };
+  protected request(part: Partial<CorrelateRequest>): CorrelateRequest {
+    return { instanceId: '', series: [], anomalyJson: '', eventJson: '', tickNowMs: 0, topology: undefined, snapshotRequest: 0, ...part };
+  }
+
+  protected onResponse(response: CorrelateResponse): void {
+    for (const json of response.incidentUpdatesJson) {
+      const update = safeParse<IncidentUpdate>(json);
+      if (update && typeof update === 'object' && update.incident) this.ctx.publish(update);
+      else this.countProtocolError('an incident update that is not valid');
+    }
+    this.onSnapshotReply(response.snapshot);
   }
 
   onAnomaly(anomaly: Anomaly): void {
-    const series = this.sentSeries.collect([anomaly.seriesId], 1, this.ctx.catalog);
-    this.stream?.write(this.request({ series, anomalyJson: toWireJson(anomaly) }));
+    this.stream?.write(this.request({ series: this.newSeries(), anomalyJson: toWireJson(anomaly) }));
   }
 
   onEvent(event: SextantEvent): void {

@@ -1,8 +1,8 @@
 /** SeriesDescriptor <-> its protobuf form (attributes as a map of typed values). */
 import type { Attributes, MetricKind, MetricType, SeriesDescriptor } from '@sextant/plugin-api';
-import type { AttributeValue, SeriesDescriptor as WireSeriesDescriptor } from './gen/sextant/plugin/v1/plugin.js';
+import type { AttributeValue, SeriesDescriptor as WireSeriesDescriptor } from './gen/sextant/common/v1/common.js';
 
-function attributesToWire(attributes: Attributes | undefined): { [key: string]: AttributeValue } {
+export function attributesToWire(attributes: Attributes | undefined): { [key: string]: AttributeValue } {
   const out: { [key: string]: AttributeValue } = {};
   for (const [k, v] of Object.entries(attributes ?? {})) {
     if (typeof v === 'string') out[k] = { stringValue: v, numberValue: undefined, boolValue: undefined };
@@ -12,7 +12,7 @@ function attributesToWire(attributes: Attributes | undefined): { [key: string]: 
   return out;
 }
 
-function attributesFromWire(attributes: { [key: string]: AttributeValue } | undefined): Attributes {
+export function attributesFromWire(attributes: { [key: string]: AttributeValue } | undefined): Attributes {
   const out: Record<string, string | number | boolean> = {};
   for (const [k, v] of Object.entries(attributes ?? {})) {
     if (v.stringValue !== undefined) out[k] = v.stringValue;

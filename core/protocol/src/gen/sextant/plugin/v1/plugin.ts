@@ -22,6 +22,13 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import {
+  AttributeValue,
+  ExpectationColumns,
+  FeedbackRecord,
+  SeriesDescriptor,
+  TopologyUpdate,
+} from "../../common/v1/common.js";
 
 export const protobufPackage = "sextant.plugin.v1";
 
@@ -71,35 +78,6 @@ export interface PluginError {
   code: string;
   message: string;
   hint: string;
-}
-
-export interface AttributeValue {
-  stringValue?: string | undefined;
-  numberValue?: number | undefined;
-  boolValue?: boolean | undefined;
-}
-
-/** Mirrors SeriesDescriptor of @sextant/plugin-api. */
-export interface SeriesDescriptor {
-  metric: string;
-  unit: string;
-  /** gauge | counter | rate */
-  type: string;
-  /** optional MetricKind; empty when absent */
-  kind: string;
-  description: string;
-  resource: { [key: string]: AttributeValue };
-  attributes: { [key: string]: AttributeValue };
-}
-
-export interface SeriesDescriptor_ResourceEntry {
-  key: string;
-  value: AttributeValue | undefined;
-}
-
-export interface SeriesDescriptor_AttributesEntry {
-  key: string;
-  value: AttributeValue | undefined;
 }
 
 /**
@@ -190,7 +168,15 @@ export interface ConfigureRequest {
 }
 
 export interface ConfigureResponse {
-  error: PluginError | undefined;
+  error:
+    | PluginError
+    | undefined;
+  /**
+   * The optional methods the created component implements, by their @sextant/plugin-api names:
+   * onEvent, expectation, snapshot, restore, feedback, feedbackLog, pauseLearning, tick. The host's
+   * proxy offers exactly these (an older child sends none: only the required methods are offered).
+   */
+  methods: string[];
 }
 
 export interface StartRequest {
@@ -271,20 +257,96 @@ export interface TickResponse {
 
 /**
  * The first message of a Detect stream names the instance; later ones carry data. Series are
- * defined (with the HOST's series ids) before the first batch that uses them.
+ * defined (with the HOST's series ids) before any message that refers to them: the host sends
+ * every series its catalog holds, in id order, so the child's catalog answers describe() and size
+ * like the host's. A message's parts are applied in field order: series, topology, restore,
+ * batch, event, pause_learning, feedback, snapshot_request. Messages are applied in stream order.
  */
 export interface DetectRequest {
   instanceId: string;
   series: SeriesDefinition[];
   batch: SampleColumns | undefined;
   eventJson: string;
+  /**
+   * The host's topology: the full graph as upserts right after the first message, then every
+   * update the host applies, so the child's TopologyView matches the host's.
+   */
+  topology:
+    | TopologyUpdate
+    | undefined;
+  /** Learned state to restore (bytes of an earlier snapshot): restore(state). */
+  restore?: Buffer | undefined;
+  pauseLearning: PauseLearning | undefined;
+  feedback:
+    | FeedbackRequest
+    | undefined;
+  /** > 0: answer with DetectResponse.snapshot carrying this id, after everything sent before it. */
+  snapshotRequest: number;
+}
+
+export interface PauseLearning {
+  match: { [key: string]: AttributeValue };
+  paused: boolean;
+}
+
+export interface PauseLearning_MatchEntry {
+  key: string;
+  value: AttributeValue | undefined;
+}
+
+export interface FeedbackRequest {
+  /** > 0, echoed in FeedbackResult */
+  requestId: number;
+  /** host series id */
+  series: number;
+  /** not-a-problem | missed-here */
+  verdict: string;
+  timestamp: number;
+  score?: number | undefined;
+}
+
+export interface FeedbackResult {
+  requestId: number;
+  /** absent: the detector does not model the series */
+  threshold?:
+    | number
+    | undefined;
+  /** feedback() threw (e.g. an unknown verdict) */
+  error: PluginError | undefined;
+}
+
+/**
+ * The detector's whole feedback log (feedbackLog()), replacing what the host had. Sent after a
+ * feedback or a restore changed it.
+ */
+export interface FeedbackLog {
+  records: FeedbackRecord[];
+}
+
+export interface SnapshotReply {
+  requestId: number;
+  state: Buffer;
+  /** snapshot() threw or the component has none */
+  error: PluginError | undefined;
 }
 
 export interface DetectResponse {
   /** AnomalyInput objects */
   anomaliesJson: string[];
+  /**
+   * Latest expectations for the series of the batches processed since the last response (only
+   * when the detector implements expectation()); the host answers expectation() from them.
+   */
+  expectations: ExpectationColumns | undefined;
+  feedback: FeedbackResult[];
+  feedbackLog: FeedbackLog | undefined;
+  snapshot: SnapshotReply | undefined;
 }
 
+/**
+ * As DetectRequest: a message's parts are applied in this order: series, topology, restore,
+ * anomaly, event, tick, snapshot_request; messages in stream order.
+ */
 export interface CorrelateRequest {
   /** first message only */
   instanceId: string;
@@ -293,10 +355,14 @@ export interface CorrelateRequest {
   eventJson: string;
   /** > 0: call tick(now) */
   tickNowMs: number;
+  topology: TopologyUpdate | undefined;
+  restore?: Buffer | undefined;
+  snapshotRequest: number;
 }
 
 export interface CorrelateResponse {
   incidentUpdatesJson: string[];
+  snapshot: SnapshotReply | undefined;
 }
 
 export interface NotifyRequest {
@@ -367,306 +433,6 @@ export const PluginError: MessageFns<PluginError> = {
             }
 
             message.hint = reader.string();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseAttributeValue(): AttributeValue {
-  return { stringValue: undefined, numberValue: undefined, boolValue: undefined };
-}
-
-export const AttributeValue: MessageFns<AttributeValue> = {
-  encode(message: AttributeValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.stringValue !== undefined) {
-      writer.uint32(10).string(message.stringValue);
-    }
-    if (message.numberValue !== undefined) {
-      writer.uint32(17).double(message.numberValue);
-    }
-    if (message.boolValue !== undefined) {
-      writer.uint32(24).bool(message.boolValue);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): AttributeValue {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseAttributeValue();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.stringValue = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 17) {
-              break;
-            }
-
-            message.numberValue = reader.double();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.boolValue = reader.bool();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor(): SeriesDescriptor {
-  return { metric: "", unit: "", type: "", kind: "", description: "", resource: {}, attributes: {} };
-}
-
-export const SeriesDescriptor: MessageFns<SeriesDescriptor> = {
-  encode(message: SeriesDescriptor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.metric !== "") {
-      writer.uint32(10).string(message.metric);
-    }
-    if (message.unit !== "") {
-      writer.uint32(18).string(message.unit);
-    }
-    if (message.type !== "") {
-      writer.uint32(26).string(message.type);
-    }
-    if (message.kind !== "") {
-      writer.uint32(34).string(message.kind);
-    }
-    if (message.description !== "") {
-      writer.uint32(42).string(message.description);
-    }
-    globalThis.Object.entries(message.resource).forEach(([key, value]: [string, AttributeValue]) => {
-      SeriesDescriptor_ResourceEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
-    });
-    globalThis.Object.entries(message.attributes).forEach(([key, value]: [string, AttributeValue]) => {
-      SeriesDescriptor_AttributesEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
-    });
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.metric = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.unit = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.type = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.kind = reader.string();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.description = reader.string();
-            continue;
-          }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            const entry6 = SeriesDescriptor_ResourceEntry.decode(reader, reader.uint32());
-            if (entry6.value !== undefined) {
-              message.resource[entry6.key] = entry6.value;
-            }
-            continue;
-          }
-          case 7: {
-            if (tag !== 58) {
-              break;
-            }
-
-            const entry7 = SeriesDescriptor_AttributesEntry.decode(reader, reader.uint32());
-            if (entry7.value !== undefined) {
-              message.attributes[entry7.key] = entry7.value;
-            }
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor_ResourceEntry(): SeriesDescriptor_ResourceEntry {
-  return { key: "", value: undefined };
-}
-
-export const SeriesDescriptor_ResourceEntry: MessageFns<SeriesDescriptor_ResourceEntry> = {
-  encode(message: SeriesDescriptor_ResourceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
-      writer.uint32(10).string(message.key);
-    }
-    if (message.value !== undefined) {
-      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor_ResourceEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor_ResourceEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.value = AttributeValue.decode(reader, reader.uint32());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor_AttributesEntry(): SeriesDescriptor_AttributesEntry {
-  return { key: "", value: undefined };
-}
-
-export const SeriesDescriptor_AttributesEntry: MessageFns<SeriesDescriptor_AttributesEntry> = {
-  encode(message: SeriesDescriptor_AttributesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
-      writer.uint32(10).string(message.key);
-    }
-    if (message.value !== undefined) {
-      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor_AttributesEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor_AttributesEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.value = AttributeValue.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -1370,13 +1136,16 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
 };
 
 function createBaseConfigureResponse(): ConfigureResponse {
-  return { error: undefined };
+  return { error: undefined, methods: [] };
 }
 
 export const ConfigureResponse: MessageFns<ConfigureResponse> = {
   encode(message: ConfigureResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.error !== undefined) {
       PluginError.encode(message.error, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.methods) {
+      writer.uint32(18).string(v!);
     }
     return writer;
   },
@@ -1400,6 +1169,14 @@ export const ConfigureResponse: MessageFns<ConfigureResponse> = {
             }
 
             message.error = PluginError.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.methods.push(reader.string());
             continue;
           }
         }
@@ -2153,7 +1930,17 @@ export const TickResponse: MessageFns<TickResponse> = {
 };
 
 function createBaseDetectRequest(): DetectRequest {
-  return { instanceId: "", series: [], batch: undefined, eventJson: "" };
+  return {
+    instanceId: "",
+    series: [],
+    batch: undefined,
+    eventJson: "",
+    topology: undefined,
+    restore: undefined,
+    pauseLearning: undefined,
+    feedback: undefined,
+    snapshotRequest: 0,
+  };
 }
 
 export const DetectRequest: MessageFns<DetectRequest> = {
@@ -2169,6 +1956,21 @@ export const DetectRequest: MessageFns<DetectRequest> = {
     }
     if (message.eventJson !== "") {
       writer.uint32(34).string(message.eventJson);
+    }
+    if (message.topology !== undefined) {
+      TopologyUpdate.encode(message.topology, writer.uint32(42).fork()).join();
+    }
+    if (message.restore !== undefined) {
+      writer.uint32(50).bytes(message.restore);
+    }
+    if (message.pauseLearning !== undefined) {
+      PauseLearning.encode(message.pauseLearning, writer.uint32(58).fork()).join();
+    }
+    if (message.feedback !== undefined) {
+      FeedbackRequest.encode(message.feedback, writer.uint32(66).fork()).join();
+    }
+    if (message.snapshotRequest !== 0) {
+      writer.uint32(72).uint32(message.snapshotRequest);
     }
     return writer;
   },
@@ -2218,6 +2020,435 @@ export const DetectRequest: MessageFns<DetectRequest> = {
             message.eventJson = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.topology = TopologyUpdate.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.restore = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.pauseLearning = PauseLearning.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.feedback = FeedbackRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.snapshotRequest = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePauseLearning(): PauseLearning {
+  return { match: {}, paused: false };
+}
+
+export const PauseLearning: MessageFns<PauseLearning> = {
+  encode(message: PauseLearning, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    globalThis.Object.entries(message.match).forEach(([key, value]: [string, AttributeValue]) => {
+      PauseLearning_MatchEntry.encode({ key: key as any, value }, writer.uint32(10).fork()).join();
+    });
+    if (message.paused !== false) {
+      writer.uint32(16).bool(message.paused);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseLearning {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseLearning();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            const entry1 = PauseLearning_MatchEntry.decode(reader, reader.uint32());
+            if (entry1.value !== undefined) {
+              message.match[entry1.key] = entry1.value;
+            }
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.paused = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBasePauseLearning_MatchEntry(): PauseLearning_MatchEntry {
+  return { key: "", value: undefined };
+}
+
+export const PauseLearning_MatchEntry: MessageFns<PauseLearning_MatchEntry> = {
+  encode(message: PauseLearning_MatchEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PauseLearning_MatchEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePauseLearning_MatchEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = AttributeValue.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseFeedbackRequest(): FeedbackRequest {
+  return { requestId: 0, series: 0, verdict: "", timestamp: 0, score: undefined };
+}
+
+export const FeedbackRequest: MessageFns<FeedbackRequest> = {
+  encode(message: FeedbackRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint32(message.requestId);
+    }
+    if (message.series !== 0) {
+      writer.uint32(16).uint32(message.series);
+    }
+    if (message.verdict !== "") {
+      writer.uint32(26).string(message.verdict);
+    }
+    if (message.timestamp !== 0) {
+      writer.uint32(33).double(message.timestamp);
+    }
+    if (message.score !== undefined) {
+      writer.uint32(41).double(message.score);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeedbackRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeedbackRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.series = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.verdict = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 33) {
+              break;
+            }
+
+            message.timestamp = reader.double();
+            continue;
+          }
+          case 5: {
+            if (tag !== 41) {
+              break;
+            }
+
+            message.score = reader.double();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseFeedbackResult(): FeedbackResult {
+  return { requestId: 0, threshold: undefined, error: undefined };
+}
+
+export const FeedbackResult: MessageFns<FeedbackResult> = {
+  encode(message: FeedbackResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint32(message.requestId);
+    }
+    if (message.threshold !== undefined) {
+      writer.uint32(17).double(message.threshold);
+    }
+    if (message.error !== undefined) {
+      PluginError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeedbackResult {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeedbackResult();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 17) {
+              break;
+            }
+
+            message.threshold = reader.double();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = PluginError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseFeedbackLog(): FeedbackLog {
+  return { records: [] };
+}
+
+export const FeedbackLog: MessageFns<FeedbackLog> = {
+  encode(message: FeedbackLog, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.records) {
+      FeedbackRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): FeedbackLog {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseFeedbackLog();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.records.push(FeedbackRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseSnapshotReply(): SnapshotReply {
+  return { requestId: 0, state: Buffer.alloc(0), error: undefined };
+}
+
+export const SnapshotReply: MessageFns<SnapshotReply> = {
+  encode(message: SnapshotReply, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.requestId !== 0) {
+      writer.uint32(8).uint32(message.requestId);
+    }
+    if (message.state.length !== 0) {
+      writer.uint32(18).bytes(message.state);
+    }
+    if (message.error !== undefined) {
+      PluginError.encode(message.error, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotReply {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotReply();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.requestId = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.state = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.error = PluginError.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2232,13 +2463,25 @@ export const DetectRequest: MessageFns<DetectRequest> = {
 };
 
 function createBaseDetectResponse(): DetectResponse {
-  return { anomaliesJson: [] };
+  return { anomaliesJson: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined };
 }
 
 export const DetectResponse: MessageFns<DetectResponse> = {
   encode(message: DetectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.anomaliesJson) {
       writer.uint32(10).string(v!);
+    }
+    if (message.expectations !== undefined) {
+      ExpectationColumns.encode(message.expectations, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.feedback) {
+      FeedbackResult.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.feedbackLog !== undefined) {
+      FeedbackLog.encode(message.feedbackLog, writer.uint32(34).fork()).join();
+    }
+    if (message.snapshot !== undefined) {
+      SnapshotReply.encode(message.snapshot, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -2264,6 +2507,38 @@ export const DetectResponse: MessageFns<DetectResponse> = {
             message.anomaliesJson.push(reader.string());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.expectations = ExpectationColumns.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.feedback.push(FeedbackResult.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.feedbackLog = FeedbackLog.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.snapshot = SnapshotReply.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2278,7 +2553,16 @@ export const DetectResponse: MessageFns<DetectResponse> = {
 };
 
 function createBaseCorrelateRequest(): CorrelateRequest {
-  return { instanceId: "", series: [], anomalyJson: "", eventJson: "", tickNowMs: 0 };
+  return {
+    instanceId: "",
+    series: [],
+    anomalyJson: "",
+    eventJson: "",
+    tickNowMs: 0,
+    topology: undefined,
+    restore: undefined,
+    snapshotRequest: 0,
+  };
 }
 
 export const CorrelateRequest: MessageFns<CorrelateRequest> = {
@@ -2297,6 +2581,15 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
     }
     if (message.tickNowMs !== 0) {
       writer.uint32(41).double(message.tickNowMs);
+    }
+    if (message.topology !== undefined) {
+      TopologyUpdate.encode(message.topology, writer.uint32(50).fork()).join();
+    }
+    if (message.restore !== undefined) {
+      writer.uint32(58).bytes(message.restore);
+    }
+    if (message.snapshotRequest !== 0) {
+      writer.uint32(64).uint32(message.snapshotRequest);
     }
     return writer;
   },
@@ -2354,6 +2647,30 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
             message.tickNowMs = reader.double();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.topology = TopologyUpdate.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.restore = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.snapshotRequest = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2368,13 +2685,16 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
 };
 
 function createBaseCorrelateResponse(): CorrelateResponse {
-  return { incidentUpdatesJson: [] };
+  return { incidentUpdatesJson: [], snapshot: undefined };
 }
 
 export const CorrelateResponse: MessageFns<CorrelateResponse> = {
   encode(message: CorrelateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.incidentUpdatesJson) {
       writer.uint32(10).string(v!);
+    }
+    if (message.snapshot !== undefined) {
+      SnapshotReply.encode(message.snapshot, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -2398,6 +2718,14 @@ export const CorrelateResponse: MessageFns<CorrelateResponse> = {
             }
 
             message.incidentUpdatesJson.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.snapshot = SnapshotReply.decode(reader, reader.uint32());
             continue;
           }
         }

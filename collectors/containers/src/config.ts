@@ -1,23 +1,16 @@
 /** Configuration of the `containers` collector (zod v4). Defaults live in the factory. */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 import { resolveEngineSocket } from '@sextant/docker-engine';
 
-/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`). */
-const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like "10s" or a number of milliseconds (got ${JSON.stringify(v)})` });
-    return z.NEVER;
-  }
-  return Math.round(ms);
-});
+/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`, `1h`), longer than 0. */
+const duration = durationField({ min: 1 });
 
 /**
- * Container filters. A plain pattern matches the container name (glob with `*`);
- * `image:<glob>` matches the image reference; `label:<key>` needs the label and
- * `label:<key>=<value>` needs that value.
+ * Container filters. A plain pattern matches the container name (a picomatch glob, the one
+ * dialect of `@sextant/plugin-kit`); `image:<glob>` matches the full image reference, where `*`
+ * stays within one `/` segment (`image:**\/nginx*` for `docker.io/library/nginx:1.25`);
+ * `label:<key>` needs the label and `label:<key>=<value>` needs that value.
  */
 const filterList = z.array(z.string().min(1));
 

@@ -1,14 +1,12 @@
 /**
- * Include/exclude filters over containers (see config.ts for the pattern syntax). A container is
+ * Include/exclude filters over containers (see config.ts for the pattern syntax; globs are picomatch's,
+ * from `@sextant/plugin-kit`, where `*` stays within one `/` segment). A container is
  * monitored when it matches an include pattern (or there are none) and no exclude pattern.
  */
 import type { ContainerInfo } from '@sextant/docker-engine';
+import { compileGlob } from '@sextant/plugin-kit';
 
 type Predicate = (c: Pick<ContainerInfo, 'name' | 'image' | 'labels'>) => boolean;
-
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`);
-}
 
 function compile(pattern: string): Predicate {
   if (pattern.startsWith('label:')) {
@@ -20,11 +18,11 @@ function compile(pattern: string): Predicate {
     return (c) => c.labels[key] === value;
   }
   if (pattern.startsWith('image:')) {
-    const re = glob(pattern.slice('image:'.length));
-    return (c) => re.test(c.image);
+    const matches = compileGlob(pattern.slice('image:'.length));
+    return (c) => matches(c.image);
   }
-  const re = glob(pattern.startsWith('name:') ? pattern.slice('name:'.length) : pattern);
-  return (c) => re.test(c.name);
+  const matches = compileGlob(pattern.startsWith('name:') ? pattern.slice('name:'.length) : pattern);
+  return (c) => matches(c.name);
 }
 
 export class ContainerFilter {

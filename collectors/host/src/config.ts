@@ -3,28 +3,15 @@
  * so `collectors: { host: {} }` is a complete configuration.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 
 const globs = z.array(z.string().min(1, 'patterns must not be empty'));
 
 const absolutePath = (what: string) =>
   z.string().refine((path) => path.startsWith('/'), { message: `${what} must be an absolute path (e.g. "/host/proc" when the host's /proc is mounted there)` });
 
-/** A duration: milliseconds as a number, or a string such as `500ms`, `2s`, `1m`. */
-const durationMs = z.union([
-  z.number().int().positive(),
-  z
-    .string()
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration such as "500ms", "2s" or "1m"' });
-        return z.NEVER;
-      }
-      return Math.round(ms);
-    })
-    .pipe(z.number().int().positive('must be longer than 0')),
-]);
+/** A duration: milliseconds as a number, or a string such as `500ms`, `2s`, `1m`; longer than 0. */
+const durationMs = durationField({ min: 1 });
 
 const section = { enabled: z.boolean() };
 
@@ -108,7 +95,7 @@ export const hostCollectorDefaults: HostCollectorConfig = {
     enabled: true,
     exclude: [...DEFAULT_EXCLUDED_FILESYSTEM_TYPES],
     includeMountpoints: [],
-    excludeMountpoints: ['/proc/*', '/sys/*', '/dev/*', '/run/*', '/var/lib/docker/*', '/var/lib/containers/*', '/var/lib/kubelet/*', '/snap/*'],
+    excludeMountpoints: ['/proc/**', '/sys/**', '/dev/**', '/run/**', '/var/lib/docker/**', '/var/lib/containers/**', '/var/lib/kubelet/**', '/snap/**'],
     timeout: 2000,
   },
   networks: { enabled: true, include: [], exclude: [] },

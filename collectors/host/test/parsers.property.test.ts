@@ -113,14 +113,27 @@ describe('parsers read back what the kernel would print', () => {
 });
 
 describe('NameFilter', () => {
-  it('never throws on any pattern, and a pattern without wildcards matches exactly itself', () => {
+  it('never throws on any pattern', () => {
+    fc.assert(fc.property(fc.string({ minLength: 1, maxLength: 20 }), fc.string({ maxLength: 20 }), (pattern, other) => void new NameFilter([pattern], [pattern]).accepts(other)));
+  });
+
+  it('a name-like pattern without glob characters matches exactly itself', () => {
+    const nameLike = fc.stringMatching(/^[A-Za-z0-9_:-][A-Za-z0-9_.:-]{0,19}$/);
     fc.assert(
-      fc.property(fc.string({ minLength: 1, maxLength: 20 }).filter((s) => !s.includes('*') && !s.includes('?')), fc.string({ maxLength: 20 }), (pattern, other) => {
+      fc.property(nameLike, fc.string({ maxLength: 20 }), (pattern, other) => {
         const filter = new NameFilter([pattern]);
         expect(filter.accepts(pattern)).toBe(true);
         expect(filter.accepts(other)).toBe(other === pattern);
       }),
     );
+  });
+
+  it('reads mountpoint globs as picomatch does: * stays within one segment, ** crosses (before: * crossed /)', () => {
+    expect(new NameFilter([], ['/var/lib/docker/*']).accepts('/var/lib/docker/overlay2/abc/merged')).toBe(true);
+    expect(new NameFilter([], ['/var/lib/docker/**']).accepts('/var/lib/docker/overlay2/abc/merged')).toBe(false);
+    expect(new NameFilter([], ['/run/**']).accepts('/run/user/1000')).toBe(false);
+    expect(new NameFilter([], ['/run/**']).accepts('/')).toBe(true);
+    expect(new NameFilter(['sd{a,b}'], []).accepts('sdb')).toBe(true);
   });
 
   it('matches globs the way an operator expects', () => {

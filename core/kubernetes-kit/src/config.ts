@@ -5,20 +5,9 @@
  * package never logs a token.
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 
-const durationMs = (min: number, max: number) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((value, ctx) => {
-      const ms = parseDuration(value);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `must be a duration such as "15s" or "500ms" (got ${JSON.stringify(value)})` });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .pipe(z.number().min(min, `must be at least ${min} ms`).max(max, `must be at most ${max} ms`));
+const durationMs = (min: number, max: number) => durationField({ min, max });
 
 export const kubernetesConfigSchema = z
   .object({

@@ -58,6 +58,16 @@ describe('image patterns', () => {
     expect(imageMatchesPattern('nginx-exporter:1', 'nginx')).toBe(false);
     expect(imageMatchesPattern('myorg/nginx-custom', '*/nginx*')).toBe(true);
   });
+
+  it('reads patterns as picomatch globs: * stays within one path segment, ** crosses them', () => {
+    // Before the one glob dialect, `*` crossed `/` here (and nowhere else in the configuration).
+    expect(imageMatchesPattern('ghcr.io/acme/team/nginx:1', '*/nginx')).toBe(false);
+    expect(imageMatchesPattern('ghcr.io/acme/team/nginx:1', '**/nginx')).toBe(true);
+    expect(imageMatchesPattern('docker.io/library/nginx:1.25', '**/nginx')).toBe(true);
+    expect(imageMatchesPattern('redis/redis-stack-server:7', 'redis/redis-stack*')).toBe(true);
+    expect(imageMatchesPattern('nginx:1', 'ngin?')).toBe(true);
+    expect(imageMatchesPattern('nginx:1', '')).toBe(false);
+  });
 });
 
 describe('matchContainer', () => {

@@ -1,15 +1,8 @@
 /** Configuration of the `magento` collector. */
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
-const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 1h (got "${String(v)}")` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationField();
 
 export const ORDER_STATUSES = ['pending', 'processing', 'complete', 'canceled', 'holded', 'payment_review', 'fraud', 'closed'];
 

@@ -6,20 +6,7 @@
  * the URL (which may carry `user:password@`).
  */
 import { z } from 'zod';
-import { parseDuration } from '@sextant/plugin-kit';
-
-/** A duration in ms: a number (ms) or a string such as `500ms`, `5s`; bounded to 100 ms .. 5 min. */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(100, 'must be at least 100ms').max(300_000, 'must be at most 5m'));
+import { timeoutDurationMs } from '@sextant/integration-kit';
 
 const mysqlUrl = z.string().superRefine((value, ctx) => {
   if (!value.includes('://')) {
@@ -51,7 +38,7 @@ export const mysqlConfigSchema = z
     /** Password of `username`; overrides the URL's password. */
     password: z.string().optional(),
     /** Connect timeout and per-query timeout. */
-    timeout: durationMs,
+    timeout: timeoutDurationMs,
     /** Extra resource attributes, merged over the computed ones (e.g. `service.name: orders-db`). */
     resource: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
   })

@@ -8,24 +8,14 @@
  */
 import { z } from 'zod';
 import { isSextantError } from '@sextant/plugin-api';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 import { DEFAULT_LOG_FORMAT, LogLineParser } from './log-format.js';
 
 /** Paths tried, in order, when only `host`/`port` are given. */
 export const DEFAULT_STATUS_PATHS = ['/nginx_status', '/status', '/stub_status', '/basic_status'] as const;
 
 /** `250`, `250ms`, `5s`, `1m` -> milliseconds (a bare number is milliseconds), at most 10 minutes. */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration like "500ms", "5s" or "1m"' });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().int('must be a whole number of milliseconds').positive().max(600_000, 'must be at most 10m'));
+const durationMs = durationField({ min: 1, max: 600_000 });
 
 const httpUrl = z.string().superRefine((value, ctx) => {
   let ok = false;

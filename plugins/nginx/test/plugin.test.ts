@@ -25,7 +25,7 @@ describe('plugin package', () => {
     expect(result.ok).toBe(true);
     const rule = result.ok ? result.manifest.discovery![0] : undefined;
     expect(rule).toMatchObject({ factory: 'nginx', ports: [80, 8080], config: { url: 'http://{{host}}:{{port}}/nginx_status' } });
-    expect(rule?.images).toEqual(expect.arrayContaining(['nginx', '*/nginx', 'bitnami/nginx', 'nginxinc/*']));
+    expect(rule?.images).toEqual(expect.arrayContaining(['nginx', '**/nginx', 'bitnami/nginx', 'nginxinc/*']));
     expect(pkg.peerDependencies['@sextant/plugin-api']).toBeDefined();
     expect(JSON.stringify(pkg)).not.toContain('@sextant/runtime');
   });

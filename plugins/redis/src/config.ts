@@ -8,24 +8,15 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 
 
 /**
  * A duration in milliseconds: a number (ms) or a string such as `500ms`, `5s`, `1m`.
  * Bounded to 10 ms .. 10 min so a typo cannot hang a collection round or spin a loop.
  */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((value, ctx) => {
-    const ms = parseDuration(value);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `must be a duration such as "5s" or "500ms" (got ${JSON.stringify(value)})` });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().min(10, 'must be at least 10ms').max(600_000, 'must be at most 10m'));
+/** A duration in milliseconds, 10 ms .. 10 min so a typo cannot hang a collection round or spin a loop. */
+const durationMs = durationField({ min: 10, max: 600_000 });
 
 const redisUrl = z.string().superRefine((value, ctx) => {
   if (!value.includes('://')) {

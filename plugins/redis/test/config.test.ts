@@ -67,7 +67,7 @@ describe('redis plugin package', () => {
     const result = parseManifest(pkg.sextant);
     expect(result.ok).toBe(true);
     expect(pkg.sextant.discovery).toEqual([
-      { factory: 'redis', images: ['redis', '*/redis', 'bitnami/redis', 'redis/redis-stack*'], ports: [6379], config: { url: 'redis://{{host}}:{{port}}' } },
+      { factory: 'redis', images: ['redis', '**/redis', 'bitnami/redis', 'redis/redis-stack*'], ports: [6379], config: { url: 'redis://{{host}}:{{port}}' } },
     ]);
     expect(pkg.sextant.stability).toBe(redisCollectorFactory.stability);
   });

@@ -2,17 +2,10 @@
  * Configuration of the `statsd` collector (`collectors.statsd` in sextant.yaml). Every key has a
  * default: `collectors: { statsd: {} }` listens on 127.0.0.1:8125 (UDP and TCP).
  */
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
-const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 5m (got "${String(v)}")` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationField();
 
 export const statsdConfigSchema = z
   .object({

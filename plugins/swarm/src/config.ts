@@ -2,20 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as durationField } from '@sextant/plugin-kit';
 import { resolveEngineSocket, type EngineEndpoint } from '@sextant/docker-engine';
 import { join } from 'node:path';
 
-/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`). */
-const duration = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-  if (typeof v === 'number') return v;
-  const ms = parseDuration(v);
-  if (ms === undefined || ms <= 0) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like "10s" or a number of milliseconds (got ${JSON.stringify(v)})` });
-    return z.NEVER;
-  }
-  return Math.round(ms);
-});
+/** A duration as milliseconds (number) or text (`500ms`, `10s`, `5m`), longer than 0. */
+const duration = durationField({ min: 1 });
 
 export const swarmConfigSchema = z
   .object({

@@ -1,9 +1,10 @@
 /**
- * Image reference handling for discovery rules. A rule pattern such as `nginx`, `*\/nginx` or
+ * Image reference handling for discovery rules. A rule pattern such as `nginx`, `**\/nginx` or
  * `bitnami/redis` is compared with the repository path of the image: the registry host, the tag and
  * the digest are ignored, and Docker Hub's implicit `library/` namespace is understood, so `nginx`
  * matches `nginx:1.25`, `docker.io/library/nginx` and `registry.local:5000/library/nginx@sha256:...`.
  */
+import { compileGlob } from '@sextant/plugin-kit';
 
 /**
  * The repository path of an image reference, without registry host, tag or digest:
@@ -29,18 +30,17 @@ function candidatePaths(path: string): string[] {
   return path.startsWith('library/') ? [path, path.slice('library/'.length)] : [path];
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
-
 /**
- * True when `pattern` (glob with `*`, which also crosses `/`) matches the image's repository path.
- * The pattern's own registry host, tag and digest are ignored too.
+ * True when `pattern` matches the image's repository path. A pattern is a glob in the one dialect of
+ * `@sextant/plugin-kit` (picomatch): `*` stays within one path segment, `**` crosses segments, so
+ * `*\/nginx` matches `bitnami/nginx` and `**\/nginx` also `acme/team/nginx`. A pattern without `*`
+ * is an image reference: its own registry host, tag and digest are ignored too.
  */
 export function imageMatchesPattern(reference: string, pattern: string): boolean {
   const path = imageRepositoryPath(reference);
   if (!path) return false;
-  const re = globToRegExp(pattern.includes('*') ? pattern.trim().toLowerCase() : imageRepositoryPath(pattern));
-  return candidatePaths(path).some((p) => re.test(p));
+  const normalised = pattern.includes('*') ? pattern.trim().toLowerCase() : imageRepositoryPath(pattern);
+  if (!normalised) return false;
+  const matches = compileGlob(normalised);
+  return candidatePaths(path).some((p) => matches(p));
 }

@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, startTestRuntime, type TestRuntime } from '@sextant/testkit';
-import { DeliveryRecord } from '../src/index.js';
+import { DeliveryRecord } from '../src/outbox/index.js';
 import { TestReceiver, incidentUpdate, notifierPlugin, runFor, script } from './outbox-support.js';
 
 let rt: TestRuntime | undefined;

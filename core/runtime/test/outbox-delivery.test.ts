@@ -4,7 +4,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeClock, startTestRuntime, type TestRuntime } from '@sextant/testkit';
-import { validateRuntimeConfig, fullJitterBackoffMs, routeMatches, type RuntimeConfigInput } from '../src/index.js';
+import { validateRuntimeConfig, type RuntimeConfigInput } from '../src/index.js';
+import { fullJitterBackoffMs, routeMatches } from '../src/outbox/index.js';
 import { TestReceiver, incidentUpdate, notifierPlugin, runFor, runUntilDelivered, script, sequencesByIncident } from './outbox-support.js';
 
 let rt: TestRuntime | undefined;

@@ -15,7 +15,8 @@ import {
   type CollectorFactory,
   type SampleBatch,
 } from '@sextant/plugin-api';
-import { Pipeline, Runtime, validateRuntimeConfig, type RuntimeConfigInput } from '../src/index.js';
+import { Runtime, validateRuntimeConfig, type RuntimeConfigInput } from '../src/index.js';
+import { Pipeline } from '../src/pipeline/pipeline.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../../..');

@@ -199,7 +199,6 @@ export class ClusterMember {
   }
 
   async status(): Promise<ClusterStatus> {
-    const now = Date.now();
     const owned = await Promise.all(
       this.ownedPartitions.map(async (p) => {
         const w = this.workers.get(p)!;
@@ -210,7 +209,7 @@ export class ClusterMember {
           ...(lag !== undefined ? { lag } : {}),
           appliedId: w.applied,
           checkpointId: w.checkpointed,
-          ...(w.lastCheckpointAt ? { lastCheckpointAgoMs: now - w.lastCheckpointAt } : {}),
+          ...(w.lastCheckpointAt ? { lastCheckpointAgoMs: Math.max(0, Date.now() - w.lastCheckpointAt) } : {}),
           processed: w.counters.processed,
           ...(w.trimmedPast ? { trimmedPastCheckpoint: true } : {}),
         };

@@ -261,6 +261,7 @@ export class PartitionWorker {
         }
       });
       await this.reportTrimmedPast();
+      this.ctx.logger.debug(`cluster: partition ${p} restored from the checkpoint at ${this.checkpointed} (${this.catalog.size} series)`);
     }
   }
 

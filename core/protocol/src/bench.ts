@@ -1,14 +1,18 @@
 /**
  * Benchmark of the plugin protocol: samples/s from a child's Collect stream into a host sink, at
  * 1, 100 and 1000 samples per message; whether a long stream slows down; the child's RSS; and how
- * long a restart takes after SIGKILL. Run through tools/bench, or:
+ * long a restart takes after SIGKILL; what keeping an isolated detector's topology view current
+ * costs: pushing updates down the Detect stream versus one query round trip per lookup. Run
+ * through tools/bench, or:
  *   node -e "import('@sextant/protocol/bench').then(m => m.run()).then(console.log)"  (after a build)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { CollectorContext, CollectorFactory, Logger, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
+import type { CollectorContext, CollectorFactory, Logger, SeriesDescriptor, TelemetrySink, TopologyUpdate } from '@sextant/plugin-api';
 import { mergeDefaults } from '@sextant/plugin-api';
+import { DetectRequest } from './gen/sextant/plugin/v1/plugin.js';
 import { launchPluginProcess, type RemotePlugin } from './launch.js';
+import { topologyToWire } from './topology-wire.js';
 
 const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -85,12 +89,75 @@ async function streamRate(factory: CollectorFactory<unknown>, batch: number, sam
   };
 }
 
+/** A container entity as the containers collector reports it, with its two edges. */
+function containerUpdate(i: number): TopologyUpdate {
+  const id = `container:${i.toString(16).padStart(64, 'a')}`;
+  return {
+    upsertEntities: [
+      {
+        id,
+        type: 'container',
+        name: `web-${i}`,
+        attributes: {
+          'container.id': id.slice(10),
+          'container.name': `web-${i}`,
+          'sextant.container.image.ref': 'registry.example.com/shop/web:1.25.4',
+          'sextant.container.labels': '{"app":"web","tier":"front"}',
+          'sextant.container.state': 'running',
+          'sextant.container.pid': 4000 + i,
+          'sextant.container.ip_addresses': '["10.0.0.12"]',
+          'sextant.container.ports': '[{"port":80,"protocol":"tcp"}]',
+          'sextant.container.network_mode': 'bridge',
+        },
+      },
+    ],
+    upsertEdges: [
+      { from: id, to: 'host:node-1', type: 'runs-on' },
+      { from: id, to: 'service:web', type: 'member-of' },
+    ],
+  };
+}
+
+/**
+ * Push: bytes and encode time of one container's update on the Detect stream, and of the whole
+ * graph of 1000 containers a new stream starts with. Query: one unary round trip to the child
+ * (ValidateConfig, the cheapest RPC with a body), what every lookup would cost instead.
+ */
+async function topologyCosts(factory: CollectorFactory<unknown>): Promise<Record<string, number>> {
+  const empty = { instanceId: '', series: [], batch: undefined, eventJson: '', pauseLearning: undefined, feedback: undefined, snapshotRequest: 0 };
+  const one = DetectRequest.encode({ ...empty, topology: topologyToWire(containerUpdate(1)) }).finish().byteLength;
+  const n = 20_000;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) DetectRequest.encode({ ...empty, topology: topologyToWire(containerUpdate(i)) }).finish();
+  const encodeMicros = ((performance.now() - t0) * 1000) / n;
+  const all: TopologyUpdate = { upsertEntities: [], upsertEdges: [] };
+  for (let i = 0; i < 1000; i++) {
+    const u = containerUpdate(i);
+    (all.upsertEntities as unknown[]).push(...u.upsertEntities!);
+    (all.upsertEdges as unknown[]).push(...u.upsertEdges!);
+  }
+  const full = DetectRequest.encode({ ...empty, topology: topologyToWire(all) }).finish().byteLength;
+  const validate = factory.configSchema['~standard'].validate;
+  await validate({});
+  const rounds = 300;
+  const t1 = performance.now();
+  for (let i = 0; i < rounds; i++) await validate({});
+  const roundTripMicros = ((performance.now() - t1) * 1000) / rounds;
+  return {
+    topologyPushUpdateBytes: one,
+    topologyPushUpdateEncodeMicros: Math.round(encodeMicros * 10) / 10,
+    topologyPushFullGraphBytes_1000containers: full,
+    topologyQueryRoundTripMicros: Math.round(roundTripMicros),
+  };
+}
+
 export async function run(): Promise<Record<string, number>> {
   const remote = await launchPluginProcess({ pluginModule: benchPluginPath(), displayName: 'bench', logger: quietLogger, restart: { initialDelayMs: 0 }, nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) });
   try {
     const factory = await collectorOf(remote);
     const pid = remote.status().pid!;
     const childIdleRssMiB = rssMiB(pid, 'VmRSS');
+    const topology = await topologyCosts(factory);
     const b1 = await streamRate(factory, 1, 5_000, 8);
     const b100 = await streamRate(factory, 100, 100_000, 8);
     const b1000 = await streamRate(factory, 1000, 200_000, 30); // 6M samples: the "long stream"
@@ -111,6 +178,7 @@ export async function run(): Promise<Record<string, number>> {
       childPeakRssMiB,
       childIdleRssMiB,
       restartAfterKillMs,
+      ...topology,
     };
   } finally {
     await remote.shutdown();

@@ -13,10 +13,12 @@
  *   `resumeFrom` position): events from that moment on are delivered even if they happen while
  *   the connection is being set up, and none from before it. The clock must be the engine's wall
  *   clock (same host, or synchronised).
- * - Reconnects back off exponentially (250 ms doubling, capped at `maxBackoffMs`); the state goes
+ * - Reconnects back off exponentially (250 ms doubling, capped at `maxBackoffMs`, no jitter:
+ *   `backoffDelayMs` of `@sextant/plugin-kit`); the state goes
  *   through `onState` so a collector can report it.
  */
 import { formatError, isSextantError, ErrorCode, SextantError, type Clock } from '@sextant/plugin-api';
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import type { EngineClient } from './engine-client.js';
 import type { EngineEvent } from './engine-types.js';
 
@@ -161,7 +163,7 @@ export class ResumableEventStream {
       if (!opened) failures++;
       this.reconnects++;
       // After a stream that was open, reconnect almost at once (not in a hot loop if the engine keeps dropping it).
-      const retryInMs = opened ? 100 : Math.min(this.options.maxBackoffMs ?? 30_000, 250 * 2 ** Math.min(failures - 1, 16));
+      const retryInMs = opened ? 100 : backoffDelayMs(failures, { initialMs: 250, maxMs: this.options.maxBackoffMs ?? 30_000, jitter: 0 });
       this.options.onState?.({
         kind: 'reconnecting',
         error: error ?? new SextantError(ErrorCode.CONNECTION_FAILED, `event stream from ${this.options.client.socketPath} ended (engine restarted?)`, { hint: 'reconnecting by itself' }),

@@ -6,13 +6,15 @@
  *   resourceVersion on, so a renewed watch resumes without a new list;
  * - a 410 Gone (as an ERROR event or as the answer to a list continue) forces a fresh list;
  *   objects that vanished meanwhile are reported as deleted;
- * - failures back off exponentially with full jitter (`random(0, min(max, base * 2^n))`); a 429
+ * - failures back off exponentially with full jitter (`backoffDelayMs` of `@sextant/plugin-kit`:
+ *   `random(0, min(max, base * 2^n))`); a 429
  *   waits at least its Retry-After; a 401 reloads credentials first; a 403 is reported once, with
  *   the rule that is missing, and retried slowly — the other informers are not affected.
  *
  * The cache keeps objects after `transform`, which strips what nobody reads (managedFields,
  * last-applied annotations) to keep memory proportional to what is used.
  */
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import { KubeApiError, type KubeConnection, type WatchStream } from './kube-connection.js';
 
 export interface KubeObject {
@@ -286,8 +288,7 @@ export class ResourceInformer {
     if (api?.status === 401) this.connection.reloadCredentials();
     this.handlers.onError?.(error);
     this.failures++;
-    const ceiling = Math.min(this.options.backoffMaxMs, this.options.backoffMinMs * 2 ** Math.min(this.failures - 1, 20));
-    let delay = this.random() * ceiling;
+    let delay = backoffDelayMs(this.failures, { initialMs: this.options.backoffMinMs, maxMs: this.options.backoffMaxMs, jitter: 1 }, this.random);
     if (api?.retryAfterSeconds) delay = Math.max(delay, api.retryAfterSeconds * 1000);
     this.schedule(delay);
   }

@@ -3,9 +3,9 @@
  * jitter. The delay before retry `attempt` (1 = after the first failure) is
  *
  *     ceiling = min(maxMs, initialMs * 2^(attempt - 1))
- *     delay   = ceiling * (1 - jitter * random())        random() in [0, 1)
+ *     delay   = floor(ceiling * (1 - jitter + jitter * random()))     random() in [0, 1)
  *
- * so `jitter: 1` is "full jitter" (uniform in (0, ceiling]: spreads a crowd of clients that failed
+ * so `jitter: 1` is "full jitter" (uniform in [0, ceiling): spreads a crowd of clients that failed
  * together, the AWS Architecture Blog recommendation), `jitter: 0` is a plain doubling (a supervised
  * child's restart, where predictability helps the operator), and a fraction in between keeps most of
  * the delay while still spreading clients.
@@ -25,13 +25,13 @@ export interface BackoffPolicy {
 }
 
 /**
- * Milliseconds to wait before retry `attempt` (1-based; 0 or less is treated as 1) under `policy`.
- * Never negative, never above `maxMs`; `random` (default Math.random) must return [0, 1).
+ * Whole milliseconds to wait before retry `attempt` (1-based; 0 or less is treated as 1) under
+ * `policy`. Never negative, never above `maxMs`; `random` (default Math.random) returns [0, 1).
  */
 export function backoffDelayMs(attempt: number, policy: BackoffPolicy, random: () => number = Math.random): number {
   const exponent = Math.min(Math.max(1, Math.floor(attempt)) - 1, 52);
   const ceiling = Math.min(policy.maxMs, policy.initialMs * 2 ** exponent);
   const jitter = Math.min(1, Math.max(0, policy.jitter ?? 1));
   const r = Math.min(Math.max(random(), 0), 1);
-  return Math.max(0, ceiling * (1 - jitter * r));
+  return Math.max(0, Math.floor(ceiling * (1 - jitter + jitter * r)));
 }

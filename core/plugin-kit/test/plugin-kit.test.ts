@@ -64,9 +64,11 @@ describe('backoffDelayMs (the one retry formula)', () => {
   it('doubles from the initial delay up to the cap; jitter 0 is exact', () => {
     expect([1, 2, 3, 4, 5, 6, 7, 100].map((n) => backoffDelayMs(n, { ...policy, jitter: 0 }))).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000, 30_000]);
   });
-  it('full jitter (the default) spreads over (0, ceiling]; a share of jitter keeps the rest', () => {
-    expect(backoffDelayMs(3, policy, () => 0)).toBe(4000);
+  it('full jitter (the default) spreads over [0, ceiling); a share of jitter keeps the rest', () => {
+    expect(backoffDelayMs(3, policy, () => 0)).toBe(0);
     expect(backoffDelayMs(3, policy, () => 0.5)).toBe(2000);
+    expect(backoffDelayMs(3, policy, () => 0.999_999)).toBe(3999);
+    expect(backoffDelayMs(3, { ...policy, jitter: 0.2 }, () => 0)).toBe(3200);
     expect(backoffDelayMs(3, { ...policy, jitter: 0.2 }, () => 0.5)).toBe(3600);
   });
   it('never goes negative or above the cap, whatever the input', () => {
@@ -75,7 +77,8 @@ describe('backoffDelayMs (the one retry formula)', () => {
       expect(d).toBeGreaterThanOrEqual(0);
       expect(d).toBeLessThanOrEqual(policy.maxMs);
     }
-    expect(backoffDelayMs(2, { ...policy, jitter: 5 }, () => 2)).toBe(0);
+    expect(backoffDelayMs(2, { ...policy, jitter: 5 }, () => 2)).toBeLessThanOrEqual(2000);
+    expect(backoffDelayMs(2, { ...policy, jitter: -1 }, () => 0.3)).toBe(2000);
   });
 });
 

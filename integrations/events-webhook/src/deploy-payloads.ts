@@ -15,10 +15,11 @@
  * `deploy.actor`, `deploy.previous_version`; severity `critical` when failed, `warning` when
  * canceled, else `info`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import type { Attributes, SextantEvent, Severity } from '@sextant/plugin-api';
 import { ReceiverRefusal, parseJsonBody, parseToolTimestamp, type ParsedEvents, type ReceivedRequest } from '@sextant/integration-kit';
+import { secretsEqual } from '@sextant/plugin-kit';
 
 export type DeployStatus = 'started' | 'succeeded' | 'failed' | 'canceled';
 
@@ -211,7 +212,7 @@ export function verifyGitHubSignature(request: ReceivedRequest, secret: string):
   if (!given?.startsWith('sha256=')) return false;
   const expected = createHmac('sha256', secret).update(request.body).digest();
   const actual = Buffer.from(given.slice(7), 'hex');
-  return actual.length === expected.length && timingSafeEqual(actual, expected);
+  return secretsEqual(actual, expected);
 }
 
 /** Routes a request to the right format and returns its events. */

@@ -11,7 +11,8 @@
  * rejects bad signatures and timestamps outside the tolerance (replays), then drop duplicates by
  * `webhook-id`.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { secretsEqual } from '@sextant/plugin-kit';
 
 /** The HMAC key a secret stands for. */
 export function webhookSigningKey(secret: string): Buffer {
@@ -68,7 +69,7 @@ export function verifyWebhookSignature(secret: string, headers: WebhookHeaders, 
     const [version, value] = candidate.split(',', 2);
     if (version !== 'v1' || !value) continue;
     const given = Buffer.from(value, 'base64');
-    if (given.length === expected.length && timingSafeEqual(given, expected)) return { ok: true, id, timestamp };
+    if (secretsEqual(given, expected)) return { ok: true, id, timestamp };
   }
   return { ok: false, reason: 'no matching v1 signature' };
 }

@@ -14,10 +14,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Clock, CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import { SyntheticEngine } from './bench/synthetic-engine.js';
-import { SyntheticHost } from './bench/synthetic-host.js';
-import { containersCollectorFactory } from './containers-collector.js';
-import { containersDefaults, type ContainersConfig } from './config.js';
+import { SyntheticEngine } from '../src/bench/synthetic-engine.js';
+import { SyntheticHost } from '../src/bench/synthetic-host.js';
+import { containersCollectorFactory } from '../src/containers-collector.js';
+import { containersDefaults, type ContainersConfig } from '../src/config.js';
 
 const INTERVAL_MS = 10_000;
 

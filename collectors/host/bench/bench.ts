@@ -5,8 +5,8 @@
  * otherwise NaN).
  */
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import { hostCollectorDefaults, type HostCollectorConfig } from './config.js';
-import { HostCollector } from './host-collector.js';
+import { hostCollectorDefaults, type HostCollectorConfig } from '../src/config.js';
+import { HostCollector } from '../src/host-collector.js';
 
 /** A sink that interns series and counts samples, like the runtime's without the pipeline. */
 class CountingSink implements TelemetrySink {

@@ -15,10 +15,10 @@ import { createServer } from 'node:http';
 import { mkdtemp, rm, writeFile, appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AccessLogAggregator } from './access-log-aggregator.js';
-import { DEFAULT_LOG_FORMAT, LogLineParser, ParsedLogLine } from './log-format.js';
-import { LogTailer } from './log-tailer.js';
-import { parseStubStatus } from './stub-status.js';
+import { AccessLogAggregator } from '../src/access-log-aggregator.js';
+import { DEFAULT_LOG_FORMAT, LogLineParser, ParsedLogLine } from '../src/log-format.js';
+import { LogTailer } from '../src/log-tailer.js';
+import { parseStubStatus } from '../src/stub-status.js';
 
 const PATHS = ['/', '/api/users/{n}', '/api/orders/{n}/items', '/static/app.{n}.js', '/api/search?q={n}', '/health', '/api/carts/{uuid}'];
 const STATUSES = [200, 200, 200, 200, 200, 200, 304, 301, 404, 500, 502];

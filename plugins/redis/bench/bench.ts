@@ -18,9 +18,9 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import type { RedisConfig } from './config.js';
-import { RedisInfoParser } from './info-parser.js';
-import { RedisCollector } from './redis-collector.js';
+import type { RedisConfig } from '../src/config.js';
+import { RedisInfoParser } from '../src/info-parser.js';
+import { RedisCollector } from '../src/redis-collector.js';
 
 /** A realistic `INFO all` reply of redis 7.0 (values vary, shape and size match). */
 export function sampleInfoText(): string {

@@ -14,10 +14,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import { StatsdListener } from './statsd-listener.js';
-import { StatsdAggregator } from './statsd-aggregator.js';
-import { StatsdIntake } from './statsd-intake.js';
-import { newParsedLine, parseStatsdLine } from './statsd-line.js';
+import { StatsdListener } from '../src/statsd-listener.js';
+import { StatsdAggregator } from '../src/statsd-aggregator.js';
+import { StatsdIntake } from '../src/statsd-intake.js';
+import { newParsedLine, parseStatsdLine } from '../src/statsd-line.js';
 
 /** Lines a typical service sends: tagged counters and timers, some gauges and sets. */
 function lines(count: number): string[] {

@@ -15,8 +15,8 @@
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink, TopologyUpdate } from '@sextant/plugin-api';
-import { swarmDefaults, type SwarmConfig } from './config.js';
-import { SwarmCollector } from './swarm-collector.js';
+import { swarmDefaults, type SwarmConfig } from '../src/config.js';
+import { SwarmCollector } from '../src/swarm-collector.js';
 
 const SHAPE = { nodes: 50, services: 2_000, tasksPerService: 5 };
 const POLLS = 10;
@@ -49,7 +49,7 @@ const counter = { add: () => {} };
 const gauge = { set: () => {} };
 
 export async function run(): Promise<Record<string, number>> {
-  const server = fork(fileURLToPath(new URL('./bench/recorded-swarm-server.js', import.meta.url)), [JSON.stringify(SHAPE)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+  const server = fork(fileURLToPath(new URL('../src/bench/recorded-swarm-server.js', import.meta.url)), [JSON.stringify(SHAPE)], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
   try {
     const ready = await new Promise<{ socketPath: string; bodyBytes: number }>((resolve, reject) => {
       server.stdout!.once('data', (b: Buffer) => resolve(JSON.parse(b.toString('utf8')) as { socketPath: string; bodyBytes: number }));
@@ -103,7 +103,7 @@ export async function run(): Promise<Record<string, number>> {
   }
 }
 
-// `node dist/bench.js` prints the figures.
+// `node dist-bench/bench/bench.js` prints the figures.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   process.stdout.write(`${JSON.stringify(await run(), null, 2)}\n`);
 }

@@ -2,7 +2,7 @@
 /**
  * `npm run bench` — runs every benchmark and prints one JSON object with the figures and the goals
  * they are measured against. `--only name,name` runs a subset. Package benchmarks are the `run()`
- * functions exported by `<package>/dist/bench.js`.
+ * functions exported by `<package>/bench/bench.ts` (compiled to `dist-bench/`, outside what is published).
  * `--peers [--series N] [--seconds S] [--warmup S] [--ingest-only]` runs only the peer benchmark (Sextant next to
  * Prometheus and VictoriaMetrics, src/peers/peers.ts): JSON on stdout, a table on stderr.
  */
@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { idleRss } from './idle-rss.js';
 import { agentProcess } from './agent-process.js';
-import { storeIngest } from './store-ingest.js';
+import { storeBench, storeRss } from './store-ingest.js';
 import { correlatorThroughput, peerComparison } from './correlation.js';
 import { peerBenchmark, peerTable } from './peers/peers.js';
 
@@ -20,13 +20,24 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 type Bench = () => Promise<Record<string, number>>;
 
 function packageBench(path: string): Bench | undefined {
-  const file = join(repoRoot, path, 'dist/bench.js');
-  if (!existsSync(file)) return undefined;
+  // bench/bench.ts compiled by tools/bench/tsconfig.benches.json (not published); older layout: src/bench.ts
+  const file = [join(repoRoot, path, 'dist-bench/bench/bench.js'), join(repoRoot, path, 'dist/bench.js')].find((f) => existsSync(f));
+  if (!file) return undefined;
   return async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run();
 }
 
 const GOALS: Record<string, string> = {
   storeSamplesPerSec: '>= 5,000,000 samples/s per core into the store (10k series)',
+  storeBytesPerSample_gauge10s: '<= 2 bytes per stored sample (noisy gauge, 1 decimal, regular 10 s)',
+  storeBytesPerSample_gauge1s: '<= 2 bytes per stored sample (noisy gauge, 1 decimal, regular 1 s)',
+  storeBytesPerSample_gauge10sClockJitter: '<= 2 bytes per stored sample (noisy gauge, 10 s with a real clock\'s ms jitter)',
+  storeBytesPerSample_counter10s: '<= 2 bytes per stored sample (counter)',
+  storeBytesPerSample_constant10s: '<= 2 bytes per stored sample (constant)',
+  storeBytesPerSample_nab: '<= 2 bytes per stored sample (NAB corpus values; many carry 10+ significant digits)',
+  storeQueryLastHourUs: '<= 1,000 µs to read the last hour of a series holding 24 h at 10 s',
+  registrationUsPerSeries: '<= 5 µs per new series (registry + store) in a burst of 100k',
+  storeRssMiB_10000: '<= 2 bytes per sample: <= ~200 MiB RSS for 10k series x 24 h at 10 s (86.4M samples), node itself included',
+  storeRssMiB_100000: '<= ~1,900 MiB RSS for 100k series x 24 h at 10 s (864M samples)',
   idleRssSettledMiB: '<= 80 MiB idle RSS of sextant run',
   detectorSamplesPerSec: '>= 1,000,000 samples/s per core through the detector (10k series)',
   bytesPerSeries: '<= 2048 bytes of detector state per series',
@@ -72,7 +83,8 @@ async function main(): Promise<void> {
   if (args.includes('--peers')) return peers(args);
   const only = args.includes('--only') ? new Set(args[args.indexOf('--only') + 1].split(',')) : undefined;
   const benches: Record<string, Bench | undefined> = {
-    store: () => storeIngest(),
+    store: () => storeBench(),
+    'store-rss-100k': () => storeRss(100_000),
     rss: () => idleRss(repoRoot),
     agent: () => agentProcess(repoRoot),
     host: packageBench('collectors/host'),

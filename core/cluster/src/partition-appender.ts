@@ -12,6 +12,7 @@
  * (`sextant_cluster_samples_dropped_total{reason="buffer_full"}`). Until the wait is over, the
  * batch's promise is pending, which holds the IngestServer's queue and slows agents down first.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger, SampleBatch, SeriesDescriptor } from '@sextant/plugin-api';
 import { seriesKey } from '@sextant/runtime';
 import type { ClusterKeys } from './cluster-keys.js';
@@ -60,11 +61,17 @@ export class PartitionAppender {
   private closed = false;
   private failing = false;
   private readonly counts: Uint32Array;
+  /**
+   * Source of this appender's entries: the member id plus a per-process nonce, because sequences
+   * restart at 1 when a member restarts under the same id and must not look like duplicates.
+   */
+  readonly source: string;
 
   constructor(private readonly options: PartitionAppenderOptions) {
     this.maxBuffered = options.maxBufferedSamples ?? 1_000_000;
     this.tails = Array.from({ length: options.keys.partitions }, () => Promise.resolve());
     this.counts = new Uint32Array(options.keys.partitions);
+    this.source = `${options.memberId}/${randomBytes(4).toString('hex')}`;
   }
 
   /** Samples waiting to be appended. */
@@ -148,7 +155,7 @@ export class PartitionAppender {
   }
 
   private async send(part: PartPart, seq: number, origin: string): Promise<void> {
-    const { series, keys, memberId, link } = this.options;
+    const { series, keys, link } = this.options;
     const n = part.locals.length;
     const idx = new Uint32Array(n);
     let m = 0;
@@ -164,7 +171,7 @@ export class PartitionAppender {
     if (m === 0) return;
     const payload = encodeSamples(idx, part.timestamps, part.values, m);
     const stream = keys.stream(part.p);
-    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', memberId, 'q', String(seq), 'o', origin, 'd', payload]));
+    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', this.source, 'q', String(seq), 'o', origin, 'd', payload]));
     if (ok) {
       this.counters.appended += m;
       this.counters.entries++;

@@ -3,9 +3,11 @@
  * (collectors on one host, shipping to a server over gRPC): the two halves of `sextant run`.
  */
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { formatError, type Attributes } from '@sextant/plugin-api';
+import type { ClusterMember } from '@sextant/cluster';
 import type { IngestClient, IngestServer, OtlpHttpReceiver, SeriesDefinition } from '@sextant/protocol';
-import { ApiServer, parseDuration, RedisOutboxStore, type Runtime } from '@sextant/runtime';
+import { ApiServer, parseDuration, RedisOutboxStore, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
 import { startAutodiscovery } from '../autodiscovery.js';
@@ -65,7 +67,37 @@ function parseDurationFlag(v: unknown): number | undefined {
   return ms;
 }
 
+/**
+ * `--store` makes a server one member of a group (docs/architecture.md, "Scale-out"): the
+ * detectors run per owned partition inside @sextant/cluster instead of in the runtime.
+ */
+interface GroupMembership {
+  readonly store: string;
+  readonly memberId: string;
+  readonly group: string;
+  readonly detectors: RuntimeConfig['detectors'];
+}
+
+const STORE_URL = /^(rediss?|rediss?\+cluster):\/\//;
+
+function membershipFrom(values: Record<string, unknown>): Omit<GroupMembership, 'detectors'> | undefined {
+  const store = values.store as string | undefined;
+  if (store === undefined) return undefined;
+  if (!STORE_URL.test(store)) throw new UsageError(`--store takes a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL (got "${store.replace(/\/\/[^@/]*@/, '//***@')}")`);
+  const listenPort = String(values.listen ?? '').split(':').pop();
+  // Stable across restarts (a restarted member finds its outbox again), unique per host and port.
+  const memberId = (values['member-id'] as string | undefined) ?? `${hostname()}:${listenPort && listenPort !== '0' ? listenPort : process.pid}`;
+  if (!/^[A-Za-z0-9._:@-]{1,100}$/.test(memberId)) throw new UsageError(`--member-id may use letters, digits and . _ : @ - (got "${memberId}")`);
+  const group = (values.group as string | undefined) ?? 'sextant';
+  if (!/^[A-Za-z0-9._-]{1,50}$/.test(group)) throw new UsageError(`--group may use letters, digits and . _ - (got "${group}")`);
+  return { store, memberId, group };
+}
+
 async function startRole(values: Record<string, unknown>, role: 'server' | 'agent'): Promise<Runtime | number> {
+  return (await startRoleWithGroup(values, role)).runtime;
+}
+
+async function startRoleWithGroup(values: Record<string, unknown>, role: 'server' | 'agent'): Promise<{ runtime: Runtime | number; membership?: GroupMembership }> {
   let movedAway: string[] = [];
   const source = loadConfig(values.config as string | undefined, (raw, fromFile) => {
     // A server runs the collectors its file names (deploy and Chef/Puppet/Salt receivers live
@@ -86,21 +118,26 @@ async function startRole(values: Record<string, unknown>, role: 'server' | 'agen
   });
   if (!source.config) {
     printIssues(await allConfigIssues(source), source.file);
-    return 2;
+    return { runtime: 2 };
   }
-  const store = values.store as string | undefined;
-  if (store !== undefined && !/^rediss?:\/\//.test(store)) throw new UsageError(`--store takes a redis:// or rediss:// URL (got "${store}")`);
-  const runtime = await loadRuntime(source.config, logOptions(values), store ? { outboxStore: new RedisOutboxStore({ url: store }) } : {});
+  const joining = role === 'server' ? membershipFrom(values) : undefined;
+  const membership = joining ? { ...joining, detectors: source.config.detectors } : undefined;
+  // A member's detectors run per owned partition (ClusterMember), not in the runtime.
+  const config = membership ? { ...source.config, detectors: {} } : source.config;
+  // Each member keeps its own outbox (one outbox prefix must have one deliverer); a Redis Cluster
+  // store keeps it in the data directory for now.
+  const outboxStore = membership && /^rediss?:/.test(membership.store) ? new RedisOutboxStore({ url: membership.store, prefix: `${membership.group}:outbox:${membership.memberId}:` }) : undefined;
+  const runtime = await loadRuntime(config, logOptions(values), outboxStore ? { outboxStore } : {});
   const issues = await runtime.validate();
   if (issues.length) {
     printIssues(issues, source.file);
     await runtime.stop();
-    return 2;
+    return { runtime: 2 };
   }
   announceDefaults(runtime, source, role === 'server' ? source.defaulted.filter((s) => s !== 'collectors') : source.defaulted.filter((s) => s === 'collectors'));
   if (movedAway.length) runtime.logger.info(`agent: ${movedAway.join(', ')} in ${source.file} run on the server this agent ships to, not here`);
   await runtime.start();
-  return runtime;
+  return { runtime, ...(membership ? { membership } : {}) };
 }
 
 async function serveApi(runtime: Runtime): Promise<ApiServer | undefined> {
@@ -124,7 +161,9 @@ export const serverCommand: Command = {
     'tls-ca': { type: 'string', value: 'FILE', description: 'CA that signs agent certificates (mTLS)' },
     'require-client-cert': { type: 'boolean', description: 'refuse agents without a certificate signed by --tls-ca' },
     'insecure-loopback': { type: 'boolean', description: 'plain text, only on a loopback address (local tries)' },
-    store: { type: 'string', value: 'URL', description: 'redis://HOST:PORT keeps the notification outbox in Redis (default: dataDir journal)' },
+    store: { type: 'string', value: 'URL', description: 'join a group of servers sharing the work through Redis: redis://[user:pass@]HOST:PORT, rediss:// (TLS), redis+cluster://H1:P1,H2:P2 (Redis Cluster)' },
+    'member-id': { type: 'string', value: 'ID', description: 'this member\'s id in the group (default <host name>:<listen port>); keep it across restarts' },
+    group: { type: 'string', value: 'NAME', description: 'group name: the Redis key prefix shared by its members (default sextant)' },
     port: { type: 'string', short: 'p', value: 'N', description: 'API port' },
     ...common,
   },
@@ -134,15 +173,35 @@ export const serverCommand: Command = {
     const tls = values['tls-cert'] || values['tls-key'] ? { cert: readPem(values['tls-cert'], 'certificate')!, key: readPem(values['tls-key'], 'key')!, ...(values['tls-ca'] ? { ca: readPem(values['tls-ca'], 'CA')! } : {}), ...(values['require-client-cert'] ? { requireClientCert: true } : {}) } : undefined;
     if (!tls && !values['insecure-loopback']) throw new UsageError('give --tls-cert and --tls-key, or --insecure-loopback for a local try');
     if (tls && (!tls.cert || !tls.key)) throw new UsageError('--tls-cert and --tls-key go together');
-    const runtime = await startRole(values, 'server');
+    const { runtime, membership } = await startRoleWithGroup(values, 'server');
     if (typeof runtime === 'number') return runtime;
     let exit = 0;
     let ingest: IngestServer | undefined;
     let otlpHttp: OtlpHttpReceiver | undefined;
     let api: ApiServer | undefined;
+    let member: ClusterMember | undefined;
+    let metricsTimer: NodeJS.Timeout | undefined;
     const stop = stopSignal(durationMs);
     try {
       const token = tokenFrom(values, runtime.config.server.token);
+      if (membership) {
+        const { ClusterMember } = await import('@sextant/cluster');
+        member = await ClusterMember.start({ runtime, store: membership.store, detectors: membership.detectors, memberId: membership.memberId, group: membership.group });
+        const m = member;
+        metricsTimer = setInterval(() => m.publishMetrics(), 2000);
+        metricsTimer.unref();
+      }
+      const local = {
+        onSeries: (_sourceId: string, _localId: number, descriptor: Parameters<Runtime['registry']['intern']>[0]) => {
+          try {
+            return runtime.registry.intern(descriptor, _sourceId);
+          } catch {
+            return null; // store full: refused and counted, never delivered under another id
+          }
+        },
+        onBatch: (sourceId: string, batch: Parameters<Runtime['pipeline']['ingest']>[0]) => runtime.pipeline.ingest(batch, sourceId),
+      };
+      const samples = member ? member.ingestHandler : local;
       const { IngestServer } = await import('@sextant/protocol');
       ingest = await IngestServer.start({
         address: String(values.listen),
@@ -158,14 +217,8 @@ export const serverCommand: Command = {
           gauge: (name, help) => ({ set: (v, attrs) => runtime.telemetry.set(`sextant_${name}`, help, v, attrs) }),
         },
         handler: {
-          onSeries: (sourceId, _localId, descriptor) => {
-            try {
-              return runtime.registry.intern(descriptor, sourceId);
-            } catch {
-              return null; // store full: refused and counted, never delivered under another id
-            }
-          },
-          onBatch: (sourceId, batch) => runtime.pipeline.ingest(batch, sourceId),
+          onSeries: samples.onSeries,
+          onBatch: samples.onBatch,
           onEvents: (sourceId, events) => void events.forEach((e) => runtime.pipeline.ingestEvent(e, sourceId)),
           onTopology: (_sourceId, updates) => void updates.forEach((u) => runtime.pipeline.applyTopology(u)),
         },
@@ -181,14 +234,32 @@ export const serverCommand: Command = {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify(ingest!.stats()));
       });
+      if (member) {
+        const m = member;
+        api?.route('GET', /^\/api\/v1\/cluster$/, (_req, res) => {
+          m.status().then(
+            (status) => {
+              res.writeHead(200, { 'content-type': 'application/json' });
+              res.end(JSON.stringify(status));
+            },
+            (e: unknown) => {
+              res.writeHead(503, { 'content-type': 'application/json' });
+              res.end(JSON.stringify({ error: formatError(e) }));
+            },
+          );
+        });
+      }
       await stop.done;
     } catch (e) {
       process.stderr.write(`sextant server: ${formatError(e)}\n`);
       exit = e instanceof UsageError ? 2 : 1;
     } finally {
       stop.dispose();
+      if (metricsTimer) clearInterval(metricsTimer);
       await otlpHttp?.shutdown();
       await ingest?.shutdown(2000);
+      // Received samples reach their partitions, owned partitions are checkpointed and handed over.
+      await member?.stop();
       await api?.close();
       await runtime.stop();
     }

@@ -25,11 +25,12 @@ export function tempDir(): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function startAgent(options: { kubeconfig: string; config?: Record<string, unknown>; clock?: FakeClock; plugin?: SextantPlugin; type?: string }): Promise<Agent> {
+/** `plugins`: what the runtime loads (default: the kubernetes plugin; the openshift tests add theirs beside it). */
+export async function startAgent(options: { kubeconfig: string; config?: Record<string, unknown>; clock?: FakeClock; plugins?: SextantPlugin[]; type?: string }): Promise<Agent> {
   const type = options.type ?? 'kubernetes';
   const clock = options.clock ?? new FakeClock(Date.now());
   const rt = await startTestRuntime({
-    plugins: [options.plugin ?? plugin],
+    plugins: options.plugins ?? [plugin],
     clock,
     config: {
       interval: '10s',

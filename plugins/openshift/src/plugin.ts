@@ -1,22 +1,21 @@
 import { collectorsExtensionPoint, createPlugin } from '@sextant/plugin-api';
-import { createKubernetesCollectorFactory } from '@sextant/kubernetes-kit';
+import { kubernetesCollectorService } from '@sextant/kubernetes-kit';
 import { openshiftExtension } from './openshift-extension.js';
+
+const description =
+  'OpenShift: everything the kubernetes collector reports, plus DeploymentConfigs, Routes, Builds, ImageStreams, Projects and ClusterResourceQuotas (on when API discovery shows the OpenShift groups)';
 
 /**
  * The `openshift` collector: the Kubernetes collector (same configuration) with the OpenShift
- * extension. Configure it instead of `kubernetes` on OpenShift clusters.
+ * extension, made by the `kubernetes` plugin's `kubernetes-collector` service, so this plugin
+ * needs @sextant/plugin-kubernetes loaded beside it. Configure it instead of `kubernetes` on
+ * OpenShift clusters.
  */
-export const openshiftCollectorFactory = createKubernetesCollectorFactory({
-  type: 'openshift',
-  description: 'OpenShift: everything the kubernetes collector reports, plus DeploymentConfigs, Routes, Builds, ImageStreams, Projects and ClusterResourceQuotas (on when API discovery shows the OpenShift groups)',
-  extensions: [openshiftExtension],
-});
-
 export const plugin = createPlugin({
   pluginId: 'openshift',
-  deps: { collectors: collectorsExtensionPoint },
-  register({ collectors }) {
-    collectors.addFactory(openshiftCollectorFactory);
+  deps: { collectors: collectorsExtensionPoint, kubernetes: kubernetesCollectorService },
+  register({ collectors, kubernetes }) {
+    collectors.addFactory(kubernetes.createFactory({ type: 'openshift', description, extensions: [openshiftExtension] }));
   },
 });
 

@@ -6,7 +6,9 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestRuntime } from '@sextant/testkit';
 import { startAgent, startKubeStandin, tempDir, until, type Agent, type KubeStandin } from '../../kubernetes/test/fixture.js';
+import kubernetesPlugin from '../../kubernetes/src/plugin.js';
 import plugin from '../src/plugin.js';
 
 let k: KubeStandin;
@@ -24,7 +26,7 @@ beforeAll(async () => {
   os.createBuildConfig('shop', 'frontend');
   os.createImageStream('shop', 'frontend');
   os.clusterResourceQuota('shop-quota', { pods: '20', 'requests.cpu': '8' }, { pods: '2', 'requests.cpu': '500m' });
-  agent = await startAgent({ kubeconfig: k.writeKubeconfig(join(dir.path, 'kc')), plugin, type: 'openshift', config: { leaderElection: { enabled: false } } });
+  agent = await startAgent({ kubeconfig: k.writeKubeconfig(join(dir.path, 'kc')), plugins: [kubernetesPlugin, plugin], type: 'openshift', config: { leaderElection: { enabled: false } } });
   await until(() => agent.collector.synced && agent.collector.extensionsOn.includes('openshift'), 'synced with the extension on');
 });
 afterAll(async () => {
@@ -71,7 +73,7 @@ describe('openshift', () => {
     const plain = await startKubeStandin();
     plain.cluster.addNode('node-1');
     plain.cluster.createDeployment({ name: 'web', replicas: 1 });
-    const a = await startAgent({ kubeconfig: plain.writeKubeconfig(join(dir.path, 'plain')), plugin, type: 'openshift', config: { leaderElection: { enabled: false } } });
+    const a = await startAgent({ kubeconfig: plain.writeKubeconfig(join(dir.path, 'plain')), plugins: [kubernetesPlugin, plugin], type: 'openshift', config: { leaderElection: { enabled: false } } });
     try {
       await until(() => a.collector.synced && a.status().state === 'ok', 'synced');
       await a.collect();
@@ -81,6 +83,20 @@ describe('openshift', () => {
     } finally {
       await a.stop();
       await plain.stop();
+    }
+  });
+});
+
+describe('openshift without the kubernetes plugin', () => {
+  it('is a startup problem that names the missing service and how to get it, not a crash', async () => {
+    const rt = await startTestRuntime({ plugins: [plugin] });
+    try {
+      expect(rt.problems).toHaveLength(1);
+      expect(rt.problems[0]).toMatchObject({ plugin: 'openshift', code: 'SEXTANT_ERR_DEPENDENCY_UNKNOWN' });
+      expect(rt.problems[0]!.message).toContain('"kubernetes-collector"');
+      expect(rt.problems[0]!.hint).toContain('install and enable the plugin that provides "kubernetes-collector"');
+    } finally {
+      await rt.stop();
     }
   });
 });

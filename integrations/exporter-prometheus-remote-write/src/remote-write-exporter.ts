@@ -25,12 +25,13 @@ import {
   type SelfGauge,
 } from '@sextant/plugin-api';
 import picomatch from 'picomatch';
-import { compress } from 'snappyjs';
+import { Agent } from 'undici';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { remoteWriteConfigDefaults, remoteWriteConfigSchema, type RemoteWriteConfig } from './config.js';
 import { DiskPayloadQueue, MemoryPayloadQueue, type PayloadQueue } from './payload-queue.js';
 import { metricName, seriesLabels } from './prometheus-names.js';
+import { SnappyBlockCompressor } from './snappy-block.js';
 import { WriteRequestEncoder, encodeLabels } from './write-request-encoder.js';
 
 /** Names of the signal series, as documented in the README. */
@@ -66,6 +67,10 @@ export class RemoteWriteExporter implements Exporter {
   private readonly drop: NameTest[];
   private readonly series: (SeriesEntry | undefined)[] = [];
   private readonly encoder = new WriteRequestEncoder();
+  private readonly snappy = new SnappyBlockCompressor();
+  /** One kept-alive connection to the receiver: requests go one at a time, in queue order. */
+  private readonly agent = new Agent({ connections: 1, keepAliveTimeout: 60_000 });
+  private readonly target: { readonly origin: string; readonly path: string };
   private readonly queue: PayloadQueue;
   private readonly authorization: string | undefined;
   private readonly secrets: string[] = [];
@@ -85,6 +90,8 @@ export class RemoteWriteExporter implements Exporter {
   private readonly status: StatusChangeReporter;
 
   constructor(private readonly ctx: ExporterContext<RemoteWriteConfig>) {
+    const url = new URL(ctx.config.url);
+    this.target = { origin: url.origin, path: `${url.pathname}${url.search}` };
     this.status = new StatusChangeReporter(ctx, `${ctx.instanceId}: the remote-write receiver accepts requests again`, { logProblems: true });
     const c = ctx.config;
     this.keep = c.keep.map(compile);
@@ -167,6 +174,7 @@ export class RemoteWriteExporter implements Exporter {
     this.wake?.();
     await this.loop;
     this.queue.close();
+    await this.agent.destroy().catch(() => undefined);
   }
 
   private entry(id: number): SeriesEntry | undefined {
@@ -190,7 +198,7 @@ export class RemoteWriteExporter implements Exporter {
   private enqueue(): void {
     if (this.encoder.samples === 0) return;
     const n = this.encoder.samples;
-    const body = compress(this.encoder.finish());
+    const body = this.encoder.drain((request) => this.snappy.compress(request));
     this.queue.push(body);
     this.counters.queuedSamples.add(n);
     this.counters.queueBytes.set(this.queue.bytes);
@@ -253,21 +261,24 @@ export class RemoteWriteExporter implements Exporter {
     this.inflight = controller;
     const timer = setTimeout(() => controller.abort(), c.timeout);
     try {
-      const res = await fetch(c.url, { method: 'POST', headers, body, signal: controller.signal });
-      const text = res.ok ? '' : (await res.text().catch(() => '')).slice(0, 300);
-      if (!res.ok) await res.body?.cancel().catch(() => undefined);
-      if (res.ok) return { ok: true };
-      const error = `HTTP ${res.status}${text ? `: ${redactSecrets(text.trim(), this.secrets)}` : ''}`;
-      if (res.status === 429) {
-        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'), Date.now());
+      // undici's request() on a kept-alive agent: a third of fetch()'s CPU per request
+      const res = await this.agent.request({ origin: this.target.origin, path: this.target.path, method: 'POST', headers, body, signal: controller.signal });
+      const ok = res.statusCode >= 200 && res.statusCode < 300;
+      const text = ok ? '' : (await res.body.text().catch(() => '')).slice(0, 300);
+      if (ok) await res.body.dump().catch(() => undefined);
+      if (ok) return { ok: true };
+      const error = `HTTP ${res.statusCode}${text ? `: ${redactSecrets(text.trim(), this.secrets)}` : ''}`;
+      if (res.statusCode === 429) {
+        const retryAfter = res.headers['retry-after'];
+        const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? (retryAfter[0] ?? null) : (retryAfter ?? null), Date.now());
         return { ok: false, retryable: true, reason: 'http_429', error, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
       }
-      if (res.status >= 500) return { ok: false, retryable: true, reason: 'http_5xx', error };
+      if (res.statusCode >= 500) return { ok: false, retryable: true, reason: 'http_5xx', error };
       return { ok: false, retryable: false, reason: 'http_4xx', error };
     } catch (e) {
       const timedOut = controller.signal.aborted && !this.stopped;
       const cause = (e as Error & { cause?: { code?: string; message?: string } }).cause;
-      return { ok: false, retryable: true, reason: timedOut ? 'timeout' : 'network', error: timedOut ? `no answer within ${c.timeout} ms` : `${cause?.code ?? cause?.message ?? (e as Error).message}` };
+      return { ok: false, retryable: true, reason: timedOut ? 'timeout' : 'network', error: timedOut ? `no answer within ${c.timeout} ms` : `${cause?.code ?? (e as NodeJS.ErrnoException).code ?? cause?.message ?? (e as Error).message}` };
     } finally {
       clearTimeout(timer);
       this.inflight = undefined;

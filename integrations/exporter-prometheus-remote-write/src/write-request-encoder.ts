@@ -67,7 +67,15 @@ export class WriteRequestEncoder {
 
   /** The encoded WriteRequest (a copy); the encoder is empty again afterwards. */
   finish(): Uint8Array {
-    const out = this.buf.slice(0, this.at);
+    return this.drain((bytes) => bytes.slice());
+  }
+
+  /**
+   * Hands the encoded WriteRequest to `use` without copying it (the view is valid only during the
+   * call: compress it there) and empties the encoder. Saves a copy of the whole request per send.
+   */
+  drain<T>(use: (request: Uint8Array) => T): T {
+    const out = use(this.buf.subarray(0, this.at));
     this.at = 0;
     this.samples = 0;
     return out;

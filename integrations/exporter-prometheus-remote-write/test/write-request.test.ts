@@ -35,3 +35,16 @@ describe('WriteRequestEncoder', () => {
     expect(seriesLabels('m', { resource: { 'k8s.pod.name': 'p', 'a:b': 'c' }, attributes: {} }).map(([k]) => k)).toEqual(['__name__', 'a_b', 'k8s_pod_name']);
   });
 });
+
+describe('SnappyBlockCompressor', () => {
+  it('gives exactly what snappyjs compress() gives, across reuse and buffer growth, and each result stays valid', async () => {
+    const { SnappyBlockCompressor } = await import('../src/snappy-block.js');
+    const snappy = new SnappyBlockCompressor();
+    const inputs = [0, 1, 100, 70_000, 10, 300_000, 65_536, 5].map((n) => Uint8Array.from({ length: n }, (_, i) => (i % 97 < 50 ? 7 : (i * 31) % 256)));
+    const outputs = inputs.map((input) => snappy.compress(input));
+    inputs.forEach((input, i) => {
+      expect(Buffer.from(outputs[i]).equals(Buffer.from(compress(input)))).toBe(true);
+      expect(Buffer.from(uncompress(outputs[i])).equals(Buffer.from(input))).toBe(true);
+    });
+  });
+});

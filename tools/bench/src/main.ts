@@ -56,6 +56,9 @@ const GOALS: Record<string, string> = {
   promParseSamplesPerSec: '>= 1,000,000 samples/s per core parsed (Prometheus text format)',
   promTargetsCpuPercentOfCore: '<= 10% of one core for 1,000 targets x 1,000 series at 15 s (scrape round, fetch excluded)',
   remoteWriteSamplesPerSec: '>= 500,000 samples/s per core of remote write to a local receiver',
+  apiSeriesRequestsPerSec: '>= 300 requests/s of GET /api/v1/series?limit=100 (1,000 series; client in the same process)',
+  mountedReceiverRequestsPerSec: '>= 1,000 requests/s of a 1 KiB POST to a receiver mounted at /ingest/<name>/ of the API server',
+  receiverAcceptedRequestsPerSec: '>= 1,000 requests/s of a 1 KiB POST (8 events) to an events receiver on its own port',
 };
 
 function positiveFlag(args: string[], name: string, fallback: number): number {
@@ -103,6 +106,11 @@ async function main(): Promise<void> {
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
     })(),
     protocol: packageBench('core/protocol'),
+    http: (() => {
+      const file = join(repoRoot, 'core/runtime/dist-bench/bench/http.js');
+      return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
+    })(),
+    receiver: packageBench('core/integration-kit'),
     prometheus: packageBench('plugins/prometheus'),
     'remote-write': packageBench('integrations/exporter-prometheus-remote-write'),
     ingest: (() => {

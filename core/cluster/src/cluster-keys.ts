@@ -3,7 +3,8 @@
  * `{<group>:p<n>}`, so the scripts that touch a partition's lease, stream, checkpoint and series
  * together stay in one Redis Cluster slot, while different partitions spread over the cluster.
  *
- *   <group>:members                 sorted set  member id -> heartbeat expiry (ms, Redis time)
+ *   {<group>}:members               sorted set  member id -> heartbeat expiry (ms, Redis time)
+ *   {<group>}:epoch                 string      random, set once: changes only when the store lost its data
  *   {<group>:p<n>}:lease            string      owner member id, PX = lease time
  *   {<group>:p<n>}:stream           stream      one entry per (receiving member, batch): s=source, q=sequence, d=samples
  *   {<group>:p<n>}:ckpt             hash        at=stream id applied up to, by, time, dedup, state:<detector>
@@ -16,12 +17,16 @@
  */
 export class ClusterKeys {
   readonly members: string;
+  /** Random value written once per life of the group's data (see PartitionLeases: a store that lost its data). */
+  readonly epoch: string;
 
   constructor(
     readonly group: string,
     readonly partitions: number,
   ) {
-    this.members = `${group}:members`;
+    // One hash tag, so the heartbeat script that reads both stays in one Redis Cluster slot.
+    this.members = `{${group}}:members`;
+    this.epoch = `{${group}}:epoch`;
   }
 
   private tag(p: number): string {

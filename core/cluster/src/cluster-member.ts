@@ -93,7 +93,7 @@ export class ClusterMember {
   readonly appender: PartitionAppender;
   private readonly workers = new Map<number, PartitionWorker>();
   /** Counters of workers that stopped, so totals survive rebalancing. */
-  private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, checkpoints: 0, claimed: 0 };
+  private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, staleEpoch: 0, checkpoints: 0, claimed: 0 };
   private current: PartitionWorker | undefined;
   private readonly unobserve: () => void;
   private readonly logger: Logger;
@@ -110,7 +110,7 @@ export class ClusterMember {
     this.keys = new ClusterKeys(options.group ?? 'sextant', options.partitions ?? 64);
     const series = new LocalSeriesMap(runtime.registry, this.keys.partitions);
     const registry = new GroupSeriesRegistry(link, this.keys);
-    this.appender = new PartitionAppender({ link, keys: this.keys, series, registry, memberId: this.memberId, logger: this.logger, ...(options.maxBufferedSamples ? { maxBufferedSamples: options.maxBufferedSamples } : {}) });
+    this.appender = new PartitionAppender({ link, keys: this.keys, series, registry, memberId: this.memberId, logger: this.logger, epoch: () => this.leases.epoch, ...(options.maxBufferedSamples ? { maxBufferedSamples: options.maxBufferedSamples } : {}) });
     const workerContext = {
       link,
       keys: this.keys,
@@ -124,6 +124,7 @@ export class ClusterMember {
       logger: this.logger,
       setCurrent: (w: PartitionWorker | undefined) => void (this.current = w),
       holds: (p: number) => this.leases.holds(p),
+      epoch: () => this.leases.epoch,
       fenced: (p: number) => {
         // The lease is someone else's: stop applying at once; the leases notice at their next renewal.
         if (this.leases.owned.delete(p)) this.leases.counts.lost++;
@@ -145,6 +146,7 @@ export class ClusterMember {
         },
         releasing: (p) => this.retire(p, true),
         lost: (p) => void this.retire(p, false),
+        epochChanged: () => series.resetIndices(),
       },
     });
     this.unobserve = runtime.pipeline.observe((batch) => this.current?.detect(batch));
@@ -158,7 +160,7 @@ export class ClusterMember {
     const specs = await detectorSpecsFor(options.runtime, options.detectors);
     const link = typeof options.store === 'string' ? await connectRedis(options.store) : options.store;
     const member = new ClusterMember(options, link, specs);
-    member.leases.start();
+    await member.leases.start();
     member.logger.info(`cluster: member ${member.memberId} joined group "${member.keys.group}" (${member.keys.partitions} partitions) on ${link.description}`);
     return member;
   }
@@ -246,6 +248,7 @@ export class ClusterMember {
     t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.replaySkipped, { ...m, reason: 'replayed' });
     t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.duplicates, { ...m, reason: 'duplicate' });
     t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.unknownSeries, { ...m, reason: 'unknown_series' });
+    t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.staleEpoch, { ...m, reason: 'stale_epoch' });
     t.set('sextant_cluster_checkpoints', 'Partition checkpoints written by this member', w.checkpoints, m);
     const l = this.leases.counts;
     t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.acquired, { ...m, change: 'acquired' });

@@ -48,6 +48,11 @@ export class LocalSeriesMap {
     this.index[local] = index;
   }
 
+  /** Forgets every group index (the store lost its registry): series are interned again on their next sample. */
+  resetIndices(): void {
+    this.index.fill(-1);
+  }
+
   /** Group-wide id of a local id, or -1. */
   groupId(local: number): number {
     const i = this.indexOf(local);

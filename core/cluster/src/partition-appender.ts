@@ -46,6 +46,8 @@ export interface PartitionAppenderOptions {
   readonly series: LocalSeriesMap;
   readonly registry: GroupSeriesRegistry;
   readonly memberId: string;
+  /** The group's data epoch (PartitionLeases.epoch), stamped on entries so stale series indices are recognised. */
+  readonly epoch?: () => string | undefined;
   /** Samples waiting for Redis at most (default 1,000,000, about 40 MB). */
   readonly maxBufferedSamples?: number;
   readonly logger?: Logger;
@@ -171,7 +173,9 @@ export class PartitionAppender {
     if (m === 0) return;
     const payload = encodeSamples(idx, part.timestamps, part.values, m);
     const stream = keys.stream(part.p);
-    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', this.source, 'q', String(seq), 'o', origin, 'd', payload]));
+    // Read with the indices above, synchronously: an entry carries the epoch its indices belong to.
+    const epoch = this.options.epoch?.();
+    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', this.source, 'q', String(seq), 'o', origin, ...(epoch ? ['e', epoch] : []), 'd', payload]));
     if (ok) {
       this.counters.appended += m;
       this.counters.entries++;

@@ -16,6 +16,7 @@
  * the SET succeeded, removed before the release script runs). If Redis cannot be reached for a
  * whole lease time, every partition is given up locally, because the leases may have expired.
  */
+import { randomBytes } from 'node:crypto';
 import type { Logger } from '@sextant/plugin-api';
 import type { ClusterKeys } from './cluster-keys.js';
 import { fnv1a32 } from './partition-of.js';
@@ -23,9 +24,16 @@ import type { RedisLink } from './redis-link.js';
 
 const HEARTBEAT = `local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local epoch = redis.call('GET', KEYS[2])
+if not epoch then
+  epoch = ARGV[3]
+  redis.call('SET', KEYS[2], epoch)
+end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+local out = redis.call('ZRANGE', KEYS[1], 0, -1)
+table.insert(out, 1, epoch)
+return out`;
 
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
@@ -41,6 +49,11 @@ export interface LeaseListener {
   releasing(p: number): Promise<void>;
   /** The lease of `p` is gone (expired, or Redis was unreachable too long): drop its state without writing. */
   lost(p: number): void;
+  /**
+   * The group's data epoch changed: the store lost everything (a Redis restarted without
+   * persistence, or flushed). Called before any partition is taken again.
+   */
+  epochChanged?(previous: string, current: string): void;
 }
 
 export interface PartitionLeasesOptions {
@@ -69,6 +82,8 @@ export class PartitionLeases {
   private lastRenewOk = 0;
   private failing = false;
   private readonly preference: number[];
+  /** The group's data epoch as of the last heartbeat (undefined before the first one). */
+  epoch: string | undefined;
   /** Partition -> local time the last successful SET/renew was sent (its lease runs from no earlier). */
   private readonly renewedAt = new Map<number, number>();
 
@@ -84,9 +99,12 @@ export class PartitionLeases {
     return this.options.memberId;
   }
 
-  /** Joins the group: heartbeats, renews and balances every `heartbeatMs` until stop() or halt(). */
-  start(): void {
-    if (this.running) return;
+  /**
+   * Joins the group: heartbeats, renews and balances every `heartbeatMs` until stop() or halt().
+   * The promise settles after the first round (never rejects).
+   */
+  start(): Promise<void> {
+    if (this.running) return Promise.resolve();
     this.running = true;
     this.lastRenewOk = Date.now();
     let last = Date.now();
@@ -103,13 +121,23 @@ export class PartitionLeases {
       });
     };
     loop();
+    return this.ticking ?? Promise.resolve();
   }
 
   /** One round: heartbeat, renew what we hold, release extras, take free partitions. */
   async tick(): Promise<void> {
     const { link, keys, memberId } = this.options;
     try {
-      const live = (await link.call<string[]>(keys.members, ['EVAL', HEARTBEAT, '1', keys.members, memberId, String(this.leaseMs)])).map(String);
+      const reply = (await link.call<string[]>(keys.members, ['EVAL', HEARTBEAT, '2', keys.members, keys.epoch, memberId, String(this.leaseMs), randomBytes(8).toString('hex')])).map(String);
+      const [epoch, ...live] = reply;
+      if (this.epoch !== undefined && epoch !== this.epoch) {
+        this.options.logger?.warn(`cluster: the store lost the group's data (epoch ${this.epoch} -> ${epoch}: Redis restarted without persistence, or was flushed); series ids, streams and learned state start over`);
+        const previous = this.epoch;
+        this.epoch = epoch;
+        for (const p of [...this.owned]) this.lose(p);
+        this.options.listener.epochChanged?.(previous, epoch);
+      }
+      this.epoch = epoch;
       this.members = live.includes(memberId) ? live : [...live, memberId].sort();
       await this.renewAll();
       this.lastRenewOk = Date.now();

@@ -60,6 +60,8 @@ export interface WorkerCounters {
   unknownSeries: number;
   /** Entries whose payload could not be decoded. */
   corrupt: number;
+  /** Samples of entries written against an older data epoch of the store (their series ids mean nothing now). */
+  staleEpoch: number;
   checkpoints: number;
   claimed: number;
 }
@@ -77,6 +79,8 @@ export interface WorkerContext {
   readonly logger: Logger;
   /** The observer of the pipeline routes accepted batches to the worker that is applying. */
   setCurrent(worker: PartitionWorker | undefined): void;
+  /** The store's data epoch as this member knows it. */
+  epoch(): string | undefined;
   /** Whether the lease of `p` is surely still ours (see PartitionLeases.holds). */
   holds(p: number): boolean;
   /** A checkpoint was refused: the lease is someone else's now. */
@@ -126,7 +130,7 @@ function readGroupEntries(reply: unknown): RawEntry[] {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PartitionWorker {
-  readonly counters: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, checkpoints: 0, claimed: 0 };
+  readonly counters: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, staleEpoch: 0, checkpoints: 0, claimed: 0 };
   /** Stream id applied up to, and the one in the last checkpoint written (or restored). */
   applied = '0-0';
   checkpointed = '0-0';
@@ -309,17 +313,19 @@ export class PartitionWorker {
 
   /** Applies entries in order; false when it stopped because the lease may no longer be ours. */
   private async apply(entries: RawEntry[]): Promise<boolean> {
-    const decoded: { id: string; src: string; seq: number; origin: string; samples: EntrySamples | undefined }[] = [];
+    const decoded: { id: string; src: string; seq: number; origin: string; epoch: string | undefined; samples: EntrySamples | undefined }[] = [];
     const unknown = new Set<number>();
     for (const [id, f] of entries) {
       const d = f.get('d');
       const samples = d ? decodeSamples(d) : undefined;
       if (samples) for (let i = 0; i < samples.length; i++) if (this.localOf[samples.series[i]] === undefined) unknown.add(samples.series[i]);
-      decoded.push({ id, src: text(f.get('s') ?? ''), seq: Number(text(f.get('q') ?? '0')), origin: text(f.get('o') ?? 'cluster'), samples });
+      const epoch = f.get('e');
+      decoded.push({ id, src: text(f.get('s') ?? ''), seq: Number(text(f.get('q') ?? '0')), origin: text(f.get('o') ?? 'cluster'), epoch: epoch ? text(epoch) : undefined, samples });
     }
     if (unknown.size > 0) await this.learnSeries([...unknown]);
     const { runtime } = this.ctx;
     const batch = this.batch;
+    const epoch = this.ctx.epoch();
     for (const e of decoded) {
       // The lease is gone or in doubt: the rest stays pending for whoever owns the partition.
       if (this.dropped || !this.ctx.holds(this.partition)) return false;
@@ -339,6 +345,10 @@ export class PartitionWorker {
         continue;
       }
       if (e.seq > 0) this.dedup.set(e.src, e.seq);
+      if (e.epoch && epoch && e.epoch !== epoch) {
+        this.counters.staleEpoch += e.samples.length;
+        continue;
+      }
       batch.clear();
       const s = e.samples;
       for (let i = 0; i < s.length; i++) {

@@ -83,6 +83,12 @@ export interface ConnectOptions {
   /** Largest delay between reconnection attempts, ms (default 2000). */
   readonly maxRetryDelayMs?: number;
   readonly connectTimeoutMs?: number;
+  /**
+   * How long the first connection is retried before connectRedis gives up with CONNECTION_FAILED
+   * (default 30 s). A refused password gives up at once. After the first connection, reconnection
+   * never gives up.
+   */
+  readonly startTimeoutMs?: number;
   /** Called on every connection error (deduplicated by the caller if it wants). */
   readonly onError?: (error: unknown) => void;
   readonly onReady?: () => void;
@@ -97,9 +103,16 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   const parsed = parseStoreUrl(url);
   const { createClient, createCluster, RESP_TYPES } = await import('redis');
   const maxDelay = options.maxRetryDelayMs ?? 2000;
+  const started = Date.now();
+  const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+  let connected = false;
+  let fatal: unknown;
   const socket = {
     connectTimeout: options.connectTimeoutMs ?? 5000,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** Math.min(retries, 6), maxDelay),
+    reconnectStrategy: (retries: number, cause: Error) => {
+      if (!connected && (fatal || Date.now() - started > startTimeoutMs)) return fatal instanceof Error ? fatal : cause;
+      return Math.min(50 * 2 ** Math.min(retries, 6), maxDelay);
+    },
     ...(parsed.tls ? { tls: true as const } : {}),
   };
   const auth = { ...(parsed.username ? { username: parsed.username } : {}), ...(parsed.password !== undefined ? { password: parsed.password } : {}) };
@@ -107,6 +120,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   let firstError: unknown;
   const onError = (e: unknown) => {
     firstError ??= e;
+    if (!connected && /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(e instanceof Error ? e.message : String(e))) fatal ??= e;
     options.onError?.(e);
   };
   if (!parsed.cluster) {
@@ -120,9 +134,10 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
     if (options.onReady) client.on('ready', options.onReady);
     try {
       await client.connect();
+      connected = true;
     } catch (e) {
       client.destroy();
-      throw connectError(description, e ?? firstError);
+      throw connectError(description, fatal ?? e ?? firstError);
     }
     const buffers = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
     return {
@@ -149,9 +164,10 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   cluster.on('error', onError);
   try {
     await cluster.connect();
+    connected = true;
   } catch (e) {
     cluster.destroy();
-    throw connectError(description, e ?? firstError);
+    throw connectError(description, fatal ?? e ?? firstError);
   }
   const buffers = cluster.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   return {

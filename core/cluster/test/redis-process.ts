@@ -10,7 +10,11 @@ export interface TestRedis {
   readonly url: string;
   readonly pid: number;
   stop(): Promise<void>;
-  /** Kills the server and starts a fresh, empty one on the same port (a Redis restart). */
+  /** SIGKILLs the server, keeping its data directory (an AOF survives). */
+  kill(): Promise<void>;
+  /** Starts the server again on the same port and data directory. */
+  relaunch(): Promise<void>;
+  /** kill() + relaunch(). */
   restart(): Promise<void>;
 }
 
@@ -38,6 +42,11 @@ export async function startTestRedis(extraArgs: readonly string[] = []): Promise
     async stop() {
       await kill();
       rmSync(dir, { recursive: true, force: true });
+    },
+    kill,
+    async relaunch() {
+      child = launch();
+      await waitForPort(port, '127.0.0.1', 15_000);
     },
     async restart() {
       await kill();

@@ -3,8 +3,8 @@
  */
 export { BaselineModel, BaselineKind, BASELINE_KIND_NAMES, DAY_BUCKETS, WEEK_BUCKETS } from './baseline/model.js';
 export type { DropReason } from './baseline/model.js';
-export { DEFAULT_BASELINE_PARAMS } from './baseline/params.js';
-export type { BaselineParams } from './baseline/params.js';
+export { DEFAULT_BASELINE_PARAMS, BASELINE_CONSTANTS } from './baseline/params.js';
+export type { BaselineParams, BaselineConstants } from './baseline/params.js';
 export { BaselineDetector, baselineDetectorFactory, baselineConfigSchema, BASELINE_DEFAULTS } from './baseline/detector.js';
 export type { BaselineConfig, BaselineFeedback, BaselineFeedbackRecord } from './baseline/detector.js';
 export { offlineDetectorContext } from './baseline/offline.js';

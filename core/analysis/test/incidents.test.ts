@@ -222,13 +222,13 @@ describe('incident correlator', () => {
     for (const u of h.updates) expect(u.notify).toBe(false);
     const reasons = h.updates.map((u) => u.incident.suppressed.map((s) => `${s.reason}: ${s.detail}`));
     expect(reasons).toEqual([['maintenance: kernel upgrade'], ['silenced: silenced by alice: known issue']]);
-    // After the silence ends a new problem on db notifies again.
+    // After the silence ends a new problem on db (past the reopen window) notifies again.
     h.correlator.tick?.(T0 + 45 * MIN);
-    h.correlator.onAnomaly(anomaly({ seriesId: 4, metric: 'db.query.duration', resource: { 'service.name': 'db' }, t: T0 + 120 * MIN }));
+    h.correlator.onAnomaly(anomaly({ seriesId: 4, metric: 'db.query.duration', resource: { 'service.name': 'db' }, t: T0 + 150 * MIN }));
     expect(h.updates.at(-1)!.notify).toBeUndefined();
     // Ended windows are forgotten, so a long-running server does not keep every silence ever made.
     expect((h.correlator as unknown as { windows: unknown[] }).windows).toHaveLength(1);
-    h.correlator.tick?.(T0 + 121 * MIN);
+    h.correlator.tick?.(T0 + 151 * MIN);
     expect((h.correlator as unknown as { windows: unknown[] }).windows).toHaveLength(0);
     await h.shutdown();
   });

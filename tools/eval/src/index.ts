@@ -14,6 +14,6 @@ export type { NabDetector, StreamingScorer } from './nab/detectors.js';
 export { runDemo } from './demo.js';
 export type { DemoOptions, DemoSummary, DemoIncident, DemoReportedIncident } from './demo.js';
 export * from './rca/index.js';
-export { scoreCorpus, scoreCandidate, figuresOf, nestedCrossValidation, sweepParameter } from './nab/tuning.js';
-export type { Candidate, CandidateScores, CandidateFigures, NestedFold, NestedCrossValidation, SweepResult } from './nab/tuning.js';
+export { scoreCorpus, scoreCandidate, figuresOf, nestedCrossValidation, sweepParameter, nestedCoordinateSearch, runNabStudy, formatNabStudy, CandidateCache, DEFAULT_SWEEPS, ABLATIONS } from './nab/tuning.js';
+export type { Candidate, CandidateScores, CandidateFigures, CandidateSource, NestedFold, NestedCrossValidation, NestedSearch, NestedSearchFold, SweepResult, SweepSpec, NabStudyName, NabStudyOptions, NabStudyResult } from './nab/tuning.js';
 export { sextantDetectorWith } from './nab/detectors.js';

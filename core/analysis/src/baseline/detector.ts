@@ -8,7 +8,7 @@
  * - A drift is reported once per episode: again only when it has grown by `DRIFT_ESCALATION` in
  *   score (it got materially worse), or after it has stayed below half the threshold for a day,
  *   and at most once a day. A level that stays away for weeks is not reported every day.
- * - A spike or dip whose value stays beyond the band it broke for `confirmSamples` samples is
+ * - A spike or dip whose value stays beyond the band it broke for `confirmMs` (at least 3 samples) is
  *   reported again, once, as the `level-shift` it turned out to be (also inside the cooldown).
  * - One anomaly per episode: after an alert the series stays quiet for `cooldown` unless the
  *   kind of trouble changes to exhaustion.
@@ -38,7 +38,7 @@ import { CounterRate, parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
 import { BaselineKind, BaselineModel } from './model.js';
-import type { BaselineParams } from './params.js';
+import { BASELINE_CONSTANTS, type BaselineParams } from './params.js';
 
 /** Milliseconds of a configured duration (validated by the schema, so never undefined here). */
 function durationMs(value: string | number): number {
@@ -65,7 +65,7 @@ export type BaselineConfig = z.infer<typeof baselineConfigSchema>;
 /**
  * The default threshold comes out of the cross-validation: the median of the leave-one-category-out
  * fold thresholds of the NAB standard profile for the raw model score of the default parameters
- * (0.352 at the time of writing, `sextant eval nab --detector sextant-model --cv categories`; no
+ * (0.354 at the time of writing, `sextant eval nab --detector sextant-model --cv categories`; no
  * model score falls between 0.35 and it): the operating point chosen without the series it is
  * judged on.
  */
@@ -311,7 +311,7 @@ export class BaselineDetector implements Detector {
   }
 
   /**
-   * Follows the last spike or dip: when `confirmSamples` samples in a row stay beyond the band it
+   * Follows the last spike or dip: when `confirmMs` of samples in a row stay beyond the band it
    * broke, it was not a spike but a new level, and that is raised once (as `level-shift`, even
    * inside the cooldown: what the problem turned out to be is news). Returns true when it raised.
    */
@@ -319,9 +319,9 @@ export class BaselineDetector implements Detector {
     const sign = this.pointSign[slot];
     if (sign > 0 ? v > this.pointBound[slot] : v < this.pointBound[slot]) {
       this.pointStay[slot] += 1;
-      if (this.pointStay[slot] >= this.model.params.confirmSamples) {
+      if (this.pointStay[slot] >= this.model.confirmSamples(this.model.intervalMs(slot))) {
         this.pointSign[slot] = 0;
-        this.raise(slot, series, t, v, Math.max(this.model.params.shiftScore, this.threshold), 'level-shift');
+        this.raise(slot, series, t, v, Math.max(BASELINE_CONSTANTS.shiftScore, this.threshold), 'level-shift');
         return true;
       }
     } else this.pointSign[slot] = 0;
@@ -419,9 +419,9 @@ export class BaselineDetector implements Detector {
       state: this.model.state(slot),
       progress: {
         samples: this.model.samples(slot),
-        samplesNeeded: this.model.params.trustedSamples,
+        samplesNeeded: BASELINE_CONSTANTS.trustedSamples,
         spanMs: Math.max(0, this.model.lastTimestamp(slot) - this.model.firstTimestamp(slot)),
-        spanNeededMs: this.model.params.trustedSpanMs,
+        spanNeededMs: BASELINE_CONSTANTS.trustedSpanMs,
       },
     };
   }

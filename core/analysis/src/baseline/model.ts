@@ -24,7 +24,7 @@
  *   up to `shapeScore`, under the same gate;
  * - variance change: the fast residual scale reaches `varianceRatio` times the long one (once per
  *   episode, with hysteresis);
- * - after a score >= `alarmLevel`, the next `quietSamples` scores are 0 (one alarm per episode).
+ * - after a score >= `alarmLevel`, scores are 0 for `quietMs` (one alarm per episode).
  *
  * Seasonality is detected, not assumed: the three candidates forecast every sample and the
  * seasonal one is used only once it has covered its period and cuts the robust residual scale by
@@ -34,7 +34,7 @@
  * values, duplicated and out-of-order timestamps are dropped and counted in {@link dropped}.
  */
 import type { LearningState } from '@sextant/plugin-api';
-import { DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
+import { BASELINE_CONSTANTS as K, DEFAULT_BASELINE_PARAMS, type BaselineParams } from './params.js';
 
 export const DAY_BUCKETS = 48;
 export const WEEK_BUCKETS = 168;
@@ -60,6 +60,8 @@ const MAX_CONTEXT_DISTANCE = 4;
 const CONTEXT_LEVEL_BITS = 4;
 /** The history keeps the last 3 levels (12 bits). */
 const CONTEXT_HISTORY_MASK = (1 << (3 * CONTEXT_LEVEL_BITS)) - 1;
+/** Fewest consecutive samples beyond the band that confirm a level shift (see confirmSamples()). */
+const MIN_CONFIRM_SAMPLES = 3;
 const DAY_MS = 86_400_000;
 const WEEK_MS = 7 * DAY_MS;
 /** 1970-01-01 was a Thursday; shift so hour-of-week 0 is Monday 00:00 UTC. */
@@ -112,6 +114,21 @@ const enum F {
   shapeVol,
   /** Usual gap between the level and its long anchor (scales, EW over `anchorTauMs`). */
   wander,
+  /**
+   * Per-sample steps of the time constants at this slot's sampling interval (`rateDt`): every
+   * memory in the model is a time, so a 1 s and a 60 s series of the same process remember the
+   * same hours; recomputed only when the interval estimate moves by more than 2 %.
+   */
+  rateDt,
+  stepAdapt,
+  stepLong,
+  stepBase,
+  stepAnchor,
+  stepShapeFast,
+  stepShapeSlow,
+  stepShapeVol,
+  /** Decay of the surprise memory per sample (half-life `surpriseHalfLifeMs`). */
+  decaySurprise,
   COUNT,
 }
 export const SCALAR_FIELDS = F.COUNT;
@@ -190,16 +207,11 @@ export class BaselineModel {
       if (!(v >= min && v <= max) || (integer && !Number.isInteger(v))) throw new RangeError(`baseline parameter ${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, got ${v}`);
     };
     within('contextLevels', 2, CONTEXT_MAX_LEVELS, true);
-    within('contextLength', 1, 3, true);
     within('contextDistance', 1, MAX_CONTEXT_DISTANCE + 1, false);
-    within('shapeLevels', 2, SHAPE_MAX_LEVELS, true);
-    this.noveltyDecay = Math.pow(0.5, 1 / this.params.noveltyHalfLife);
-    this.calmDecay = Math.pow(0.5, 1 / this.params.calmHalfLife);
-    this.offsetFactor = Math.exp(this.params.scoreOffset);
-    this.minTailW = Math.exp(this.params.minTailU);
+    this.minTailW = Math.exp(K.minTailU);
     this.contextReach = Math.max(0, Math.min(MAX_CONTEXT_DISTANCE, Math.ceil(this.params.contextDistance) - 1));
-    this.tailUp = Math.exp(this.params.tailRate * (1 - this.params.tailProbability));
-    this.tailDown = Math.exp(-this.params.tailRate * this.params.tailProbability);
+    this.tailUp = Math.exp(K.tailRate * (1 - K.tailProbability));
+    this.tailDown = Math.exp(-K.tailRate * K.tailProbability);
     this.capacity = Math.max(1, initialCapacity | 0);
     this.scalars = new Float64Array(this.capacity * F.COUNT);
     this.daily = new Float32Array(this.capacity * DAY_BUCKETS).fill(Number.NaN);
@@ -208,28 +220,36 @@ export class BaselineModel {
   }
 
   /** Per-sample factors derived from the parameters, and time-based rates cached for one dt. */
-  private readonly noveltyDecay: number;
-  private readonly calmDecay: number;
-  /** exp(scoreOffset), exp(minTailU) and the two multiplicative steps of the tail tracker. */
-  private readonly offsetFactor: number;
+  /** exp(minTailU) and the two multiplicative steps of the tail tracker. */
   private readonly minTailW: number;
   /** How far (levels) the nearest seen context is searched: beyond it, novelty is 1 anyway. */
   private readonly contextReach: number;
   private readonly tailUp: number;
   private readonly tailDown: number;
-  private rateDt = -1;
-  private longScaleStep = 0;
-  private baseStep = 0;
-  private anchorStep = 0;
-  /** Decay of the surprise memory over one dt (half-life `memoryHalfLifeMs`). */
-  private memoryStep = 1;
+  /** Recomputes a slot's per-sample steps for the sampling interval `dt` (ms). */
+  private cacheRates(o: number, dt: number): void {
+    const s = this.scalars;
+    const p = this.params;
+    const step = (tauMs: number) => 1 - Math.exp(-dt / tauMs);
+    s[o + F.rateDt] = dt;
+    s[o + F.stepAdapt] = step(p.adaptTauMs);
+    s[o + F.stepLong] = step(K.longScaleTauMs);
+    s[o + F.stepBase] = step(K.baseTauMs);
+    s[o + F.stepAnchor] = step(K.anchorTauMs);
+    s[o + F.stepShapeFast] = step(K.shapeFastTauMs);
+    s[o + F.stepShapeSlow] = step(K.shapeSlowTauMs);
+    s[o + F.stepShapeVol] = step(K.shapeVolatilityTauMs);
+    s[o + F.decaySurprise] = Math.pow(0.5, dt / p.surpriseHalfLifeMs);
+  }
 
-  private cacheRates(dt: number): void {
-    this.rateDt = dt;
-    this.longScaleStep = 1 - Math.exp(-dt / this.params.longScaleTauMs);
-    this.baseStep = 1 - Math.exp(-dt / this.params.baseTauMs);
-    this.anchorStep = 1 - Math.exp(-dt / this.params.anchorTauMs);
-    this.memoryStep = Math.pow(0.5, dt / this.params.memoryHalfLifeMs);
+  /**
+   * Consecutive samples that confirm a level shift at sampling interval `dtMs`: `confirmMs` of
+   * time, but never fewer than {@link MIN_CONFIRM_SAMPLES} (a shift needs some evidence however
+   * slow the series).
+   */
+  confirmSamples(dtMs: number): number {
+    const k = Math.ceil(this.params.confirmMs / dtMs);
+    return k > MIN_CONFIRM_SAMPLES ? k : MIN_CONFIRM_SAMPLES;
   }
 
   /** Number of slots in use (slots are 0..size-1). */
@@ -304,7 +324,7 @@ export class BaselineModel {
       s[o + F.expected] = value;
       s[o + F.lower] = value;
       s[o + F.upper] = value;
-      s[o + F.zq] = Math.exp(this.params.minTailU);
+      s[o + F.zq] = Math.exp(K.minTailU);
       s[o + F.minV] = value;
       s[o + F.maxV] = value;
       s[o + F.shapeFast] = value;
@@ -322,7 +342,10 @@ export class BaselineModel {
     const dt = timestampMs - lastT;
     s[o + F.lastT] = timestampMs;
     s[o + F.n] = n + 1;
-    s[o + F.dtEst] = n === 1 ? dt : s[o + F.dtEst] + 0.05 * (Math.min(dt, 10 * s[o + F.dtEst]) - s[o + F.dtEst]);
+    const dtEst = n === 1 ? dt : s[o + F.dtEst] + 0.05 * (Math.min(dt, 10 * s[o + F.dtEst]) - s[o + F.dtEst]);
+    s[o + F.dtEst] = dtEst;
+    const rateDt = s[o + F.rateDt];
+    if (dtEst > rateDt * 1.02 || dtEst < rateDt * 0.98) this.cacheRates(o, dtEst);
 
     // Value resolution: the smallest non-zero step seen, so quantised series (0.066, 0.068, ...)
     // get a noise floor instead of an infinite z on their first change.
@@ -332,8 +355,11 @@ export class BaselineModel {
     if (step > 0 && (quantum === 0 || step < quantum)) s[o + F.quantum] = step;
 
     // Seasonal buckets of this timestamp.
-    const dayB = Math.floor((timestampMs % DAY_MS) / (DAY_MS / DAY_BUCKETS));
-    const weekB = Math.floor(((timestampMs + WEEK_OFFSET_MS) % WEEK_MS) / (WEEK_MS / WEEK_BUCKETS));
+    // From whole bucket counts since the epoch (a floating-point `%` is a libm call per sample).
+    const halfHours = Math.floor(timestampMs / (DAY_MS / DAY_BUCKETS));
+    const hours = Math.floor((timestampMs + WEEK_OFFSET_MS) / (WEEK_MS / WEEK_BUCKETS));
+    const dayB = halfHours - Math.floor(halfHours / DAY_BUCKETS) * DAY_BUCKETS;
+    const weekB = hours - Math.floor(hours / WEEK_BUCKETS) * WEEK_BUCKETS;
     const di = slot * DAY_BUCKETS + dayB;
     const wi = slot * WEEK_BUCKETS + weekB;
     // A bucket not visited yet holds NaN (see the class comment) and contributes nothing.
@@ -343,7 +369,7 @@ export class BaselineModel {
     const sw = weekV === weekV ? weekV : 0;
 
     // One-step forecasts of the three candidates and their robust residuals.
-    const floor = Math.max(s[o + F.quantum] * 0.5, p.scaleFloor * s[o + F.longScale], 1e-9 * Math.abs(s[o + F.base]), 1e-12);
+    const floor = Math.max(s[o + F.quantum] * 0.5, K.scaleFloor * s[o + F.longScale], 1e-9 * Math.abs(s[o + F.base]), 1e-12);
     const r0 = value - s[o + F.level0];
     const r1 = value - s[o + F.level1] - sd;
     const r2 = value - s[o + F.level2] - sw;
@@ -371,8 +397,8 @@ export class BaselineModel {
     // u > quantile  <=>  1 + |z| > wq, and the score is 1 - exp(-(u - quantile - offset) / span).
     const ez = 1 + az;
     const wq = s[o + F.zq];
-    const ratio = ez / (wq * this.offsetFactor);
-    let score = ratio > 1 ? 1 - Math.pow(ratio, -1 / p.scoreSpan) : 0;
+    const ratio = ez / wq;
+    let score = ratio > 1 ? 1 - 1 / ratio : 0;
     let kind: BaselineKind = score > 0 ? (z > 0 ? BaselineKind.spike : BaselineKind.dip) : BaselineKind.none;
 
     // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
@@ -382,7 +408,7 @@ export class BaselineModel {
       s[o + F.excCount] += 1;
       s[o + F.excSum] += r;
       s[o + F.excSign] = sign;
-      if (s[o + F.excCount] >= p.confirmSamples) {
+      if (s[o + F.excCount] >= this.confirmSamples(dtEst)) {
         shiftBy = s[o + F.excSum] / s[o + F.excCount];
         kind = BaselineKind.levelShift;
         s[o + F.shifts] += 1;
@@ -400,20 +426,17 @@ export class BaselineModel {
     const anchorGap = Math.abs(level - s[o + F.anchor]) / Math.max(sc, s[o + F.longScale]);
     // A series whose level always wanders far from its weekly anchor (tweet volumes, busy hosts)
     // has a wider drift threshold: `driftWanderGain` times its usual gap, never below `driftZ`.
-    if (dt !== this.rateDt) this.cacheRates(dt);
-    const z0 = Math.max(p.driftZ, p.driftWanderGain * s[o + F.wander]);
-    s[o + F.drift] = anchorGap > z0 && n >= p.trustedSamples ? 1 - Math.exp(-(anchorGap - z0) / p.driftSpan) : 0;
-    if (!paused) s[o + F.wander] += (n < p.learningSamples ? 1 / (n + 1) : this.anchorStep) * (Math.min(anchorGap, 4 * p.driftZ) - s[o + F.wander]);
+    const z0 = Math.max(p.driftZ, K.driftWanderGain * s[o + F.wander]);
+    s[o + F.drift] = anchorGap > z0 && n >= K.trustedSamples ? 1 - Math.exp(-(anchorGap - z0) / K.driftSpan) : 0;
+    if (!paused) s[o + F.wander] += (n < p.learningSamples ? 1 / (n + 1) : s[o + F.stepAnchor]) * (Math.min(anchorGap, 4 * p.driftZ) - s[o + F.wander]);
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
     // by `repeatMargin`.
-    // Both half-lives are capped at `memoryHalfLifeMs` of time (slow series forget in weeks, not months).
-    const sampleDecay = score > 0 ? this.noveltyDecay : this.calmDecay;
-    const decay = this.memoryStep < sampleDecay ? this.memoryStep : sampleDecay;
-    const memory = s[o + F.novelty] * decay;
+    // The memory fades with a half-life of `surpriseHalfLifeMs` of time, whatever the sampling interval.
+    const memory = s[o + F.novelty] * s[o + F.decaySurprise];
     let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.
-    if (shiftBy !== 0 && n >= p.learningSamples && p.shiftScore > residualScore) residualScore = p.shiftScore;
+    if (shiftBy !== 0 && n >= p.learningSamples && K.shiftScore > residualScore) residualScore = K.shiftScore;
     if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
 
     // Context novelty: the value quantised into `contextLevels` levels of the running range, and
@@ -431,10 +454,10 @@ export class BaselineModel {
     const hist = ((s[o + F.ctxHist] << CONTEXT_LEVEL_BITS) | q) & CONTEXT_HISTORY_MASK;
     const words = this.contexts;
     const wo = slot * CONTEXT_WORDS;
-    const K = p.contextLength;
+    const lengths = K.contextLength;
     const reach = this.contextReach;
     let novelty = 0;
-    for (let k = 0; k < K; k++) {
+    for (let k = 0; k < lengths; k++) {
       const at = wo + (k === 0 ? SINGLE_WORDS : k === 1 ? PAIR_WORDS : TRIPLE_WORDS);
       const code = hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1);
       // Dense bit index of the context (see the layout at the top).
@@ -447,18 +470,18 @@ export class BaselineModel {
         if (!paused) words[w] |= mask;
       }
     }
-    const share = novelty / K;
+    const share = novelty / lengths;
     // Shape contexts: where a fast and a slow mean of the value sit in the running range, and the
     // slow mean against the recent volatility (mean absolute step), each quantised into
     // `shapeLevels` levels. A combination never seen is a change of shape (a level that moves
     // differently, a calm series turned busy) that single points and short paths miss.
-    const sf = s[o + F.shapeFast] + p.shapeFastRate * (value - s[o + F.shapeFast]);
-    const ss = s[o + F.shapeSlow] + p.shapeSlowRate * (value - s[o + F.shapeSlow]);
-    const sv = s[o + F.shapeVol] + p.shapeVolatilityRate * (step - s[o + F.shapeVol]);
-    const sl = p.shapeLevels;
+    const sf = s[o + F.shapeFast] + s[o + F.stepShapeFast] * (value - s[o + F.shapeFast]);
+    const ss = s[o + F.shapeSlow] + s[o + F.stepShapeSlow] * (value - s[o + F.shapeSlow]);
+    const sv = s[o + F.shapeVol] + s[o + F.stepShapeVol] * (step - s[o + F.shapeVol]);
+    const sl = K.shapeLevels;
     const qf = quantise(sf - lo, range, sl);
     const qs = quantise(ss - lo, range, sl);
-    const qv = quantise(sv * p.shapeVolatilityGain, range, sl);
+    const qv = quantise(sv * K.shapeVolatilityGain, range, sl);
     let shapeUnseen = 0;
     const fastSlow = qf * SHAPE_MAX_LEVELS + qs;
     const slowVol = SHAPE_MAX_LEVELS * SHAPE_MAX_LEVELS + qs * SHAPE_MAX_LEVELS + qv;
@@ -484,49 +507,50 @@ export class BaselineModel {
     // time, whichever comes first: hourly series need weeks for 1200 samples) and rarely meets a new
     // context any more; a noisy series whose filter is still filling stays silent meanwhile.
     const ctxRate = s[o + F.ctxRate];
-    const contextOn = (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs) && ctxRate < p.contextSureRate;
-    const contextScore = contextOn ? share : 0;
+    const contextOn = (n >= K.contextWarmup || timestampMs - s[o + F.firstT] >= K.contextWarmupMs) && ctxRate < K.contextSureRate;
+    const contextScore = contextOn ? share * p.contextScore : 0;
     const shapeScore = contextOn ? (shapeUnseen / 2) * p.shapeScore : 0;
-    if (!paused) s[o + F.ctxRate] = ctxRate + p.contextRateAlpha * (share - ctxRate);
-    // Variance change: the fast robust scale (about 1 / scaleRate samples) against the long one
+    if (!paused) s[o + F.ctxRate] = ctxRate + K.contextRateAlpha * (share - ctxRate);
+    // Variance change: the fast robust scale (time constant `adaptTauMs`) against the long one
     // (days). A spread that doubles is a change of regime even when no single point stands out; it
     // scores once, and again only after the ratio has fallen back below `varianceRearm` of the
     // threshold. Shrinking spread is not reported (quiet periods are ordinary in real series).
     let varianceScore = 0;
-    if (p.varianceRatio > 0 && (n >= p.contextWarmup || timestampMs - s[o + F.firstT] >= p.contextWarmupMs)) {
+    if (p.varianceRatio > 0 && (n >= K.contextWarmup || timestampMs - s[o + F.firstT] >= K.contextWarmupMs)) {
       const spread = sc / Math.max(s[o + F.longScale], floor);
       if (spread > p.varianceRatio) {
         if (s[o + F.varFired] === 0) {
-          varianceScore = p.varianceScore;
+          varianceScore = K.varianceScore;
           if (!paused) s[o + F.varFired] = 1;
         }
-      } else if (spread < p.varianceRatio * p.varianceRearm && !paused) s[o + F.varFired] = 0;
+      } else if (spread < p.varianceRatio * K.varianceRearm && !paused) s[o + F.varFired] = 0;
     }
     // Noisy-OR of the detectors: any one alone can raise the score.
     let out = 1 - (1 - residualScore) * (1 - contextScore) * (1 - varianceScore) * (1 - shapeScore);
     if (kind === BaselineKind.none && varianceScore > 0) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
     if (kind === BaselineKind.none && (contextScore > 0 || shapeScore > 0)) kind = z >= 0 ? BaselineKind.spike : BaselineKind.dip;
 
-    // One alarm per episode: after a score of at least `alarmLevel`, the next `quietSamples`
-    // scores (at most `quietMs` of time) are 0. Early, single alarms are what operators (and NAB)
-    // reward; repeats are noise.
+    // One alarm per episode: after a score of at least `alarmLevel`, scores are 0 for `quietMs` of
+    // time (counted in samples at the series' interval). Early, single alarms are what operators
+    // (and NAB) reward; repeats are noise.
     const quiet = s[o + F.quiet];
     if (quiet > 0) {
       s[o + F.quiet] = quiet - 1;
       out = 0;
-    } else if (out >= p.alarmLevel && n >= p.learningSamples) s[o + F.quiet] = Math.min(p.quietSamples, Math.ceil(p.quietMs / s[o + F.dtEst]));
+    } else if (out >= p.alarmLevel && n >= p.learningSamples) s[o + F.quiet] = Math.ceil(p.quietMs / dtEst);
     s[o + F.lastScore] = out;
     s[o + F.kind] = kind;
 
     if (!paused) {
-      const c = p.clip;
+      const c = K.clip;
       const warm = n < p.learningSamples;
-      s[o + F.longScale] += (warm ? 1 / (n + 1) : this.longScaleStep) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
-      // Log-space quantile tracker of u at tail probability p.tailProbability.
+      s[o + F.longScale] += (warm ? 1 / (n + 1) : s[o + F.stepLong]) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
+      // Log-space quantile tracker of u at tail probability K.tailProbability.
       const wNext = wq * (ez > wq ? this.tailUp : this.tailDown);
       s[o + F.zq] = wNext > this.minTailW ? wNext : this.minTailW;
-      const lr = warm ? Math.max(p.levelRate, 1 / (n + 1)) : p.levelRate;
-      const sr = warm ? Math.max(p.scaleRate, 1 / (n + 1)) : p.scaleRate;
+      const adapt = s[o + F.stepAdapt];
+      const lr = warm ? Math.max(adapt, 1 / (n + 1)) : adapt;
+      const sr = lr;
       s[o + F.level0] += lr * (warm ? r0 : clip(r0, c * sc0)) + shiftBy;
       s[o + F.level1] += lr * (warm ? r1 : clip(r1, c * sc1)) + shiftBy;
       s[o + F.level2] += lr * (warm ? r2 : clip(r2, c * sc2)) + shiftBy;
@@ -534,9 +558,9 @@ export class BaselineModel {
       s[o + F.scale1] += sr * (Math.min(Math.abs(r1), c * sc1) - s[o + F.scale1]);
       s[o + F.scale2] += sr * (Math.min(Math.abs(r2), c * sc2) - s[o + F.scale2]);
       const baseR = value - seasonal - s[o + F.base];
-      s[o + F.base] += (warm ? lr : this.baseStep) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
+      s[o + F.base] += (warm ? lr : s[o + F.stepBase]) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
       const ar = level - s[o + F.anchor];
-      const anchorRate = this.anchorStep;
+      const anchorRate = s[o + F.stepAnchor];
       s[o + F.anchor] += (warm ? lr : anchorRate) * ar + shiftBy;
 
       // Seasonal profiles learn the deviation from the slow base, robustly.
@@ -545,10 +569,10 @@ export class BaselineModel {
       const dev = value - s[o + F.level1];
       const clipped = Math.max(-c * sc1 + sd, Math.min(c * sc1 + sd, dev));
       if (dayV !== dayV) this.daily[di] = dev;
-      else this.daily[di] = dayV + p.seasonRate * (clipped - dayV);
+      else this.daily[di] = dayV + K.seasonRate * (clipped - dayV);
       const devW = value - s[o + F.level2];
       if (weekV !== weekV) this.weekly[wi] = devW;
-      else this.weekly[wi] = weekV + p.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - weekV);
+      else this.weekly[wi] = weekV + K.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - weekV);
 
       // Period detection: the candidate with the smallest robust scale, if it has seen its period
       // (twice) and beats the no-season model clearly.
@@ -573,7 +597,7 @@ export class BaselineModel {
     const n = this.scalars[slot * F.COUNT + F.n];
     const span = this.scalars[slot * F.COUNT + F.lastT] - this.scalars[slot * F.COUNT + F.firstT];
     if (n < this.params.learningSamples) return 'learning';
-    return n < this.params.trustedSamples || span < this.params.trustedSpanMs ? 'provisional' : 'trusted';
+    return n < K.trustedSamples || span < K.trustedSpanMs ? 'provisional' : 'trusted';
   }
 
   /** Forecast for the latest sample (before it was learned). */

@@ -79,7 +79,9 @@ export type IncidentConfig = z.output<typeof incidentConfigSchema>;
 export const INCIDENT_DEFAULTS: z.input<typeof incidentConfigSchema> = {
   groupWindow: '5m',
   resolveAfter: '10m',
-  reopenWindow: '30m',
+  // Longer than the baseline's level-shift confirmation (`confirmMs`, 1 h): a spike that turns out
+  // to be a lasting shift is reported again then, and belongs to the incident the spike opened.
+  reopenWindow: '90m',
   changeLookback: '30m',
   expectedChange: '10m',
   renotifyEvery: '4h',

@@ -131,6 +131,31 @@ describe('SampleStore (compressed chunks)', () => {
     expect(banded.map((p) => p.value)).toEqual(plain.map((p) => p.value));
   });
 
+  it('merges small chunks into big ones without losing a point or a band', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(2, 4, 8), fc.integer({ min: 1, max: 700 }), fc.integer({ min: 50, max: 2000 }), (per, n, points) => {
+        const store = new SampleStore(points, 16, { headPoints: 8, chunkPoints: 8 * per, bandRetentionMs: 400_000 });
+        const plain = new SampleStore(points, 16, { headPoints: 8, chunkPoints: 8 });
+        for (let i = 0; i < n; i++) {
+          const row = [[5, T0 + i * 1000, Math.round(Math.sin(i) * 1000) / 100]] as const;
+          appendAll(store, row);
+          appendAll(plain, row);
+          if (i % 3 !== 0) store.setBand(5, i, i - 1, i + 1);
+        }
+        const merged = store.read(5);
+        expect(merged.map((p) => [p.timestamp, p.value])).toEqual(plain.read(5).map((p) => [p.timestamp, p.value]));
+        expect(merged).toHaveLength(Math.min(n, points));
+        const newest = T0 + (n - 1) * 1000;
+        for (const p of merged) {
+          const i = (p.timestamp - T0) / 1000;
+          if (i % 3 === 0) expect(p.expected).toBeUndefined();
+          else if (p.timestamp > newest - 400_000 + 8 * per * 1000) expect([p.expected, p.lower, p.upper]).toEqual([i, i - 1, i + 1]);
+        }
+      }),
+      { numRuns: 40 },
+    );
+  });
+
   it('grows page by page: room for 100k series costs the heads, not a doubled array', () => {
     const store = new SampleStore(8640, 0);
     store.ensureSeries(1);

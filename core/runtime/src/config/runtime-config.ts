@@ -4,7 +4,7 @@
  * ```yaml
  * interval: 10s                 # default collection interval
  * server: { host: 127.0.0.1, port: 7070, token: ${env:SEXTANT_TOKEN} }
- * store: { points: 360, maxSeries: 200000, maxSeriesPerInstance: 20000 }
+ * store: { points: 8640, maxSeries: 200000, maxSeriesPerInstance: 20000 }
  * dataDir: ./.sextant
  * checkpoint: { interval: 60s, maxShare: 0.02 }   # what a SIGKILL can lose
  * plugins: { discover: true, paths: [], isolation: in-process, startTimeout: 10s, config: { kubernetes: {} } }
@@ -94,7 +94,8 @@ export const runtimeConfigSchema = z
       .default({ host: '127.0.0.1', port: 7070, enabled: true }),
     store: z
       .object({
-        points: z.number().int().min(2).max(1_000_000).default(360),
+        /** Newest samples kept per series (compressed; 8640 = 24 h at 10 s). */
+        points: z.number().int().min(2).max(1_000_000).default(8640),
         maxSeries: z.number().int().min(1).default(200_000),
         maxSeriesPerInstance: z.number().int().min(1).default(20_000),
         anomalies: z.number().int().min(1).default(10_000),
@@ -107,7 +108,7 @@ export const runtimeConfigSchema = z
         maxFuture: duration('store.maxFuture').default(600_000),
       })
       .strict()
-      .default({ points: 360, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000, maxFuture: 600_000 }),
+      .default({ points: 8640, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000, maxFuture: 600_000 }),
     plugins: z
       .object({
         discover: z.boolean().default(true),

@@ -1,11 +1,15 @@
 /**
  * Recent history of every series, compressed (docs/architecture.md, "Storage and state").
  *
- * Per series: a **head** of up to `chunkPoints` raw points (float64 time and value) that takes
+ * Per series: a **head** of up to `headPoints` (32) raw points (float64 time and value) that takes
  * appends, and a **log** of sealed chunks (chunk-codec.ts: delta-of-delta timestamps, decimal or XOR
  * values; ~1-2 bytes per point on real series) in one byte array per series. When the head is full
- * and the next point arrives, the head is encoded into a chunk at the end of the log and starts over.
- * Chunks are immutable; retention drops the oldest ones whole by moving the log's start.
+ * and the next point arrives, the head is encoded into a small chunk at the end of the log and
+ * starts over; once `chunkPoints / headPoints` small chunks follow each other at the end of the log,
+ * they are re-encoded as one chunk of `chunkPoints` (128), which compresses better (one header, one
+ * choice of encoding for more points). A small head keeps the memory of many young or slow series
+ * low; the merge keeps long history compact. Chunks are immutable once merged; retention drops the
+ * oldest ones whole by moving the log's start.
  *
  * Memory grows in fixed steps: heads live in pages of 1024 series allocated as ids appear (never one
  * giant array doubled), a log grows by what it needs plus 1/8 and reuses the room of dropped chunks.
@@ -19,7 +23,8 @@
  * in band chunks (a second log) quantised to ~1/1024 of the band's width.
  *
  * Hot path (`append`): typed-array stores and integer updates per sample, no allocation and no Map
- * lookup; encoding a chunk costs once per `chunkPoints` samples of a series.
+ * lookup; encoding costs once per `headPoints` samples of a series (and the merge once per
+ * `chunkPoints`).
  */
 import type { SampleBatch } from '@sextant/plugin-api';
 import type { MutableBatch } from './mutable-batch.js';
@@ -35,8 +40,10 @@ export interface SamplePoint {
 }
 
 export interface SampleStoreOptions {
-  /** Points per sealed chunk, and raw points in each series' head (2..1024, default 120). */
+  /** Points per merged chunk (2..1024, default 128; a multiple of `headPoints`). */
   readonly chunkPoints?: number;
+  /** Raw points in each series' head, sealed as a small chunk when full (default: the largest divisor of chunkPoints up to 32). */
+  readonly headPoints?: number;
   /** Sealed chunks entirely older than this behind the series' newest sample are dropped (ms, default 24 h). */
   readonly retentionMs?: number;
   /** The band is kept this far behind the series' newest sample (ms, default 6 h). */
@@ -47,6 +54,12 @@ const PAGE_SHIFT = 10;
 const PAGE_SERIES = 1 << PAGE_SHIFT;
 const PAGE_MASK = PAGE_SERIES - 1;
 const DAY_MS = 86_400_000;
+
+/** The largest divisor of `chunkPoints` in 2..32, or `chunkPoints` itself when it has none. */
+function defaultHeadPoints(chunkPoints: number): number {
+  for (let d = Math.min(32, chunkPoints); d >= 2; d--) if (chunkPoints % d === 0) return d;
+  return chunkPoints;
+}
 
 /** Heads and per-series state of 1024 consecutive series ids. */
 class SeriesPage {
@@ -65,6 +78,10 @@ class SeriesPage {
   readonly bandLog: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(PAGE_SERIES);
   readonly bandStart = new Uint32Array(PAGE_SERIES);
   readonly bandEnd = new Uint32Array(PAGE_SERIES);
+  /** Small chunks at the end of the log not merged yet, and their bytes (in each log). */
+  readonly tailChunks = new Uint8Array(PAGE_SERIES);
+  readonly tailBytes = new Uint32Array(PAGE_SERIES);
+  readonly bandTailBytes = new Uint32Array(PAGE_SERIES);
 
   constructor(chunkPoints: number) {
     this.ts = new Float64Array(PAGE_SERIES * chunkPoints);
@@ -72,17 +89,22 @@ class SeriesPage {
   }
 
   get fixedBytes(): number {
-    return this.ts.byteLength + this.vs.byteLength + this.headLen.byteLength + this.last.byteLength + this.sealed.byteLength * 5 + PAGE_SERIES * 3 * 8;
+    return this.ts.byteLength + this.vs.byteLength + this.headLen.byteLength + this.last.byteLength + this.sealed.byteLength * 7 + this.tailChunks.byteLength + PAGE_SERIES * 3 * 8;
   }
 }
 
 export class SampleStore {
   readonly chunkPoints: number;
+  readonly headPoints: number;
   readonly retentionMs: number;
   readonly bandRetentionMs: number;
   private pages: SeriesPage[] = [];
   private readonly encoder = new ChunkEncoder();
   private readonly decoder = new ChunkDecoder();
+  /** Scratch for merging small chunks. */
+  private readonly mergeTs = new Float64Array(MAX_CHUNK_POINTS);
+  private readonly mergeVs = new Float64Array(MAX_CHUNK_POINTS);
+  private readonly mergeBand = new Float32Array(MAX_CHUNK_POINTS * 3);
   /** Capacity of all logs and head bands, for `bytes`. */
   private variableBytes = 0;
 
@@ -92,9 +114,12 @@ export class SampleStore {
    */
   constructor(readonly pointsPerSeries: number, initialSeries = PAGE_SERIES, options: SampleStoreOptions = {}) {
     if (!(pointsPerSeries >= 1)) throw new RangeError('pointsPerSeries must be >= 1');
-    const chunkPoints = options.chunkPoints ?? 120;
+    const chunkPoints = options.chunkPoints ?? 128;
     if (!(Number.isInteger(chunkPoints) && chunkPoints >= 2 && chunkPoints <= MAX_CHUNK_POINTS)) throw new RangeError(`chunkPoints must be an integer in 2..${MAX_CHUNK_POINTS}`);
+    const headPoints = options.headPoints ?? defaultHeadPoints(chunkPoints);
+    if (!(Number.isInteger(headPoints) && headPoints >= 2 && chunkPoints % headPoints === 0)) throw new RangeError('headPoints must be an integer >= 2 that divides chunkPoints');
     this.chunkPoints = chunkPoints;
+    this.headPoints = headPoints;
     this.retentionMs = options.retentionMs ?? DAY_MS;
     this.bandRetentionMs = options.bandRetentionMs ?? DAY_MS / 4;
     this.ensureSeries(initialSeries);
@@ -102,7 +127,7 @@ export class SampleStore {
 
   /** Makes room for series ids below `seriesCount`: one page of 1024 series at a time. */
   ensureSeries(seriesCount: number): void {
-    while (this.pages.length * PAGE_SERIES < seriesCount) this.pages.push(new SeriesPage(this.chunkPoints));
+    while (this.pages.length * PAGE_SERIES < seriesCount) this.pages.push(new SeriesPage(this.headPoints));
   }
 
   /** Latest timestamp stored for a series (`-Infinity` when none). */
@@ -120,7 +145,7 @@ export class SampleStore {
    * no allocation, no Map lookup.
    */
   append(batch: SampleBatch, drops: Uint32Array, accepted?: MutableBatch, maxTimestamp = Number.POSITIVE_INFINITY): void {
-    const n = this.chunkPoints;
+    const n = this.headPoints;
     const { series, timestamps, values, length } = batch;
     let maxId = 0;
     for (let i = 0; i < length; i++) if (series[i] > maxId) maxId = series[i];
@@ -177,7 +202,7 @@ export class SampleStore {
     if (h === 0) return;
     let band = page.headBand[s];
     if (!band) {
-      band = page.headBand[s] = new Float32Array(this.chunkPoints * 3).fill(Number.NaN);
+      band = page.headBand[s] = new Float32Array(this.headPoints * 3).fill(Number.NaN);
       this.variableBytes += band.byteLength;
     }
     const at = (h - 1) * 3;
@@ -186,10 +211,12 @@ export class SampleStore {
     band[at + 2] = upper;
   }
 
-  /** Encodes the full head of series slot `s` into the logs. */
+  /** Encodes the full head of series slot `s` into the logs, merging the small chunks at their end when enough are there. */
   private seal(page: SeriesPage, s: number): void {
-    const n = this.chunkPoints;
+    const n = this.headPoints;
     const bytes = this.encoder.encodeSamples(page.ts, page.vs, s * n, n);
+    page.tailBytes[s] = (page.tailChunks[s] === 0 ? 0 : page.tailBytes[s]) + bytes.length;
+    page.tailChunks[s]++;
     this.appendTo(page.log, page.logStart, page.logEnd, s, bytes);
     page.sealed[s] += n;
     const band = page.headBand[s];
@@ -197,10 +224,64 @@ export class SampleStore {
       let any = false;
       for (let i = 0; i < n * 3; i += 3) if (!Number.isNaN(band[i])) any = true;
       if (any) {
-        this.appendTo(page.bandLog, page.bandStart, page.bandEnd, s, this.encoder.encodeBand(page.ts[s * n], band, 0, n));
+        const chunk = this.encoder.encodeBand(page.ts[s * n], band, 0, n);
+        page.bandTailBytes[s] = (page.tailChunks[s] === 1 ? 0 : page.bandTailBytes[s]) + chunk.length;
+        this.appendTo(page.bandLog, page.bandStart, page.bandEnd, s, chunk);
         band.fill(Number.NaN);
+      } else if (page.tailChunks[s] === 1) page.bandTailBytes[s] = 0;
+    }
+    if (page.tailChunks[s] * n >= this.chunkPoints) this.merge(page, s);
+  }
+
+  /**
+   * Re-encodes the small chunks at the end of slot `s`'s log (and of its band log) as one. Retention
+   * may have dropped some of them already (a `store.points` smaller than a chunk): only those still
+   * in the log are merged.
+   */
+  private merge(page: SeriesPage, s: number): void {
+    const log = page.log[s]!;
+    const end = page.logEnd[s];
+    let at = Math.max(page.logStart[s], end - page.tailBytes[s]);
+    const from = at;
+    const ts = this.mergeTs;
+    const vs = this.mergeVs;
+    let count = 0;
+    const firsts: number[] = [];
+    while (at < end) {
+      const m = this.decoder.decodeSamples(log, at);
+      ts.set(this.decoder.timestamps.subarray(0, m), count);
+      vs.set(this.decoder.values.subarray(0, m), count);
+      firsts.push(count);
+      count += m;
+      at += chunkByteLength(log, at);
+    }
+    page.tailChunks[s] = 0;
+    page.tailBytes[s] = 0;
+    const bandTail = page.bandTailBytes[s];
+    page.bandTailBytes[s] = 0;
+    if (firsts.length < 2) return;
+    let bandCount = 0;
+    const bandLog = page.bandLog[s];
+    const bandEnd = page.bandEnd[s];
+    const bandFrom = bandLog ? Math.max(page.bandStart[s], bandEnd - bandTail) : 0;
+    if (bandLog && bandFrom < bandEnd) {
+      const band = this.mergeBand;
+      band.fill(Number.NaN, 0, count * 3);
+      for (let b = bandFrom; b < bandEnd; b += chunkByteLength(bandLog, b)) {
+        const first = chunkFirstTimestamp(bandLog, b);
+        const k = firsts.find((i) => ts[i] === first);
+        if (k === undefined) continue;
+        const m = this.decoder.decodeBand(bandLog, b);
+        for (let i = 0; i < m * 3; i++) band[k * 3 + i] = this.decoder.band[i];
+        bandCount++;
+      }
+      if (bandCount > 0) {
+        page.bandEnd[s] = bandFrom;
+        this.appendTo(page.bandLog, page.bandStart, page.bandEnd, s, this.encoder.encodeBand(ts[0], band, 0, count));
       }
     }
+    page.logEnd[s] = from;
+    this.appendTo(page.log, page.logStart, page.logEnd, s, this.encoder.encodeSamples(ts, vs, 0, count));
   }
 
   /** Appends a chunk to a log, reusing the room of dropped chunks before growing by what is needed + 1/8. */
@@ -228,7 +309,7 @@ export class SampleStore {
   /** Drops the oldest chunks of slot `s` that retention no longer needs; `newest` is its newest timestamp. */
   private expire(page: SeriesPage, s: number, newest: number): void {
     const log = page.log[s]!;
-    const headFirst = page.ts[s * this.chunkPoints];
+    const headFirst = page.ts[s * this.headPoints];
     const cutoff = newest - this.retentionMs;
     let start = page.logStart[s];
     const end = page.logEnd[s];
@@ -262,7 +343,7 @@ export class SampleStore {
     const out: SamplePoint[] = [];
     if (!page) return out;
     const s = id & PAGE_MASK;
-    const n = this.chunkPoints;
+    const n = this.headPoints;
     const headLen = page.headLen[s];
     if (headLen === 0) return out;
     const headFirst = page.ts[s * n];
@@ -318,7 +399,7 @@ export class SampleStore {
     const s = id & PAGE_MASK;
     const h = page.headLen[s];
     if (h === 0) return undefined;
-    const at = s * this.chunkPoints + h - 1;
+    const at = s * this.headPoints + h - 1;
     return { timestamp: page.ts[at], value: page.vs[at] };
   }
 

@@ -124,7 +124,7 @@ function containerUpdate(i: number): TopologyUpdate {
  * (ValidateConfig, the cheapest RPC with a body), what every lookup would cost instead.
  */
 async function topologyCosts(factory: CollectorFactory<unknown>): Promise<Record<string, number>> {
-  const empty = { instanceId: '', series: [], batch: undefined, eventJson: '', pauseLearning: undefined, feedback: undefined, snapshotRequest: 0 };
+  const empty = { instanceId: '', series: [], batch: undefined, event: undefined, pauseLearning: undefined, feedback: undefined, snapshotRequest: 0 };
   const one = DetectRequest.encode({ ...empty, topology: topologyToWire(containerUpdate(1)) }).finish().byteLength;
   const n = 20_000;
   const t0 = performance.now();

@@ -12,8 +12,10 @@ import { ErrorCode, SextantError } from '@sextant/plugin-api';
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import { LogLevel, type CollectRequest, type CollectResponse, type LogRecord, type MetricUpdate, type PluginError, type SeriesDefinition, type StatusReport } from './gen/sextant/plugin/v1/plugin.js';
 import { SampleColumnsWriter } from './sample-columns.js';
-import { descriptorToWire, seriesIdentityKey } from './series-wire.js';
-import { toWireJson } from './wire-json.js';
+import type { Event as WireEvent, TopologyUpdate as WireTopologyUpdate } from './gen/sextant/common/v1/common.js';
+import { eventToWire } from './model-wire.js';
+import { attributesToWire, descriptorToWire, seriesIdentityKey } from './series-wire.js';
+import { topologyToWire } from './topology-wire.js';
 
 export const MAX_QUEUED_MESSAGES = 1024;
 
@@ -21,14 +23,14 @@ export function emptyCollectResponse(): CollectResponse {
   return {
     series: [],
     samples: undefined,
-    eventsJson: [],
-    topologyJson: [],
     status: [],
     logs: [],
     metrics: [],
     completesRound: 0,
     roundError: undefined,
     droppedMessages: 0,
+    events: [],
+    topology: [],
   };
 }
 
@@ -115,11 +117,11 @@ export class InstanceOutput {
 
   private metric(name: string, description: string, gauge: boolean, value: number, attributes?: Attributes): void {
     if (!Number.isFinite(value)) return;
-    const attributesJson = attributes ? toWireJson(attributes) : '';
-    const key = `${gauge ? 'g' : 'c'}\u0000${name}\u0000${attributesJson}`;
+    const attributesKey = attributes ? JSON.stringify(Object.keys(attributes).sort().map((k) => [k, attributes[k]])) : '';
+    const key = `${gauge ? 'g' : 'c'}\u0000${name}\u0000${attributesKey}`;
     const pending = this.metrics.get(key);
     if (pending && !gauge) pending.value += value;
-    else this.metrics.set(key, { name, description, gauge, value, attributesJson });
+    else this.metrics.set(key, { name, description, gauge, value, attributes: attributesToWire(attributes) });
     this.scheduleSide();
   }
 
@@ -135,7 +137,7 @@ export class InstanceOutput {
 
 function safeJson(value: unknown): string {
   try {
-    return toWireJson(value);
+    return JSON.stringify(value) ?? '';
   } catch {
     return '';
   }
@@ -151,8 +153,8 @@ export class ChildCollectorSink implements TelemetrySink {
   private count = 0;
   private newSeries: SeriesDefinition[] = [];
   private readonly columns = new SampleColumnsWriter();
-  private events: string[] = [];
-  private topologyUpdates: string[] = [];
+  private events: WireEvent[] = [];
+  private topologyUpdates: WireTopologyUpdate[] = [];
 
   constructor(private readonly output: InstanceOutput) {}
 
@@ -175,11 +177,11 @@ export class ChildCollectorSink implements TelemetrySink {
   }
 
   event(event: SextantEvent): void {
-    this.events.push(toWireJson(event));
+    this.events.push(eventToWire(event));
   }
 
   topology(update: TopologyUpdate): void {
-    this.topologyUpdates.push(toWireJson(update));
+    this.topologyUpdates.push(topologyToWire(update));
   }
 
   flush(): void {
@@ -196,8 +198,8 @@ export class ChildCollectorSink implements TelemetrySink {
     const message = emptyCollectResponse();
     message.series = this.newSeries;
     message.samples = this.columns.length > 0 ? this.columns.take() : undefined;
-    message.eventsJson = this.events;
-    message.topologyJson = this.topologyUpdates;
+    message.events = this.events;
+    message.topology = this.topologyUpdates;
     message.completesRound = round;
     message.roundError = error;
     this.newSeries = [];

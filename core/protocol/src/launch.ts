@@ -24,7 +24,7 @@ import { kindFromWire } from './component-kind.js';
 import type { DescribeResponse } from './gen/sextant/plugin/v1/plugin.js';
 import { createRemoteFactory, type RemoteFactoryDescription } from './remote-components.js';
 import { PluginSupervisor, type RemotePluginStatus, type RestartPolicy } from './supervisor.js';
-import { fromWireJson } from './wire-json.js';
+import { fromJsonText } from './json-text.js';
 
 export interface LaunchPluginProcessOptions {
   /** Absolute path (or file URL, or package specifier resolvable from @sextant/protocol) of the plugin module. */
@@ -93,7 +93,7 @@ export function decodeDescribe(response: DescribeResponse): RemotePluginDescript
     }
     let defaults: Record<string, unknown> = {};
     try {
-      defaults = (fromWireJson<Record<string, unknown>>(f.defaultsJson) ?? {}) as Record<string, unknown>;
+      defaults = (fromJsonText<Record<string, unknown>>(f.defaultsJson) ?? {}) as Record<string, unknown>;
     } catch {
       defaults = {};
     }

@@ -46,7 +46,8 @@ import { errorToWire } from './plugin-error.js';
 import { readSampleColumns } from './sample-columns.js';
 import { attributesFromWire, descriptorFromWire } from './series-wire.js';
 import { TopologyMirror, topologyFromWire } from './topology-wire.js';
-import { fromWireJson, toWireJson } from './wire-json.js';
+import { anomalyFromWire, anomalyToWire, eventFromWire, incidentUpdateToWire, notificationFromWire } from './model-wire.js';
+import { fromJsonText, toJsonText } from './json-text.js';
 
 const systemClock: Clock = {
   now: () => Date.now(),
@@ -123,8 +124,8 @@ class ReplyChannel<T extends DetectResponse | CorrelateResponse> {
 }
 
 const MAX_PENDING_RESULTS = 100_000;
-const emptyDetectResponse = (): DetectResponse => ({ anomaliesJson: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined });
-const emptyCorrelateResponse = (): CorrelateResponse => ({ incidentUpdatesJson: [], snapshot: undefined });
+const emptyDetectResponse = (): DetectResponse => ({ anomalies: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined });
+const emptyCorrelateResponse = (): CorrelateResponse => ({ incidentUpdates: [], snapshot: undefined });
 
 function methodsOf(component: Component): string[] {
   return OPTIONAL_METHODS.filter((m) => typeof (component as unknown as Record<string, unknown>)[m] === 'function');
@@ -164,7 +165,7 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
         type: factory.type,
         stability: factory.stability,
         description: factory.description,
-        defaultsJson: toWireJson(factory.defaults ?? {}),
+        defaultsJson: toJsonText(factory.defaults ?? {}),
         configJsonSchema: jsonSchemas.get(key) ?? '',
       });
     }
@@ -176,7 +177,7 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
     if (!factory || !kind) {
       throw new SextantError(ErrorCode.UNKNOWN_FACTORY, `this plugin has no ${kind ?? 'component'} "${type}"`, { hint: 'ask Describe for the factories it provides' });
     }
-    const merged = mergeDefaults(factory.defaults ?? {}, fromWireJson(configJson) ?? {});
+    const merged = mergeDefaults(factory.defaults ?? {}, fromJsonText(configJson) ?? {});
     let result = factory.configSchema['~standard'].validate(merged);
     if (result instanceof Promise) result = await result;
     if (result.issues) {
@@ -272,7 +273,7 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
         try {
           if (kind === 'collector') {
             sink = new ChildCollectorSink(output);
-            const hostResource = (fromWireJson<Attributes>(req.hostResourceJson) ?? {}) as Attributes;
+            const hostResource: Attributes = attributesFromWire(req.hostResource);
             component = await registry.collectors.get(req.type)!.create({ ...base, sink, hostResource, intervalMs: req.intervalMs || 10_000 });
           } else if (kind === 'detector') {
             catalog = new StreamCatalog();
@@ -284,8 +285,8 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
               topology,
               emit: (anomaly: AnomalyInput) =>
                 detectReplies.edit((m) => {
-                  m.anomaliesJson.push(toWireJson(anomaly));
-                  if (m.anomaliesJson.length > MAX_PENDING_RESULTS) m.anomaliesJson.shift();
+                  m.anomalies.push(anomalyToWire(anomaly));
+                  if (m.anomalies.length > MAX_PENDING_RESULTS) m.anomalies.shift();
                 }),
             });
             if (detector.expectation) expectations = new ExpectationCollector(detector.expectation.bind(detector));
@@ -300,8 +301,8 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
               topology,
               publish: (update: IncidentUpdate) =>
                 correlateReplies.edit((m) => {
-                  m.incidentUpdatesJson.push(toWireJson(update));
-                  if (m.incidentUpdatesJson.length > MAX_PENDING_RESULTS) m.incidentUpdatesJson.shift();
+                  m.incidentUpdates.push(incidentUpdateToWire(update));
+                  if (m.incidentUpdates.length > MAX_PENDING_RESULTS) m.incidentUpdates.shift();
                 }),
             });
           } else {
@@ -416,7 +417,10 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
             }
           }
         }
-        if (req.eventJson) guard('onEvent()', () => detector.onEvent?.(fromWireJson<SextantEvent>(req.eventJson)));
+        if (req.event) {
+          const event = eventFromWire(req.event);
+          guard('onEvent()', () => detector.onEvent?.(event));
+        }
         if (req.pauseLearning) {
           const { match, paused } = req.pauseLearning;
           guard('pauseLearning()', () => detector.pauseLearning?.(attributesFromWire(match), paused));
@@ -458,8 +462,8 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
           if (req.series.length) instance.catalog!.define(req.series);
           if (req.topology) instance.topology!.apply(topologyFromWire(req.topology));
           if (req.restore !== undefined) correlator.restore?.(new Uint8Array(req.restore));
-          if (req.anomalyJson) correlator.onAnomaly(fromWireJson<Anomaly>(req.anomalyJson));
-          if (req.eventJson) correlator.onEvent?.(fromWireJson<SextantEvent>(req.eventJson));
+          if (req.anomaly) correlator.onAnomaly(anomalyFromWire(req.anomaly));
+          if (req.event) correlator.onEvent?.(eventFromWire(req.event));
           if (req.tickNowMs > 0) correlator.tick?.(req.tickNowMs);
           if (req.snapshotRequest > 0) {
             const reply = snapshotReply(correlator, req.snapshotRequest);
@@ -480,7 +484,9 @@ export function createPluginService(options: PluginServiceOptions): PluginServer
     notify: (call, callback) => {
       void (async () => {
         const instance = find(call.request.instanceId, 'notifier');
-        return (instance.component as Notifier).deliver(fromWireJson<Notification>(call.request.notificationJson));
+        const notification = call.request.notification ? notificationFromWire(call.request.notification) : undefined;
+        if (!notification) throw new SextantError(ErrorCode.INTERNAL, 'Notify without a notification (or its incident)');
+        return (instance.component as Notifier).deliver(notification);
       })().then(
         (outcome) =>
           callback(null, outcome.ok

@@ -54,11 +54,12 @@ import type { PluginProcess } from './plugin-process.js';
 import { readSampleColumns } from './sample-columns.js';
 import { ExpectationStore } from './expectation-columns.js';
 import { feedbackRecordFromWire } from './feedback-wire.js';
-import { attributesToWire, descriptorFromWire, descriptorToWire } from './series-wire.js';
-import { topologyOf, topologyToWire } from './topology-wire.js';
+import { attributesFromWire, attributesToWire, descriptorFromWire, descriptorToWire } from './series-wire.js';
+import { topologyFromWire, topologyOf, topologyToWire } from './topology-wire.js';
 import type { TopologyUpdate as WireTopologyUpdate } from './gen/sextant/common/v1/common.js';
 import type { PluginSupervisor, SupervisedInstance } from './supervisor.js';
-import { fromWireJson, toWireJson } from './wire-json.js';
+import { fromJsonText, toJsonText } from './json-text.js';
+import { anomalyInputFromWire, anomalyToWire, eventFromWire, eventToWire, incidentUpdateFromWire, notificationToWire } from './model-wire.js';
 
 /** A factory as the child's Describe reported it. */
 export interface RemoteFactoryDescription {
@@ -120,9 +121,9 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
           displayId: ctx.instanceId,
           kind: kindToWire(this.kind),
           type: this.type,
-          configJson: toWireJson(ctx.config),
+          configJson: toJsonText(ctx.config),
           intervalMs: ctx.intervalMs ?? 0,
-          hostResourceJson: ctx.hostResource ? toWireJson(ctx.hostResource) : '',
+          hostResource: attributesToWire(ctx.hostResource),
           dataDir: ctx.dataDir ?? '',
         },
         new Metadata(),
@@ -206,7 +207,7 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
         handle = metric.gauge ? ctx.metrics.gauge(metric.name, metric.description) : ctx.metrics.counter(metric.name, metric.description);
         this.metricCache.set(key, handle);
       }
-      const attributes = metric.attributesJson ? safeParse<Attributes>(metric.attributesJson) : undefined;
+      const attributes = Object.keys(metric.attributes).length > 0 ? attributesFromWire(metric.attributes) : undefined;
       if ('add' in handle) handle.add(metric.value, attributes);
       else handle.set(metric.value, attributes);
     }
@@ -223,7 +224,7 @@ abstract class RemoteInstance<TCtx extends BaseContext<unknown>> implements Supe
 
 function safeParse<T>(json: string): T | undefined {
   try {
-    return fromWireJson<T>(json);
+    return fromJsonText<T>(json);
   } catch {
     return undefined;
   }
@@ -319,19 +320,15 @@ export class RemoteCollector extends RemoteInstance<CollectorContext<unknown>> i
         wrote = true;
       }
     }
-    for (const json of message.eventsJson) {
-      const event = safeParse<SextantEvent>(json);
-      if (event && typeof event === 'object') {
-        sink.event(event);
+    for (const event of message.events) {
+      if (event.type) {
+        sink.event(eventFromWire(event));
         wrote = true;
-      } else this.countProtocolError('an event that is not JSON');
+      } else this.countProtocolError('an event without a type');
     }
-    for (const json of message.topologyJson) {
-      const update = safeParse<TopologyUpdate>(json);
-      if (update && typeof update === 'object') {
-        sink.topology(update);
-        wrote = true;
-      } else this.countProtocolError('a topology update that is not JSON');
+    for (const update of message.topology) {
+      sink.topology(topologyFromWire(update));
+      wrote = true;
     }
     if (wrote) sink.flush();
   }
@@ -577,7 +574,7 @@ export class RemoteDetector extends RemoteAnalysisInstance<DetectorContext<unkno
   }
 
   protected request(part: Partial<DetectRequest>): DetectRequest {
-    return { instanceId: '', series: [], batch: undefined, eventJson: '', topology: undefined, pauseLearning: undefined, feedback: undefined, snapshotRequest: 0, ...part };
+    return { instanceId: '', series: [], batch: undefined, event: undefined, topology: undefined, pauseLearning: undefined, feedback: undefined, snapshotRequest: 0, ...part };
   }
 
   protected override beforeRestore(): void {
@@ -599,11 +596,7 @@ export class RemoteDetector extends RemoteAnalysisInstance<DetectorContext<unkno
   }
 
   protected onResponse(response: DetectResponse): void {
-    for (const json of response.anomaliesJson) {
-      const anomaly = safeParse<AnomalyInput>(json);
-      if (anomaly && typeof anomaly === 'object' && typeof anomaly.seriesId === 'number') this.ctx.emit(anomaly);
-      else this.countProtocolError('an anomaly that is not valid');
-    }
+    for (const anomaly of response.anomalies) this.ctx.emit(anomalyInputFromWire(anomaly));
     if (response.expectations && !this.expectations.apply(response.expectations)) this.countProtocolError('expectation columns of different lengths');
     if (response.feedbackLog) this.feedbackRecords = response.feedbackLog.records.map(feedbackRecordFromWire);
     for (const result of response.feedback) {
@@ -640,7 +633,7 @@ export class RemoteDetector extends RemoteAnalysisInstance<DetectorContext<unkno
   }
 
   onEvent(event: SextantEvent): void {
-    this.stream?.write(this.request({ eventJson: toWireJson(event) }));
+    this.stream?.write(this.request({ event: eventToWire(event) }));
   }
 
   private sendPause(match: Attributes, paused: boolean): void {
@@ -687,24 +680,24 @@ export class RemoteCorrelator extends RemoteAnalysisInstance<CorrelatorContext<u
   }
 
   protected request(part: Partial<CorrelateRequest>): CorrelateRequest {
-    return { instanceId: '', series: [], anomalyJson: '', eventJson: '', tickNowMs: 0, topology: undefined, snapshotRequest: 0, ...part };
+    return { instanceId: '', series: [], tickNowMs: 0, topology: undefined, snapshotRequest: 0, anomaly: undefined, event: undefined, ...part };
   }
 
   protected onResponse(response: CorrelateResponse): void {
-    for (const json of response.incidentUpdatesJson) {
-      const update = safeParse<IncidentUpdate>(json);
-      if (update && typeof update === 'object' && update.incident) this.ctx.publish(update);
-      else this.countProtocolError('an incident update that is not valid');
+    for (const wire of response.incidentUpdates) {
+      const update = incidentUpdateFromWire(wire);
+      if (update) this.ctx.publish(update);
+      else this.countProtocolError('an incident update without its incident');
     }
     this.onSnapshotReply(response.snapshot);
   }
 
   onAnomaly(anomaly: Anomaly): void {
-    this.stream?.write(this.request({ series: this.newSeries(), anomalyJson: toWireJson(anomaly) }));
+    this.stream?.write(this.request({ series: this.newSeries(), anomaly: anomalyToWire(anomaly) }));
   }
 
   onEvent(event: SextantEvent): void {
-    this.stream?.write(this.request({ eventJson: toWireJson(event) }));
+    this.stream?.write(this.request({ event: eventToWire(event) }));
   }
 
   tick(now: number): void {
@@ -725,7 +718,7 @@ export class RemoteNotifier extends RemoteInstance<NotifierContext<unknown>> imp
     const proc = this.proc;
     if (!proc) return { ok: false, retryable: true, error: formatError(this.supervisor.unavailableError()) };
     return new Promise<DeliveryOutcome>((resolve) =>
-      proc.client.notify({ instanceId: this.remoteId, notificationJson: toWireJson(notification) }, new Metadata(), deadline(), (error, res) => {
+      proc.client.notify({ instanceId: this.remoteId, notification: notificationToWire(notification) }, new Metadata(), deadline(), (error, res) => {
         if (error) resolve({ ok: false, retryable: true, error: `plugin process call failed: ${error.message}` });
         else if (res.ok) resolve(res.detail ? { ok: true, detail: res.detail } : { ok: true });
         else resolve({ ok: false, retryable: res.retryable, error: res.error, ...(res.retryAfterMs > 0 ? { retryAfterMs: res.retryAfterMs } : {}) });
@@ -759,7 +752,7 @@ export function createRemoteFactory(supervisor: PluginSupervisor, description: R
           return { issues: [{ message: formatError(error) }] };
         }
         return new Promise((resolve) =>
-          proc.client.validateConfig({ kind: kindToWire(kind), type, configJson: toWireJson(value) }, new Metadata(), deadline(), (error, res) => {
+          proc.client.validateConfig({ kind: kindToWire(kind), type, configJson: toJsonText(value) }, new Metadata(), deadline(), (error, res) => {
             if (error) return resolve({ issues: [{ message: `the plugin process could not validate the configuration: ${error.message}` }] });
             const failure = errorFromWire(res.error, '');
             if (failure) return resolve({ issues: [{ message: formatError(failure) }] });

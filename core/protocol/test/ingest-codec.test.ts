@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { IngestRequest, IngestResponse } from '../src/gen/sextant/ingest/v1/ingest.js';
+import { Event, TopologyUpdate } from '../src/gen/sextant/common/v1/common.js';
+import { eventFromWire, eventToWire } from '../src/model-wire.js';
+import { topologyFromWire, topologyToWire } from '../src/topology-wire.js';
 import { IngestRequestDecoder, decodeIngestAck, encodeIngestAck, encodeIngestRequest } from '../src/ingest/ingest-codec.js';
 import { ProtoWriter, WireFormatError } from '../src/ingest/protobuf-wire.js';
 import { SequenceWindow } from '../src/ingest/sequence-window.js';
@@ -36,8 +39,8 @@ describe('sextant.ingest.v1 codec', () => {
       batch: batchOf(10),
       from: 2,
       to: 9,
-      eventsJson: [JSON.stringify({ type: 'deploy', timestamp: 1, title: 't', resource: {} })],
-      topologyJson: ['{}'],
+      events: [Event.encode(eventToWire({ type: 'deploy', timestamp: 1, title: 't', resource: {} })).finish()],
+      topology: [TopologyUpdate.encode(topologyToWire({})).finish()],
     });
     const decoded = IngestRequest.decode(w.finish());
     expect(decoded.sourceId).toBe('agent:web-1');
@@ -49,7 +52,9 @@ describe('sextant.ingest.v1 codec', () => {
     expect(decoded.series[0]!.descriptor!.resource['canary']!.boolValue).toBe(false);
     expect(decoded.samples!.series).toEqual([2, 3, 4, 5, 6, 0, 1]);
     expect(decoded.samples!.values).toEqual([0, 1.5, 3, 4.5, 6, 7.5, 9]);
-    expect(decoded.eventsJson).toHaveLength(1);
+    expect(decoded.events.map(eventFromWire)).toEqual([{ type: 'deploy', timestamp: 1, title: 't', resource: {} }]);
+    expect(decoded.topology).toHaveLength(1);
+    expect(decoded.legacyEventsJson).toEqual([]);
   });
 
   it('reads what the generated code writes, including the descriptor and its attributes', () => {
@@ -72,8 +77,10 @@ describe('sextant.ingest.v1 codec', () => {
         },
       ],
       samples: { series: [1, 1], timestamps: [10, 20], values: [0.5, Number.NaN] },
-      eventsJson: [],
-      topologyJson: ['{"upsertEntities":[]}'],
+      legacyEventsJson: [],
+      legacyTopologyJson: [],
+      events: [],
+      topology: [topologyToWire({ removeEntities: ['host:a'] })],
     }).finish();
     const msg = new IngestRequestDecoder().decode(bytes);
     expect(msg.sequence).toBe(7);
@@ -81,7 +88,19 @@ describe('sextant.ingest.v1 codec', () => {
     expect(msg.samples.length).toBe(2);
     expect(Array.from(msg.samples.timestamps.subarray(0, 2))).toEqual([10, 20]);
     expect(Number.isNaN(msg.samples.values[1]!)).toBe(true);
-    expect(msg.topologyJson).toEqual(['{"upsertEntities":[]}']);
+    expect(msg.topology.map((b) => topologyFromWire(TopologyUpdate.decode(b)))).toEqual([{ removeEntities: ['host:a'] }]);
+  });
+
+  it('still reads the JSON events and topology of agents older than 0.2 (fields 6 and 7, deprecated)', () => {
+    const bytes = IngestRequest.encode({
+      sourceId: 's', sequence: 1, retainedFrom: 0, series: [], samples: undefined, events: [], topology: [],
+      legacyEventsJson: ['{"type":"deploy","timestamp":1,"title":"t","resource":{}}'],
+      legacyTopologyJson: ['{"upsertEntities":[]}'],
+    }).finish();
+    const msg = new IngestRequestDecoder().decode(bytes);
+    expect(msg.legacyEventsJson).toHaveLength(1);
+    expect(msg.legacyTopologyJson).toEqual(['{"upsertEntities":[]}']);
+    expect(msg.events).toEqual([]);
   });
 
   it('round-trips a large batch column for column', () => {
@@ -99,11 +118,11 @@ describe('sextant.ingest.v1 codec', () => {
     expect(() => d.decode(Buffer.from([0x0a, 0x50, 0x41]))).toThrow(WireFormatError); // length past the end
     expect(() => d.decode(Buffer.from([0x10, 0xff, 0xff]))).toThrow(/truncated varint/);
     // columns of different lengths
-    const bad = IngestRequest.encode({ sourceId: 's', sequence: 1, retainedFrom: 0, series: [], samples: { series: [1, 2], timestamps: [1], values: [1, 2] }, eventsJson: [], topologyJson: [] }).finish();
+    const bad = IngestRequest.encode({ sourceId: 's', sequence: 1, retainedFrom: 0, series: [], samples: { series: [1, 2], timestamps: [1], values: [1, 2] }, legacyEventsJson: [], legacyTopologyJson: [], events: [], topology: [] }).finish();
     expect(() => d.decode(bad)).toThrow(/differ in length/);
     // unknown metric type
     const badType = IngestRequest.encode({
-      sourceId: 's', sequence: 1, retainedFrom: 0, eventsJson: [], topologyJson: [], samples: undefined,
+      sourceId: 's', sequence: 1, retainedFrom: 0, legacyEventsJson: [], legacyTopologyJson: [], events: [], topology: [], samples: undefined,
       series: [{ localId: 0, descriptor: { metric: 'm', unit: '', type: 'histogram', kind: '', description: '', resource: {}, attributes: {} } }],
     }).finish();
     expect(() => d.decode(badType)).toThrow(/type "histogram"/);
@@ -111,14 +130,16 @@ describe('sextant.ingest.v1 codec', () => {
 
   it('encodes acks the generated code understands', () => {
     const ack = IngestResponse.decode(encodeIngestAck({ ackedSequence: 2 ** 40, maxMessageBytes: 4194304 }));
-    expect(ack).toEqual({ ackedSequence: 2 ** 40, maxMessageBytes: 4194304 });
-    expect(decodeIngestAck(IngestResponse.encode({ ackedSequence: 99, maxMessageBytes: 0 }).finish())).toEqual({ ackedSequence: 99, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 });
+    expect(ack).toEqual({ ackedSequence: 2 ** 40, maxMessageBytes: 4194304, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 });
+    expect(decodeIngestAck(IngestResponse.encode({ ackedSequence: 99, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 }).finish())).toEqual({ ackedSequence: 99, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 });
   });
 
   it('adds refusal counts to acks without breaking readers that predate them', () => {
     const bytes = encodeIngestAck({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33, serverInstance: 2 ** 40 + 5 });
-    // the generated code was made before fields 3 and 4 existed: it is what an older agent runs
-    expect(IngestResponse.decode(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0 });
+    // an older agent skips the fields it does not know: it still reads the ack
+    const { ackedSequence, maxMessageBytes } = IngestResponse.decode(bytes);
+    expect({ ackedSequence, maxMessageBytes }).toEqual({ ackedSequence: 7, maxMessageBytes: 0 });
+    expect(IngestResponse.decode(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33, serverInstance: 2 ** 40 + 5 });
     expect(decodeIngestAck(bytes)).toEqual({ ackedSequence: 7, maxMessageBytes: 0, refusedSeries: 3, unknownSeriesSamples: 2 ** 33, serverInstance: 2 ** 40 + 5 });
   });
 });

@@ -20,6 +20,9 @@
  * - `send()` never throws after construction and never blocks; problems show in `stats()` and
  *   `lastError`.
  */
+import { Event as WireEvent, TopologyUpdate as WireTopologyUpdate } from '../gen/sextant/common/v1/common.js';
+import { eventToWire } from '../model-wire.js';
+import { topologyToWire } from '../topology-wire.js';
 import { Client, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger, SampleBatch, SelfCounter, SelfMetrics, SextantEvent, TopologyUpdate } from '@sextant/plugin-api';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
@@ -213,12 +216,17 @@ export class IngestClient {
   send(newSeries: readonly SeriesDefinition[], batch?: SampleBatch, events?: readonly SextantEvent[], topology?: readonly TopologyUpdate[]): void {
     if (this.closed) return;
     this.counters.samples += batch?.length ?? 0;
-    this.build(newSeries, batch, (events ?? []).map((e) => JSON.stringify(e)), (topology ?? []).map((t) => JSON.stringify(t)));
+    this.build(
+      newSeries,
+      batch,
+      (events ?? []).map((e) => WireEvent.encode(eventToWire(e)).finish()),
+      (topology ?? []).map((t) => WireTopologyUpdate.encode(topologyToWire(t)).finish()),
+    );
     this.pump();
   }
 
   /** Splits what one send() (or one re-split message) carries into numbered, buffered messages. */
-  private build(newSeries: readonly SeriesDefinition[], batch: SampleBatch | undefined, eventsJson: readonly string[], topologyJson: readonly string[]): void {
+  private build(newSeries: readonly SeriesDefinition[], batch: SampleBatch | undefined, events: readonly Uint8Array[], topology: readonly Uint8Array[]): void {
     // Builder and buffer share this.writer: a message is finished (copied out) before it is queued.
     const message = new MessageBuilder(this.writer, this.options.sourceId, this.maxMessageBytes, this.nextSequence, (bytes, samples, defines) => {
       const sequence = this.nextSequence++;
@@ -229,8 +237,8 @@ export class IngestClient {
       if (message.append({ series: [def] }, def.localId)) this.knownSeries.set(def.localId, def);
       else this.dropItem('series', { metric: def.descriptor.metric, localId: def.localId });
     }
-    for (const json of eventsJson) if (!message.append({ eventsJson: [json] })) this.dropItem('events', { bytes: json.length });
-    for (const json of topologyJson) if (!message.append({ topologyJson: [json] })) this.dropItem('topology', { bytes: json.length });
+    for (const bytes of events) if (!message.append({ events: [bytes] })) this.dropItem('events', { bytes: bytes.length });
+    for (const bytes of topology) if (!message.append({ topology: [bytes] })) this.dropItem('topology', { bytes: bytes.length });
     const total = batch?.length ?? 0;
     let from = 0;
     while (batch && from < total) {
@@ -266,7 +274,7 @@ export class IngestClient {
     }
     for (const msg of pending) {
       const d = decoder.decode(msg.bytes);
-      this.build(d.series, d.samples.length > 0 ? d.samples : undefined, d.eventsJson, d.topologyJson);
+      this.build(d.series, d.samples.length > 0 ? d.samples : undefined, d.events, d.topology);
     }
     this.logger.info('ingest: split buffered messages again below the server\'s limit', { messages: pending.length, maxMessageBytes: this.maxMessageBytes });
   }

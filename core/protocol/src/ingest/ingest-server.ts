@@ -15,6 +15,9 @@
  * - The handler is never called concurrently with itself (Node's single thread) and never sees a
  *   sample of a series it was not told about first (onSeries before onBatch).
  */
+import { Event as WireEvent, TopologyUpdate as WireTopologyUpdate } from '../gen/sextant/common/v1/common.js';
+import { eventFromWire } from '../model-wire.js';
+import { topologyFromWire } from '../topology-wire.js';
 import { Server, status, type Metadata, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import type { Logger, SampleBatch, SelfCounter, SelfMetrics, SeriesDescriptor, SeriesId, SextantEvent, TopologyUpdate } from '@sextant/plugin-api';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
@@ -548,15 +551,31 @@ export class IngestServer {
       this.track(stream, sourceId, () => this.handler.onBatch(sourceId, batch));
     }
     if (!msg) return;
-    if (msg.eventsJson.length > 0 && this.handler.onEvents) {
-      const events = this.parseJsonList<SextantEvent>(msg.eventsJson, 'event');
+    if ((msg.events.length > 0 || msg.legacyEventsJson.length > 0) && this.handler.onEvents) {
+      const events = [...this.decodeList(msg.events, (b) => eventFromWire(WireEvent.decode(b)), 'event'), ...this.parseJsonList<SextantEvent>(msg.legacyEventsJson, 'event')];
       if (events.length > 0) this.track(stream, sourceId, () => this.handler.onEvents!(sourceId, events));
     }
-    if (msg.topologyJson.length > 0 && this.handler.onTopology) {
-      const updates = this.parseJsonList<TopologyUpdate>(msg.topologyJson, 'topology');
+    if ((msg.topology.length > 0 || msg.legacyTopologyJson.length > 0) && this.handler.onTopology) {
+      const updates = [...this.decodeList(msg.topology, (b) => topologyFromWire(WireTopologyUpdate.decode(b)), 'topology update'), ...this.parseJsonList<TopologyUpdate>(msg.legacyTopologyJson, 'topology')];
       if (updates.length > 0) this.track(stream, sourceId, () => this.handler.onTopology!(sourceId, updates));
     }
   }
+
+  /** Embedded sextant.common.v1 messages; a malformed one is refused and counted, the others kept. */
+  private decodeList<T>(items: readonly Uint8Array[], decode: (bytes: Uint8Array) => T, what: string): T[] {
+    const out: T[] = [];
+    for (const bytes of items) {
+      try {
+        out.push(decode(bytes));
+      } catch {
+        this.reject('malformed');
+        this.logger.warn(`ingest: a malformed ${what}`, { bytes: bytes.length });
+      }
+    }
+    return out;
+  }
+
+  /** The JSON fields 6 and 7 of agents older than 0.2 (deprecated). */
 
   private parseJsonList<T>(items: readonly string[], what: string): T[] {
     const out: T[] = [];

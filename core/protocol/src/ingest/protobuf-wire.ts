@@ -145,6 +145,12 @@ export class ProtoReader {
     return new ProtoReader(this.buf, start, end);
   }
 
+  /** A length-delimited payload as a copy (an embedded message to decode later). */
+  bytesCopy(): Uint8Array {
+    const [start, end] = this.lengthDelimited();
+    return this.buf.slice(start, end);
+  }
+
   string(): string {
     const [start, end] = this.lengthDelimited();
     return textDecoder.decode(this.buf.subarray(start, end));

@@ -17,6 +17,7 @@ import {
   type Metadata,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Event, SeriesDescriptor, TopologyUpdate } from "../../common/v1/common.js";
 
 export const protobufPackage = "sextant.ingest.v1";
 
@@ -42,8 +43,10 @@ export const protobufFileName = "sextant/ingest/v1/ingest.proto";
  * Samples travel columnar as packed repeated fields of fixed width, so each column is one
  * little-endian array on the wire (memcpy-able), not one varint per sample.
  *
- * Events and topology updates are UTF-8 JSON shaped exactly like the SextantEvent and
- * TopologyUpdate interfaces of @sextant/plugin-api.
+ * Series descriptors, events and topology updates are messages of sextant.common.v1 (the same
+ * schema the plugin protocol uses). Until 0.2 events and topology travelled as JSON text in fields
+ * 6 and 7; those numbers are reserved and never reused. A server still reads them from an older
+ * agent (deprecated; removed in the next protocol major); an agent no longer writes them.
  *
  * Refusals are gRPC statuses, never silent drops: RESOURCE_EXHAUSTED (retryable) when the
  * server's ingest queue is full or a message exceeds the server's size limit (the limit is named
@@ -65,39 +68,16 @@ export interface IngestRequest {
   samples:
     | SampleColumns
     | undefined;
-  /** One JSON SextantEvent per entry. */
-  eventsJson: string[];
-  /** One JSON TopologyUpdate per entry. */
-  topologyJson: string[];
-}
-
-export interface AttributeValue {
-  stringValue?: string | undefined;
-  numberValue?: number | undefined;
-  boolValue?: boolean | undefined;
-}
-
-/** Mirrors SeriesDescriptor of @sextant/plugin-api. */
-export interface SeriesDescriptor {
-  metric: string;
-  unit: string;
-  /** gauge | counter | rate */
-  type: string;
-  /** optional MetricKind; empty when absent */
-  kind: string;
-  description: string;
-  resource: { [key: string]: AttributeValue };
-  attributes: { [key: string]: AttributeValue };
-}
-
-export interface SeriesDescriptor_ResourceEntry {
-  key: string;
-  value: AttributeValue | undefined;
-}
-
-export interface SeriesDescriptor_AttributesEntry {
-  key: string;
-  value: AttributeValue | undefined;
+  /**
+   * Deprecated (until 0.2): one JSON SextantEvent / TopologyUpdate per entry. Read, never written.
+   *
+   * @deprecated
+   */
+  legacyEventsJson: string[];
+  /** @deprecated */
+  legacyTopologyJson: string[];
+  events: Event[];
+  topology: TopologyUpdate[];
 }
 
 /**
@@ -129,6 +109,19 @@ export interface IngestResponse {
    * split or drop messages that would be refused.
    */
   maxMessageBytes: number;
+  /**
+   * What the server refused from this source since it started (cumulative, so coalesced or lost
+   * acks lose nothing): series definitions refused (per-source series limit, consumer full), and
+   * samples dropped because their series was never accepted. Older servers leave them 0.
+   */
+  refusedSeries: number;
+  unknownSeriesSamples: number;
+  /**
+   * Set on the answer to a hello: a random number fixed for the server's lifetime. The same value
+   * after a reconnect tells the agent the server still knows its series (no need to announce them
+   * again); a new or absent one means announce them all.
+   */
+  serverInstance: number;
 }
 
 function createBaseIngestRequest(): IngestRequest {
@@ -138,8 +131,10 @@ function createBaseIngestRequest(): IngestRequest {
     retainedFrom: 0,
     series: [],
     samples: undefined,
-    eventsJson: [],
-    topologyJson: [],
+    legacyEventsJson: [],
+    legacyTopologyJson: [],
+    events: [],
+    topology: [],
   };
 }
 
@@ -160,11 +155,17 @@ export const IngestRequest: MessageFns<IngestRequest> = {
     if (message.samples !== undefined) {
       SampleColumns.encode(message.samples, writer.uint32(42).fork()).join();
     }
-    for (const v of message.eventsJson) {
+    for (const v of message.legacyEventsJson) {
       writer.uint32(50).string(v!);
     }
-    for (const v of message.topologyJson) {
+    for (const v of message.legacyTopologyJson) {
       writer.uint32(58).string(v!);
+    }
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(66).fork()).join();
+    }
+    for (const v of message.topology) {
+      TopologyUpdate.encode(v!, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -227,7 +228,7 @@ export const IngestRequest: MessageFns<IngestRequest> = {
               break;
             }
 
-            message.eventsJson.push(reader.string());
+            message.legacyEventsJson.push(reader.string());
             continue;
           }
           case 7: {
@@ -235,307 +236,23 @@ export const IngestRequest: MessageFns<IngestRequest> = {
               break;
             }
 
-            message.topologyJson.push(reader.string());
+            message.legacyTopologyJson.push(reader.string());
             continue;
           }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseAttributeValue(): AttributeValue {
-  return { stringValue: undefined, numberValue: undefined, boolValue: undefined };
-}
-
-export const AttributeValue: MessageFns<AttributeValue> = {
-  encode(message: AttributeValue, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.stringValue !== undefined) {
-      writer.uint32(10).string(message.stringValue);
-    }
-    if (message.numberValue !== undefined) {
-      writer.uint32(17).double(message.numberValue);
-    }
-    if (message.boolValue !== undefined) {
-      writer.uint32(24).bool(message.boolValue);
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): AttributeValue {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseAttributeValue();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
+          case 8: {
+            if (tag !== 66) {
               break;
             }
 
-            message.stringValue = reader.string();
+            message.events.push(Event.decode(reader, reader.uint32()));
             continue;
           }
-          case 2: {
-            if (tag !== 17) {
+          case 9: {
+            if (tag !== 74) {
               break;
             }
 
-            message.numberValue = reader.double();
-            continue;
-          }
-          case 3: {
-            if (tag !== 24) {
-              break;
-            }
-
-            message.boolValue = reader.bool();
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor(): SeriesDescriptor {
-  return { metric: "", unit: "", type: "", kind: "", description: "", resource: {}, attributes: {} };
-}
-
-export const SeriesDescriptor: MessageFns<SeriesDescriptor> = {
-  encode(message: SeriesDescriptor, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.metric !== "") {
-      writer.uint32(10).string(message.metric);
-    }
-    if (message.unit !== "") {
-      writer.uint32(18).string(message.unit);
-    }
-    if (message.type !== "") {
-      writer.uint32(26).string(message.type);
-    }
-    if (message.kind !== "") {
-      writer.uint32(34).string(message.kind);
-    }
-    if (message.description !== "") {
-      writer.uint32(42).string(message.description);
-    }
-    globalThis.Object.entries(message.resource).forEach(([key, value]: [string, AttributeValue]) => {
-      SeriesDescriptor_ResourceEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
-    });
-    globalThis.Object.entries(message.attributes).forEach(([key, value]: [string, AttributeValue]) => {
-      SeriesDescriptor_AttributesEntry.encode({ key: key as any, value }, writer.uint32(58).fork()).join();
-    });
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.metric = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.unit = reader.string();
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.type = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.kind = reader.string();
-            continue;
-          }
-          case 5: {
-            if (tag !== 42) {
-              break;
-            }
-
-            message.description = reader.string();
-            continue;
-          }
-          case 6: {
-            if (tag !== 50) {
-              break;
-            }
-
-            const entry6 = SeriesDescriptor_ResourceEntry.decode(reader, reader.uint32());
-            if (entry6.value !== undefined) {
-              message.resource[entry6.key] = entry6.value;
-            }
-            continue;
-          }
-          case 7: {
-            if (tag !== 58) {
-              break;
-            }
-
-            const entry7 = SeriesDescriptor_AttributesEntry.decode(reader, reader.uint32());
-            if (entry7.value !== undefined) {
-              message.attributes[entry7.key] = entry7.value;
-            }
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor_ResourceEntry(): SeriesDescriptor_ResourceEntry {
-  return { key: "", value: undefined };
-}
-
-export const SeriesDescriptor_ResourceEntry: MessageFns<SeriesDescriptor_ResourceEntry> = {
-  encode(message: SeriesDescriptor_ResourceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
-      writer.uint32(10).string(message.key);
-    }
-    if (message.value !== undefined) {
-      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor_ResourceEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor_ResourceEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.value = AttributeValue.decode(reader, reader.uint32());
-            continue;
-          }
-        }
-        if ((tag & 7) === 4 || tag === 0) {
-          break;
-        }
-        reader.skip(tag & 7);
-      }
-      return message;
-    } finally {
-      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
-    }
-  },
-};
-
-function createBaseSeriesDescriptor_AttributesEntry(): SeriesDescriptor_AttributesEntry {
-  return { key: "", value: undefined };
-}
-
-export const SeriesDescriptor_AttributesEntry: MessageFns<SeriesDescriptor_AttributesEntry> = {
-  encode(message: SeriesDescriptor_AttributesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    if (message.key !== "") {
-      writer.uint32(10).string(message.key);
-    }
-    if (message.value !== undefined) {
-      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
-    }
-    return writer;
-  },
-
-  decode(input: BinaryReader | Uint8Array, length?: number): SeriesDescriptor_AttributesEntry {
-    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
-    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
-    if (previousRecursionDepth >= 100) {
-      throw new globalThis.Error("protobuf decode recursion limit exceeded");
-    }
-    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
-    try {
-      const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseSeriesDescriptor_AttributesEntry();
-      while (reader.pos < end) {
-        const tag = reader.uint32();
-        switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.key = reader.string();
-            continue;
-          }
-          case 2: {
-            if (tag !== 18) {
-              break;
-            }
-
-            message.value = AttributeValue.decode(reader, reader.uint32());
+            message.topology.push(TopologyUpdate.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -719,7 +436,7 @@ export const SampleColumns: MessageFns<SampleColumns> = {
 };
 
 function createBaseIngestResponse(): IngestResponse {
-  return { ackedSequence: 0, maxMessageBytes: 0 };
+  return { ackedSequence: 0, maxMessageBytes: 0, refusedSeries: 0, unknownSeriesSamples: 0, serverInstance: 0 };
 }
 
 export const IngestResponse: MessageFns<IngestResponse> = {
@@ -729,6 +446,15 @@ export const IngestResponse: MessageFns<IngestResponse> = {
     }
     if (message.maxMessageBytes !== 0) {
       writer.uint32(16).uint32(message.maxMessageBytes);
+    }
+    if (message.refusedSeries !== 0) {
+      writer.uint32(24).uint64(message.refusedSeries);
+    }
+    if (message.unknownSeriesSamples !== 0) {
+      writer.uint32(32).uint64(message.unknownSeriesSamples);
+    }
+    if (message.serverInstance !== 0) {
+      writer.uint32(40).uint64(message.serverInstance);
     }
     return writer;
   },
@@ -760,6 +486,30 @@ export const IngestResponse: MessageFns<IngestResponse> = {
             }
 
             message.maxMessageBytes = reader.uint32();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.refusedSeries = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.unknownSeriesSamples = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.serverInstance = longToNumber(reader.uint64());
             continue;
           }
         }

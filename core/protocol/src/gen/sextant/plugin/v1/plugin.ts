@@ -23,9 +23,13 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import {
+  Anomaly,
   AttributeValue,
+  Event,
   ExpectationColumns,
   FeedbackRecord,
+  IncidentUpdate,
+  Notification,
   SeriesDescriptor,
   TopologyUpdate,
 } from "../../common/v1/common.js";
@@ -46,10 +50,13 @@ export const protobufFileName = "sextant/plugin/v1/plugin.proto";
  * Conventions:
  * - An INSTANCE is one configured component (`nginx/web-1`), named by the host with an
  *   `instance_id` that is unique for the life of the child process.
- * - Structured values that the plugin contract defines in TypeScript (events, topology updates,
- *   anomalies, incident updates, notifications, configs) travel as UTF-8 JSON text in fields named
- *   `*_json`, shaped exactly like the @sextant/plugin-api interfaces. Numbers that JSON cannot hold
- *   (NaN, Infinity, -Infinity) are written as {"$num":"NaN"} / {"$num":"Infinity"} / {"$num":"-Infinity"}.
+ * - Events, topology updates, anomalies, incident updates and notifications are messages of
+ *   sextant.common.v1 (common.proto); doubles carry NaN and Infinity natively. Until 0.2 they
+ *   travelled as JSON text in `*_json` fields: those field numbers are reserved, never reused, and
+ *   the messages took new numbers (a peer that still sends JSON is not misread, its values are
+ *   ignored as unknown fields).
+ * - Free-form JSON objects remain JSON text in `*_json` fields: configurations and defaults (their
+ *   shape is the factory's JSON Schema) and log record fields. Plain JSON (RFC 8259).
  * - Samples travel columnar, as raw little-endian arrays in `bytes` fields (see SampleColumns),
  *   so a batch of 1000 samples is three memcpy-able blobs, not 3000 varints.
  */
@@ -161,10 +168,15 @@ export interface ConfigureRequest {
   configJson: string;
   /** collectors */
   intervalMs: number;
-  /** collectors: attributes of the agent's host */
-  hostResourceJson: string;
   /** empty = none */
   dataDir: string;
+  /** collectors: attributes of the agent's host */
+  hostResource: { [key: string]: AttributeValue };
+}
+
+export interface ConfigureRequest_HostResourceEntry {
+  key: string;
+  value: AttributeValue | undefined;
 }
 
 export interface ConfigureResponse {
@@ -219,15 +231,18 @@ export interface MetricUpdate {
   description: string;
   gauge: boolean;
   value: number;
-  attributesJson: string;
+  attributes: { [key: string]: AttributeValue };
+}
+
+export interface MetricUpdate_AttributesEntry {
+  key: string;
+  value: AttributeValue | undefined;
 }
 
 export interface CollectResponse {
   /** new series first, then samples that use them */
   series: SeriesDefinition[];
   samples: SampleColumns | undefined;
-  eventsJson: string[];
-  topologyJson: string[];
   status: StatusReport[];
   logs: LogRecord[];
   metrics: MetricUpdate[];
@@ -239,6 +254,8 @@ export interface CollectResponse {
     | undefined;
   /** output dropped in the child before the stream opened */
   droppedMessages: number;
+  events: Event[];
+  topology: TopologyUpdate[];
 }
 
 export interface TickRequest {
@@ -265,8 +282,9 @@ export interface TickResponse {
 export interface DetectRequest {
   instanceId: string;
   series: SeriesDefinition[];
-  batch: SampleColumns | undefined;
-  eventJson: string;
+  batch:
+    | SampleColumns
+    | undefined;
   /**
    * The host's topology: the full graph as upserts right after the first message, then every
    * update the host applies, so the child's TopologyView matches the host's.
@@ -282,6 +300,8 @@ export interface DetectRequest {
     | undefined;
   /** > 0: answer with DetectResponse.snapshot carrying this id, after everything sent before it. */
   snapshotRequest: number;
+  /** onEvent(event) */
+  event: Event | undefined;
 }
 
 export interface PauseLearning {
@@ -331,8 +351,8 @@ export interface SnapshotReply {
 }
 
 export interface DetectResponse {
-  /** AnomalyInput objects */
-  anomaliesJson: string[];
+  /** Raised anomalies, without id, metric, resource and attributes (the host fills them in). */
+  anomalies: Anomaly[];
   /**
    * Latest expectations for the series of the batches processed since the last response (only
    * when the detector implements expectation()); the host answers expectation() from them.
@@ -351,24 +371,27 @@ export interface CorrelateRequest {
   /** first message only */
   instanceId: string;
   series: SeriesDefinition[];
-  anomalyJson: string;
-  eventJson: string;
   /** > 0: call tick(now) */
   tickNowMs: number;
   topology: TopologyUpdate | undefined;
   restore?: Buffer | undefined;
   snapshotRequest: number;
+  /** onAnomaly(anomaly) */
+  anomaly:
+    | Anomaly
+    | undefined;
+  /** onEvent(event) */
+  event: Event | undefined;
 }
 
 export interface CorrelateResponse {
-  incidentUpdatesJson: string[];
   snapshot: SnapshotReply | undefined;
+  incidentUpdates: IncidentUpdate[];
 }
 
 export interface NotifyRequest {
   instanceId: string;
-  /** a Notification */
-  notificationJson: string;
+  notification: Notification | undefined;
 }
 
 export interface NotifyResponse {
@@ -1011,8 +1034,8 @@ function createBaseConfigureRequest(): ConfigureRequest {
     type: "",
     configJson: "",
     intervalMs: 0,
-    hostResourceJson: "",
     dataDir: "",
+    hostResource: {},
   };
 }
 
@@ -1036,12 +1059,12 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
     if (message.intervalMs !== 0) {
       writer.uint32(48).uint32(message.intervalMs);
     }
-    if (message.hostResourceJson !== "") {
-      writer.uint32(58).string(message.hostResourceJson);
-    }
     if (message.dataDir !== "") {
       writer.uint32(66).string(message.dataDir);
     }
+    globalThis.Object.entries(message.hostResource).forEach(([key, value]: [string, AttributeValue]) => {
+      ConfigureRequest_HostResourceEntry.encode({ key: key as any, value }, writer.uint32(74).fork()).join();
+    });
     return writer;
   },
 
@@ -1106,20 +1129,80 @@ export const ConfigureRequest: MessageFns<ConfigureRequest> = {
             message.intervalMs = reader.uint32();
             continue;
           }
-          case 7: {
-            if (tag !== 58) {
-              break;
-            }
-
-            message.hostResourceJson = reader.string();
-            continue;
-          }
           case 8: {
             if (tag !== 66) {
               break;
             }
 
             message.dataDir = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            const entry9 = ConfigureRequest_HostResourceEntry.decode(reader, reader.uint32());
+            if (entry9.value !== undefined) {
+              message.hostResource[entry9.key] = entry9.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseConfigureRequest_HostResourceEntry(): ConfigureRequest_HostResourceEntry {
+  return { key: "", value: undefined };
+}
+
+export const ConfigureRequest_HostResourceEntry: MessageFns<ConfigureRequest_HostResourceEntry> = {
+  encode(message: ConfigureRequest_HostResourceEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfigureRequest_HostResourceEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConfigureRequest_HostResourceEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = AttributeValue.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -1559,7 +1642,7 @@ export const StatusReport: MessageFns<StatusReport> = {
 };
 
 function createBaseMetricUpdate(): MetricUpdate {
-  return { name: "", description: "", gauge: false, value: 0, attributesJson: "" };
+  return { name: "", description: "", gauge: false, value: 0, attributes: {} };
 }
 
 export const MetricUpdate: MessageFns<MetricUpdate> = {
@@ -1576,9 +1659,9 @@ export const MetricUpdate: MessageFns<MetricUpdate> = {
     if (message.value !== 0) {
       writer.uint32(33).double(message.value);
     }
-    if (message.attributesJson !== "") {
-      writer.uint32(42).string(message.attributesJson);
-    }
+    globalThis.Object.entries(message.attributes).forEach(([key, value]: [string, AttributeValue]) => {
+      MetricUpdate_AttributesEntry.encode({ key: key as any, value }, writer.uint32(50).fork()).join();
+    });
     return writer;
   },
 
@@ -1627,12 +1710,72 @@ export const MetricUpdate: MessageFns<MetricUpdate> = {
             message.value = reader.double();
             continue;
           }
-          case 5: {
-            if (tag !== 42) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.attributesJson = reader.string();
+            const entry6 = MetricUpdate_AttributesEntry.decode(reader, reader.uint32());
+            if (entry6.value !== undefined) {
+              message.attributes[entry6.key] = entry6.value;
+            }
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+};
+
+function createBaseMetricUpdate_AttributesEntry(): MetricUpdate_AttributesEntry {
+  return { key: "", value: undefined };
+}
+
+export const MetricUpdate_AttributesEntry: MessageFns<MetricUpdate_AttributesEntry> = {
+  encode(message: MetricUpdate_AttributesEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.key !== "") {
+      writer.uint32(10).string(message.key);
+    }
+    if (message.value !== undefined) {
+      AttributeValue.encode(message.value, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): MetricUpdate_AttributesEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseMetricUpdate_AttributesEntry();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.key = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.value = AttributeValue.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -1652,14 +1795,14 @@ function createBaseCollectResponse(): CollectResponse {
   return {
     series: [],
     samples: undefined,
-    eventsJson: [],
-    topologyJson: [],
     status: [],
     logs: [],
     metrics: [],
     completesRound: 0,
     roundError: undefined,
     droppedMessages: 0,
+    events: [],
+    topology: [],
   };
 }
 
@@ -1670,12 +1813,6 @@ export const CollectResponse: MessageFns<CollectResponse> = {
     }
     if (message.samples !== undefined) {
       SampleColumns.encode(message.samples, writer.uint32(18).fork()).join();
-    }
-    for (const v of message.eventsJson) {
-      writer.uint32(26).string(v!);
-    }
-    for (const v of message.topologyJson) {
-      writer.uint32(34).string(v!);
     }
     for (const v of message.status) {
       StatusReport.encode(v!, writer.uint32(42).fork()).join();
@@ -1694,6 +1831,12 @@ export const CollectResponse: MessageFns<CollectResponse> = {
     }
     if (message.droppedMessages !== 0) {
       writer.uint32(80).uint64(message.droppedMessages);
+    }
+    for (const v of message.events) {
+      Event.encode(v!, writer.uint32(90).fork()).join();
+    }
+    for (const v of message.topology) {
+      TopologyUpdate.encode(v!, writer.uint32(98).fork()).join();
     }
     return writer;
   },
@@ -1725,22 +1868,6 @@ export const CollectResponse: MessageFns<CollectResponse> = {
             }
 
             message.samples = SampleColumns.decode(reader, reader.uint32());
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.eventsJson.push(reader.string());
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.topologyJson.push(reader.string());
             continue;
           }
           case 5: {
@@ -1789,6 +1916,22 @@ export const CollectResponse: MessageFns<CollectResponse> = {
             }
 
             message.droppedMessages = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.events.push(Event.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.topology.push(TopologyUpdate.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -1934,12 +2077,12 @@ function createBaseDetectRequest(): DetectRequest {
     instanceId: "",
     series: [],
     batch: undefined,
-    eventJson: "",
     topology: undefined,
     restore: undefined,
     pauseLearning: undefined,
     feedback: undefined,
     snapshotRequest: 0,
+    event: undefined,
   };
 }
 
@@ -1953,9 +2096,6 @@ export const DetectRequest: MessageFns<DetectRequest> = {
     }
     if (message.batch !== undefined) {
       SampleColumns.encode(message.batch, writer.uint32(26).fork()).join();
-    }
-    if (message.eventJson !== "") {
-      writer.uint32(34).string(message.eventJson);
     }
     if (message.topology !== undefined) {
       TopologyUpdate.encode(message.topology, writer.uint32(42).fork()).join();
@@ -1971,6 +2111,9 @@ export const DetectRequest: MessageFns<DetectRequest> = {
     }
     if (message.snapshotRequest !== 0) {
       writer.uint32(72).uint32(message.snapshotRequest);
+    }
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2012,14 +2155,6 @@ export const DetectRequest: MessageFns<DetectRequest> = {
             message.batch = SampleColumns.decode(reader, reader.uint32());
             continue;
           }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.eventJson = reader.string();
-            continue;
-          }
           case 5: {
             if (tag !== 42) {
               break;
@@ -2058,6 +2193,14 @@ export const DetectRequest: MessageFns<DetectRequest> = {
             }
 
             message.snapshotRequest = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
             continue;
           }
         }
@@ -2463,13 +2606,13 @@ export const SnapshotReply: MessageFns<SnapshotReply> = {
 };
 
 function createBaseDetectResponse(): DetectResponse {
-  return { anomaliesJson: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined };
+  return { anomalies: [], expectations: undefined, feedback: [], feedbackLog: undefined, snapshot: undefined };
 }
 
 export const DetectResponse: MessageFns<DetectResponse> = {
   encode(message: DetectResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.anomaliesJson) {
-      writer.uint32(10).string(v!);
+    for (const v of message.anomalies) {
+      Anomaly.encode(v!, writer.uint32(50).fork()).join();
     }
     if (message.expectations !== undefined) {
       ExpectationColumns.encode(message.expectations, writer.uint32(18).fork()).join();
@@ -2499,12 +2642,12 @@ export const DetectResponse: MessageFns<DetectResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
+          case 6: {
+            if (tag !== 50) {
               break;
             }
 
-            message.anomaliesJson.push(reader.string());
+            message.anomalies.push(Anomaly.decode(reader, reader.uint32()));
             continue;
           }
           case 2: {
@@ -2556,12 +2699,12 @@ function createBaseCorrelateRequest(): CorrelateRequest {
   return {
     instanceId: "",
     series: [],
-    anomalyJson: "",
-    eventJson: "",
     tickNowMs: 0,
     topology: undefined,
     restore: undefined,
     snapshotRequest: 0,
+    anomaly: undefined,
+    event: undefined,
   };
 }
 
@@ -2572,12 +2715,6 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
     }
     for (const v of message.series) {
       SeriesDefinition.encode(v!, writer.uint32(18).fork()).join();
-    }
-    if (message.anomalyJson !== "") {
-      writer.uint32(26).string(message.anomalyJson);
-    }
-    if (message.eventJson !== "") {
-      writer.uint32(34).string(message.eventJson);
     }
     if (message.tickNowMs !== 0) {
       writer.uint32(41).double(message.tickNowMs);
@@ -2590,6 +2727,12 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
     }
     if (message.snapshotRequest !== 0) {
       writer.uint32(64).uint32(message.snapshotRequest);
+    }
+    if (message.anomaly !== undefined) {
+      Anomaly.encode(message.anomaly, writer.uint32(74).fork()).join();
+    }
+    if (message.event !== undefined) {
+      Event.encode(message.event, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -2621,22 +2764,6 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
             }
 
             message.series.push(SeriesDefinition.decode(reader, reader.uint32()));
-            continue;
-          }
-          case 3: {
-            if (tag !== 26) {
-              break;
-            }
-
-            message.anomalyJson = reader.string();
-            continue;
-          }
-          case 4: {
-            if (tag !== 34) {
-              break;
-            }
-
-            message.eventJson = reader.string();
             continue;
           }
           case 5: {
@@ -2671,6 +2798,22 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
             message.snapshotRequest = reader.uint32();
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.anomaly = Anomaly.decode(reader, reader.uint32());
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.event = Event.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2685,16 +2828,16 @@ export const CorrelateRequest: MessageFns<CorrelateRequest> = {
 };
 
 function createBaseCorrelateResponse(): CorrelateResponse {
-  return { incidentUpdatesJson: [], snapshot: undefined };
+  return { snapshot: undefined, incidentUpdates: [] };
 }
 
 export const CorrelateResponse: MessageFns<CorrelateResponse> = {
   encode(message: CorrelateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    for (const v of message.incidentUpdatesJson) {
-      writer.uint32(10).string(v!);
-    }
     if (message.snapshot !== undefined) {
       SnapshotReply.encode(message.snapshot, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.incidentUpdates) {
+      IncidentUpdate.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2712,20 +2855,20 @@ export const CorrelateResponse: MessageFns<CorrelateResponse> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
-          case 1: {
-            if (tag !== 10) {
-              break;
-            }
-
-            message.incidentUpdatesJson.push(reader.string());
-            continue;
-          }
           case 2: {
             if (tag !== 18) {
               break;
             }
 
             message.snapshot = SnapshotReply.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.incidentUpdates.push(IncidentUpdate.decode(reader, reader.uint32()));
             continue;
           }
         }
@@ -2742,7 +2885,7 @@ export const CorrelateResponse: MessageFns<CorrelateResponse> = {
 };
 
 function createBaseNotifyRequest(): NotifyRequest {
-  return { instanceId: "", notificationJson: "" };
+  return { instanceId: "", notification: undefined };
 }
 
 export const NotifyRequest: MessageFns<NotifyRequest> = {
@@ -2750,8 +2893,8 @@ export const NotifyRequest: MessageFns<NotifyRequest> = {
     if (message.instanceId !== "") {
       writer.uint32(10).string(message.instanceId);
     }
-    if (message.notificationJson !== "") {
-      writer.uint32(18).string(message.notificationJson);
+    if (message.notification !== undefined) {
+      Notification.encode(message.notification, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -2777,12 +2920,12 @@ export const NotifyRequest: MessageFns<NotifyRequest> = {
             message.instanceId = reader.string();
             continue;
           }
-          case 2: {
-            if (tag !== 18) {
+          case 3: {
+            if (tag !== 26) {
               break;
             }
 
-            message.notificationJson = reader.string();
+            message.notification = Notification.decode(reader, reader.uint32());
             continue;
           }
         }

@@ -48,3 +48,5 @@ export { checkOutboundUrl, checkResolvedAddress, internalAddressReason } from '.
 export type { OutboundUrlOptions } from './outbound-url.js';
 export { renderIncidentTemplate, incidentTemplateView, escapeHtml } from './incident-template.js';
 export type { IncidentTemplateOptions, RenderedIncidentTemplate } from './incident-template.js';
+export { DiskPayloadQueue, MemoryPayloadQueue } from './payload-queue.js';
+export type { PayloadQueue, QueueDrops } from './payload-queue.js';

@@ -88,8 +88,10 @@ export const otlpExporterConfigSchema = z
     maxPointsPerRequest: z.number().int().min(1).max(100_000),
     /** Retry backoff after 5xx, 429 or a network error: doubles from `initial` up to `max`, with jitter. */
     backoff: z.object({ initial: durationMs(600_000), max: durationMs(3_600_000) }).strict(),
-    /** Most bytes of encoded requests waiting in memory while the receiver is slow or away (the one being sent comes on top); beyond it the oldest waiting ones are dropped and counted. */
+    /** Most bytes of encoded requests waiting (on disk, or in memory without a data directory) while the receiver is slow or away; beyond it the oldest are dropped and counted. */
     queueMaxBytes: z.number().int().min(64 << 10),
+    /** Directory of the on-disk queue; default `<dataDir>/queue` of the instance. Without either, the queue is in memory. */
+    queueDir: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((c, ctx) => {

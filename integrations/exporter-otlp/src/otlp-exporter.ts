@@ -5,7 +5,11 @@
  *
  * Flow: the runtime hands over accepted batches and anomalies (off the ingest path); they are
  * encoded into requests of at most `maxPointsPerRequest` points, compressed and put in a bounded
- * in-memory queue; one sender loop posts the oldest queued request until the receiver takes it.
+ * queue — on disk in the instance's data directory (or `queueDir`), so an outage of the receiver,
+ * even across a restart of Sextant, loses nothing within `queueMaxBytes`; in memory without a data
+ * directory — the same `DiskPayloadQueue`/`MemoryPayloadQueue` as the remote-write exporter
+ * (@sextant/integration-kit). One sender loop posts the oldest queued request until the receiver
+ * takes it.
  * 2xx: done (a partial_success is counted as rejected points). 5xx, 429 and network errors:
  * retried with doubling, jittered, capped backoff (Retry-After honoured, capped by backoff.max).
  * Other 4xx: the receiver refuses the data itself, so it is dropped, counted and reported, never
@@ -27,7 +31,8 @@ import {
   type SeriesDescriptor,
   type Severity,
 } from '@sextant/plugin-api';
-import { StatusChangeReporter } from '@sextant/integration-kit';
+import { join } from 'node:path';
+import { DiskPayloadQueue, MemoryPayloadQueue, StatusChangeReporter, type PayloadQueue } from '@sextant/integration-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { createTransport, otlpExporterConfigDefaults, otlpExporterConfigSchema, prepareBody, type OtlpExporterConfig } from './config.js';
@@ -72,11 +77,21 @@ interface SeriesEntry {
   slots?: { generation: number; metrics: (PendingMetric | undefined)[] };
 }
 
-interface QueuedRequest {
-  readonly signal: 'metrics' | 'logs';
-  readonly body: Uint8Array;
-  readonly items: number;
+type Signal = 'metrics' | 'logs';
+
+/**
+ * A queued request is its body behind one byte naming the signal (0 metrics, 1 logs), so the disk
+ * queue stores plain bytes and a restarted exporter still knows where each request goes.
+ */
+function frame(signal: Signal, body: Uint8Array): Uint8Array {
+  const out = new Uint8Array(body.byteLength + 1);
+  out[0] = signal === 'metrics' ? 0 : 1;
+  out.set(body, 1);
+  return out;
 }
+
+/** Largest segment file of the on-disk queue; a quarter of the bound when that is smaller. */
+const MAX_SEGMENT_BYTES = 8 << 20;
 
 type NameTest = (name: string) => boolean;
 function compile(pattern: string): NameTest {
@@ -94,9 +109,7 @@ export class OtlpExporter implements Exporter {
   /** One encoded resource per distinct resource (by sorted attributes), shared by its series. */
   private readonly resources = new Map<string, EncodedResource>();
   private readonly encoder = new OtlpMetricsEncoder(SCOPE);
-  private queue: QueuedRequest[] = [];
-  private queueHead = 0;
-  private queueBytes = 0;
+  private readonly queue: PayloadQueue;
   private readonly transport: OtlpTransport;
   private readonly counters: {
     queuedPoints: SelfCounter;
@@ -129,9 +142,23 @@ export class OtlpExporter implements Exporter {
       failed: m.counter('otlp_request_failures_total', 'Failed attempts that will be retried (reason: network, timeout, http_5xx, http_429)'),
       rejected: m.counter('otlp_requests_rejected_total', 'Requests the receiver refused with a final 4xx: dropped, not retried'),
       rejectedItems: m.counter('otlp_items_rejected_total', 'Points or log records an accepting receiver reported as rejected (partial_success)'),
-      queueDropped: m.counter('otlp_queue_dropped_total', 'Queued requests dropped because queueMaxBytes was reached'),
+      queueDropped: m.counter('otlp_queue_dropped_total', 'Queued requests dropped (reason: overflow when queueMaxBytes was reached, corrupt for a record torn by a crash)'),
       queueBytes: m.gauge('otlp_queue_bytes', 'Bytes waiting in the queue'),
     };
+    const onDrop = (reason: 'overflow' | 'corrupt', requests: number, bytes: number) => {
+      this.counters.queueDropped.add(requests, { reason });
+      ctx.logger.warn(
+        reason === 'overflow'
+          ? `dropped ${requests} queued OTLP request(s) (${bytes} bytes): queueMaxBytes (${c.queueMaxBytes}) reached while the receiver is slow or away`
+          : `dropped ${bytes} unreadable bytes of the OTLP queue (a record torn by a crash)`,
+      );
+    };
+    const dir = c.queueDir ?? (ctx.dataDir ? join(ctx.dataDir, 'queue') : undefined);
+    this.queue = dir
+      ? new DiskPayloadQueue(dir, c.queueMaxBytes, Math.min(MAX_SEGMENT_BYTES, Math.floor(c.queueMaxBytes / 4)), onDrop)
+      : new MemoryPayloadQueue(c.queueMaxBytes, onDrop);
+    if (!dir) ctx.logger.warn('no data directory: the OTLP queue is in memory and is lost when Sextant stops; set dataDir or queueDir');
+    this.counters.queueBytes.set(this.queue.bytes);
   }
 
   start(): void {
@@ -177,7 +204,7 @@ export class OtlpExporter implements Exporter {
     this.enqueueMetrics();
     for (let i = 0; i < records.length; i += this.ctx.config.maxPointsPerRequest) {
       const slice = records.slice(i, i + this.ctx.config.maxPointsPerRequest);
-      this.enqueue({ signal: 'logs', body: prepareBody(this.ctx.config, encodeLogsRequest(slice, SCOPE)), items: slice.length });
+      this.enqueue('logs', prepareBody(this.ctx.config, encodeLogsRequest(slice, SCOPE)));
       this.counters.queuedLogs.add(slice.length);
     }
   }
@@ -188,11 +215,12 @@ export class OtlpExporter implements Exporter {
     this.transport.close();
     this.wake?.();
     await this.loop;
+    this.queue.close();
   }
 
   /** Requests and bytes waiting to be sent. */
   get pending(): { requests: number; bytes: number } {
-    return { requests: this.queue.length - this.queueHead, bytes: this.queueBytes };
+    return { requests: this.queue.length, bytes: this.queue.bytes };
   }
 
   /** The encoder's metric for slot `k` of a series (0: samples, 1-4: signals), looked up once per request. */
@@ -275,55 +303,32 @@ export class OtlpExporter implements Exporter {
   private enqueueMetrics(): void {
     if (this.encoder.points === 0) return;
     const n = this.encoder.points;
-    this.enqueue({ signal: 'metrics', body: prepareBody(this.ctx.config, this.encoder.finish()), items: n });
+    this.enqueue('metrics', prepareBody(this.ctx.config, this.encoder.finish()));
     this.counters.queuedPoints.add(n);
   }
 
-  private enqueue(r: QueuedRequest): void {
-    this.queue.push(r);
-    this.queueBytes += r.body.byteLength;
-    let dropped = 0;
-    // never drop the request the sender may have in flight (the head)
-    while (this.queueBytes > this.ctx.config.queueMaxBytes && this.queue.length - this.queueHead > 1) {
-      const victim = this.queue.splice(this.queueHead + 1, 1)[0]!;
-      this.queueBytes -= victim.body.byteLength;
-      dropped++;
-    }
-    if (dropped > 0) {
-      this.counters.queueDropped.add(dropped);
-      this.ctx.logger.warn(`dropped ${dropped} queued OTLP request(s): queueMaxBytes (${this.ctx.config.queueMaxBytes}) reached while the receiver is slow or away`);
-    }
-    this.counters.queueBytes.set(this.queueBytes);
+  private enqueue(signal: Signal, body: Uint8Array): void {
+    this.queue.push(frame(signal, body));
+    this.counters.queueBytes.set(this.queue.bytes);
     this.wake?.();
-  }
-
-  private dequeue(): void {
-    const r = this.queue[this.queueHead];
-    if (!r) return;
-    this.queue[this.queueHead++] = undefined as never;
-    this.queueBytes -= r.body.byteLength;
-    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
-      this.queueHead = 0;
-    }
-    this.counters.queueBytes.set(this.queueBytes);
   }
 
   private async sendLoop(): Promise<void> {
     const c = this.ctx.config;
     let backoff = c.backoff.initial;
     while (!this.stopped) {
-      const r = this.queue[this.queueHead];
-      if (!r) {
+      const queued = this.queue.peek();
+      if (!queued) {
         await new Promise<void>((resolve) => (this.wake = resolve));
         this.wake = undefined;
         continue;
       }
+      const r = { signal: (queued[0] === 0 ? 'metrics' : 'logs') as Signal, body: queued.subarray(1) };
       const url = c.protocol === 'grpc' ? `${c.endpoint} (gRPC ${r.signal})` : `${c.endpoint.replace(/\/+$/, '')}/v1/${r.signal}`;
       const result = await this.transport.send(r.signal, r.body);
       if (this.stopped) break;
       if (result.ok) {
-        this.dequeue();
+        this.queue.ack();
         this.counters.sentRequests.add(1, { signal: r.signal });
         this.counters.sentBytes.add(result.bytes);
         backoff = c.backoff.initial;
@@ -332,12 +337,12 @@ export class OtlpExporter implements Exporter {
           this.report('degraded', `${url} accepted a request but rejected ${result.rejected} of its ${r.signal === 'metrics' ? 'points' : 'log records'}: ${result.rejectedMessage || 'no reason given'}`, ErrorCode.VALUE_REJECTED);
         } else this.report('ok');
       } else if (!result.retryable) {
-        this.dequeue();
+        this.queue.ack();
         this.counters.rejected.add(1, { signal: r.signal });
         this.report('degraded', `${url} refused a request (dropped, not retried): ${result.error}`, ErrorCode.VALUE_REJECTED);
       } else {
         this.counters.failed.add(1, { reason: result.reason });
-        this.report('degraded', `${url}: ${result.error}; ${this.queueBytes} bytes queued, retrying`, ErrorCode.CONNECTION_FAILED);
+        this.report('degraded', `${url}: ${result.error}; ${this.queue.bytes} bytes queued, retrying`, ErrorCode.CONNECTION_FAILED);
         const wait = result.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() * 0.5));
         backoff = Math.min(backoff * 2, c.backoff.max);
         await new Promise<void>((resolve) => {
@@ -351,6 +356,7 @@ export class OtlpExporter implements Exporter {
         });
         this.wake = undefined;
       }
+      this.counters.queueBytes.set(this.queue.bytes);
     }
   }
 

@@ -3,7 +3,7 @@ import { RecordingLogger, RecordingMetrics, resolveConfig, systemClock, type Sta
 import type { SeriesDescriptor } from '@sextant/plugin-api';
 import { OtlpExporter, otlpExporterFactory } from '../src/index.js';
 
-export async function startExporter(series: SeriesDescriptor[], config: Record<string, unknown>) {
+export async function startExporter(series: SeriesDescriptor[], config: Record<string, unknown>, dataDir?: string) {
   const resolved = await resolveConfig(otlpExporterFactory, config);
   const statuses: StatusChange[] = [];
   const metrics = new RecordingMetrics();
@@ -14,7 +14,7 @@ export async function startExporter(series: SeriesDescriptor[], config: Record<s
     logger,
     instanceId: 'otlp/test',
     clock: systemClock,
-    dataDir: undefined,
+    dataDir,
     signal: new AbortController().signal,
     status: { set: (state, message, code) => void statuses.push({ state, message, code }) },
     catalog: { describe: (id) => series[id], size: series.length },

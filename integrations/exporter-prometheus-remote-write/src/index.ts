@@ -6,8 +6,6 @@ export { remoteWriteExporterFactory, RemoteWriteExporter, SIGNAL_METRICS, METRIC
 export { remoteWriteConfigSchema, remoteWriteConfigDefaults } from './config.js';
 export type { RemoteWriteConfig } from './config.js';
 export { WriteRequestEncoder, encodeLabels } from './write-request-encoder.js';
-export { DiskPayloadQueue, MemoryPayloadQueue } from './payload-queue.js';
-export type { PayloadQueue, QueueDrops } from './payload-queue.js';
 export { metricName, labelName, seriesLabels } from './prometheus-names.js';
 export { federationExporterFactory, FederationExporter, federationConfigSchema, federationConfigDefaults } from './federation-exporter.js';
 export type { FederationConfig } from './federation-exporter.js';

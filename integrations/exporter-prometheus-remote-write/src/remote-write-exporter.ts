@@ -10,7 +10,7 @@
  * is honoured). Other 4xx: the receiver refuses the data itself (out of order, bad labels), so it
  * is dropped, counted and reported, never retried.
  */
-import { redactSecrets, parseRetryAfter, resolveSecret, StatusChangeReporter } from '@sextant/integration-kit';
+import { DiskPayloadQueue, MemoryPayloadQueue, redactSecrets, parseRetryAfter, resolveSecret, StatusChangeReporter, type PayloadQueue } from '@sextant/integration-kit';
 import {
   ErrorCode,
   SextantError,
@@ -29,7 +29,6 @@ import { Agent } from 'undici';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { remoteWriteConfigDefaults, remoteWriteConfigSchema, type RemoteWriteConfig } from './config.js';
-import { DiskPayloadQueue, MemoryPayloadQueue, type PayloadQueue } from './payload-queue.js';
 import { metricName, seriesLabels } from './prometheus-names.js';
 import { SnappyBlockCompressor } from './snappy-block.js';
 import { WriteRequestEncoder, encodeLabels } from './write-request-encoder.js';

@@ -2,14 +2,14 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DiskPayloadQueue, MemoryPayloadQueue, type PayloadQueue } from '../src/index.js';
+import { DiskPayloadQueue, MemoryPayloadQueue, type PayloadQueue } from '../src/payload-queue.js';
 
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'sextant-rw-queue-'));
+  const d = mkdtempSync(join(tmpdir(), 'sextant-payload-queue-'));
   dirs.push(d);
   return d;
 }
@@ -35,9 +35,12 @@ describe('DiskPayloadQueue', () => {
     q.close();
     const again = new DiskPayloadQueue(dir, 1 << 20, 1000, (...a) => drops.push(a));
     expect(again.bytes).toBe(18 * 108);
+    expect(again.length).toBe(18);
     again.push(payload(99));
+    expect(again.length).toBe(19);
     expect(drain(again)).toEqual([...[...Array(18).keys()].map((i) => i + 12), 99]);
     expect(again.bytes).toBe(0);
+    expect(again.length).toBe(0);
     again.close();
     expect(drops).toEqual([]);
     // fully read segments are deleted
@@ -80,5 +83,23 @@ describe('MemoryPayloadQueue', () => {
     for (let i = 0; i < 15; i++) q.push(payload(i));
     expect(drops.reduce((a, b) => a + b, 0)).toBe(5);
     expect(drain(q)).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13, 14]);
+  });
+});
+
+describe('a payload dropped while it is being sent', () => {
+  it.each(['memory', 'disk'] as const)('%s: ack() after the in-flight payload was dropped removes nothing else', (kind) => {
+    const drops: [string, number, number][] = [];
+    const onDrop = (reason: string, n: number, b: number) => void drops.push([reason, n, b]);
+    const q = kind === 'memory' ? new MemoryPayloadQueue(350, onDrop) : new DiskPayloadQueue(tempDir(), 350, 110, onDrop);
+    q.push(payload(1));
+    expect(q.peek()?.[0]).toBe(1); // the sender has it in flight
+    for (let i = 2; i <= 5; i++) q.push(payload(i)); // the bound drops the oldest, the in-flight one included
+    const dropped = drops.reduce((a, [, n]) => a + n, 0);
+    expect(dropped).toBeGreaterThan(0);
+    expect(q.length).toBe(5 - dropped);
+    q.ack(); // the send of payload 1 succeeded: nothing that was never sent may go with it
+    expect(q.length).toBe(5 - dropped);
+    expect(drain(q)).toEqual([...Array(5 - dropped).keys()].map((i) => i + 1 + dropped));
+    q.close();
   });
 });

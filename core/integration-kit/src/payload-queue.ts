@@ -1,6 +1,6 @@
 /**
  * Bounded FIFO queues of ready-to-send request bodies, so a backend outage loses nothing within
- * the bound.
+ * the bound. Shared by the exporters (prometheus-remote-write, otlp): one implementation.
  *
  * {@link DiskPayloadQueue}: a directory of segment files (`00000001.seg`, ...). A record is
  * `[u32 length][u32 crc32][payload]` (little-endian). Writes append to the newest segment and
@@ -27,6 +27,8 @@ export interface PayloadQueue {
   ack(): void;
   /** Bytes held (payloads and record headers). */
   readonly bytes: number;
+  /** Payloads held (the one peek() returned included until ack()). */
+  readonly length: number;
   close(): void;
 }
 
@@ -40,7 +42,13 @@ const HEADER = 8;
 export class MemoryPayloadQueue implements PayloadQueue {
   private items: Uint8Array[] = [];
   private head = 0;
+  /** What peek() handed out: ack() removes it only if it was not dropped meanwhile. */
+  private peeked: Uint8Array | undefined;
   bytes = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
 
   constructor(private readonly maxBytes: number, private readonly onDrop: QueueDrops) {}
 
@@ -50,7 +58,9 @@ export class MemoryPayloadQueue implements PayloadQueue {
     let n = 0;
     let b = 0;
     while (this.bytes > this.maxBytes && this.head < this.items.length) {
-      const dropped = this.items[this.head++];
+      const dropped = this.items[this.head];
+      this.items[this.head++] = undefined as never;
+      if (dropped === this.peeked) this.peeked = undefined;
       this.bytes -= dropped.byteLength + HEADER;
       n++;
       b += dropped.byteLength;
@@ -63,12 +73,14 @@ export class MemoryPayloadQueue implements PayloadQueue {
   }
 
   peek(): Uint8Array | undefined {
-    return this.items[this.head];
+    this.peeked = this.items[this.head];
+    return this.peeked;
   }
 
   ack(): void {
     const item = this.items[this.head];
-    if (!item) return;
+    if (!item || item !== this.peeked) return;
+    this.peeked = undefined;
     this.items[this.head++] = undefined as never;
     this.bytes -= item.byteLength + HEADER;
   }
@@ -90,6 +102,7 @@ export class DiskPayloadQueue implements PayloadQueue {
   private readFdSeg = -1;
   private peeked: { payload: Uint8Array; size: number } | undefined;
   bytes = 0;
+  length = 0;
 
   constructor(
     private readonly dir: string,
@@ -108,7 +121,11 @@ export class DiskPayloadQueue implements PayloadQueue {
       this.segments = this.segments.filter((s) => s >= cursor.segment);
       if (this.segments[0] === cursor.segment) this.readOffset = cursor.offset;
     }
-    for (const s of this.segments) this.bytes += statSync(join(dir, segmentName(s))).size;
+    for (const s of this.segments) {
+      const size = statSync(join(dir, segmentName(s))).size;
+      this.bytes += size;
+      this.length += this.countRecords(s, s === this.segments[0] ? this.readOffset : 0, size);
+    }
     this.bytes -= this.readOffset;
     // appends always go to a fresh segment: an older one may end in a torn record
     this.openWriteSegment((this.segments.at(-1) ?? 0) + 1);
@@ -124,6 +141,7 @@ export class DiskPayloadQueue implements PayloadQueue {
     writeSync(this.writeFd, payload);
     this.writeSize += size;
     this.bytes += size;
+    this.length++;
     while (this.bytes > this.maxBytes && this.segments.length > 1) this.dropOldestSegment();
   }
 
@@ -148,6 +166,7 @@ export class DiskPayloadQueue implements PayloadQueue {
         }
         // torn or corrupt: the rest of this segment is unreadable
         if (seg !== this.writeSeg) {
+          this.length = Math.max(0, this.length - this.countRecords(seg, this.readOffset, end));
           this.onDrop('corrupt', 1, end - this.readOffset);
           this.bytes -= end - this.readOffset;
           this.readOffset = end;
@@ -162,6 +181,7 @@ export class DiskPayloadQueue implements PayloadQueue {
     if (!this.peeked) return;
     this.readOffset += this.peeked.size;
     this.bytes -= this.peeked.size;
+    this.length--;
     this.peeked = undefined;
     this.writeCursor();
   }
@@ -207,7 +227,9 @@ export class DiskPayloadQueue implements PayloadQueue {
     const seg = this.segments[0];
     const size = seg === this.writeSeg ? this.writeSize : statSync(join(this.dir, segmentName(seg))).size;
     const remaining = size - this.readOffset;
-    this.onDrop('overflow', this.countRecords(seg, this.readOffset, size), remaining);
+    const records = this.countRecords(seg, this.readOffset, size);
+    this.length = Math.max(0, this.length - records);
+    this.onDrop('overflow', records, remaining);
     this.bytes -= remaining;
     this.finishSegment(seg);
   }

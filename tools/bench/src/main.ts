@@ -55,6 +55,7 @@ const GOALS: Record<string, string> = {
   redisCorePercentAt10s: '<= 0.2% of one core per instance at 10 s',
   promParseSamplesPerSec: '>= 1,000,000 samples/s per core parsed (Prometheus text format)',
   promTargetsCpuPercentOfCore: '<= 10% of one core for 1,000 targets x 1,000 series at 15 s (scrape round, fetch excluded)',
+  promTargetsWithFetchCpuPercentOfCore: '<= 10% of one core for 1,000 targets x 1,000 series at 15 s, real loopback scrapes (HTTP included)',
   remoteWriteSamplesPerSec: '>= 500,000 samples/s per core of remote write to a local receiver',
   apiSeriesRequestsPerSec: '>= 300 requests/s of GET /api/v1/series?limit=100 (1,000 series; client in the same process)',
   mountedReceiverRequestsPerSec: '>= 1,000 requests/s of a 1 KiB POST to a receiver mounted at /ingest/<name>/ of the API server',

@@ -288,7 +288,7 @@ export class ResourceInformer {
     if (api?.status === 401) this.connection.reloadCredentials();
     this.handlers.onError?.(error);
     this.failures++;
-    let delay = backoffDelayMs(this.failures, { initialMs: this.options.backoffMinMs, maxMs: this.options.backoffMaxMs, jitter: 1 }, this.random);
+    let delay = backoffDelayMs(this.failures, { initialMs: this.options.backoffMinMs, maxMs: this.options.backoffMaxMs, jitter: 1 }, () => this.random());
     if (api?.retryAfterSeconds) delay = Math.max(delay, api.retryAfterSeconds * 1000);
     this.schedule(delay);
   }

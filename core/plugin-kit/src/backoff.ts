@@ -14,6 +14,8 @@
  * notification outbox keeps the attempt count in its journal or Redis, not in a live iterator) and
  * tests inject `random`; cockatiel's backoffs are stateful iterator chains with `Math.random` built in,
  * and cockatiel 4 needs Node 22.
+ *
+ * Also exported alone as `@sextant/plugin-kit/backoff` (no Node built-ins), for the browser UI.
  */
 export interface BackoffPolicy {
   /** Ceiling of the first retry, in ms (> 0). */

@@ -3,12 +3,16 @@
  * token from sessionStorage, and a connection state the banner shows ("API unreachable, retrying").
  *
  * Contract: `get()` never throws for a network failure, a 5xx or a request that gets no answer
- * within REQUEST_TIMEOUT_MS on its own — it retries with backoff (1 s, 2 s, 4 s, ... capped at 15 s)
+ * within REQUEST_TIMEOUT_MS on its own — it retries with backoff (1 s, 2 s, 4 s, ... capped at 15 s;
+ * `backoffDelayMs` of `@sextant/plugin-kit`, no jitter: one browser tab is not a crowd)
  * and reports `down` meanwhile; a 4xx is an answer and is thrown as ApiError at once (with the
  * server's code, message and hint). While a request has been waiting longer than SLOW_MS the state
  * says so (`slowSince`), so a slow server is told apart from a dead one.
  */
+import { backoffDelayMs } from '@sextant/plugin-kit/backoff';
+
 export const SLOW_MS = 3000;
+const RETRY_BACKOFF = { initialMs: 1000, maxMs: 15_000, jitter: 0 } as const;
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export class ApiError extends Error {
@@ -142,7 +146,7 @@ export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
       if (signal?.aborted) throw e;
       reason = timeout.aborted ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : 'the server does not answer';
     }
-    const delay = Math.min(15_000, 1000 * 2 ** Math.min(attempt, 4));
+    const delay = backoffDelayMs(attempt + 1, RETRY_BACKOFF);
     setState({ up: false, reason, retryAt: Date.now() + delay });
     await pause(delay);
     if (signal?.aborted) throw new DOMException('aborted', 'AbortError');

@@ -35,10 +35,16 @@ export interface AppenderCounters {
 
 interface PartPart {
   readonly p: number;
+  readonly origin: string;
   readonly locals: Uint32Array;
   readonly timestamps: Float64Array;
   readonly values: Float64Array;
+  /** Settles the batch's promise for this part (sent or dropped). */
+  done?: () => void;
 }
+
+/** Most samples in one stream entry (several received batches are coalesced up to this). */
+const MAX_ENTRY_SAMPLES = 20_000;
 
 export interface PartitionAppenderOptions {
   readonly link: RedisLink;
@@ -59,7 +65,10 @@ export class PartitionAppender {
   private buffered = 0;
   private readonly maxBuffered: number;
   private internChain: Promise<void> = Promise.resolve();
-  private readonly tails: Promise<void>[];
+  /** Per partition: parts waiting to be appended, in arrival order, and whether a pump runs. */
+  private readonly queues: PartPart[][];
+  private readonly pumping: Uint8Array;
+  private readonly idle: Promise<void>[];
   private closed = false;
   private failing = false;
   private readonly counts: Uint32Array;
@@ -71,7 +80,9 @@ export class PartitionAppender {
 
   constructor(private readonly options: PartitionAppenderOptions) {
     this.maxBuffered = options.maxBufferedSamples ?? 1_000_000;
-    this.tails = Array.from({ length: options.keys.partitions }, () => Promise.resolve());
+    this.queues = Array.from({ length: options.keys.partitions }, () => []);
+    this.pumping = new Uint8Array(options.keys.partitions);
+    this.idle = Array.from({ length: options.keys.partitions }, () => Promise.resolve());
     this.counts = new Uint32Array(options.keys.partitions);
     this.source = `${options.memberId}/${randomBytes(4).toString('hex')}`;
   }
@@ -108,7 +119,7 @@ export class PartitionAppender {
     for (let p = 0; p < P; p++) {
       if (counts[p] === 0) continue;
       slot[p] = parts.length;
-      parts.push({ p, locals: new Uint32Array(counts[p]), timestamps: new Float64Array(counts[p]), values: new Float64Array(counts[p]) });
+      parts.push({ p, origin, locals: new Uint32Array(counts[p]), timestamps: new Float64Array(counts[p]), values: new Float64Array(counts[p]) });
     }
     const fill = new Uint32Array(parts.length);
     for (let i = 0; i < n; i++) {
@@ -119,15 +130,41 @@ export class PartitionAppender {
       part.timestamps[j] = batch.timestamps[i];
       part.values[j] = batch.values[i];
     }
-    const seq = ++this.seq;
-    // Interning is serialised so batches reach each partition's chain in arrival order.
-    const interned = (this.internChain = this.internChain.then(() => this.internMissing(parts)));
-    const sends = parts.map((part) => (this.tails[part.p] = this.tails[part.p].then(async () => {
-      await interned;
-      await this.send(part, seq, origin);
-      this.buffered -= part.locals.length;
-    })));
-    return Promise.all(sends).then(() => undefined);
+    const sent = parts.map((part) => new Promise<void>((resolve) => (part.done = resolve)));
+    // Interning is serialised so batches reach each partition's queue in arrival order.
+    this.internChain = this.internChain.then(async () => {
+      await this.internMissing(parts);
+      for (const part of parts) {
+        this.queues[part.p].push(part);
+        if (!this.pumping[part.p]) this.idle[part.p] = this.pump(part.p);
+      }
+    });
+    return Promise.all(sent).then(() => undefined);
+  }
+
+  /**
+   * Appends what waits for partition `p`, one entry at a time: whatever queued up while the
+   * previous entry was in flight goes into the next one (up to MAX_ENTRY_SAMPLES), so a busy
+   * member writes fewer, larger entries.
+   */
+  private async pump(p: number): Promise<void> {
+    this.pumping[p] = 1;
+    const queue = this.queues[p];
+    try {
+      while (queue.length > 0) {
+        let n = 0;
+        let k = 0;
+        while (k < queue.length && (k === 0 || n + queue[k].locals.length <= MAX_ENTRY_SAMPLES)) n += queue[k++].locals.length;
+        const taken = queue.splice(0, k);
+        await this.send(p, taken, ++this.seq);
+        for (const part of taken) {
+          this.buffered -= part.locals.length;
+          part.done?.();
+        }
+      }
+    } finally {
+      this.pumping[p] = 0;
+    }
   }
 
   private async internMissing(parts: readonly PartPart[]): Promise<void> {
@@ -156,26 +193,41 @@ export class PartitionAppender {
     );
   }
 
-  private async send(part: PartPart, seq: number, origin: string): Promise<void> {
+  /**
+   * One entry: the parts' samples in order, `o` = JSON runs `[[origin, count], ...]` so the owner
+   * counts samples per agent source as a single server would.
+   */
+  private async send(p: number, parts: readonly PartPart[], seq: number): Promise<void> {
     const { series, keys, link } = this.options;
-    const n = part.locals.length;
-    const idx = new Uint32Array(n);
+    let total = 0;
+    for (const part of parts) total += part.locals.length;
+    const idx = new Uint32Array(total);
+    const ts = new Float64Array(total);
+    const vs = new Float64Array(total);
+    const runs: [string, number][] = [];
     let m = 0;
-    // A series the registry refused to describe cannot be interned; its samples are not sent.
-    for (let i = 0; i < n; i++) {
-      const x = series.indexOf(part.locals[i]);
-      if (x < 0) continue;
-      idx[m] = x;
-      part.timestamps[m] = part.timestamps[i];
-      part.values[m] = part.values[i];
-      m++;
+    for (const part of parts) {
+      const before = m;
+      // A series the registry refused to describe cannot be interned; its samples are not sent.
+      for (let i = 0; i < part.locals.length; i++) {
+        const x = series.indexOf(part.locals[i]);
+        if (x < 0) continue;
+        idx[m] = x;
+        ts[m] = part.timestamps[i];
+        vs[m] = part.values[i];
+        m++;
+      }
+      if (m === before) continue;
+      const last = runs[runs.length - 1];
+      if (last && last[0] === part.origin) last[1] += m - before;
+      else runs.push([part.origin, m - before]);
     }
     if (m === 0) return;
-    const payload = encodeSamples(idx, part.timestamps, part.values, m);
-    const stream = keys.stream(part.p);
+    const payload = encodeSamples(idx, ts, vs, m);
+    const stream = keys.stream(p);
     // Read with the indices above, synchronously: an entry carries the epoch its indices belong to.
     const epoch = this.options.epoch?.();
-    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', this.source, 'q', String(seq), 'o', origin, ...(epoch ? ['e', epoch] : []), 'd', payload]));
+    const ok = await this.retry(() => link.call(stream, ['XADD', stream, '*', 's', this.source, 'q', String(seq), 'o', JSON.stringify(runs), ...(epoch ? ['e', epoch] : []), 'd', payload]));
     if (ok) {
       this.counters.appended += m;
       this.counters.entries++;
@@ -204,7 +256,7 @@ export class PartitionAppender {
 
   /** Waits up to `timeoutMs` for buffered samples to reach Redis, then gives up on the rest (counted). */
   async close(timeoutMs = 5000): Promise<void> {
-    const all = Promise.all([this.internChain, ...this.tails]);
+    const all = this.internChain.then(() => Promise.all(this.idle));
     await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs))]);
     this.closed = true;
     await all.catch(() => undefined);

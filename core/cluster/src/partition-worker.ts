@@ -127,6 +127,22 @@ function readGroupEntries(reply: unknown): RawEntry[] {
   return [];
 }
 
+/** The `o` field: JSON runs `[[origin, count], ...]` covering the samples in order; anything else is one run. */
+function originRuns(o: string, n: number): [string, number][] {
+  if (o.startsWith('[')) {
+    try {
+      const runs = JSON.parse(o) as unknown;
+      if (Array.isArray(runs) && runs.every((r) => Array.isArray(r) && typeof r[0] === 'string' && Number.isInteger(r[1]) && r[1] >= 0)) {
+        const covered = (runs as [string, number][]).reduce((a, r) => a + r[1], 0);
+        if (covered === n) return runs as [string, number][];
+      }
+    } catch {
+      // fall through: one run
+    }
+  }
+  return [[o || 'cluster', n]];
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class PartitionWorker {
@@ -313,14 +329,14 @@ export class PartitionWorker {
 
   /** Applies entries in order; false when it stopped because the lease may no longer be ours. */
   private async apply(entries: RawEntry[]): Promise<boolean> {
-    const decoded: { id: string; src: string; seq: number; origin: string; epoch: string | undefined; samples: EntrySamples | undefined }[] = [];
+    const decoded: { id: string; src: string; seq: number; origins: [string, number][]; epoch: string | undefined; samples: EntrySamples | undefined }[] = [];
     const unknown = new Set<number>();
     for (const [id, f] of entries) {
       const d = f.get('d');
       const samples = d ? decodeSamples(d) : undefined;
       if (samples) for (let i = 0; i < samples.length; i++) if (this.localOf[samples.series[i]] === undefined) unknown.add(samples.series[i]);
       const epoch = f.get('e');
-      decoded.push({ id, src: text(f.get('s') ?? ''), seq: Number(text(f.get('q') ?? '0')), origin: text(f.get('o') ?? 'cluster'), epoch: epoch ? text(epoch) : undefined, samples });
+      decoded.push({ id, src: text(f.get('s') ?? ''), seq: Number(text(f.get('q') ?? '0')), origins: originRuns(text(f.get('o') ?? ''), samples?.length ?? 0), epoch: epoch ? text(epoch) : undefined, samples });
     }
     if (unknown.size > 0) await this.learnSeries([...unknown]);
     const { runtime } = this.ctx;
@@ -349,24 +365,29 @@ export class PartitionWorker {
         this.counters.staleEpoch += e.samples.length;
         continue;
       }
-      batch.clear();
       const s = e.samples;
-      for (let i = 0; i < s.length; i++) {
-        const local = this.localOf[s.series[i]];
-        if (local === undefined || local < 0) {
-          this.counters.unknownSeries++;
-          continue;
+      let i = 0;
+      // One pipeline call per run of samples from one agent source (per-source counters as on a single server).
+      for (const [origin, count] of e.origins) {
+        batch.clear();
+        const end = Math.min(s.length, i + count);
+        for (; i < end; i++) {
+          const local = this.localOf[s.series[i]];
+          if (local === undefined || local < 0) {
+            this.counters.unknownSeries++;
+            continue;
+          }
+          batch.push(local, s.timestamps[i], s.values[i]);
         }
-        batch.push(local, s.timestamps[i], s.values[i]);
+        if (batch.length === 0) continue;
+        this.ctx.setCurrent(this);
+        try {
+          runtime.pipeline.ingest(batch, origin);
+        } finally {
+          this.ctx.setCurrent(undefined);
+        }
+        this.counters.processed += batch.length;
       }
-      if (batch.length === 0) continue;
-      this.ctx.setCurrent(this);
-      try {
-        runtime.pipeline.ingest(batch, e.origin);
-      } finally {
-        this.ctx.setCurrent(undefined);
-      }
-      this.counters.processed += batch.length;
     }
     return true;
   }

@@ -14,15 +14,16 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 let work: string;
 
 beforeAll(() => {
-  execFileSync('npx', ['tsc', '-b', join(repo, 'tools/cli/tsconfig.lib.json'), join(repo, 'plugins/nginx/tsconfig.lib.json'), join(repo, 'plugins/redis/tsconfig.lib.json'), join(repo, 'core/integration-kit/tsconfig.lib.json')], { cwd: repo, stdio: 'inherit' });
+  execFileSync('npx', ['tsc', '-b', join(repo, 'tools/cli/tsconfig.lib.json'), join(repo, 'plugins/nginx/tsconfig.lib.json'), join(repo, 'plugins/redis/tsconfig.lib.json'), join(repo, 'core/integration-kit/tsconfig.lib.json'), join(repo, 'core/plugin-kit/tsconfig.lib.json')], { cwd: repo, stdio: 'inherit' });
   work = realpathSync(mkdtempSync(join(tmpdir(), 'sextant-pack-')));
 });
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('npm pack of the nginx and redis plugins', () => {
   it('installs into an empty folder next to the CLI and sextant plugins list finds and loads both', () => {
-    // The redis plugin builds on @sextant/integration-kit (MetricWriter): its tarball ships beside them.
-    const tarballs = ['plugins/nginx', 'plugins/redis', 'core/integration-kit'].map((p) => {
+    // The redis plugin builds on @sextant/integration-kit (MetricWriter) and both on @sextant/plugin-kit
+    // (durations, CounterRate): their tarballs ship beside them.
+    const tarballs = ['plugins/nginx', 'plugins/redis', 'core/integration-kit', 'core/plugin-kit'].map((p) => {
       const out = execFileSync('npm', ['pack', '--pack-destination', work, '--json'], { cwd: join(repo, p), encoding: 'utf8' });
       const [info] = JSON.parse(out) as { filename: string; files: { path: string }[] }[];
       // Only what is needed ships: the build, the README, the changelog, package.json.

@@ -60,6 +60,9 @@ const GOALS: Record<string, string> = {
   apiSeriesRequestsPerSec: '>= 300 requests/s of GET /api/v1/series?limit=100 (1,000 series; client in the same process)',
   mountedReceiverRequestsPerSec: '>= 1,000 requests/s of a 1 KiB POST to a receiver mounted at /ingest/<name>/ of the API server',
   receiverAcceptedRequestsPerSec: '>= 1,000 requests/s of a 1 KiB POST (8 events) to an events receiver on its own port',
+  groupSamplesPerSec_3: 'scale-out through Redis: 1 -> 2 member processes >= 1.5x (issue 22); members in one thread here, so this is the Redis path cost',
+  redisPathCostX: '<= 2x the per-sample cost of the in-memory path (issue 22)',
+  takeoverMs_max: '<= lease time (5 s) + one heartbeat after a member dies',
 };
 
 function positiveFlag(args: string[], name: string, fallback: number): number {
@@ -100,6 +103,7 @@ async function main(): Promise<void> {
     statsd: packageBench('plugins/statsd'),
     kubernetes: packageBench('tools/kube-bench'),
     analysis: packageBench('core/analysis'),
+    cluster: packageBench('core/cluster'),
     peers: () => peerComparison(),
     correlator: () => correlatorThroughput(),
     outbox: (() => {
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
     receiver: packageBench('core/integration-kit'),
     prometheus: packageBench('plugins/prometheus'),
     'remote-write': packageBench('integrations/exporter-prometheus-remote-write'),
+    otlp: packageBench('integrations/exporter-otlp'),
     ingest: (() => {
       const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;

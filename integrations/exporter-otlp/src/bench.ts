@@ -1,13 +1,18 @@
 /**
- * Benchmark of the OTLP export path (not yet wired into tools/bench). `run()` returns:
+ * Benchmark of the OTLP export path (`npm run bench -- --only otlp`). `run()` returns:
  *
  * - otlpEncodePointsPerSec: exportSamples into the in-memory queue — grouping by resource and
  *   metric, protobuf encoding, gzip — per CPU second; 10k series, batches of 10k samples with
  *   signals (expected, band, state) on every sample, each signal counted as a point.
  * - otlpHttpPointsPerSec: the same plus delivery over loopback OTLP/HTTP to a local receiver that
  *   reads each body and answers 200, per CPU second of this process (the receiver's share included).
+ * - otlpHttpDiskQueuePointsPerSec: the same with the queue on disk (a temporary data directory), as
+ *   an instance with a dataDir runs.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ExporterContext, SeriesDescriptor } from '@sextant/plugin-api';
 import { otlpExporterConfigDefaults, type OtlpExporterConfig } from './config.js';
@@ -20,7 +25,7 @@ function cpuMs(): number {
   return (u.user + u.system) / 1000;
 }
 
-function context(endpoint: string, counts: { sent: number; points: number }): ExporterContext<OtlpExporterConfig> {
+function context(endpoint: string, counts: { sent: number; points: number }, dataDir?: string): ExporterContext<OtlpExporterConfig> {
   const descriptors: SeriesDescriptor[] = Array.from({ length: SERIES }, (_, i) => ({
     metric: 'http.server.request.duration',
     unit: 's',
@@ -31,7 +36,7 @@ function context(endpoint: string, counts: { sent: number; points: number }): Ex
   return {
     config: { ...(otlpExporterConfigDefaults as OtlpExporterConfig), endpoint, queueMaxBytes: 1 << 30 },
     instanceId: 'otlp/bench',
-    dataDir: undefined,
+    dataDir,
     signal: new AbortController().signal,
     logger: { debug() {}, info() {}, warn() {}, error() {} },
     clock: { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
@@ -70,8 +75,8 @@ export async function run(rounds = 20): Promise<Record<string, number>> {
     result.otlpEncodePointsPerSec = Math.round(counts.points / ((cpuMs() - c0) / 1000));
     await x.shutdown();
   }
-  // end to end over loopback HTTP
-  {
+  // end to end over loopback HTTP, with the queue in memory and on disk
+  for (const disk of [false, true]) {
     const server = createServer((req, res) => {
       req.resume();
       req.on('end', () => {
@@ -80,8 +85,9 @@ export async function run(rounds = 20): Promise<Record<string, number>> {
       });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const dataDir = disk ? mkdtempSync(join(tmpdir(), 'sextant-otlp-bench-')) : undefined;
     const counts = { sent: 0, points: 0 };
-    const x = new OtlpExporter(context(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts));
+    const x = new OtlpExporter(context(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, counts, dataDir));
     x.start();
     const c0 = cpuMs();
     for (let r = 0; r < rounds; r++) {
@@ -89,10 +95,15 @@ export async function run(rounds = 20): Promise<Record<string, number>> {
       x.exportSamples(b, e);
     }
     while (x.pending.requests > 0) await new Promise((r) => setTimeout(r, 5));
-    result.otlpHttpPointsPerSec = Math.round(counts.points / ((cpuMs() - c0) / 1000));
-    result.otlpHttpRequests = counts.sent;
+    const pointsPerSec = Math.round(counts.points / ((cpuMs() - c0) / 1000));
+    if (disk) result.otlpHttpDiskQueuePointsPerSec = pointsPerSec;
+    else {
+      result.otlpHttpPointsPerSec = pointsPerSec;
+      result.otlpHttpRequests = counts.sent;
+    }
     await x.shutdown();
     await new Promise((r) => server.close(r));
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
   return result;
 }

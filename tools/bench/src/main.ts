@@ -119,7 +119,6 @@ async function main(): Promise<void> {
     prometheus: packageBench('plugins/prometheus'),
     'remote-write': packageBench('integrations/exporter-prometheus-remote-write'),
     otlp: packageBench('integrations/exporter-otlp'),
-    otlp: packageBench('integrations/exporter-otlp'),
     ingest: (() => {
       const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;

@@ -6,6 +6,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationTemporality, MeterProvider, MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { IngestServer, OtlpMetricsTranslator, estimateQuantile } from '../src/ingest/index.js';
+import { WireFormatError } from '../src/ingest/protobuf-wire.js';
 import { RecordingIngestHandler, eventually } from './fixtures/ingest/recording-handler.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
@@ -98,7 +99,9 @@ describe('OtlpMetricsTranslator', () => {
   });
 
   it('rejects bytes that are not protobuf with an error', () => {
-    expect(() => new OtlpMetricsTranslator().translate(Buffer.from([0x0a, 0x7f, 0x01]))).toThrow(/runs past the end/);
+    // a length that runs past the end of the request
+    expect(() => new OtlpMetricsTranslator().translate(Buffer.from([0x0a, 0x7f, 0x01]))).toThrow(WireFormatError);
+    expect(() => new OtlpMetricsTranslator().translate(Buffer.from([0x0a, 0x7f, 0x01]))).toThrow(/not an OTLP ExportMetricsServiceRequest/);
   });
 });
 

@@ -2,9 +2,11 @@
  * OTLP metrics -> Sextant series and samples.
  *
  * The request (`opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest`) is decoded
- * straight from the protobuf wire format with the field numbers of the OTLP specification: no
- * installed npm package ships a decoder for OTLP *requests* (@opentelemetry/otlp-transformer only
- * encodes them, and is what the tests use to produce real requests). No .proto file is copied.
+ * by code generated from our own .proto of the OTLP messages we accept
+ * (proto/sextant/otlp/v1/metrics.proto, written from the specification's field numbers; no
+ * upstream .proto is copied): no installed npm package ships a decoder for OTLP *requests*
+ * (@opentelemetry/otlp-transformer only encodes them, and is what the tests use to produce real
+ * requests).
  *
  * Conversion rules (one Sextant series per metric + resource + point attributes):
  * - Gauge -> `gauge`.
@@ -27,17 +29,32 @@
  *   per-source series limit are counted in `rejectedPoints`, never stored.
  */
 import type { AttributeValue, Attributes, MetricKind, MetricType, SampleBatch, SeriesDescriptor } from '@sextant/plugin-api';
+import {
+  AggregationTemporality,
+  DataPointFlags,
+  ExportMetricsServiceRequest,
+  ExportMetricsServiceResponse,
+  type AnyValue,
+  type ExponentialHistogramDataPoint,
+  type ExponentialHistogramDataPoint_Buckets,
+  type HistogramDataPoint,
+  type KeyValue,
+  type Metric,
+  type NumberDataPoint,
+  type ResourceMetrics,
+  type SummaryDataPoint,
+} from '../gen/sextant/otlp/v1/metrics.js';
 import type { SeriesDefinition } from './ingest-codec.js';
-import { ProtoReader, ProtoWriter, WireType } from './protobuf-wire.js';
+import { WireFormatError } from './protobuf-wire.js';
 
 /** Quantiles estimated from histogram buckets. */
 export const HISTOGRAM_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
 
 const TIME_UNITS: ReadonlySet<string> = new Set(['s', 'ms', 'us', 'ns', 'min', 'h']);
 
-const AGGREGATION_TEMPORALITY_DELTA = 1;
-const AGGREGATION_TEMPORALITY_CUMULATIVE = 2;
-const FLAG_NO_RECORDED_VALUE = 1;
+const AGGREGATION_TEMPORALITY_DELTA = AggregationTemporality.AGGREGATION_TEMPORALITY_DELTA;
+const AGGREGATION_TEMPORALITY_CUMULATIVE = AggregationTemporality.AGGREGATION_TEMPORALITY_CUMULATIVE;
+const FLAG_NO_RECORDED_VALUE = DataPointFlags.DATA_POINT_FLAGS_NO_RECORDED_VALUE_MASK;
 
 export interface OtlpTranslation {
   /** Series seen for the first time in this request, with their source-local ids. */
@@ -89,12 +106,13 @@ export class OtlpMetricsTranslator {
     this.newSeries = [];
     this.rejected = 0;
     this.reasons = [];
-    const r = new ProtoReader(bytes);
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag === ((1 << 3) | WireType.LEN)) this.resourceMetrics(r.sub());
-      else r.skip(tag & 7);
+    let request: ExportMetricsServiceRequest;
+    try {
+      request = ExportMetricsServiceRequest.decode(bytes);
+    } catch (error) {
+      throw new WireFormatError(`not an OTLP ExportMetricsServiceRequest: ${error instanceof Error ? error.message : String(error)}`);
     }
+    for (const rm of request.resourceMetrics) this.resourceMetrics(rm);
     return {
       newSeries: this.newSeries,
       batch: { length: this.length, series: this.seriesCol, timestamps: this.timestampsCol, values: this.valuesCol },
@@ -108,125 +126,43 @@ export class OtlpMetricsTranslator {
     if (this.reasons.length < 5 && !this.reasons.includes(reason)) this.reasons.push(reason);
   }
 
-  private resourceMetrics(r: ProtoReader): void {
-    let resource: Attributes = {};
-    const scopes: ProtoReader[] = [];
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag === ((1 << 3) | WireType.LEN)) {
-        const res = r.sub();
-        const attrs: Record<string, AttributeValue> = {};
-        while (!res.done) {
-          const t = res.tag();
-          if (t === ((1 << 3) | WireType.LEN)) readKeyValue(res.sub(), attrs);
-          else res.skip(t & 7);
-        }
-        resource = attrs;
-      } else if (tag === ((2 << 3) | WireType.LEN)) scopes.push(r.sub());
-      else r.skip(tag & 7);
-    }
-    // The resource may come after the scopes on the wire: read it first, then the scopes.
+  private resourceMetrics(rm: ResourceMetrics): void {
+    const resource = attributesOf(rm.resource?.attributes ?? []);
     const ctx: ScopeContext = { resource, resourceKey: stableKey(resource) };
-    for (const scope of scopes) {
-      while (!scope.done) {
-        const tag = scope.tag();
-        if (tag === ((2 << 3) | WireType.LEN)) this.metric(scope.sub(), ctx);
-        else scope.skip(tag & 7);
-      }
-    }
+    for (const scope of rm.scopeMetrics) for (const metric of scope.metrics) this.metric(metric, ctx);
   }
 
-  private metric(r: ProtoReader, ctx: ScopeContext): void {
-    let name = '';
-    let description = '';
-    let unit = '';
-    let data: ProtoReader | undefined;
-    let dataField = 0;
-    while (!r.done) {
-      const tag = r.tag();
-      const field = tag >>> 3;
-      if (tag === ((1 << 3) | WireType.LEN)) name = r.string();
-      else if (tag === ((2 << 3) | WireType.LEN)) description = r.string();
-      else if (tag === ((3 << 3) | WireType.LEN)) unit = r.string();
-      else if ((field === 5 || field === 7 || field === 9 || field === 10 || field === 11) && (tag & 7) === WireType.LEN) {
-        data = r.sub();
-        dataField = field;
-      } else r.skip(tag & 7);
-    }
-    if (!data) return;
-    if (!name) {
+  private metric(m: Metric, ctx: ScopeContext): void {
+    if (!m.gauge && !m.sum && !m.histogram && !m.exponentialHistogram && !m.summary) return;
+    if (!m.name) {
       this.reject(1, 'metric without a name');
       return;
     }
-    const meta = { name, description, unit, ctx };
-    if (dataField === 5) this.numberData(data, meta, 'gauge');
-    else if (dataField === 7) this.sumData(data, meta);
-    else if (dataField === 9 || dataField === 10) this.histogramData(data, meta, dataField === 10);
-    else this.summaryData(data, meta);
-  }
-
-  private sumData(r: ProtoReader, meta: MetricMeta): void {
-    let temporality = 0;
-    let monotonic = false;
-    const points: ProtoReader[] = [];
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag === ((1 << 3) | WireType.LEN)) points.push(r.sub());
-      else if (tag === ((2 << 3) | WireType.VARINT)) temporality = r.varint32();
-      else if (tag === ((3 << 3) | WireType.VARINT)) monotonic = r.bool();
-      else r.skip(tag & 7);
-    }
-    const treatment: NumberTreatment = !monotonic ? 'gauge' : temporality === AGGREGATION_TEMPORALITY_DELTA ? 'rate' : 'counter';
-    for (const p of points) this.numberPoint(p, meta, treatment);
-  }
-
-  private numberData(r: ProtoReader, meta: MetricMeta, treatment: NumberTreatment): void {
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag === ((1 << 3) | WireType.LEN)) this.numberPoint(r.sub(), meta, treatment);
-      else r.skip(tag & 7);
+    const meta = { name: m.name, description: m.description, unit: m.unit, ctx };
+    if (m.gauge) for (const p of m.gauge.dataPoints) this.numberPoint(p, meta, 'gauge');
+    else if (m.sum) {
+      const treatment: NumberTreatment = !m.sum.isMonotonic ? 'gauge' : m.sum.aggregationTemporality === AGGREGATION_TEMPORALITY_DELTA ? 'rate' : 'counter';
+      for (const p of m.sum.dataPoints) this.numberPoint(p, meta, treatment);
+    } else if (m.histogram) {
+      for (const p of m.histogram.dataPoints) this.histogramPoint(explicitHistogramPoint(p), meta, m.histogram.aggregationTemporality);
+    } else if (m.exponentialHistogram) {
+      for (const p of m.exponentialHistogram.dataPoints) this.histogramPoint(exponentialHistogramPoint(p), meta, m.exponentialHistogram.aggregationTemporality);
+    } else if (m.summary) {
+      for (const p of m.summary.dataPoints) this.summaryPoint(p, meta);
     }
   }
 
-  private numberPoint(r: ProtoReader, meta: MetricMeta, treatment: NumberTreatment): void {
-    const attrs: Record<string, AttributeValue> = {};
-    let startNs = 0;
-    let timeNs = 0;
-    let value = Number.NaN;
-    let flags = 0;
-    while (!r.done) {
-      const tag = r.tag();
-      switch (tag) {
-        case (7 << 3) | WireType.LEN:
-          readKeyValue(r.sub(), attrs);
-          break;
-        case (2 << 3) | WireType.I64:
-          startNs = r.fixed64();
-          break;
-        case (3 << 3) | WireType.I64:
-          timeNs = r.fixed64();
-          break;
-        case (4 << 3) | WireType.I64:
-          value = r.double();
-          break;
-        case (6 << 3) | WireType.I64:
-          value = r.sfixed64();
-          break;
-        case (8 << 3) | WireType.VARINT:
-          flags = r.varint32();
-          break;
-        default:
-          r.skip(tag & 7);
-      }
-    }
-    if (flags & FLAG_NO_RECORDED_VALUE) return;
-    const timestamp = timeNs / 1e6;
+  private numberPoint(p: NumberDataPoint, meta: MetricMeta, treatment: NumberTreatment): void {
+    if (p.flags & FLAG_NO_RECORDED_VALUE) return;
+    const attrs = attributesOf(p.attributes);
+    const value = p.asDouble ?? (p.asInt !== undefined ? Number(p.asInt) : Number.NaN);
+    const timestamp = nanosToMillis(p.timeUnixNano);
     if (!(timestamp > 0)) {
       this.reject(1, `${meta.name}: point without a time`);
       return;
     }
     if (treatment === 'rate') {
-      const seconds = (timeNs - startNs) / 1e9;
+      const seconds = Number(p.timeUnixNano - p.startTimeUnixNano) / 1e9;
       if (!(seconds > 0)) {
         this.reject(1, `${meta.name}: delta point with an empty interval`);
         return;
@@ -239,30 +175,15 @@ export class OtlpMetricsTranslator {
     if (id >= 0) this.push(id, timestamp, value);
   }
 
-  private histogramData(r: ProtoReader, meta: MetricMeta, exponential: boolean): void {
-    let temporality = 0;
-    const points: ProtoReader[] = [];
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag === ((1 << 3) | WireType.LEN)) points.push(r.sub());
-      else if (tag === ((2 << 3) | WireType.VARINT)) temporality = r.varint32();
-      else r.skip(tag & 7);
-    }
-    for (const p of points) {
-      const point = exponential ? readExponentialHistogramPoint(p) : readHistogramPoint(p);
-      this.histogramPoint(point, meta, temporality);
-    }
-  }
-
   private histogramPoint(point: HistogramPoint, meta: MetricMeta, temporality: number): void {
     if (point.flags & FLAG_NO_RECORDED_VALUE) return;
-    const timestamp = point.timeNs / 1e6;
+    const timestamp = nanosToMillis(point.timeNs);
     if (!(timestamp > 0)) {
       this.reject(1, `${meta.name}: point without a time`);
       return;
     }
     const delta = temporality === AGGREGATION_TEMPORALITY_DELTA;
-    const seconds = (point.timeNs - point.startNs) / 1e9;
+    const seconds = Number(point.timeNs - point.startNs) / 1e9;
     if (delta && !(seconds > 0)) {
       this.reject(1, `${meta.name}: delta point with an empty interval`);
       return;
@@ -297,55 +218,22 @@ export class OtlpMetricsTranslator {
     }
   }
 
-  private summaryData(r: ProtoReader, meta: MetricMeta): void {
-    while (!r.done) {
-      const tag = r.tag();
-      if (tag !== ((1 << 3) | WireType.LEN)) {
-        r.skip(tag & 7);
-        continue;
-      }
-      const p = r.sub();
-      const attrs: Record<string, AttributeValue> = {};
-      let timeNs = 0;
-      let count = 0;
-      let sum = 0;
-      let flags = 0;
-      const quantiles: Array<[number, number]> = [];
-      while (!p.done) {
-        const t = p.tag();
-        if (t === ((7 << 3) | WireType.LEN)) readKeyValue(p.sub(), attrs);
-        else if (t === ((3 << 3) | WireType.I64)) timeNs = p.fixed64();
-        else if (t === ((4 << 3) | WireType.I64)) count = p.fixed64();
-        else if (t === ((5 << 3) | WireType.I64)) sum = p.double();
-        else if (t === ((8 << 3) | WireType.VARINT)) flags = p.varint32();
-        else if (t === ((6 << 3) | WireType.LEN)) {
-          const qv = p.sub();
-          // proto3 leaves out zeros: an absent quantile or value is 0 (the minimum, or a value of 0).
-          let q = 0;
-          let v = 0;
-          while (!qv.done) {
-            const tt = qv.tag();
-            if (tt === ((1 << 3) | WireType.I64)) q = qv.double();
-            else if (tt === ((2 << 3) | WireType.I64)) v = qv.double();
-            else qv.skip(tt & 7);
-          }
-          quantiles.push([q, v]);
-        } else p.skip(t & 7);
-      }
-      if (flags & FLAG_NO_RECORDED_VALUE) continue;
-      const timestamp = timeNs / 1e6;
-      if (!(timestamp > 0)) {
-        this.reject(1, `${meta.name}: point without a time`);
-        continue;
-      }
-      const countId = this.seriesId(`${meta.name}.count`, '{count}', 'counter', meta, attrs);
-      if (countId >= 0) this.push(countId, timestamp, count);
-      const sumId = this.seriesId(`${meta.name}.sum`, meta.unit, 'counter', meta, attrs);
-      if (sumId >= 0) this.push(sumId, timestamp, sum);
-      for (const [q, v] of quantiles) {
-        const id = this.seriesId(`${meta.name}.${quantileSuffix(q)}`, meta.unit, 'gauge', meta, attrs);
-        if (id >= 0) this.push(id, timestamp, v);
-      }
+  /** proto3 leaves out zeros: an absent quantile or value is 0 (the minimum, or a value of 0). */
+  private summaryPoint(p: SummaryDataPoint, meta: MetricMeta): void {
+    if (p.flags & FLAG_NO_RECORDED_VALUE) return;
+    const timestamp = nanosToMillis(p.timeUnixNano);
+    if (!(timestamp > 0)) {
+      this.reject(1, `${meta.name}: point without a time`);
+      return;
+    }
+    const attrs = attributesOf(p.attributes);
+    const countId = this.seriesId(`${meta.name}.count`, '{count}', 'counter', meta, attrs);
+    if (countId >= 0) this.push(countId, timestamp, Number(p.count));
+    const sumId = this.seriesId(`${meta.name}.sum`, meta.unit, 'counter', meta, attrs);
+    if (sumId >= 0) this.push(sumId, timestamp, p.sum);
+    for (const { quantile, value } of p.quantileValues) {
+      const id = this.seriesId(`${meta.name}.${quantileSuffix(quantile)}`, meta.unit, 'gauge', meta, attrs);
+      if (id >= 0) this.push(id, timestamp, value);
     }
   }
 
@@ -404,8 +292,8 @@ interface MetricMeta {
 
 interface HistogramPoint {
   attrs: Record<string, AttributeValue>;
-  startNs: number;
-  timeNs: number;
+  startNs: bigint;
+  timeNs: bigint;
   count: number;
   sum: number | undefined;
   min: number | undefined;
@@ -414,136 +302,70 @@ interface HistogramPoint {
   buckets: BucketPoint;
 }
 
-function readHistogramPoint(r: ProtoReader): HistogramPoint {
-  const point: HistogramPoint = { attrs: {}, startNs: 0, timeNs: 0, count: 0, sum: undefined, min: undefined, max: undefined, flags: 0, buckets: { lowers: [], uppers: [], counts: [] } };
-  const bucketCounts: number[] = [];
-  const bounds: number[] = [];
-  while (!r.done) {
-    const tag = r.tag();
-    switch (tag) {
-      case (9 << 3) | WireType.LEN:
-        readKeyValue(r.sub(), point.attrs);
-        break;
-      case (2 << 3) | WireType.I64:
-        point.startNs = r.fixed64();
-        break;
-      case (3 << 3) | WireType.I64:
-        point.timeNs = r.fixed64();
-        break;
-      case (4 << 3) | WireType.I64:
-        point.count = r.fixed64();
-        break;
-      case (5 << 3) | WireType.I64:
-        point.sum = r.double();
-        break;
-      case (6 << 3) | WireType.LEN: {
-        const p = r.sub();
-        while (!p.done) bucketCounts.push(p.fixed64());
-        break;
-      }
-      case (6 << 3) | WireType.I64:
-        bucketCounts.push(r.fixed64());
-        break;
-      case (7 << 3) | WireType.LEN: {
-        const p = r.sub();
-        while (!p.done) bounds.push(p.double());
-        break;
-      }
-      case (7 << 3) | WireType.I64:
-        bounds.push(r.double());
-        break;
-      case (10 << 3) | WireType.VARINT:
-        point.flags = r.varint32();
-        break;
-      case (11 << 3) | WireType.I64:
-        point.min = r.double();
-        break;
-      case (12 << 3) | WireType.I64:
-        point.max = r.double();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
+/** Nanoseconds since the epoch (64-bit) -> milliseconds, exact to the microsecond. */
+function nanosToMillis(ns: bigint): number {
+  return Number(ns / 1000n) / 1000;
+}
+
+function explicitHistogramPoint(p: HistogramDataPoint): HistogramPoint {
+  const point: HistogramPoint = {
+    attrs: attributesOf(p.attributes),
+    startNs: p.startTimeUnixNano,
+    timeNs: p.timeUnixNano,
+    count: Number(p.count),
+    sum: p.sum,
+    min: p.min,
+    max: p.max,
+    flags: p.flags,
+    buckets: { lowers: [], uppers: [], counts: [] },
+  };
+  const bounds = p.explicitBounds;
   // bucket i covers (bounds[i-1], bounds[i]]; the first starts at -Infinity, the last ends at +Infinity.
-  if (bucketCounts.length === bounds.length + 1) {
-    for (let i = 0; i < bucketCounts.length; i++) {
+  if (p.bucketCounts.length === bounds.length + 1) {
+    for (let i = 0; i < p.bucketCounts.length; i++) {
       point.buckets.lowers.push(i === 0 ? Number.NEGATIVE_INFINITY : bounds[i - 1]!);
       point.buckets.uppers.push(i === bounds.length ? Number.POSITIVE_INFINITY : bounds[i]!);
-      point.buckets.counts.push(bucketCounts[i]!);
+      point.buckets.counts.push(Number(p.bucketCounts[i]!));
     }
   }
   return point;
 }
 
-function readExponentialHistogramPoint(r: ProtoReader): HistogramPoint {
-  const point: HistogramPoint = { attrs: {}, startNs: 0, timeNs: 0, count: 0, sum: undefined, min: undefined, max: undefined, flags: 0, buckets: { lowers: [], uppers: [], counts: [] } };
-  let scale = 0;
-  let zeroCount = 0;
-  let positive: { offset: number; counts: number[] } = { offset: 0, counts: [] };
-  let negative: { offset: number; counts: number[] } = { offset: 0, counts: [] };
-  while (!r.done) {
-    const tag = r.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LEN:
-        readKeyValue(r.sub(), point.attrs);
-        break;
-      case (2 << 3) | WireType.I64:
-        point.startNs = r.fixed64();
-        break;
-      case (3 << 3) | WireType.I64:
-        point.timeNs = r.fixed64();
-        break;
-      case (4 << 3) | WireType.I64:
-        point.count = r.fixed64();
-        break;
-      case (5 << 3) | WireType.I64:
-        point.sum = r.double();
-        break;
-      case (6 << 3) | WireType.VARINT:
-        scale = r.sint();
-        break;
-      case (7 << 3) | WireType.I64:
-        zeroCount = r.fixed64();
-        break;
-      case (8 << 3) | WireType.LEN:
-        positive = readExponentialBuckets(r.sub());
-        break;
-      case (9 << 3) | WireType.LEN:
-        negative = readExponentialBuckets(r.sub());
-        break;
-      case (10 << 3) | WireType.VARINT:
-        point.flags = r.varint32();
-        break;
-      case (12 << 3) | WireType.I64:
-        point.min = r.double();
-        break;
-      case (13 << 3) | WireType.I64:
-        point.max = r.double();
-        break;
-      default:
-        r.skip(tag & 7);
-    }
-  }
+function exponentialHistogramPoint(p: ExponentialHistogramDataPoint): HistogramPoint {
+  const point: HistogramPoint = {
+    attrs: attributesOf(p.attributes),
+    startNs: p.startTimeUnixNano,
+    timeNs: p.timeUnixNano,
+    count: Number(p.count),
+    sum: p.sum,
+    min: p.min,
+    max: p.max,
+    flags: p.flags,
+    buckets: { lowers: [], uppers: [], counts: [] },
+  };
+  const none: ExponentialHistogramDataPoint_Buckets = { offset: 0, bucketCounts: [] };
+  const positive = p.positive ?? none;
+  const negative = p.negative ?? none;
+  const zeroCount = Number(p.zeroCount);
   // bucket index i covers (base^i, base^(i+1)] with base = 2^(2^-scale); negatives mirror it.
-  const base = 2 ** (2 ** -scale);
+  const base = 2 ** (2 ** -p.scale);
   const b = point.buckets;
-  for (let k = negative.counts.length - 1; k >= 0; k--) {
+  for (let k = negative.bucketCounts.length - 1; k >= 0; k--) {
     const i = negative.offset + k;
     b.lowers.push(-(base ** (i + 1)));
     b.uppers.push(-(base ** i));
-    b.counts.push(negative.counts[k]!);
+    b.counts.push(Number(negative.bucketCounts[k]!));
   }
   if (zeroCount > 0) {
     b.lowers.push(0);
     b.uppers.push(0);
     b.counts.push(zeroCount);
   }
-  for (let k = 0; k < positive.counts.length; k++) {
+  for (let k = 0; k < positive.bucketCounts.length; k++) {
     const i = positive.offset + k;
     b.lowers.push(base ** i);
     b.uppers.push(base ** (i + 1));
-    b.counts.push(positive.counts[k]!);
+    b.counts.push(Number(positive.bucketCounts[k]!));
   }
   return point;
 }
@@ -576,21 +398,6 @@ function bucketIncrease(previous: BucketPoint, current: BucketPoint): number[] |
     if (increase[j]! < 0) return undefined;
   }
   return increase;
-}
-
-function readExponentialBuckets(r: ProtoReader): { offset: number; counts: number[] } {
-  let offset = 0;
-  const counts: number[] = [];
-  while (!r.done) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WireType.VARINT)) offset = r.sint();
-    else if (tag === ((2 << 3) | WireType.LEN)) {
-      const p = r.sub();
-      while (!p.done) counts.push(p.varint64());
-    } else if (tag === ((2 << 3) | WireType.VARINT)) counts.push(r.varint64());
-    else r.skip(tag & 7);
-  }
-  return { offset, counts };
 }
 
 /**
@@ -639,87 +446,33 @@ function stableKey(attrs: Attributes): string {
   return out;
 }
 
-function readKeyValue(r: ProtoReader, into: Record<string, AttributeValue>): void {
-  let key = '';
-  let value: AttributeValue | undefined;
-  while (!r.done) {
-    const tag = r.tag();
-    if (tag === ((1 << 3) | WireType.LEN)) key = r.string();
-    else if (tag === ((2 << 3) | WireType.LEN)) value = readAnyValue(r.sub());
-    else r.skip(tag & 7);
+/** OTLP attributes -> Sextant attributes; arrays and maps become JSON text, bytes base64. */
+function attributesOf(list: readonly KeyValue[]): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  for (const kv of list) {
+    if (!kv.key || !kv.value) continue;
+    const json = anyValueAsJson(kv.value);
+    if (json === undefined || json === null) continue;
+    out[kv.key] = typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean' ? json : JSON.stringify(json);
   }
-  if (key && value !== undefined) into[key] = value;
-}
-
-/** AnyValue -> an attribute value; arrays and maps become JSON text, bytes base64. */
-function readAnyValue(r: ProtoReader): AttributeValue | undefined {
-  const json = readAnyValueAsJson(r);
-  if (json === undefined || json === null) return undefined;
-  if (typeof json === 'string' || typeof json === 'number' || typeof json === 'boolean') return json;
-  return JSON.stringify(json);
+  return out;
 }
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
-function readAnyValueAsJson(r: ProtoReader): JsonValue | undefined {
-  let value: JsonValue | undefined;
-  while (!r.done) {
-    const tag = r.tag();
-    switch (tag) {
-      case (1 << 3) | WireType.LEN:
-        value = r.string();
-        break;
-      case (2 << 3) | WireType.VARINT:
-        value = r.bool();
-        break;
-      case (3 << 3) | WireType.VARINT:
-        value = r.int64();
-        break;
-      case (4 << 3) | WireType.I64:
-        value = r.double();
-        break;
-      case (5 << 3) | WireType.LEN: {
-        const arr: JsonValue[] = [];
-        const a = r.sub();
-        while (!a.done) {
-          const t = a.tag();
-          if (t === ((1 << 3) | WireType.LEN)) arr.push(readAnyValueAsJson(a.sub()) ?? null);
-          else a.skip(t & 7);
-        }
-        value = arr;
-        break;
-      }
-      case (6 << 3) | WireType.LEN: {
-        const obj: { [key: string]: JsonValue } = {};
-        const m = r.sub();
-        while (!m.done) {
-          const t = m.tag();
-          if (t === ((1 << 3) | WireType.LEN)) {
-            const kv = m.sub();
-            let k = '';
-            let v: JsonValue = null;
-            while (!kv.done) {
-              const tt = kv.tag();
-              if (tt === ((1 << 3) | WireType.LEN)) k = kv.string();
-              else if (tt === ((2 << 3) | WireType.LEN)) v = readAnyValueAsJson(kv.sub()) ?? null;
-              else kv.skip(tt & 7);
-            }
-            obj[k] = v;
-          } else m.skip(t & 7);
-        }
-        value = obj;
-        break;
-      }
-      case (7 << 3) | WireType.LEN: {
-        const [start, end] = r.lengthDelimited();
-        value = Buffer.from(r.buf.subarray(start, end)).toString('base64');
-        break;
-      }
-      default:
-        r.skip(tag & 7);
-    }
+function anyValueAsJson(v: AnyValue): JsonValue | undefined {
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.boolValue !== undefined) return v.boolValue;
+  if (v.intValue !== undefined) return Number(v.intValue);
+  if (v.doubleValue !== undefined) return v.doubleValue;
+  if (v.arrayValue !== undefined) return v.arrayValue.values.map((x) => anyValueAsJson(x) ?? null);
+  if (v.kvlistValue !== undefined) {
+    const obj: { [key: string]: JsonValue } = {};
+    for (const kv of v.kvlistValue.values) obj[kv.key] = kv.value ? (anyValueAsJson(kv.value) ?? null) : null;
+    return obj;
   }
-  return value;
+  if (v.bytesValue !== undefined) return Buffer.from(v.bytesValue).toString('base64');
+  return undefined;
 }
 
 /**
@@ -728,17 +481,6 @@ function readAnyValueAsJson(r: ProtoReader): JsonValue | undefined {
  */
 export function encodeOtlpExportResponse(rejectedPoints: number, errorMessage: string): Buffer {
   if (rejectedPoints <= 0 && !errorMessage) return Buffer.alloc(0);
-  const w = new ProtoWriter(64 + errorMessage.length * 3);
-  w.tag(1, WireType.LEN);
-  const at = w.fork();
-  if (rejectedPoints > 0) {
-    w.tag(1, WireType.VARINT);
-    w.varint(rejectedPoints);
-  }
-  if (errorMessage) {
-    w.tag(2, WireType.LEN);
-    w.string(errorMessage);
-  }
-  w.join(at);
-  return w.finish();
+  const bytes = ExportMetricsServiceResponse.encode({ partialSuccess: { rejectedDataPoints: BigInt(Math.max(0, Math.floor(rejectedPoints))), errorMessage } }).finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

@@ -1,6 +1,6 @@
 /**
  * The `prometheus` collector factory: one instance per scrape target. Each round fetches the page
- * (OpenMetrics preferred, text 0.0.4 accepted), parses it in one pass and writes every sample
+ * (native protobuf preferred, then OpenMetrics, then text 0.0.4), parses it in one pass and writes every sample
  * through a per-target cache of series ids keyed by the series text, so labels are parsed once per
  * series, not once per scrape.
  *
@@ -366,7 +366,7 @@ export class PrometheusScraper implements Collector {
 export const prometheusCollectorFactory = createCollectorFactory<PrometheusConfig>({
   type: 'prometheus',
   stability: 'alpha',
-  description: 'Scrapes a Prometheus text-format or OpenMetrics endpoint: counters, gauges, histograms (as buckets), summaries; up and scrape duration per target.',
+  description: 'Scrapes a Prometheus endpoint (native protobuf, OpenMetrics or text format): counters, gauges, histograms (as buckets; native ones as count, sum and quantiles), summaries; up and scrape duration per target.',
   configSchema: prometheusConfigSchema,
   defaults: prometheusConfigDefaults,
   configJsonSchema: z.toJSONSchema(prometheusConfigSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,

@@ -22,8 +22,8 @@ describe('service refs', () => {
   });
 
   it('refuses provides that are not service refs, or that the plugin also depends on, with a coded error', () => {
-    expect(codeOf(() => createPlugin({ pluginId: 'bad', deps: {}, provides: { x: collectorsExtensionPoint as never }, register: () => ({ x: {} }) }))).toBe(ErrorCode.PLUGIN_INVALID);
-    expect(codeOf(() => createPlugin({ pluginId: 'bad', deps: {}, provides: { x: 'names' as never }, register: () => ({ x: {} }) }))).toBe(ErrorCode.PLUGIN_INVALID);
+    expect(codeOf(() => createPlugin({ pluginId: 'bad', deps: {}, provides: { x: collectorsExtensionPoint as never }, register: () => ({ x: {} }) as never }))).toBe(ErrorCode.PLUGIN_INVALID);
+    expect(codeOf(() => createPlugin({ pluginId: 'bad', deps: {}, provides: { x: 'names' as never }, register: () => ({ x: {} }) as never }))).toBe(ErrorCode.PLUGIN_INVALID);
     expect(codeOf(() => createPlugin({ pluginId: 'bad', deps: { names }, provides: { names }, register: () => ({ names: { add() {} } }) }))).toBe(ErrorCode.PLUGIN_INVALID);
   });
 

@@ -57,7 +57,7 @@ export class IngestRoutes implements HttpRouterService {
         hint: 'give the component its own listen address (listen: 127.0.0.1:PORT), or turn the API on (server.enabled, or --port on an agent)',
       });
     }
-    if (!NAME_RE.test(name)) throw new SextantError(ErrorCode.CONFIG_INVALID, `cannot mount "${name}": use letters, digits, '.', '_', '-' and '/'`);
+    if (!NAME_RE.test(name) || name.split('/').some((part) => part === '.' || part === '..')) throw new SextantError(ErrorCode.CONFIG_INVALID, `cannot mount "${name}": use letters, digits, '.', '_', '-' and '/'`);
     if (this.mounts.has(name)) throw new SextantError(ErrorCode.CONFIG_INVALID, `${PREFIX}${name} is already mounted`, { hint: 'instance ids are unique; is the same component started twice?' });
     if (!(options.bodyLimit >= 0 && options.bodyLimit <= MAX_MOUNT_BODY_BYTES)) throw new SextantError(ErrorCode.CONFIG_INVALID, `${name}: bodyLimit must be 0..${MAX_MOUNT_BODY_BYTES} bytes`);
     const mount: Mount = { name, options };

@@ -10,13 +10,20 @@
 import { BaselineDetector } from './baseline/detector.js';
 import { offlineDetectorContext } from './baseline/offline.js';
 import type { SeriesDescriptor } from '@sextant/plugin-api';
+import type { BaselineParams } from './baseline/params.js';
 
 export async function run(): Promise<Record<string, number>> {
-  const N = 10_000;
-  const rounds = 400;
+  return measureDetector();
+}
+
+/**
+ * The benchmark with model parameters overridden (the ablation table's throughput column:
+ * `measureDetector({ contextScore: 0 })`); `run()` is `measureDetector()`.
+ */
+export async function measureDetector(params: Partial<BaselineParams> = {}, N = 10_000, rounds = 400): Promise<Record<string, number>> {
   const descriptor: SeriesDescriptor = { metric: 'bench.value', unit: '1', type: 'gauge', kind: 'generic', resource: {}, attributes: {} };
   const ctx = offlineDetectorContext({ instanceId: 'baseline/bench', describe: () => descriptor, size: N });
-  const detector = new BaselineDetector(ctx);
+  const detector = new BaselineDetector(ctx, params);
   const series = new Uint32Array(N);
   const timestamps = new Float64Array(N);
   const values = new Float64Array(N);
@@ -40,7 +47,7 @@ export async function run(): Promise<Record<string, number>> {
     cpuMicros += c.user + c.system;
   }
   const snapshot = detector.snapshot();
-  const other = new BaselineDetector(ctx);
+  const other = new BaselineDetector(ctx, params);
   const t1 = performance.now();
   other.restore(snapshot);
   const restoreMs10k = performance.now() - t1;

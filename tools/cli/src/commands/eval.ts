@@ -32,17 +32,28 @@ function progress(quiet: boolean) {
 export const evalNabCommand: Command = {
   name: 'eval nab',
   summary: 'run a detector over a Numenta Anomaly Benchmark folder and score it',
-  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--cv categories] [--windows] [--json]',
+  usage: 'sextant eval nab --data DIR --out DIR [--detector sextant] [--cv categories] [--windows] [--json]\n       sextant eval nab --data DIR --study ablation|sensitivity [--json]',
   options: {
     data: { type: 'string', value: 'DIR', description: 'folder in the NAB layout (data/<category>/<file>.csv, labels/windows.json)' },
     out: { type: 'string', value: 'DIR', description: 'where <detector>/<category>/<detector>_<file>.csv results are written' },
     detector: { type: 'string', value: 'NAME', description: 'registered detector: sextant (production), zscore, null', default: 'sextant' },
     cv: { type: 'string', value: 'SCHEME', description: 'categories: also score leave-one-category-out (each category at the threshold chosen on the others), beside the in-sample figures' },
     windows: { type: 'boolean', description: 'also list, per file, where each label window was found (or its best score when missed) and every false positive' },
+    study: { type: 'string', value: 'NAME', description: 'ablation: each signal of the production detector off in turn; sensitivity: each tunable parameter swept, and the nested cross-validation that chooses them all (and the threshold) without the held-out category. Leave-one-category-out figures, a markdown table; writes no result files' },
     json: { type: 'boolean', description: 'print the result as JSON (perFile carries the window report and false positives)' },
   },
   details: 'Each file is fed row by row (streaming, no look-ahead) through the production detector with its default parameters.\nWhen labels are present the three NAB profiles are scored with one corpus-wide threshold.',
   async run({ values }) {
+    if (values.study !== undefined) {
+      if (!values.data) throw new UsageError('--data is required');
+      if (values.study !== 'ablation' && values.study !== 'sensitivity') throw new UsageError(`unknown --study "${String(values.study)}"; known: ablation, sensitivity`);
+      const ev = await loadEval();
+      const quiet = Boolean(values.json);
+      const result = await ev.runNabStudy({ dataDir: resolve(String(values.data)), study: values.study, onProgress: (p) => quiet || process.stderr.write(`\rrun ${p.runs}: ${p.label.slice(0, 70).padEnd(70)}`) });
+      if (!quiet) process.stderr.write('\n');
+      process.stdout.write(values.json ? `${JSON.stringify(result, null, 2)}\n` : `${ev.formatNabStudy(result)}\n`);
+      return 0;
+    }
     if (!values.data || !values.out) throw new UsageError('--data and --out are required');
     const ev = await loadEval();
     if (values.cv !== undefined && values.cv !== 'categories') throw new UsageError(`unknown --cv scheme "${String(values.cv)}"; known: categories`);

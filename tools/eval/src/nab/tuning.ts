@@ -209,23 +209,27 @@ export interface NestedSearch {
 /**
  * Every swept parameter AND the threshold chosen inside the loop: for each held-out category, one
  * pass of coordinate search over `sweeps` in order, each value chosen by the standard score on the
- * other categories (plateau-smoothed over its neighbours), then the threshold on the same
+ * other categories (with `plateau`, the mean over it and its neighbours in the sweep; without, its
+ * own score, the textbook inner choice; with `margin`, a value other than the default must beat it
+ * by more than `margin` points, a parsimony rule against chasing noise), then the threshold on the same
  * categories; the held-out category is scored at the result. The honest figure for the whole
  * tuning procedure, not for one parameter set.
  */
-export function nestedCoordinateSearch(cache: CandidateSource, sweeps: readonly SweepSpec[], categories: readonly string[]): NestedSearch {
+export function nestedCoordinateSearch(cache: CandidateSource, sweeps: readonly SweepSpec[], categories: readonly string[], plateau = true, margin = 0): NestedSearch {
   const folds: NestedSearchFold[] = categories.map((category) => {
     let chosen: Partial<BaselineParams> = {};
     for (const sweep of sweeps) {
       const inner = sweep.values.map((v) => scoreNab(cache.get({ ...chosen, [sweep.parameter]: v }).files.filter((f) => f.category !== category)).standard.score);
       const smoothed = inner.map((x, i) => {
+        if (!plateau) return x;
         const around = [inner[i - 1], x, inner[i + 1]].filter((y) => y !== undefined);
         return around.reduce((a, y) => a + y, 0) / around.length;
       });
-      // Ties keep the default.
-      let best = sweep.values.indexOf(cache.defaultsOf(sweep.parameter));
-      if (best < 0) best = 0;
+      // Ties keep the default; with a margin, another value must beat the default by more than it.
+      const def = Math.max(0, sweep.values.indexOf(cache.defaultsOf(sweep.parameter)));
+      let best = def;
       for (let i = 0; i < smoothed.length; i++) if (smoothed[i] > smoothed[best] + 1e-9) best = i;
+      if (smoothed[best] <= smoothed[def] + margin) best = def;
       chosen = { ...chosen, [sweep.parameter]: sweep.values[best] };
     }
     const files = cache.get(chosen).files;
@@ -245,6 +249,8 @@ export interface NabStudyOptions {
   /** Folder in the NAB layout with labels. */
   readonly dataDir: string;
   readonly study: NabStudyName;
+  /** sensitivity: also the nested search with the plateau-smoothed inner choice (about 40 more runs). */
+  readonly plateau?: boolean;
   /** Called after each detector run over the corpus. */
   readonly onProgress?: (p: { readonly runs: number; readonly label: string }) => void;
 }
@@ -257,8 +263,12 @@ export interface NabStudyResult {
   readonly ablation?: readonly CandidateFigures[];
   /** sensitivity: each tunable parameter swept with the others at their defaults. */
   readonly sweeps?: readonly { readonly parameter: keyof BaselineParams; readonly rows: readonly (CandidateFigures & { readonly value: number })[] }[];
-  /** sensitivity: every swept parameter and the threshold chosen inside the loop. */
+  /** sensitivity: every swept parameter and the threshold chosen inside the loop (inner choice: best training score). */
   readonly nested?: NestedSearch;
+  /** The same, a value other than the default chosen only when it beats the default by > 1 point on the other categories. */
+  readonly nestedMargin?: NestedSearch;
+  /** The same with the inner choice smoothed over neighbouring values (plateau-seeking). */
+  readonly nestedPlateau?: NestedSearch;
   /** Detector runs over the whole corpus. */
   readonly runs: number;
 }
@@ -282,8 +292,11 @@ export async function runNabStudy(options: NabStudyOptions): Promise<NabStudyRes
     rows: sweep.values.map((value) => ({ ...figuresOf(get({ [sweep.parameter]: value }, `${sweep.parameter}=${value}`)), value })),
   }));
   const categories = [...new Set(corpus.series.map((s) => s.category))].sort();
-  const nested = nestedCoordinateSearch({ defaultsOf: (p) => cache.defaultsOf(p), get: (params) => get(params, JSON.stringify(params)) }, DEFAULT_SWEEPS, categories);
-  return { study: 'sensitivity', production, sweeps, nested, runs: cache.runs };
+  const source: CandidateSource = { defaultsOf: (p) => cache.defaultsOf(p), get: (params) => get(params, JSON.stringify(params)) };
+  const nested = nestedCoordinateSearch(source, DEFAULT_SWEEPS, categories, false);
+  const nestedMargin = nestedCoordinateSearch(source, DEFAULT_SWEEPS, categories, false, 1);
+  const nestedPlateau = options.plateau ? nestedCoordinateSearch(source, DEFAULT_SWEEPS, categories, true) : undefined;
+  return { study: 'sensitivity', production, sweeps, nested, nestedMargin, ...(nestedPlateau ? { nestedPlateau } : {}), runs: cache.runs };
 }
 
 const f1 = (x: number | null | undefined) => (x === null || x === undefined || Number.isNaN(x) ? 'n/a' : x.toFixed(1));
@@ -307,10 +320,15 @@ export function formatNabStudy(r: NabStudyResult): string {
       out.push(`| \`${s.parameter}\` | ${s.rows.map((x) => fmtValue(s.parameter, x.value)).join(' / ')} | ${join((x) => f1(x.inSample))} | ${join((x) => f1(x.cvMean))} | ${join((x) => f1(x.cvWorst))} |`);
     }
   }
-  if (r.nested) {
+  for (const [name, nested] of [
+    ['nested, inner choice = best training score', r.nested],
+    ['nested, inner choice = the default unless another value beats it by > 1 point', r.nestedMargin],
+    ['nested, inner choice smoothed over neighbouring values', r.nestedPlateau],
+  ] as const) {
+    if (!nested) continue;
     out.push('');
-    out.push(`nested (every swept parameter and the threshold chosen without the held-out category): mean ${f1(r.nested.mean)}, worst ${f1(r.nested.worst)}`);
-    for (const f of r.nested.folds) out.push(`  ${f.category.padEnd(24)} ${f1(f.score).padStart(5)} at ${f.threshold.toPrecision(3)}  chosen ${Object.entries(f.values).map(([k, v]) => `${k}=${fmtValue(k as keyof BaselineParams, v as number)}`).join(' ') || '(the defaults)'}`);
+    out.push(`${name} (every swept parameter and the threshold chosen without the held-out category): mean ${f1(nested.mean)}, worst ${f1(nested.worst)}`);
+    for (const f of nested.folds) out.push(`  ${f.category.padEnd(24)} ${f1(f.score).padStart(5)} at ${f.threshold.toPrecision(3)}  chosen ${Object.entries(f.values).map(([k, v]) => `${k}=${fmtValue(k as keyof BaselineParams, v as number)}`).join(' ') || '(the defaults)'}`);
   }
   out.push('');
   out.push(`${r.runs} detector runs over the corpus`);

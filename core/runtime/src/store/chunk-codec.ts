@@ -16,8 +16,10 @@
  *
  * Values: the encoder first looks for a power of ten that turns the values into integers exactly
  * (`12.34` -> 1234 at scale 2): gauges and counters with a few significant digits then cost the
- * bits of their changes only. Values that do not fit (a stray `51.846000000000004`, -0, NaN
- * payloads) are kept bit-exact as exceptions. When that does not pay, values use the XOR column of
+ * bits of their changes only. A value a few units in the last place away from such a decimal
+ * (`1.7619999999999998`, what an average computed in floating point gives) is that decimal plus a
+ * small correction of its bit pattern (a second integer column, ~1 bit a point when there is none).
+ * Values that do not fit (-0, NaN payloads, full-precision noise) are kept bit-exact as exceptions. When that does not pay, values use the XOR column of
  * the Gorilla paper (Pelkonen et al., VLDB 2015): XOR with the previous value, then leading and
  * trailing zeros. Every path is lossless to the bit.
  *
@@ -44,6 +46,36 @@ const TWO_32 = 4294967296;
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const ulpView = new Float64Array(2);
+const ulpWords = new Uint32Array(ulpView.buffer);
+/** Most units in the last place a value may be from its decimal to be stored as decimal + correction. */
+const MAX_ULPS = 4;
+
+/** bits(a) - bits(b) as an integer, for doubles of the same sign (NaN when the signs differ). */
+function ulpDistance(a: number, b: number): number {
+  ulpView[0] = a;
+  ulpView[1] = b;
+  if ((ulpWords[1] ^ ulpWords[3]) >>> 31 !== 0) return Number.NaN;
+  return (ulpWords[1] - ulpWords[3]) * TWO_32 + (ulpWords[0] - ulpWords[2]);
+}
+
+/** `value` with `ulps` added to its bit pattern. */
+function addUlps(value: number, ulps: number): number {
+  ulpView[0] = value;
+  let lo = ulpWords[0] + ulps;
+  let hi = ulpWords[1];
+  if (lo >= TWO_32) {
+    lo -= TWO_32;
+    hi++;
+  } else if (lo < 0) {
+    lo += TWO_32;
+    hi--;
+  }
+  ulpWords[0] = lo;
+  ulpWords[1] = hi;
+  return ulpView[0];
+}
+
 const f32 = new Float32Array(1);
 const f32Bits = new Uint32Array(f32.buffer);
 
@@ -331,6 +363,7 @@ export class ChunkEncoder {
   private readonly ints3 = new Float64Array(MAX_CHUNK_POINTS);
   private readonly scales = new Uint8Array(MAX_CHUNK_POINTS);
   private readonly exceptions = new Uint16Array(MAX_CHUNK_POINTS);
+  private readonly corrections = new Float64Array(MAX_CHUNK_POINTS);
 
   /** Points `start .. start + count` of `timestamps`/`values`, bit-exact. */
   encodeSamples(timestamps: Float64Array, values: Float64Array, start: number, count: number): Uint8Array {
@@ -453,8 +486,10 @@ export class ChunkEncoder {
       const v = vs[start + i];
       let e = 0;
       for (; e <= MAX_SCALE; e++) {
-        const n = Math.round(v * POW10[e]);
-        if (Math.abs(n) < INT_LIMIT && n / POW10[e] === v) break;
+        const n = Math.round(v * POW10[e]) + 0; // -0 -> 0: the integer column has no -0
+        if (!(Math.abs(n) < INT_LIMIT)) continue;
+        const c = n / POW10[e];
+        if (c === v || Math.abs(ulpDistance(v, c)) <= MAX_ULPS) break;
       }
       if (e <= MAX_SCALE && v === 0 && 1 / v < 0) e = MAX_SCALE + 1; // -0: keep its sign as an exception
       scales[i] = e;
@@ -471,16 +506,26 @@ export class ChunkEncoder {
     s.write(scale, 4);
     const xs = this.ints;
     const exceptions = this.exceptions;
+    const corrections = this.corrections;
     let nExceptions = 0;
+    let corrected = false;
     let prev = 0;
     const p = POW10[scale];
     for (let i = 0; i < count; i++) {
       const v = vs[start + i];
-      let n = scales[i] <= scale ? Math.round(v * p) : Number.NaN;
-      if (!(Math.abs(n) < INT_LIMIT && n / p === v)) {
+      let n = scales[i] <= scale ? Math.round(v * p) + 0 : Number.NaN;
+      let ulps = 0;
+      if (Math.abs(n) < INT_LIMIT && n / p !== v) {
+        ulps = ulpDistance(v, n / p);
+        if (!(Math.abs(ulps) <= MAX_ULPS)) n = Number.NaN;
+      }
+      if (!(Math.abs(n) < INT_LIMIT)) {
         exceptions[nExceptions++] = i;
         n = prev; // keeps the residuals of the integer column small
+        ulps = 0;
       }
+      if (ulps !== 0) corrected = true;
+      corrections[i] = ulps;
       xs[i] = prev = n;
     }
     const indexBits = bitLength(count - 1);
@@ -495,6 +540,8 @@ export class ChunkEncoder {
       }
     }
     writeIntColumn(s, xs, count);
+    s.writeBit(corrected);
+    if (corrected) writeIntColumn(s, corrections, count);
     return s.position - from;
   }
 }
@@ -540,6 +587,11 @@ export class ChunkDecoder {
     readIntColumn(s, xs, count);
     const values = this.values;
     for (let i = 0; i < count; i++) values[i] = xs[i] / p;
+    if (s.readBit() === 1) {
+      // corrections reuse `ints`, whose integers are consumed above
+      readIntColumn(s, xs, count);
+      for (let i = 0; i < count; i++) if (xs[i] !== 0) values[i] = addUlps(values[i], xs[i]);
+    }
     if (nExceptions > 0) {
       const words = wordsOf(values);
       for (let k = 0; k < nExceptions; k++) {

@@ -5,14 +5,15 @@
  * - groupSamplesPerSec_1 / _3: samples/s from the ingest handler through the partition streams to
  *   the owners' pipelines, with 1 and 3 members. All members run in this one Node thread, so this
  *   is the cost of the Redis path per sample, not the scaling of separate processes.
- * - redisPathCostX: inMemory / group_1 (how much more a sample costs through Redis).
+ * - *CpuNsPerSample: CPU per sample of the in-memory path, of this process as a member, and of
+ *   redis-server (from /proc); redisPathCostX = (member + redis-server) / in-memory.
  * - takeoverMs_p50 / _max: a member halts (no release: a crash as the others see it) -> every one
  *   of its partitions is running on a survivor again; lease 5 s (the default), 3 kills.
  *
  * Needs redis-server on the PATH (started on a free loopback port, no persistence, stopped by pid).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,11 +99,34 @@ async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   }
 }
 
-async function groupThroughput(url: string, group: string, members: number, rounds: number): Promise<number> {
+/** CPU time (ns) used so far by a process, from /proc/PID/stat (utime + stime); 0 where unreadable. */
+function processCpuNs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e9) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return 0;
+  }
+}
+
+const ownCpuNs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) * 1000;
+};
+
+interface GroupFigures {
+  readonly samplesPerSec: number;
+  /** CPU of this process (all members) per sample, ns. */
+  readonly memberCpuNsPerSample: number;
+  /** CPU of redis-server per sample, ns. */
+  readonly redisCpuNsPerSample: number;
+}
+
+async function groupThroughput(url: string, group: string, members: number, rounds: number, redisPid: number): Promise<GroupFigures> {
   const started = await Promise.all(
     Array.from({ length: members }, async (_, k) => {
       const rt = await runtime();
-      const member = await ClusterMember.start({ runtime: rt, store: url, detectors: {}, group, memberId: `m${k}`, pollMs: 5, checkpointMs: 2000 });
+      const member = await ClusterMember.start({ runtime: rt, store: url, detectors: {}, group, memberId: `m${k}`, checkpointMs: 2000 });
       return { rt, member };
     }),
   );
@@ -115,15 +139,17 @@ async function groupThroughput(url: string, group: string, members: number, roun
   const warm = (await Promise.all(started.map((s, k) => drive(s.member.ingestHandler, ids[k], 0, 1, t0)))).reduce((a, b) => a + b, 0);
   await until(() => processed() >= warm, 300_000);
   const begin = performance.now();
+  const cpu0 = ownCpuNs();
+  const redis0 = processCpuNs(redisPid);
   const per = Math.ceil(rounds / members);
   const sent = (await Promise.all(started.map((s, k) => drive(s.member.ingestHandler, ids[k], 1, 1 + per, t0)))).reduce((a, b) => a + b, 0);
   await until(() => processed() >= warm + sent, 300_000);
-  const rate = sent / ((performance.now() - begin) / 1000);
+  const figures = { samplesPerSec: sent / ((performance.now() - begin) / 1000), memberCpuNsPerSample: (ownCpuNs() - cpu0) / sent, redisCpuNsPerSample: (processCpuNs(redisPid) - redis0) / sent };
   for (const s of started) {
     await s.member.stop();
     await s.rt.stop();
   }
-  return rate;
+  return figures;
 }
 
 async function takeover(url: string, kills: number): Promise<number[]> {
@@ -165,17 +191,23 @@ export async function run(): Promise<Record<string, number>> {
     const localIds = register(local);
     await drive(local, localIds, 0, 1, t0);
     const begin = performance.now();
+    const cpu0 = ownCpuNs();
     const sentLocal = await drive(local, localIds, 1, 21, t0);
     const inMemory = sentLocal / ((performance.now() - begin) / 1000);
+    const inMemoryCpuNs = (ownCpuNs() - cpu0) / sentLocal;
     await rt.stop();
-    const one = await groupThroughput(url, 'bench1', 1, 30);
-    const three = await groupThroughput(url, 'bench3', 3, 30);
+    const one = await groupThroughput(url, 'bench1', 1, 30, redis.pid!);
+    const three = await groupThroughput(url, 'bench3', 3, 30, redis.pid!);
     const times = (await takeover(url, 3)).sort((a, b) => a - b);
     return {
       inMemorySamplesPerSec: Math.round(inMemory),
-      groupSamplesPerSec_1: Math.round(one),
-      groupSamplesPerSec_3: Math.round(three),
-      redisPathCostX: Math.round((inMemory / one) * 10) / 10,
+      inMemoryCpuNsPerSample: Math.round(inMemoryCpuNs),
+      groupSamplesPerSec_1: Math.round(one.samplesPerSec),
+      groupSamplesPerSec_3: Math.round(three.samplesPerSec),
+      memberCpuNsPerSample_1: Math.round(one.memberCpuNsPerSample),
+      redisServerCpuNsPerSample_1: Math.round(one.redisCpuNsPerSample),
+      // CPU per sample through Redis (member + redis-server) over the in-memory path's.
+      redisPathCostX: Math.round(((one.memberCpuNsPerSample + one.redisCpuNsPerSample) / inMemoryCpuNs) * 10) / 10,
       takeoverMs_p50: Math.round(times[Math.floor(times.length / 2)]),
       takeoverMs_max: Math.round(times[times.length - 1]),
     };

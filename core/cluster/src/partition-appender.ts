@@ -54,6 +54,12 @@ export interface PartitionAppenderOptions {
   readonly memberId: string;
   /** The group's data epoch (PartitionLeases.epoch), stamped on entries so stale series indices are recognised. */
   readonly epoch?: () => string | undefined;
+  /**
+   * How long a partition's pump waits for more samples before appending a small entry, ms
+   * (default 10). Per-entry costs (a command, a read, a pipeline call) dominate small entries; this
+   * trades a few ms of latency for fewer, larger entries.
+   */
+  readonly lingerMs?: number;
   /** Samples waiting for Redis at most (default 1,000,000, about 40 MB). */
   readonly maxBufferedSamples?: number;
   readonly logger?: Logger;
@@ -152,6 +158,8 @@ export class PartitionAppender {
     const queue = this.queues[p];
     try {
       while (queue.length > 0) {
+        const linger = this.options.lingerMs ?? 10;
+        if (linger > 0 && !this.closed && queue.reduce((a, q) => a + q.locals.length, 0) < MAX_ENTRY_SAMPLES / 10) await new Promise((r) => setTimeout(r, linger));
         let n = 0;
         let k = 0;
         while (k < queue.length && (k === 0 || n + queue[k].locals.length <= MAX_ENTRY_SAMPLES)) n += queue[k++].locals.length;

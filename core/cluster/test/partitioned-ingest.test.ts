@@ -22,7 +22,7 @@ describe('partitioned ingest through Redis streams (real redis-server)', () => {
     await redis?.stop();
   });
 
-  it('3 members, 10k series sent to all three: sent == accepted == processed, each series on exactly one member', async (ctx) => {
+  it('3 members, 10k series sent to all three: sent == accepted == processed, each series on exactly one member (slow: up to a minute under load)', async (ctx) => {
     needBinary(ctx, 'redis-server', INSTALL);
     // A lease far above the stalls seen on a shared 2-core machine under load (10 s): this test is
     // about partitioning, not take-over, and a lease lost to a stall replays from the checkpoint.

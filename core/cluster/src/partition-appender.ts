@@ -105,7 +105,11 @@ export class PartitionAppender {
   append(batch: SampleBatch, origin: string): Promise<void> {
     const n = batch.length;
     if (n === 0) return Promise.resolve();
-    if (this.closed || this.buffered + n > this.maxBuffered) {
+    if (this.closed) {
+      this.counters.droppedShutdown += n;
+      return Promise.resolve();
+    }
+    if (this.buffered + n > this.maxBuffered) {
       this.counters.droppedBufferFull += n;
       return Promise.resolve();
     }

@@ -278,8 +278,9 @@ export class BaselineModel {
 
   private grow(capacity: number): void {
     const grow32 = (a: Float32Array, per: number) => {
-      const b = new Float32Array(capacity * per).fill(Number.NaN);
+      const b = new Float32Array(capacity * per);
       b.set(a);
+      b.fill(Number.NaN, a.length);
       return b;
     };
     const s = new Float64Array(capacity * F.COUNT);
@@ -713,11 +714,13 @@ export class BaselineModel {
     const scalars = new Float64Array(capacity * F.COUNT);
     scalars.set(new Float64Array(copy(u * F.COUNT * 8, at).buffer));
     at += u * F.COUNT * 8;
-    const daily = new Float32Array(capacity * DAY_BUCKETS).fill(Number.NaN);
+    const daily = new Float32Array(capacity * DAY_BUCKETS);
     daily.set(new Float32Array(copy(u * DAY_BUCKETS * 4, at).buffer));
+    daily.fill(Number.NaN, u * DAY_BUCKETS);
     at += u * DAY_BUCKETS * 4;
-    const weekly = new Float32Array(capacity * WEEK_BUCKETS).fill(Number.NaN);
+    const weekly = new Float32Array(capacity * WEEK_BUCKETS);
     weekly.set(new Float32Array(copy(u * WEEK_BUCKETS * 4, at).buffer));
+    weekly.fill(Number.NaN, u * WEEK_BUCKETS);
     at += u * WEEK_BUCKETS * 4;
     const contexts = new Uint32Array(capacity * CONTEXT_WORDS);
     contexts.set(new Uint32Array(copy(u * CONTEXT_WORDS * 4, at).buffer));

@@ -7,7 +7,6 @@ import {
   PLUGIN_CONTRACT_VERSION,
   SextantError,
   mergeDefaults,
-  type Anomaly,
   type AnomalyInput,
   type Attributes,
   type Clock,
@@ -17,14 +16,12 @@ import {
   type Detector,
   type ExtensionKind,
   type IncidentUpdate,
-  type Notification,
   type Notifier,
   type SeriesCatalog,
   type SeriesDescriptor,
-  type SextantEvent,
   type SextantPlugin,
 } from '@sextant/plugin-api';
-import { status as grpcStatus, type ServerDuplexStream, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
+import { status as grpcStatus, type ServerUnaryCall, type sendUnaryData } from '@grpc/grpc-js';
 import { ChildCollectorSink, InstanceOutput } from './child-output.js';
 import { kindFromWire, kindToWire } from './component-kind.js';
 import type {

@@ -9,7 +9,6 @@ import {
   SextantError,
   formatError,
   type Anomaly,
-  type AnomalyInput,
   type Attributes,
   type BaseContext,
   type Collector,
@@ -24,7 +23,6 @@ import {
   type FeedbackRecord,
   type FeedbackVerdict,
   type HealthState,
-  type IncidentUpdate,
   type Notification,
   type Notifier,
   type NotifierContext,
@@ -36,7 +34,6 @@ import {
   type SextantEvent,
   type StandardSchemaV1,
   type Stability,
-  type TopologyUpdate,
 } from '@sextant/plugin-api';
 import { kindToWire } from './component-kind.js';
 import {

@@ -342,9 +342,28 @@ export class PartitionWorker {
     const { runtime } = this.ctx;
     const batch = this.batch;
     const epoch = this.ctx.epoch();
+    // Consecutive samples of one agent source, across entries, go to the pipeline in one call
+    // (per-source counters as on a single server; per-call costs paid once per read, not per entry).
+    let origin: string | undefined;
+    const flush = () => {
+      if (batch.length > 0 && origin !== undefined) {
+        this.ctx.setCurrent(this);
+        try {
+          runtime.pipeline.ingest(batch, origin);
+        } finally {
+          this.ctx.setCurrent(undefined);
+        }
+        this.counters.processed += batch.length;
+      }
+      batch.clear();
+    };
+    batch.clear();
     for (const e of decoded) {
       // The lease is gone or in doubt: the rest stays pending for whoever owns the partition.
-      if (this.dropped || !this.ctx.holds(this.partition)) return false;
+      if (this.dropped || !this.ctx.holds(this.partition)) {
+        flush();
+        return false;
+      }
       this.counters.entries++;
       this.unacked.push(e.id);
       if (!e.samples) {
@@ -367,9 +386,11 @@ export class PartitionWorker {
       }
       const s = e.samples;
       let i = 0;
-      // One pipeline call per run of samples from one agent source (per-source counters as on a single server).
-      for (const [origin, count] of e.origins) {
-        batch.clear();
+      for (const [runOrigin, count] of e.origins) {
+        if (runOrigin !== origin || batch.length >= 50_000) {
+          flush();
+          origin = runOrigin;
+        }
         const end = Math.min(s.length, i + count);
         for (; i < end; i++) {
           const local = this.localOf[s.series[i]];
@@ -379,16 +400,9 @@ export class PartitionWorker {
           }
           batch.push(local, s.timestamps[i], s.values[i]);
         }
-        if (batch.length === 0) continue;
-        this.ctx.setCurrent(this);
-        try {
-          runtime.pipeline.ingest(batch, origin);
-        } finally {
-          this.ctx.setCurrent(undefined);
-        }
-        this.counters.processed += batch.length;
       }
     }
+    flush();
     return true;
   }
 

@@ -294,6 +294,25 @@ describe('a detector and a correlator in a plugin child process behave as in-pro
     expect(await run(true)).not.toEqual(await run(false));
   }, 120_000);
 
+  it('a child that crashes gets the learned state back that the host fetched last, and keeps running', async () => {
+    const h = await startDetector(child.detectors.get('baseline')!, { instanceId: 'baseline/crash', topology: new ObservableTopology() });
+    const id = h.catalog.series(web);
+    const shape = dailySeries(7);
+    for (let i = 0; i < 900; i++) h.feed(id, START + i * STEP, shape(START + i * STEP));
+    await h.detector.prepareSnapshot!();
+    const before = Buffer.from(h.detector.snapshot!());
+    const pid = remote.status().pid!;
+    process.kill(pid, 'SIGKILL');
+    await eventually(() => h.statuses.some((s) => s.state === 'ok' && s.message === 'plugin process restarted') && remote.status().pid !== pid, 'the instance re-created in a new child');
+    await h.detector.prepareSnapshot!();
+    expect(Buffer.from(h.detector.snapshot!()).equals(before)).toBe(true);
+    // and it still learns: one more batch changes the state
+    h.feed(id, START + 900 * STEP, shape(START + 900 * STEP));
+    await h.detector.prepareSnapshot!();
+    expect(Buffer.from(h.detector.snapshot!()).equals(before)).toBe(false);
+    await h.shutdown();
+  }, 120_000);
+
   it('incident correlator: the same incident updates with a topology that changes while it runs, and the same restored state', async () => {
     const inProcess = await correlatorRun(local.correlators.get('incidents')!);
     const isolated = await correlatorRun(child.correlators.get('incidents')!);

@@ -52,8 +52,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function startCli(repoRoot: string, args: string[], cwd: string): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [join(repoRoot, 'tools/cli/dist/bin.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(repoRoot: string, args: string[], cwd: string, nodeArgs: readonly string[] = []): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'tools/cli/dist/bin.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + String(d)).slice(-4000)));
   child.stderr!.on('data', (d) => (out = (out + String(d)).slice(-4000)));
@@ -131,7 +131,7 @@ export async function agentProcess(repoRoot: string, opts: { containers?: number
         return false;
       }
     }, 60_000, server.output);
-    agent = startCli(repoRoot, ['agent', '--config', join(dir, 'agent.yaml'), '--server', `127.0.0.1:${ingestPort}`, '--insecure', '--token', token, '--log-level', 'error'], dir);
+    agent = startCli(repoRoot, ['agent', '--config', join(dir, 'agent.yaml'), '--server', `127.0.0.1:${ingestPort}`, '--insecure', '--token', token, '--log-level', 'error'], dir, (process.env.SEXTANT_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
     const pid = agent.child.pid!;
     await new Promise((r) => setTimeout(r, warmup * 1000));
     if (agent.child.exitCode !== null) throw new Error(`sextant agent exited early: ${agent.output()}`);

@@ -1,6 +1,8 @@
 /**
  * The `sextant` command line: finds the command from the first words, parses its options, runs it.
  */
+// First: sets the agent's V8 heap flags before anything big is loaded (role-heap.ts says why).
+import './role-heap.js';
 import { formatError } from '@sextant/plugin-api';
 import { helpText, parseCommandArgs, UsageError, type Command } from './command.js';
 import { commands } from './commands/index.js';

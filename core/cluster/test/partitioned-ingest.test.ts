@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SeriesDescriptor } from '@sextant/plugin-api';
 import { seriesKey } from '@sextant/runtime';
 import { findBinary, needBinary } from '@sextant/testkit';
-import { startTestRedis, until, type TestRedis } from './redis-process.js';
+import { startTestRedis, stopWithin, until, type TestRedis } from './redis-process.js';
 import { startMember, type TestMember } from './member-fixture.js';
 
 const INSTALL = 'apt-get install redis-server';
@@ -18,7 +18,7 @@ describe('partitioned ingest through Redis streams (real redis-server)', () => {
     if (findBinary('redis-server')) redis = await startTestRedis();
   });
   afterAll(async () => {
-    for (const m of members) await m.stop().catch(() => undefined);
+    for (const m of members) await stopWithin(() => m.stop());
     await redis?.stop();
   });
 

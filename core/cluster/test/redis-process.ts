@@ -56,6 +56,11 @@ export async function startTestRedis(extraArgs: readonly string[] = []): Promise
   };
 }
 
+/** Stops something that should stop promptly; a hang must not keep the test's redis-server alive. */
+export async function stopWithin(stop: () => Promise<unknown>, ms = 15_000): Promise<void> {
+  await Promise.race([stop().catch(() => undefined), new Promise((r) => setTimeout(r, ms))]);
+}
+
 /** Polls `check` until it returns true (generous: the machine is shared). */
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 60_000, everyMs = 100): Promise<void> {
   const end = Date.now() + timeoutMs;

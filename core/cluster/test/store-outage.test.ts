@@ -7,7 +7,7 @@ import type { SeriesDescriptor } from '@sextant/plugin-api';
 import { seriesKey } from '@sextant/runtime';
 import { findBinary, needBinary } from '@sextant/testkit';
 import { startMember, type TestMember } from './member-fixture.js';
-import { startTestRedis, until, type TestRedis } from './redis-process.js';
+import { startTestRedis, stopWithin, until, type TestRedis } from './redis-process.js';
 
 const INSTALL = 'apt-get install redis-server';
 const DURABLE = ['--appendonly', 'yes', '--appendfsync', 'always'];
@@ -18,7 +18,7 @@ describe('Redis restarted under load (real redis-server)', () => {
   let redis: TestRedis | undefined;
   const members: TestMember[] = [];
   afterEach(async () => {
-    for (const m of members.splice(0)) await m.stop().catch(() => undefined);
+    for (const m of members.splice(0)) await stopWithin(() => m.stop());
     await redis?.stop();
     redis = undefined;
   });

@@ -10,7 +10,7 @@ import { findBinary, needBinary } from '@sextant/testkit';
 import { ClusterKeys, GroupSeriesRegistry, LocalSeriesMap, PartitionAppender, compareStreamIds, connectRedis, decodeSamples, partitionOf, type RedisLink } from '../src/index.js';
 import { startMember, type TestMember } from './member-fixture.js';
 import { spawnMember, type MemberProcess } from './member-process.js';
-import { startTestRedis, until, type TestRedis } from './redis-process.js';
+import { startTestRedis, stopWithin, until, type TestRedis } from './redis-process.js';
 
 const INSTALL = 'apt-get install redis-server';
 const LEASE_MS = 5000;
@@ -27,7 +27,7 @@ describe('take-over after SIGKILL (real redis-server, member in a child process)
   });
   afterAll(async () => {
     await child?.kill();
-    await survivor?.stop().catch(() => undefined);
+    if (survivor) await stopWithin(() => survivor!.stop());
     link?.destroy();
     await redis?.stop();
   });

@@ -76,6 +76,15 @@ function addUlps(value: number, ulps: number): number {
   return ulpView[0];
 }
 
+/** Whether `v` is, within MAX_ULPS, an integer divided by 10^e (|integer| < 2^49). */
+function fitsScale(v: number, e: number): boolean {
+  const n = Math.round(v * POW10[e]) + 0; // -0 -> 0: the integer column has no -0
+  if (!(Math.abs(n) < INT_LIMIT)) return false;
+  const c = n / POW10[e];
+  // the cheap test first: MAX_ULPS units in the last place are within ~1e-15 of the value
+  return c === v || (Math.abs(c - v) <= Math.abs(v) * 1e-15 && Math.abs(ulpDistance(v, c)) <= MAX_ULPS);
+}
+
 const f32 = new Float32Array(1);
 const f32Bits = new Uint32Array(f32.buffer);
 
@@ -148,36 +157,67 @@ function residual(xs: Float64Array, i: number, order: number): number {
  * 2 bits order, 1 bit mode, the first `order` values, then the residuals.
  */
 function writeIntColumn(s: BitStream, xs: Float64Array, m: number): void {
+  // pass 1: min and max of the residuals of all three orders, for the bit-packed costs
+  let min0 = Number.POSITIVE_INFINITY;
+  let max0 = Number.NEGATIVE_INFINITY;
+  let min1 = min0;
+  let max1 = max0;
+  let min2 = min0;
+  let max2 = max0;
+  for (let i = 0; i < m; i++) {
+    const r0 = xs[i];
+    if (r0 < min0) min0 = r0;
+    if (r0 > max0) max0 = r0;
+    if (i === 0) continue;
+    const r1 = r0 - xs[i - 1];
+    if (r1 < min1) min1 = r1;
+    if (r1 > max1) max1 = r1;
+    if (i === 1) continue;
+    const r2 = r1 - xs[i - 1] + xs[i - 2];
+    if (r2 < min2) min2 = r2;
+    if (r2 > max2) max2 = r2;
+  }
   let best = Number.POSITIVE_INFINITY;
   let bestOrder = 0;
   let bestFor = true;
   let bestMin = 0;
   let bestWidth = 0;
+  const head1 = m >= 1 ? signedCost(xs[0]) : 0;
+  const head2 = m >= 2 ? head1 + signedCost(xs[1] - xs[0]) : 0;
   for (let order = 0; order <= 2 && order <= m; order++) {
-    let head = 0;
-    for (let i = 0; i < order; i++) head += signedCost(order === 2 && i === 1 ? xs[1] - xs[0] : xs[i]);
-    let min = Number.POSITIVE_INFINITY;
-    let max = Number.NEGATIVE_INFINITY;
-    let varBits = 0;
-    for (let i = order; i < m; i++) {
-      const r = residual(xs, i, order);
-      if (r < min) min = r;
-      if (r > max) max = r;
-      varBits += varCost(r);
-    }
+    const min = order === 0 ? min0 : order === 1 ? min1 : min2;
+    const max = order === 0 ? max0 : order === 1 ? max1 : max2;
     const width = m > order ? bitLength(max - min) : 0;
-    const forBits = m > order ? signedCost(min) + 6 + width * (m - order) : 0;
-    if (head + forBits < best) {
-      best = head + forBits;
+    const bits = (order === 0 ? 0 : order === 1 ? head1 : head2) + (m > order ? signedCost(min) + 6 + width * (m - order) : 0);
+    if (bits < best) {
+      best = bits;
       bestOrder = order;
-      bestFor = true;
       bestMin = m > order ? min : 0;
       bestWidth = width;
     }
-    if (head + varBits < best) {
-      best = head + varBits;
-      bestOrder = order;
-      bestFor = false;
+  }
+  // pass 2, only when bit-packing needs more than a bit a point: variable-length codes, which win
+  // when a few outliers widen the frame (they cost at least 1 bit a point)
+  if (bestWidth > 1) {
+    let var0 = 0;
+    let var1 = head1;
+    let var2 = head2;
+    for (let i = 0; i < m; i++) {
+      const r0 = xs[i];
+      var0 += varCost(r0);
+      if (i === 0) continue;
+      const r1 = r0 - xs[i - 1];
+      var1 += varCost(r1);
+      if (i === 1) continue;
+      var2 += varCost(r1 - xs[i - 1] + xs[i - 2]);
+    }
+    for (let order = 0; order <= 2 && order <= m; order++) {
+      const bits = order === 0 ? var0 : order === 1 ? var1 : var2;
+      if (bits < best) {
+        best = bits;
+        bestOrder = order;
+        bestFor = false;
+      }
     }
   }
   s.write(bestOrder, 2);
@@ -188,7 +228,7 @@ function writeIntColumn(s: BitStream, xs: Float64Array, m: number): void {
   if (bestFor) {
     writeSigned(s, bestMin);
     s.write(bestWidth, 6);
-    for (let i = bestOrder; i < m; i++) s.writeNumber(residual(xs, i, bestOrder) - bestMin, bestWidth);
+    if (bestWidth > 0) for (let i = bestOrder; i < m; i++) s.writeNumber(residual(xs, i, bestOrder) - bestMin, bestWidth);
   } else {
     for (let i = bestOrder; i < m; i++) writeVar(s, residual(xs, i, bestOrder));
   }
@@ -364,14 +404,19 @@ export class ChunkEncoder {
   private readonly scales = new Uint8Array(MAX_CHUNK_POINTS);
   private readonly exceptions = new Uint16Array(MAX_CHUNK_POINTS);
   private readonly corrections = new Float64Array(MAX_CHUNK_POINTS);
+  private readonly histogram = new Uint16Array(MAX_SCALE + 2);
 
-  /** Points `start .. start + count` of `timestamps`/`values`, bit-exact. */
-  encodeSamples(timestamps: Float64Array, values: Float64Array, start: number, count: number): Uint8Array {
+  /**
+   * Points `start .. start + count` of `timestamps`/`values`, bit-exact. `scaleHint`: the decimal
+   * scale these values probably have (when re-encoding chunks whose scales are known); each value
+   * is tried at it first, which saves the search.
+   */
+  encodeSamples(timestamps: Float64Array, values: Float64Array, start: number, count: number, scaleHint = -1): Uint8Array {
     if (!(count >= 1 && count <= MAX_CHUNK_POINTS)) throw new RangeError(`a chunk holds 1..${MAX_CHUNK_POINTS} points (got ${count})`);
     const s = this.stream.reset(this.scratch, CHUNK_HEADER_BYTES * 8);
     this.writeTimestamps(s, timestamps, start, count);
     const valuesAt = s.position;
-    const decimalBits = this.writeDecimalValues(s, values, start, count);
+    const decimalBits = this.writeDecimalValues(s, values, start, count, scaleHint);
     // XOR is tried only when the decimal form is poor (it rarely wins below ~20 bits a point).
     if (decimalBits < 0 || decimalBits > 20 * count) {
       s.position = valuesAt;
@@ -379,7 +424,7 @@ export class ChunkEncoder {
       writeXorColumn(s, wordsOf(values), start, count);
       if (decimalBits >= 0 && s.position - valuesAt > decimalBits) {
         s.position = valuesAt;
-        this.writeDecimalValues(s, values, start, count);
+        this.writeDecimalValues(s, values, start, count, scaleHint);
       }
     }
     return this.finish(s, count, timestamps[start]);
@@ -479,18 +524,14 @@ export class ChunkEncoder {
    * Values as integers at one decimal scale plus bit-exact exceptions. Returns the bits written,
    * or -1 (nothing written) when most values have no short decimal form.
    */
-  private writeDecimalValues(s: BitStream, vs: Float64Array, start: number, count: number): number {
+  private writeDecimalValues(s: BitStream, vs: Float64Array, start: number, count: number, scaleHint: number): number {
     const scales = this.scales;
-    const histogram = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const histogram = this.histogram.fill(0);
     for (let i = 0; i < count; i++) {
       const v = vs[start + i];
-      let e = 0;
-      for (; e <= MAX_SCALE; e++) {
-        const n = Math.round(v * POW10[e]) + 0; // -0 -> 0: the integer column has no -0
-        if (!(Math.abs(n) < INT_LIMIT)) continue;
-        const c = n / POW10[e];
-        if (c === v || Math.abs(ulpDistance(v, c)) <= MAX_ULPS) break;
-      }
+      let e: number;
+      if (scaleHint >= 0 && fitsScale(v, scaleHint)) e = scaleHint;
+      else for (e = 0; e <= MAX_SCALE && !fitsScale(v, e); e++);
       if (e <= MAX_SCALE && v === 0 && 1 / v < 0) e = MAX_SCALE + 1; // -0: keep its sign as an exception
       scales[i] = e;
       histogram[e]++;
@@ -555,6 +596,8 @@ export class ChunkDecoder {
   readonly values = new Float64Array(MAX_CHUNK_POINTS);
   /** (expected, lower, upper) per point after decodeBand; NaN where the point has no band. */
   readonly band = new Float64Array(MAX_CHUNK_POINTS * 3);
+  /** Decimal scale of the values of the last sample chunk decoded, -1 when they were XOR-coded. */
+  lastScale = -1;
   private readonly stream = new BitStream(new Uint8Array(0));
   private readonly ints = new Float64Array(MAX_CHUNK_POINTS);
   private readonly ints2 = new Float64Array(MAX_CHUNK_POINTS);
@@ -569,9 +612,11 @@ export class ChunkDecoder {
     else readIntColumn(s, this.timestamps, count);
     if (s.readBit() === 1) {
       readXorColumn(s, wordsOf(this.values), count);
+      this.lastScale = -1;
       return count;
     }
     const scale = s.read(4);
+    this.lastScale = scale;
     const p = POW10[scale];
     const nExceptions = s.read(11);
     const indexBits = bitLength(count - 1);

@@ -246,9 +246,11 @@ export class SampleStore {
     const ts = this.mergeTs;
     const vs = this.mergeVs;
     let count = 0;
+    let scale = 0;
     const firsts: number[] = [];
     while (at < end) {
       const m = this.decoder.decodeSamples(log, at);
+      scale = scale < 0 || this.decoder.lastScale < 0 ? -1 : Math.max(scale, this.decoder.lastScale);
       ts.set(this.decoder.timestamps.subarray(0, m), count);
       vs.set(this.decoder.values.subarray(0, m), count);
       firsts.push(count);
@@ -281,7 +283,7 @@ export class SampleStore {
       }
     }
     page.logEnd[s] = from;
-    this.appendTo(page.log, page.logStart, page.logEnd, s, this.encoder.encodeSamples(ts, vs, 0, count));
+    this.appendTo(page.log, page.logStart, page.logEnd, s, this.encoder.encodeSamples(ts, vs, 0, count, scale));
   }
 
   /** Appends a chunk to a log, reusing the room of dropped chunks before growing by what is needed + 1/8. */

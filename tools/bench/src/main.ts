@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { idleRss } from './idle-rss.js';
 import { agentProcess } from './agent-process.js';
+import { endToEnd } from './end-to-end.js';
 import { storeBench, storeRss } from './store-ingest.js';
 import { correlatorThroughput, peerComparison } from './correlation.js';
 import { peerBenchmark, peerTable } from './peers/peers.js';
@@ -50,6 +51,7 @@ const GOALS: Record<string, string> = {
   rssMiB: '<= 100 MiB RSS of the in-process containers benchmark (100 containers)',
   agentCpuPercentOfCore: '<= 1% of one core: sextant agent process, host + 100 containers at 10 s',
   agentRssMiB: '<= 64 MiB RSS of the sextant agent process, host + 100 containers',
+  endToEndSamplesPerCpuSecond: '>= 2,000,000 samples/s per server core, gRPC in -> detect -> correlate (default analysis, 10k series)',
   peerTotalMsPerInterval: 'well under 10,000 ms per 10 s interval for 1,000 groups x 10 members x 50 metrics on one core',
   correlatorAnomaliesPerCpuMinute: '>= 10,000 anomalies per minute',
   redisCorePercentAt10s: '<= 0.2% of one core per instance at 10 s',
@@ -94,6 +96,7 @@ async function main(): Promise<void> {
     'store-rss-100k': () => storeRss(100_000),
     rss: () => idleRss(repoRoot),
     agent: () => agentProcess(repoRoot),
+    'end-to-end': () => endToEnd(),
     host: packageBench('collectors/host'),
     containers: packageBench('collectors/containers'),
     nginx: packageBench('plugins/nginx'),

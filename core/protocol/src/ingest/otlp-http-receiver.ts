@@ -12,11 +12,17 @@
  * (traces, logs); 405 other methods; 413 too large; 415 unsupported content type or encoding;
  * 429 queue full with `Retry-After` (retryable). Error bodies are a google.rpc.Status
  * (`code`, `message`) in the request's encoding.
+ *
+ * Served by Fastify on a port of its own (not mounted on the API: OTLP senders expect 4318):
+ * path, method, token, content type and content encoding are checked in `onRequest`, before any
+ * body byte is read, in that order; the body is read by Fastify's content-type parsers (raw bytes
+ * for both encodings) under `bodyLimit` (a larger `Content-Length` or stream gets 413), then
+ * gunzipped under the same limit, decoded and handed to the IngestServer.
  */
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCode, SextantError, type Logger } from '@sextant/plugin-api';
 import type { IngestServer } from './ingest-server.js';
 import { OtlpJsonError, otlpJsonToProtobuf } from './otlp-json.js';
@@ -40,12 +46,25 @@ export interface OtlpHttpReceiverOptions {
 }
 
 // google.rpc.Code values used in Status bodies
-const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAUTHENTICATED: 16, UNIMPLEMENTED: 12, NOT_FOUND: 5 } as const;
+const RPC = { INVALID_ARGUMENT: 3, RESOURCE_EXHAUSTED: 8, UNAUTHENTICATED: 16, UNIMPLEMENTED: 12, NOT_FOUND: 5, INTERNAL: 13 } as const;
 
 type Encoding = 'protobuf' | 'json';
 
+const PROTOBUF = 'application/x-protobuf';
+const JSON_TYPE = 'application/json';
+
+function mediaType(headers: IncomingHttpHeaders): string {
+  return (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The encoding answers use: the request's (JSON for JSON requests, protobuf otherwise). */
+function encodingOf(request: FastifyRequest): Encoding {
+  return mediaType(request.headers) === JSON_TYPE ? 'json' : 'protobuf';
+}
+
 export class OtlpHttpReceiver {
-  private constructor(private readonly server: Server, readonly address: string) {}
+  private closed = false;
+  private constructor(private readonly app: FastifyInstance, readonly address: string) {}
 
   static async start(options: OtlpHttpReceiverOptions): Promise<OtlpHttpReceiver> {
     const sep = options.address.lastIndexOf(':');
@@ -58,131 +77,133 @@ export class OtlpHttpReceiver {
       throw new SextantError(ErrorCode.CONFIG_INVALID, `OTLP/HTTP without TLS only listens on a loopback address (got ${host})`, { hint: 'give TLS options or listen on 127.0.0.1' });
     }
     const maxBody = options.maxBodyBytes ?? 4 << 20;
-    const handle = (req: IncomingMessage, res: ServerResponse) => void handleRequest(req, res, options.ingest, maxBody).catch((e: unknown) => {
-      options.logger?.warn(`OTLP/HTTP: ${e instanceof Error ? e.message : String(e)}`);
-      if (!res.headersSent) respondStatus(res, 500, 'json', RPC.INVALID_ARGUMENT, 'internal error');
-    });
-    const server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, handle) : createHttpServer(handle);
-    server.requestTimeout = 30_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const bound = server.address() as AddressInfo;
-    return new OtlpHttpReceiver(server, `${host.includes(':') ? `[${host}]` : host}:${bound.port}`);
+    const app = Fastify({
+      logger: false,
+      bodyLimit: maxBody,
+      forceCloseConnections: true,
+      requestTimeout: 30_000,
+      ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    }) as unknown as FastifyInstance;
+    configure(app, options.ingest, maxBody, options.logger);
+    try {
+      await app.listen({ host, port });
+    } catch (e) {
+      await app.close().catch(() => undefined);
+      const err = e as NodeJS.ErrnoException;
+      throw new SextantError(ErrorCode.CONFIG_INVALID, `OTLP/HTTP cannot listen on ${options.address}: ${err.code ?? err.message}`, {
+        hint: err.code === 'EADDRINUSE' ? 'another process uses this port; pick another address' : 'check the address',
+        cause: e,
+      });
+    }
+    const bound = app.server.address() as AddressInfo;
+    return new OtlpHttpReceiver(app, `${host.includes(':') ? `[${host}]` : host}:${bound.port}`);
   }
 
   get port(): number {
-    return (this.server.address() as AddressInfo).port;
+    return (this.app.server.address() as AddressInfo).port;
   }
 
   /** Stops listening and closes connections. Safe twice. */
   async shutdown(): Promise<void> {
-    if (!this.server.listening) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    if (this.closed) return;
+    this.closed = true;
+    await this.app.close();
   }
 }
 
-async function handleRequest(req: IncomingMessage, res: ServerResponse, ingest: IngestServer, maxBody: number): Promise<void> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  const encoding: Encoding = type === 'application/json' ? 'json' : 'protobuf';
-  const path = (req.url ?? '').split('?')[0];
-  if (path !== OTLP_HTTP_METRICS_PATH) {
-    req.resume();
-    return respondStatus(res, 404, encoding, RPC.NOT_FOUND, `this receiver takes metrics only, at POST ${OTLP_HTTP_METRICS_PATH}`);
-  }
-  if (req.method !== 'POST') {
-    req.resume();
-    res.setHeader('allow', 'POST');
-    return respondStatus(res, 405, encoding, RPC.UNIMPLEMENTED, `use POST ${OTLP_HTTP_METRICS_PATH}`);
-  }
-  if (!ingest.acceptsOtlpAuthorization(req.headers.authorization)) {
-    req.resume();
-    return respondStatus(res, 401, encoding, RPC.UNAUTHENTICATED, 'missing or wrong ingest token (header "Authorization: Bearer <token>")');
-  }
-  if (type !== 'application/x-protobuf' && type !== 'application/json') {
-    req.resume();
-    return respondStatus(res, 415, 'json', RPC.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(type)}; use application/x-protobuf or application/json`);
-  }
-  const contentEncoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
-    req.resume();
-    return respondStatus(res, 415, encoding, RPC.INVALID_ARGUMENT, `unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip or none`);
-  }
+function configure(app: FastifyInstance, ingest: IngestServer, maxBody: number, logger: Logger | undefined): void {
+  // both encodings arrive as raw bytes: JSON is translated by otlp-json.ts (its errors name the field)
+  app.removeAllContentTypeParsers();
+  const raw = (_req: FastifyRequest, body: Buffer, done: (err: Error | null, body?: Buffer) => void) => done(null, body);
+  app.addContentTypeParser(PROTOBUF, { parseAs: 'buffer' }, raw);
+  app.addContentTypeParser(JSON_TYPE, { parseAs: 'buffer' }, raw);
 
-  let body = await readCapped(req, maxBody);
-  if (body === undefined) return respondStatus(res, 413, encoding, RPC.RESOURCE_EXHAUSTED, `request body over ${maxBody} bytes; lower the exporter's batch size`);
-  if (contentEncoding === 'gzip') {
-    try {
-      body = await new Promise<Buffer>((resolve, reject) => gunzip(body!, { maxOutputLength: maxBody }, (e, out) => (e ? reject(e) : resolve(out))));
-    } catch (e) {
-      const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
-      return tooLarge
-        ? respondStatus(res, 413, encoding, RPC.RESOURCE_EXHAUSTED, `decompressed body over ${maxBody} bytes; lower the exporter's batch size`)
-        : respondStatus(res, 400, encoding, RPC.INVALID_ARGUMENT, `body is not valid gzip: ${(e as Error).message}`);
+  // everything a request can be refused for without its body, in the order of the module comment
+  app.addHook('onRequest', async (request, reply) => {
+    const encoding = encodingOf(request);
+    const q = request.url.indexOf('?');
+    const path = q < 0 ? request.url : request.url.slice(0, q);
+    if (path !== OTLP_HTTP_METRICS_PATH) return status(reply, 404, encoding, RPC.NOT_FOUND, `this receiver takes metrics only, at POST ${OTLP_HTTP_METRICS_PATH}`);
+    if (request.method !== 'POST') return status(reply.header('allow', 'POST'), 405, encoding, RPC.UNIMPLEMENTED, `use POST ${OTLP_HTTP_METRICS_PATH}`);
+    if (!ingest.acceptsOtlpAuthorization(request.headers.authorization)) {
+      return status(reply, 401, encoding, RPC.UNAUTHENTICATED, 'missing or wrong ingest token (header "Authorization: Bearer <token>")');
     }
-  }
-
-  let protobuf: Uint8Array = body;
-  if (encoding === 'json') {
-    try {
-      protobuf = otlpJsonToProtobuf(JSON.parse(body.toString('utf8')));
-    } catch (e) {
-      const message = e instanceof OtlpJsonError ? e.message : `body is not JSON: ${(e as Error).message}`;
-      return respondStatus(res, 400, encoding, RPC.INVALID_ARGUMENT, `malformed ExportMetricsServiceRequest: ${message}`);
+    const type = mediaType(request.headers);
+    if (type !== PROTOBUF && type !== JSON_TYPE) {
+      return status(reply, 415, 'json', RPC.INVALID_ARGUMENT, `unsupported content type ${JSON.stringify(type)}; use application/x-protobuf or application/json`);
     }
-  }
-  const tenant = ingest.tenantOfAuthorization(req.headers.authorization);
-  const result = ingest.exportOtlp(`otlp-http:${req.socket.remoteAddress ?? 'unknown'}`, protobuf, tenant >= 0 ? tenant : undefined);
-  if (!result.ok) {
-    if (result.refusal === 'queue-full') {
-      res.setHeader('retry-after', '1');
-      return respondStatus(res, 429, encoding, RPC.RESOURCE_EXHAUSTED, result.message);
+    const contentEncoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
+      return status(reply, 415, encoding, RPC.INVALID_ARGUMENT, `unsupported content encoding ${JSON.stringify(contentEncoding)}; use gzip or none`);
     }
-    return respondStatus(res, result.refusal === 'oversized' ? 413 : 400, encoding, result.refusal === 'oversized' ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, result.message);
-  }
-  res.statusCode = 200;
-  if (encoding === 'json') {
-    res.setHeader('content-type', 'application/json');
-    const partial = result.rejectedPoints > 0 || result.message ? { partialSuccess: { rejectedDataPoints: String(result.rejectedPoints), errorMessage: result.message } } : {};
-    res.end(JSON.stringify(partial));
-  } else {
-    res.setHeader('content-type', 'application/x-protobuf');
-    res.end(encodeOtlpExportResponse(result.rejectedPoints, result.message));
-  }
-}
-
-/** Reads at most `max` bytes; undefined (and the rest discarded) when the body is larger. */
-async function readCapped(req: IncomingMessage, max: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > max) {
-    req.resume();
     return undefined;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > max) over = true;
-    if (!over) chunks.push(chunk);
-  }
-  return over ? undefined : Buffer.concat(chunks);
+  });
+
+  // Fastify's own refusals (body over the limit, a Content-Length that lies, a client that aborts)
+  app.setErrorHandler((error, request, reply) => {
+    const encoding = encodingOf(request);
+    const code = (error as { code?: string }).code;
+    const httpStatus = (error as { statusCode?: number }).statusCode;
+    if (code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return status(reply.header('connection', 'close'), 413, encoding, RPC.RESOURCE_EXHAUSTED, `request body over ${maxBody} bytes; lower the exporter's batch size`);
+    }
+    if (code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return status(reply, 415, 'json', RPC.INVALID_ARGUMENT, `unsupported content type; use ${PROTOBUF} or ${JSON_TYPE}`);
+    if (typeof httpStatus === 'number' && httpStatus >= 400 && httpStatus < 500) return status(reply.header('connection', 'close'), httpStatus, encoding, RPC.INVALID_ARGUMENT, (error as Error).message);
+    logger?.warn(`OTLP/HTTP: ${error instanceof Error ? error.message : String(error)}`);
+    return status(reply, 500, encoding, RPC.INTERNAL, 'internal error');
+  });
+  app.setNotFoundHandler((request, reply) => status(reply, 404, encodingOf(request), RPC.NOT_FOUND, `this receiver takes metrics only, at POST ${OTLP_HTTP_METRICS_PATH}`));
+
+  app.post(OTLP_HTTP_METRICS_PATH, async (request, reply) => {
+    const encoding = encodingOf(request);
+    let body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    if (String(request.headers['content-encoding'] ?? '').toLowerCase() === 'gzip') {
+      try {
+        body = await new Promise<Buffer>((resolve, reject) => gunzip(body, { maxOutputLength: maxBody }, (e, out) => (e ? reject(e) : resolve(out))));
+      } catch (e) {
+        const tooLarge = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+        return tooLarge
+          ? status(reply, 413, encoding, RPC.RESOURCE_EXHAUSTED, `decompressed body over ${maxBody} bytes; lower the exporter's batch size`)
+          : status(reply, 400, encoding, RPC.INVALID_ARGUMENT, `body is not valid gzip: ${(e as Error).message}`);
+      }
+    }
+    let protobuf: Uint8Array = body;
+    if (encoding === 'json') {
+      try {
+        protobuf = otlpJsonToProtobuf(JSON.parse(body.toString('utf8')));
+      } catch (e) {
+        const message = e instanceof OtlpJsonError ? e.message : `body is not JSON: ${(e as Error).message}`;
+        return status(reply, 400, encoding, RPC.INVALID_ARGUMENT, `malformed ExportMetricsServiceRequest: ${message}`);
+      }
+    }
+    const tenant = ingest.tenantOfAuthorization(request.headers.authorization);
+    const result = ingest.exportOtlp(`otlp-http:${request.socket.remoteAddress ?? 'unknown'}`, protobuf, tenant >= 0 ? tenant : undefined);
+    if (!result.ok) {
+      if (result.refusal === 'queue-full') return status(reply.header('retry-after', '1'), 429, encoding, RPC.RESOURCE_EXHAUSTED, result.message);
+      const oversized = result.refusal === 'oversized';
+      return status(reply, oversized ? 413 : 400, encoding, oversized ? RPC.RESOURCE_EXHAUSTED : RPC.INVALID_ARGUMENT, result.message);
+    }
+    reply.code(200);
+    if (encoding === 'json') {
+      const partial = result.rejectedPoints > 0 || result.message ? { partialSuccess: { rejectedDataPoints: String(result.rejectedPoints), errorMessage: result.message } } : {};
+      return reply.type(JSON_TYPE).send(JSON.stringify(partial));
+    }
+    return reply.type(PROTOBUF).send(toBuffer(encodeOtlpExportResponse(result.rejectedPoints, result.message)));
+  });
 }
 
-function respondStatus(res: ServerResponse, httpStatus: number, encoding: Encoding, code: number, message: string): void {
-  res.statusCode = httpStatus;
-  if (encoding === 'json') {
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ code, message }));
-    return;
-  }
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Answers with a google.rpc.Status body in `encoding`. */
+function status(reply: FastifyReply, httpStatus: number, encoding: Encoding, code: number, message: string): FastifyReply {
+  reply.code(httpStatus);
+  if (encoding === 'json') return reply.type(JSON_TYPE).send(JSON.stringify({ code, message }));
   const w = new ProtoWriter(32 + message.length * 3);
   w.tag(1, WireType.VARINT);
   w.varint(code);
   w.tag(2, WireType.LEN);
   w.string(message);
-  res.setHeader('content-type', 'application/x-protobuf');
-  res.end(w.finish());
+  return reply.type(PROTOBUF).send(toBuffer(w.finish()));
 }

@@ -8,10 +8,12 @@
  * State is one slot per series id in typed arrays (latest only); a series unseen for `ttl` is
  * left out of the page. Names and labels follow the same mapping as remote write
  * (see prometheus-names.ts).
+ *
+ * The page is served on a port of its own (`listen`, default 127.0.0.1:9465) by Fastify, through
+ * integration-kit's `serveHttpMount` (the same server code the event receivers use on their own
+ * port): any other path is 404, a missing or wrong bearer token 401 — both before a body is read.
  */
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { resolveSecret } from '@sextant/integration-kit';
+import { resolveSecret, serveHttpMount, type HttpEndpoint } from '@sextant/integration-kit';
 import { ErrorCode, LEARNING_STATE_CODES, SextantError, createExporterFactory, type Anomaly, type ExpectationColumns, type Exporter, type ExporterContext, type SampleBatch } from '@sextant/plugin-api';
 import { parseDuration } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
@@ -95,7 +97,7 @@ export class FederationExporter implements Exporter {
   private scoreLabels: (string | undefined)[] = [];
   private readonly values = {} as Record<Column, Float64Array>;
   private readonly stamps = {} as Record<Column, Float64Array>;
-  private server: Server | undefined;
+  private server: HttpEndpoint | undefined;
   private readonly authorization: string | undefined;
 
   constructor(private readonly ctx: ExporterContext<FederationConfig>) {
@@ -111,32 +113,31 @@ export class FederationExporter implements Exporter {
 
   async start(): Promise<void> {
     const { listen, path } = this.ctx.config;
-    const sep = listen.lastIndexOf(':');
-    const host = listen.slice(0, sep).replace(/^\[|\]$/g, '');
-    const port = Number(listen.slice(sep + 1));
-    const server = createServer((req, res) => {
-      if ((req.url ?? '').split('?')[0] !== path) {
-        res.statusCode = 404;
-        return void res.end(`not found; the page is ${path}\n`);
-      }
-      if (this.authorization && req.headers.authorization !== this.authorization) {
-        res.statusCode = 401;
-        return void res.end('missing or wrong bearer token\n');
-      }
-      res.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
-      res.end(this.render(this.ctx.clock.now()));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (e) => reject(new SextantError(ErrorCode.START_FAILED, `cannot listen on ${listen}: ${(e as Error).message}`, { hint: 'choose another listen address' })));
-      server.listen(port, host, () => resolve());
-    });
+    let server: HttpEndpoint;
+    try {
+      server = await serveHttpMount(
+        {
+          bodyLimit: 1024, // scrapes are GETs; a body is never read
+          precheck: (req) => {
+            if (req.path !== path) return { status: 404, body: `not found; the page is ${path}\n` };
+            if (this.authorization && req.headers.authorization !== this.authorization) return { status: 401, body: 'missing or wrong bearer token\n' };
+            return undefined;
+          },
+          handle: () => ({ status: 200, headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }, body: this.render(this.ctx.clock.now()) }),
+        },
+        { listen, label: 'listen', logger: this.ctx.logger },
+      );
+    } catch (e) {
+      throw new SextantError(ErrorCode.START_FAILED, (e as Error).message, { hint: 'choose another listen address', cause: e });
+    }
     this.server = server;
-    this.ctx.logger.info(`serving Sextant signals on http://${host}:${(server.address() as AddressInfo).port}${path}`);
+    const { host, port } = server.address;
+    this.ctx.logger.info(`serving Sextant signals on http://${host.includes(':') ? `[${host}]` : host}:${port}${path}`);
   }
 
   /** The bound port (after start). */
   get port(): number | undefined {
-    return (this.server?.address() as AddressInfo | undefined)?.port;
+    return this.server?.address.port;
   }
 
   exportSamples(batch: SampleBatch, e: ExpectationColumns | undefined): void {
@@ -161,9 +162,7 @@ export class FederationExporter implements Exporter {
   async shutdown(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await server?.close();
   }
 
   /** The exposition page for `now`. */

@@ -75,4 +75,15 @@ describe('prometheus-federation exporter', () => {
       await x.shutdown();
     }
   });
+
+  it('refuses to start on a port that is taken, with a coded error naming the address', async () => {
+    const first = await start();
+    try {
+      await expect(start({ listen: `127.0.0.1:${first.port}` })).rejects.toMatchObject({ code: 'SEXTANT_ERR_START_FAILED', message: `cannot listen on 127.0.0.1:${first.port}: EADDRINUSE` });
+      // the first one still serves
+      expect((await fetch(`http://127.0.0.1:${first.port}/metrics`)).status).toBe(200);
+    } finally {
+      await first.shutdown();
+    }
+  });
 });

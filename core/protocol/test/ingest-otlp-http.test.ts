@@ -127,6 +127,48 @@ describe('OTLP/HTTP receiver', () => {
   });
 });
 
+describe('OTLP/HTTP receiver on Fastify: what is refused before the body, and throttling', () => {
+  const gauge = JSON.stringify({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name: 'g', gauge: { dataPoints: [{ timeUnixNano: String(Date.now() * 1e6), asDouble: 1 }] } }] }] }] });
+
+  it('answers 429 with Retry-After while the ingest queue is full, and accepts again once it drains', async () => {
+    const { handler, url } = await start({ maxQueue: 1 });
+    let open!: () => void;
+    handler.gate = new Promise<void>((r) => (open = r));
+    const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: gauge });
+    expect((await post()).status).toBe(200); // held by the slow handler
+    const res = await post();
+    expect([res.status, res.headers.get('retry-after'), ((await res.json()) as { code: number }).code]).toEqual([429, '1', 8]);
+    handler.gate = undefined;
+    open();
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 200; i++) {
+      status = (await post()).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe(200);
+  });
+
+  it('answers protobuf senders with a protobuf Status, and refuses a missing content type and a streamed body over the limit', async () => {
+    const { url } = await start({ maxBodyBytes: 1024 });
+    let res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, body: new Uint8Array(0) });
+    expect([res.status, res.headers.get('content-type')]).toEqual([401, 'application/x-protobuf']);
+    const status = Buffer.from(await res.arrayBuffer());
+    expect([status[0], status[1]]).toEqual([0x08, 16]); // field 1 (code) = UNAUTHENTICATED
+    expect(status.toString('utf8')).toContain('missing or wrong ingest token');
+    res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${TOKEN}` }, body: new Uint8Array([1, 2, 3]) });
+    expect(res.status).toBe(415);
+    // no Content-Length: the body is cut off while streaming
+    const chunks = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (let i = 0; i < 8; i++) c.enqueue(new Uint8Array(512));
+        c.close();
+      },
+    });
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+  });
+});
+
 describe('otlpJsonToProtobuf', () => {
   it('takes 64-bit integers as strings beyond 2^53 and snake_case names', () => {
     const bytes = otlpJsonToProtobuf({ resource_metrics: [{ scope_metrics: [{ metrics: [{ name: 'c', sum: { data_points: [{ time_unix_nano: '1700000000123456789', as_int: '9007199254740993' }], aggregation_temporality: 'AGGREGATION_TEMPORALITY_CUMULATIVE', is_monotonic: true } }] }] }] });

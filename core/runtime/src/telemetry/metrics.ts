@@ -44,7 +44,7 @@ export const RUNTIME_METRICS: readonly MetricSpec[] = [
   { name: 'sextant_exporter_dropped_total', type: 'counter', unit: '1', help: 'Samples and anomalies an exporter could not take in time (queue full) or failed on', labels: ['instance', 'kind'] },
   // Store and process
   { name: 'sextant_series', type: 'gauge', unit: '1', help: 'Series known to the store', labels: [] },
-  { name: 'sextant_store_bytes', type: 'gauge', unit: 'By', help: 'Bytes held by the sample ring buffers', labels: [] },
+  { name: 'sextant_store_bytes', type: 'gauge', unit: 'By', help: 'Bytes held by the sample store (compressed chunks, heads and bands)', labels: [] },
   { name: 'sextant_process_resident_memory_bytes', type: 'gauge', unit: 'By', help: 'Resident set size of this process', labels: [] },
   { name: 'sextant_uptime_seconds', type: 'gauge', unit: 's', help: 'Seconds since the runtime started', labels: [] },
   // Plugin instances

@@ -2,7 +2,7 @@
  * The per-launch token: the host sends `authorization: Bearer <token>` on every call; the child's
  * server refuses anything else with UNAUTHENTICATED before a handler runs (health included).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   InterceptingCall,
   ResponderBuilder,
@@ -13,6 +13,7 @@ import {
   type Metadata,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
+import { secretsEqual } from '@sextant/plugin-kit';
 
 /** 256 random bits, url-safe. */
 export function newPluginToken(): string {
@@ -22,9 +23,7 @@ export function newPluginToken(): string {
 export function hasBearerToken(metadata: Metadata, token: string): boolean {
   const values = metadata.get('authorization');
   if (values.length !== 1 || typeof values[0] !== 'string') return false;
-  const got = Buffer.from(values[0]);
-  const want = Buffer.from(`Bearer ${token}`);
-  return got.length === want.length && timingSafeEqual(got, want);
+  return secretsEqual(values[0], `Bearer ${token}`);
 }
 
 /** Server side: refuses calls without the token. */

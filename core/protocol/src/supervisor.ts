@@ -9,6 +9,7 @@
  */
 import type { Clock, HealthState, Logger } from '@sextant/plugin-api';
 import { ErrorCode, SextantError, formatError } from '@sextant/plugin-api';
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import { PluginProcess, type PluginProcessOptions, type ProcessExit } from './plugin-process.js';
 
 /** Status codes for instance statuses set by the supervisor (not yet in ErrorCode; see README). */
@@ -197,7 +198,7 @@ export class PluginSupervisor {
       this.emit();
       return;
     }
-    const delay = Math.min(this.policy.maxDelayMs, this.policy.initialDelayMs * 2 ** (this.crashTimes.length - 1));
+    const delay = backoffDelayMs(this.crashTimes.length, { initialMs: this.policy.initialDelayMs, maxMs: this.policy.maxDelayMs, jitter: 0 });
     this.state = 'restarting';
     this.nextDelay = delay;
     const message = `${reason}; restarting in ${delay} ms (crash ${this.crashTimes.length} of ${this.policy.quarantineAfter} allowed within ${Math.round(this.policy.windowMs / 1000)} s)`;

@@ -13,7 +13,7 @@
 export { Runtime, defaultHostResource } from './runtime/runtime.js';
 export type { RuntimeOptions, StartupProblem, PluginInfo, InstanceStatus, RemotePluginLauncher } from './runtime/runtime.js';
 
-export { loadRuntimeConfigFile, validateRuntimeConfig, parseDuration, configError, instanceSpecs } from './config/runtime-config.js';
+export { loadRuntimeConfigFile, validateRuntimeConfig, configError, instanceSpecs } from './config/runtime-config.js';
 export type { RuntimeConfig, RuntimeConfigInput, LoadedConfig, InstanceSpec, Isolation } from './config/runtime-config.js';
 
 export { SUPPORTED_PROTOCOLS } from './plugins/plugin-discovery.js';

@@ -2,24 +2,14 @@
  * Configuration of the `otlp` exporter (`exporters.otlp/<name>`) and the `otlp-logs` notifier
  * (`notifiers.otlp-logs/<name>`) in sextant.yaml.
  */
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as kitDurationMs } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 import { OtlpGrpcTransport } from './otlp-grpc-transport.js';
 import { OtlpHttpTransport, compressBody, type OtlpTransport } from './otlp-http-transport.js';
 
-const durationMs = (max: number) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like "500ms", "5s" or "1m"' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .pipe(z.number().int('must be a whole number of milliseconds').positive().max(max));
+/** A duration in whole milliseconds, more than 0, at most `max` (the kit's one schema). */
+const durationMs = (max: number) => kitDurationMs({ min: 1, max });
 
 /** The receiver's base URL: `/v1/metrics` and `/v1/logs` are appended (as OTEL_EXPORTER_OTLP_ENDPOINT does). */
 const endpoint = z.string().superRefine((value, ctx) => {

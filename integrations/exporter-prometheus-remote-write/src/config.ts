@@ -2,22 +2,12 @@
  * Configuration of one `prometheus-remote-write` exporter instance
  * (`exporters.prometheus-remote-write/<name>` in sextant.yaml).
  */
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs as kitDurationMs } from '@sextant/plugin-kit';
 import picomatch from 'picomatch';
 import { z } from 'zod';
 
-const durationMs = (max: number) =>
-  z
-    .union([z.number(), z.string()])
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: 'must be a duration like "500ms", "5s" or "1m"' });
-        return z.NEVER;
-      }
-      return ms;
-    })
-    .pipe(z.number().int('must be a whole number of milliseconds').positive().max(max));
+/** A duration in whole milliseconds, more than 0, at most `max` (the kit's one schema). */
+const durationMs = (max: number) => kitDurationMs({ min: 1, max });
 
 const httpUrl = z.string().superRefine((value, ctx) => {
   let ok = false;

@@ -7,22 +7,12 @@
  * given in the README.
  */
 import { readFileSync } from 'node:fs';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs } from '@sextant/plugin-kit';
 import { z } from 'zod';
 import { compileNamePattern } from './metric-filter.js';
 
-/** `250`, `250ms`, `5s`, `1m` -> milliseconds (a bare number is milliseconds), at most 10 minutes. */
-const durationMs = z
-  .union([z.number(), z.string()])
-  .transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'must be a duration like "500ms", "5s" or "1m"' });
-      return z.NEVER;
-    }
-    return ms;
-  })
-  .pipe(z.number().int('must be a whole number of milliseconds').positive().max(600_000, 'must be at most 10m'));
+/** `250`, `250ms`, `5s`, `1m` -> whole milliseconds (a bare number is milliseconds), more than 0, at most 10 minutes. */
+const timeoutMs = durationMs({ min: 1, max: 600_000 });
 
 const httpUrl = z.string().superRefine((value, ctx) => {
   let ok = false;
@@ -53,7 +43,7 @@ export const prometheusConfigSchema = z
     /** `service.name` of the target's resource (Prometheus' `job`). */
     job: z.string().min(1),
     /** Whole-scrape timeout; should be below the interval. */
-    timeout: durationMs,
+    timeout: timeoutMs,
     /** When true, `job` and `instance` labels on scraped samples win over the target's; otherwise they become `exported_job` / `exported_instance`. */
     honourLabels: z.boolean(),
     /** Globs or /regexes/ of sample names to keep (empty: all). */

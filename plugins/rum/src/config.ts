@@ -3,17 +3,10 @@
  * except `allowedOrigins`: a collect endpoint that accepts beacons from any site is an open door
  * for made-up business figures.
  */
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs } from '@sextant/plugin-kit';
 import { z } from 'zod';
 
-const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 30m (got "${String(v)}")` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationMs();
 
 const origin = z.string().refine(
   (v) => {

@@ -102,7 +102,7 @@ describe('sextant run', () => {
     const r = await sextant(['run', '--config', file]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('SEXTANT_ERR_CONFIG_INVALID');
-    expect(r.stderr).toContain('interval: interval must be a duration like 10s');
+    expect(r.stderr).toContain('interval: must be a duration such as "5s"');
     expect(r.stderr).toContain('server.port');
     expect(r.stderr).toContain('colour');
     expect(r.stderr).not.toContain('API listening');
@@ -133,7 +133,7 @@ describe('sextant run', () => {
     for (const args of [['config', 'check', file], ['run', '--config', file]]) {
       const r = await sextant(args);
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain('interval: interval must be a duration');
+      expect(r.stderr).toContain('interval: must be a duration');
       expect(r.stderr).toMatch(/collectors\.host\.intervall: unknown setting "intervall"/);
       expect(r.stderr).toMatch(/detectors\.baseline\.treshold: unknown setting "treshold"[\s\S]*did you mean "threshold"\?/);
     }

@@ -34,19 +34,25 @@ import {
   type SeriesExpectation,
   type SeriesId,
 } from '@sextant/plugin-api';
-import { CounterRate, parseDuration } from '@sextant/plugin-kit';
+import { CounterRate, durationMs, parseDuration } from '@sextant/plugin-kit';
 import { z } from 'zod';
 import { inferMetricKind, forward, inverse, transformFor, Transform } from './metric-kind.js';
 import { BaselineKind, BaselineModel } from './model.js';
 import { BASELINE_CONSTANTS, type BaselineParams } from './params.js';
 
 /** Milliseconds of a configured duration (validated by the schema, so never undefined here). */
-function durationMs(value: string | number): number {
+function msOf(value: string | number): number {
   return parseDuration(value) ?? Number.NaN;
 }
 
-const duration = z.union([z.number().nonnegative(), z.string()]).refine((v) => parseDuration(v) !== undefined, {
-  message: 'must be a duration such as "30m", "2h", "10s" or a number of milliseconds',
+/**
+ * Checked by the kit's duration schema, but kept as written (`BaselineConfig` and its defaults hold
+ * `'30m'`, read with `msOf` where used).
+ */
+const kitDuration = durationMs();
+const duration = z.union([z.number(), z.string()]).superRefine((v, ctx) => {
+  const checked = kitDuration.safeParse(v);
+  if (!checked.success) for (const issue of checked.error.issues) ctx.addIssue({ code: 'custom', message: issue.message });
 });
 
 export const baselineConfigSchema = z.object({
@@ -177,8 +183,8 @@ export class BaselineDetector implements Detector {
   ) {
     this.model = new BaselineModel(modelParams);
     this.threshold = ctx.config.threshold;
-    this.cooldownMs = durationMs(ctx.config.cooldown);
-    this.horizonMs = durationMs(ctx.config.exhaustionHorizon);
+    this.cooldownMs = msOf(ctx.config.cooldown);
+    this.horizonMs = msOf(ctx.config.exhaustionHorizon);
     this.fitTauMs = Math.min(6 * 3_600_000, Math.max(600_000, this.horizonMs / 4));
     this.dropped = ctx.metrics.counter('dropped_total', 'Samples the baseline detector dropped, by reason (nan, out_of_order, duplicate, out_of_range, series_limit)');
     this.anomaliesCounter = ctx.metrics.counter('anomalies_total', 'Anomalies raised by the baseline detector, by kind');

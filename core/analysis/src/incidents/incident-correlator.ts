@@ -40,18 +40,11 @@ import {
   type Suppression,
   type TimelineEntry,
 } from '@sextant/plugin-api';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs } from '@sextant/plugin-kit';
 import { combineImpact, impactOf } from './impact.js';
 import { rankLikelyCauses } from './likely-causes.js';
 
-const duration = z.union([z.number().int().min(0), z.string()]).transform((v, ctx) => {
-  const ms = parseDuration(v);
-  if (ms === undefined) {
-    ctx.addIssue({ code: 'custom', message: `must be a duration like 5m (got "${String(v)}")` });
-    return z.NEVER;
-  }
-  return ms;
-});
+const duration = durationMs();
 
 const windowSchema = z.object({
   match: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),

@@ -26,6 +26,7 @@ import { topologyToWire } from '../topology-wire.js';
 import { Client, Metadata, status, type ClientDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { Logger, SampleBatch, SelfCounter, SelfMetrics, SextantEvent, TopologyUpdate } from '@sextant/plugin-api';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import { BYTES_PER_SAMPLE, IngestRequestDecoder, decodeIngestAck, encodeIngestRequest, type IngestAck, type IngestRequestInput, type SeriesDefinition } from './ingest-codec.js';
 import { INGEST_METHOD_PATH } from './ingest-server.js';
 import { ProtoWriter } from './protobuf-wire.js';
@@ -614,7 +615,7 @@ export class IngestClient {
         // A wrong token does not fix itself in 100 ms: slow down to a rate that does not flood the
         // server's log, and say why (first time, then once a minute).
         this.authFailures++;
-        const delay = Math.min(AUTH_RETRY_MAX_MS, AUTH_RETRY_INITIAL_MS * 2 ** Math.min(this.authFailures - 1, 10));
+        const delay = backoffDelayMs(this.authFailures, { initialMs: AUTH_RETRY_INITIAL_MS, maxMs: AUTH_RETRY_MAX_MS, jitter: 0 });
         const now = Date.now();
         if (now - this.authLoggedAt >= 60_000) {
           this.authLoggedAt = now;
@@ -638,9 +639,8 @@ export class IngestClient {
       this.reconnectTimer = setTimeout(() => this.connect(), delayMs);
       return;
     }
-    const base = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** Math.min(this.attempt, 30));
-    const delay = base * (1 - this.backoff.jitter * Math.random());
     this.attempt++;
+    const delay = backoffDelayMs(this.attempt, this.backoff);
     this.counters.retries++;
     this.selfCounters.retries?.add(1);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);

@@ -25,7 +25,8 @@ import { IngestRequestDecoder, encodeIngestAck, type DecodedIngestRequest, type 
 import { OtlpMetricsTranslator, encodeOtlpExportResponse } from './otlp-metrics.js';
 import { WireFormatError } from './protobuf-wire.js';
 import { SequenceWindow } from './sequence-window.js';
-import { randomInt, timingSafeEqual } from 'node:crypto';
+import { randomInt } from 'node:crypto';
+import { secretsEqual } from '@sextant/plugin-kit';
 import { bearerValues, hasValidToken, hostOf, tokenIndex, serverCredentials, type ServerTlsOptions } from './transport-security.js';
 
 export const INGEST_METHOD_PATH = '/sextant.ingest.v1.Ingest/Ingest';
@@ -700,8 +701,7 @@ export class IngestServer {
 
   /** The index of the accepted token in an `authorization` header value (the tenant), or -1. */
   tenantOfAuthorization(authorization: string | undefined): number {
-    const got = Buffer.from(authorization ?? '');
-    return this.tokens.findIndex((t) => t.length === got.length && timingSafeEqual(t, got));
+    return this.tokens.findIndex((t) => secretsEqual(authorization, t));
   }
 }
 

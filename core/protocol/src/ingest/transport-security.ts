@@ -6,9 +6,9 @@
  * - Without TLS (`insecureLoopback`) the server refuses to bind anything but a loopback address.
  * - Every call carries `authorization: Bearer <token>`; the server compares in constant time.
  */
-import { timingSafeEqual } from 'node:crypto';
 import { ServerCredentials, credentials, type ChannelCredentials, type Metadata } from '@grpc/grpc-js';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
+import { secretsEqual } from '@sextant/plugin-kit';
 
 /** PEM text or bytes. */
 export type Pem = string | Buffer;
@@ -83,28 +83,20 @@ export function channelCredentials(tls: ClientTlsOptions | undefined, insecure: 
 
 /** True when `metadata` carries `authorization: Bearer <one of tokens>`. */
 /**
- * Which of the accepted tokens the call carries (its index: the tenant), or -1. Compares in
- * constant time per token of the same length.
+ * Which of the accepted tokens the call carries (its index: the tenant), or -1. Compares every
+ * token with `secretsEqual` (constant time, the token's length not revealed either).
  */
 export function tokenIndex(metadata: Metadata, tokens: readonly Buffer[]): number {
   const values = metadata.get('authorization');
   if (values.length !== 1 || typeof values[0] !== 'string') return -1;
-  const got = Buffer.from(values[0]);
-  for (let i = 0; i < tokens.length; i++) {
-    const want = tokens[i]!;
-    if (got.length === want.length && timingSafeEqual(got, want)) return i;
-  }
-  return -1;
+  const got = values[0];
+  return tokens.findIndex((want) => secretsEqual(got, want));
 }
 
 export function hasValidToken(metadata: Metadata, tokens: readonly Buffer[]): boolean {
   const values = metadata.get('authorization');
   if (values.length !== 1 || typeof values[0] !== 'string') return false;
-  const got = Buffer.from(values[0]);
-  for (const want of tokens) {
-    if (got.length === want.length && timingSafeEqual(got, want)) return true;
-  }
-  return false;
+  return tokenIndex(metadata, tokens) >= 0;
 }
 
 export function bearerValues(tokens: string | readonly string[]): Buffer[] {

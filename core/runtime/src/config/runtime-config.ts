@@ -28,21 +28,11 @@ import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { ErrorCode, SextantError, type ConfigIssue, type ExtensionKind } from '@sextant/plugin-api';
-import { parseDuration } from '@sextant/plugin-kit';
+import { durationMs } from '@sextant/plugin-kit';
 import type { NotificationRoute } from '../outbox/notification-route.js';
 
-/** `500ms`, `10s`, `5m`, `1h`, `2d` or a number of milliseconds: the contract's one reading. */
-export { parseDuration };
-
-const duration = (what: string) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `${what} must be a duration like 10s, 5m or 500ms (got ${JSON.stringify(v)})` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+/** Kept only for http/api-server.ts until its owner imports it from @sextant/plugin-kit (not part of the package's exports). */
+export { parseDuration } from '@sextant/plugin-kit';
 
 export const ISOLATION_MODES = ['in-process', 'process', 'in-container'] as const;
 export type Isolation = (typeof ISOLATION_MODES)[number];
@@ -64,22 +54,22 @@ const notificationRouteSchema = z
 const instanceKeys = z.object({
   container: z.string().min(1).optional(),
   enabled: z.boolean().optional(),
-  interval: duration('interval').optional(),
+  interval: durationMs().optional(),
   isolation: z.enum(ISOLATION_MODES).optional(),
-  startTimeout: duration('startTimeout').optional(),
+  startTimeout: durationMs().optional(),
   route: notificationRouteSchema.optional(),
 });
 
 export const runtimeConfigSchema = z
   .object({
-    interval: duration('interval').default(10_000),
+    interval: durationMs().default(10_000),
     dataDir: z.string().optional(),
     /**
      * How often learned state, open incidents and the series registry are written to dataDir (what a
      * SIGKILL can lose), stretched so checkpoints never take more than `maxShare` of one core.
      */
     checkpoint: z
-      .object({ interval: duration('checkpoint.interval').default(60_000), maxShare: z.number().gt(0).max(1).default(0.02) })
+      .object({ interval: durationMs().default(60_000), maxShare: z.number().gt(0).max(1).default(0.02) })
       .strict()
       .default({ interval: 60_000, maxShare: 0.02 }),
     server: z
@@ -105,7 +95,7 @@ export const runtimeConfigSchema = z
          * `future_timestamp`): one stored far-future sample would make every later sample of its
          * series "out of order".
          */
-        maxFuture: duration('store.maxFuture').default(600_000),
+        maxFuture: durationMs().default(600_000),
       })
       .strict()
       .default({ points: 8640, maxSeries: 200_000, maxSeriesPerInstance: 20_000, anomalies: 10_000, events: 10_000, maxFuture: 600_000 }),
@@ -114,7 +104,7 @@ export const runtimeConfigSchema = z
         discover: z.boolean().default(true),
         paths: z.array(z.string()).default([]),
         isolation: z.enum(ISOLATION_MODES).default('in-process'),
-        startTimeout: duration('plugins.startTimeout').default(10_000),
+        startTimeout: durationMs().default(10_000),
         disabled: z.array(z.string()).default([]),
         /** Plugin-wide settings by plugin id, given to that plugin as `coreServices.config` (not per instance). */
         config: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
@@ -126,11 +116,11 @@ export const runtimeConfigSchema = z
         /** Start matching plugins for containers from the rules in plugin manifests. */
         enabled: z.boolean().default(true),
         /** How long a container must be up before its instances start (debounces flapping containers). */
-        settle: duration('autodiscovery.settle').default(10_000),
+        settle: durationMs().default(10_000),
         /** Isolation of discovered instances (default: plugins.isolation). */
         isolation: z.enum(ISOLATION_MODES).optional(),
         /** Collection interval of discovered instances (default: interval). */
-        interval: duration('autodiscovery.interval').optional(),
+        interval: durationMs().optional(),
       })
       .strict()
       .default({ enabled: true, settle: 10_000 }),
@@ -155,14 +145,14 @@ export const runtimeConfigSchema = z
     notifications: z
       .object({
         backoff: z
-          .object({ initial: duration('notifications.backoff.initial').default(1000), max: duration('notifications.backoff.max').default(300_000) })
+          .object({ initial: durationMs().default(1000), max: durationMs().default(300_000) })
           .strict()
           .refine((b) => b.initial > 0 && b.initial <= b.max, { message: 'notifications.backoff.initial must be > 0 and not above notifications.backoff.max' })
           .default({ initial: 1000, max: 300_000 }),
         /** Undelivered notifications are dropped (and counted) this long after they were first queued. */
-        expiry: duration('notifications.expiry').default(86_400_000),
+        expiry: durationMs().default(86_400_000),
         /** A delivery attempt that has not finished after this long counts as a retryable failure. */
-        attemptTimeout: duration('notifications.attemptTimeout').default(60_000),
+        attemptTimeout: durationMs().default(60_000),
       })
       .strict()
       .default({ backoff: { initial: 1000, max: 300_000 }, expiry: 86_400_000, attemptTimeout: 60_000 }),

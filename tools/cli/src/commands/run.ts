@@ -2,7 +2,8 @@
  * `sextant run`: agent + server in one process with the embedded store — the default way to run.
  */
 import { formatError } from '@sextant/plugin-api';
-import { ApiServer, parseDuration, type Runtime, type SampleObserver } from '@sextant/runtime';
+import { ApiServer, type Runtime, type SampleObserver } from '@sextant/runtime';
+import { parseDuration } from '@sextant/plugin-kit';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { allConfigIssues, announceDefaults, loadConfig, loadRuntime } from '../distribution.js';

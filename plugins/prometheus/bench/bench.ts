@@ -16,9 +16,9 @@
  */
 import { spawn } from 'node:child_process';
 import type { CollectorContext, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import { prometheusConfigDefaults, type PrometheusConfig } from './config.js';
-import { parseExposition } from './exposition-parser.js';
-import { PrometheusScraper } from './prometheus-collector.js';
+import { prometheusConfigDefaults, type PrometheusConfig } from '../src/config.js';
+import { parseExposition } from '../src/exposition-parser.js';
+import { PrometheusScraper } from '../src/prometheus-collector.js';
 
 /** A page like a busy service exposes: `families` families of labelled counters, histograms and summaries. */
 export function generatePage(targetSamples: number): string {

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SeriesDescriptor } from '@sextant/plugin-api';
 import { Runtime, validateRuntimeConfig } from '@sextant/runtime';
-import { ClusterMember } from './cluster-member.js';
+import { ClusterMember } from '../src/cluster-member.js';
 
 const SERIES = 10_000;
 const BATCH = 1000;

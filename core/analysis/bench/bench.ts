@@ -7,10 +7,10 @@
  * - bytesPerSeries: model state per series (snapshot bytes / series);
  * - restoreMs10k: time to restore the snapshot of 10k series into a new detector.
  */
-import { BaselineDetector } from './baseline/detector.js';
-import { offlineDetectorContext } from './baseline/offline.js';
+import { BaselineDetector } from '../src/baseline/detector.js';
+import { offlineDetectorContext } from '../src/baseline/offline.js';
 import type { SeriesDescriptor } from '@sextant/plugin-api';
-import type { BaselineParams } from './baseline/params.js';
+import type { BaselineParams } from '../src/baseline/params.js';
 
 export async function run(): Promise<Record<string, number>> {
   return measureDetector();

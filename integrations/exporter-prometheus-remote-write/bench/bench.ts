@@ -10,8 +10,8 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ExporterContext, SeriesDescriptor } from '@sextant/plugin-api';
-import { remoteWriteConfigDefaults, type RemoteWriteConfig } from './config.js';
-import { RemoteWriteExporter } from './remote-write-exporter.js';
+import { remoteWriteConfigDefaults, type RemoteWriteConfig } from '../src/config.js';
+import { RemoteWriteExporter } from '../src/remote-write-exporter.js';
 
 function cpuMs(): number {
   const u = process.cpuUsage();

@@ -15,8 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ExporterContext, SeriesDescriptor } from '@sextant/plugin-api';
-import { otlpExporterConfigDefaults, type OtlpExporterConfig } from './config.js';
-import { OtlpExporter } from './otlp-exporter.js';
+import { otlpExporterConfigDefaults, type OtlpExporterConfig } from '../src/config.js';
+import { OtlpExporter } from '../src/otlp-exporter.js';
 
 const SERIES = 10_000;
 

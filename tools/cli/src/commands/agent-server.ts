@@ -111,6 +111,10 @@ async function startRoleWithGroup(values: Record<string, unknown>, role: 'server
       raw.detectors = {};
       raw.correlators = {};
       raw.notifiers = {};
+      // The server keeps the history (24 h); an agent only serves its optional local API, so one
+      // hour per series is enough and keeps its memory flat over a day (issue 20: agent <= 64 MiB).
+      const store = ((raw.store ??= {}) as Record<string, unknown>);
+      store.points ??= 360;
     }
     const server = ((raw.server ??= {}) as Record<string, unknown>);
     if (values.port !== undefined) server.port = Number(values.port);

@@ -3,14 +3,17 @@
  * serializer send to OtlpHttpReceiver; histograms and exponential histograms are accepted, not
  * dropped; bad requests get the OTLP/HTTP status codes.
  */
+import { request as httpsRequest } from 'node:https';
 import { gzipSync } from 'node:zlib';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { AggregationType, MeterProvider, MetricReader, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
+import { needBinary } from '@sextant/testkit';
 import { IngestServer, OtlpHttpReceiver, otlpJsonToProtobuf } from '../src/ingest/index.js';
 import { RecordingIngestHandler, eventually } from './fixtures/ingest/recording-handler.js';
+import { makeTestPki } from './fixtures/ingest/tls-certificates.js';
 
 const TOKEN = 'test-token-0123456789abcdef';
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -166,6 +169,33 @@ describe('OTLP/HTTP receiver on Fastify: what is refused before the body, and th
     });
     res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-protobuf', authorization: `Bearer ${TOKEN}` }, body: chunks, duplex: 'half' } as RequestInit);
     expect(res.status).toBe(413);
+  });
+});
+
+describe('OTLP/HTTP receiver over HTTPS', () => {
+  it('serves HTTPS with the given certificate, and refuses plain HTTP on a non-loopback address', async (ctx) => {
+    const openssl = needBinary(ctx, 'openssl', 'apt-get install openssl');
+    const pki = makeTestPki(openssl);
+    const handler = new RecordingIngestHandler();
+    const ingest = await IngestServer.start({ address: '127.0.0.1:0', insecureLoopback: true, tokens: TOKEN, handler });
+    cleanups.push(() => ingest.shutdown(500));
+    await expect(OtlpHttpReceiver.start({ address: '0.0.0.0:0', ingest })).rejects.toMatchObject({ code: 'SEXTANT_ERR_CONFIG_INVALID' });
+    const receiver = await OtlpHttpReceiver.start({ address: '127.0.0.1:0', ingest, tls: { cert: pki.serverCert, key: pki.serverKey } });
+    cleanups.push(() => receiver.shutdown());
+    const body = JSON.stringify({ resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name: 'tls.gauge', gauge: { dataPoints: [{ timeUnixNano: String(Date.now() * 1e6), asDouble: 7 }] } }] }] }] });
+    const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        { host: '127.0.0.1', port: receiver.port, path: '/v1/metrics', method: 'POST', ca: pki.caCert, headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` } },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8').on('data', (d: string) => (text += d)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+    expect(answer).toEqual({ status: 200, text: '{}' });
+    expect(handler.seriesNamed('tls.gauge')).toHaveLength(1);
   });
 });
 

@@ -25,9 +25,9 @@
  * `start()` reject with `SEXTANT_ERR_CONFIG_INVALID` (and sets the status to error).
  * `shutdown()` closes the listener or removes the mount, and is idempotent.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { z } from 'zod';
+import { secretsEqual } from '@sextant/plugin-kit';
 import {
   ErrorCode,
   SextantError,
@@ -107,14 +107,6 @@ export interface EventReceiver extends Collector {
   mountPath(): string | undefined;
 }
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-function sameToken(given: string | undefined, expected: Buffer): boolean {
-  return given !== undefined && given.length > 0 && timingSafeEqual(digest(given), expected);
-}
-
 function headerValue(headers: Readonly<Record<string, string | string[] | undefined>>, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
@@ -141,14 +133,13 @@ function presentedTokens(headers: Readonly<Record<string, string | string[] | un
 export function createEventReceiver(ctx: CollectorContext<ReceiverConfig>, spec: EventReceiverSpec, http?: HttpRouterService): EventReceiver {
   const config = ctx.config;
   const token = resolveSecret('token', config.token, config.tokenFile);
-  const tokenDigest = digest(token);
   if (config.listen !== undefined) parseListenAddress(config.listen, 'listen');
   const rejected = ctx.metrics.counter('rejected_total', 'Requests refused, by reason (method, unauthorized, too_large, malformed, invalid)');
   const accepted = ctx.metrics.counter('events_total', 'Events accepted and written');
   const ignored = ctx.metrics.counter('ignored_total', 'Well-formed payloads deliberately skipped (not a change event)');
   let endpoint: HttpEndpoint | undefined;
   let mounted: HttpMount | undefined;
-  const headerAuthorized = (headers: Readonly<Record<string, string | string[] | undefined>>) => presentedTokens(headers, spec.tokenHeaders ?? []).some((t) => sameToken(t, tokenDigest));
+  const headerAuthorized = (headers: Readonly<Record<string, string | string[] | undefined>>) => presentedTokens(headers, spec.tokenHeaders ?? []).some((t) => secretsEqual(t, token));
 
   function refuse(refusal: ReceiverRefusal, close = false): HttpRouteResponse {
     rejected.add(1, { reason: refusal.reason });

@@ -14,7 +14,9 @@ export const SNIPPET_PATHS = {
   collect: `/rum/v${RUM_PROTOCOL_VERSION}/collect`,
 } as const;
 
-export const SNIPPET_DIR = new URL('../dist/snippet/', import.meta.url);
+// From src/ or dist/ the built snippet is in <package>/dist/snippet; the benchmark's copy of this
+// module runs from <package>/dist-bench/src/, one level deeper.
+export const SNIPPET_DIR = new URL(import.meta.url.includes('/dist-bench/') ? '../../dist/snippet/' : '../dist/snippet/', import.meta.url);
 
 export interface SnippetAssets {
   readonly script: Buffer;

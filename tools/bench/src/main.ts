@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     'remote-write': packageBench('integrations/exporter-prometheus-remote-write'),
     otlp: packageBench('integrations/exporter-otlp'),
     ingest: (() => {
-      const file = join(repoRoot, 'core/protocol/dist/ingest/bench.js');
+      const file = join(repoRoot, 'core/protocol/dist-bench/bench/ingest-bench.js');
       return existsSync(file) ? async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run() : undefined;
     })(),
   };

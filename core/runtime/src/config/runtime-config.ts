@@ -32,7 +32,6 @@ import { durationMs } from '@sextant/plugin-kit';
 import type { NotificationRoute } from '../outbox/notification-route.js';
 
 /** Kept only for http/api-server.ts until its owner imports it from @sextant/plugin-kit (not part of the package's exports). */
-export { parseDuration } from '@sextant/plugin-kit';
 
 export const ISOLATION_MODES = ['in-process', 'process', 'in-container'] as const;
 export type Isolation = (typeof ISOLATION_MODES)[number];

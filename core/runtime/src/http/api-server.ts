@@ -23,10 +23,9 @@
  * 413 over `maxBodyBytes`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
-import { parseDuration } from '../config/runtime-config.js';
+import { parseDuration, secretsEqual } from '@sextant/plugin-kit';
 import type { Runtime } from '../runtime/runtime.js';
 import { apiError, errorReply } from './http-errors.js';
 import type { IngestRoutes } from './ingest-routes.js';
@@ -350,9 +349,7 @@ export class ApiServer {
     const token = this.options.token;
     if (!token) throw apiError(403, ErrorCode.UNAUTHORIZED, 'write endpoints are disabled: no server.token is configured', 'set server.token (>= 16 characters, e.g. ${env:SEXTANT_TOKEN}) in sextant.yaml');
     const header = request.headers.authorization ?? '';
-    const given = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-    const expected = Buffer.from(token);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    if (!secretsEqual(header.startsWith('Bearer ') ? header.slice(7) : '', token)) {
       throw apiError(401, ErrorCode.UNAUTHORIZED, 'missing or wrong token', 'send Authorization: Bearer <server.token>');
     }
   }

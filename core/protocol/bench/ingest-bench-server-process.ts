@@ -5,7 +5,7 @@
  * definitions handed to onSeries), answers `'restart'` with `{ restarted: true }` once a fresh
  * server (nothing known about any source) listens on the same port, exits on `'stop'`.
  */
-import { IngestServer, type IngestHandler } from './ingest-server.js';
+import { IngestServer, type IngestHandler } from '../src/ingest/ingest-server.js';
 
 let samples = 0;
 let series = 0;

@@ -4,15 +4,15 @@
  * long a restart takes after SIGKILL; what keeping an isolated detector's topology view current
  * costs: pushing updates down the Detect stream versus one query round trip per lookup. Run
  * through tools/bench, or:
- *   node -e "import('@sextant/protocol/bench').then(m => m.run()).then(console.log)"  (after a build)
+ *   npm run bench -- --only protocol   (bench/bench.ts, compiled to dist-bench/)
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CollectorContext, CollectorFactory, Logger, SeriesDescriptor, TelemetrySink, TopologyUpdate } from '@sextant/plugin-api';
 import { mergeDefaults } from '@sextant/plugin-api';
-import { DetectRequest } from './gen/sextant/plugin/v1/plugin.js';
-import { launchPluginProcess, type RemotePlugin } from './launch.js';
-import { topologyToWire } from './topology-wire.js';
+import { DetectRequest } from '../src/gen/sextant/plugin/v1/plugin.js';
+import { launchPluginProcess, type RemotePlugin } from '../src/launch.js';
+import { topologyToWire } from '../src/topology-wire.js';
 
 const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -35,7 +35,7 @@ class CountingSink implements TelemetrySink {
 
 function benchPluginPath(): string {
   const here = import.meta.url;
-  return fileURLToPath(here.endsWith('.ts') ? new URL('../dist/bench-plugin.js', here) : new URL('./bench-plugin.js', here));
+  return fileURLToPath(here.endsWith('.ts') ? new URL('../dist-bench/bench/bench-plugin.js', here) : new URL('./bench-plugin.js', here));
 }
 
 function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {

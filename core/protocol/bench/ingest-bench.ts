@@ -11,10 +11,10 @@
  * acknowledged everything, and `reannounce200kSeries*`: the same agent announcing them all again
  * to a restarted server after its reconnect (wall ms, bytes on the wire, messages).
  *
- * Run from the built package: `node -e "import('@sextant/protocol/dist/ingest/bench.js').then(m => m.run()).then(console.log)"`.
+ * Run from the built package: `node -e "import('./core/protocol/dist-bench/bench/ingest-bench.js').then(m => m.run()).then(console.log)"`.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { IngestClient } from './ingest-client.js';
+import { IngestClient } from '../src/ingest/ingest-client.js';
 
 const TOKEN = 'bench-token-0123456789';
 
@@ -140,7 +140,7 @@ async function announceSeries(child: ChildProcess, port: number): Promise<Record
 }
 
 export async function run(): Promise<Record<string, number>> {
-  const child = fork(new URL('./bench-server-process.js', import.meta.url), [], { env: { ...process.env, SEXTANT_BENCH_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL('./ingest-bench-server-process.js', import.meta.url), [], { env: { ...process.env, SEXTANT_BENCH_TOKEN: TOKEN }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   try {
     const port = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);

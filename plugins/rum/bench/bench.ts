@@ -15,11 +15,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Attributes, SeriesDescriptor, TelemetrySink } from '@sextant/plugin-api';
-import { BeaconIntake } from './beacon-intake.js';
-import { CollectEndpoint } from './collect-endpoint.js';
-import { rumConfigDefaults, type RumConfig } from './config.js';
-import { RumAggregator } from './rum-aggregator.js';
-import { SNIPPET_DIR, SNIPPET_PATHS } from './snippet-assets.js';
+import { BeaconIntake } from '../src/beacon-intake.js';
+import { CollectEndpoint } from '../src/collect-endpoint.js';
+import { rumConfigDefaults, type RumConfig } from '../src/config.js';
+import { RumAggregator } from '../src/rum-aggregator.js';
+import { SNIPPET_DIR, SNIPPET_PATHS } from '../src/snippet-assets.js';
 
 const ORIGIN = 'https://shop.example.com';
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';

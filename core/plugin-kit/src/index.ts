@@ -22,3 +22,5 @@ export { secretsEqual } from './secret-compare.js';
 
 export { compileGlob, compileGlobs } from './glob.js';
 export type { GlobTest } from './glob.js';
+
+export { estimateQuantile, HISTOGRAM_QUANTILES } from './histogram-quantile.js';

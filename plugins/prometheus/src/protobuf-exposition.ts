@@ -21,7 +21,7 @@
  * read before is kept and the error is reported with the family's 1-based position as "line".
  */
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import { HISTOGRAM_QUANTILES, estimateQuantile } from '@sextant/protocol';
+import { HISTOGRAM_QUANTILES, estimateQuantile } from '@sextant/plugin-kit';
 import type { ExpositionVisitor, FamilyType, ParseSummary } from './exposition-parser.js';
 import { MetricType, MetricFamily, type BucketSpan, type Histogram, type LabelPair } from './gen/io/prometheus/client/metrics.js';
 

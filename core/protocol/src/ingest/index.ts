@@ -10,7 +10,8 @@ export type { IngestClientOptions, IngestClientStats, BackoffOptions, DropReason
 export type { SeriesDefinition } from './ingest-codec.js';
 export type { ServerTlsOptions, ClientTlsOptions, Pem } from './transport-security.js';
 export { isLoopbackHost } from './transport-security.js';
-export { OtlpMetricsTranslator, estimateQuantile, HISTOGRAM_QUANTILES } from './otlp-metrics.js';
+export { OtlpMetricsTranslator } from './otlp-metrics.js';
+export { estimateQuantile, HISTOGRAM_QUANTILES } from '@sextant/plugin-kit';
 export { OtlpHttpReceiver, OTLP_HTTP_METRICS_PATH } from './otlp-http-receiver.js';
 export type { OtlpHttpReceiverOptions } from './otlp-http-receiver.js';
 export { otlpJsonToProtobuf, OtlpJsonError } from './otlp-json.js';

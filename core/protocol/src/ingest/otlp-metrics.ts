@@ -28,6 +28,7 @@
  * - Points flagged "no recorded value", with non-finite times, or whose series would pass the
  *   per-source series limit are counted in `rejectedPoints`, never stored.
  */
+import { estimateQuantile, HISTOGRAM_QUANTILES } from '@sextant/plugin-kit';
 import type { AttributeValue, Attributes, MetricKind, MetricType, SampleBatch, SeriesDescriptor } from '@sextant/plugin-api';
 import {
   AggregationTemporality,
@@ -47,8 +48,6 @@ import {
 import type { SeriesDefinition } from './ingest-codec.js';
 import { WireFormatError } from './protobuf-wire.js';
 
-/** Quantiles estimated from histogram buckets. */
-export const HISTOGRAM_QUANTILES: readonly number[] = [0.5, 0.9, 0.99];
 
 const TIME_UNITS: ReadonlySet<string> = new Set(['s', 'ms', 'us', 'ns', 'min', 'h']);
 
@@ -398,35 +397,6 @@ function bucketIncrease(previous: BucketPoint, current: BucketPoint): number[] |
     if (increase[j]! < 0) return undefined;
   }
   return increase;
-}
-
-/**
- * Estimates quantile `q` (0..1) of values spread over buckets `(lowers[i], uppers[i]]` holding
- * `counts[i]` values each, by linear interpolation inside the bucket where the rank falls.
- * Infinite bucket edges are replaced by the observed `min`/`max` when known, else by the finite
- * edge. Returns NaN when the buckets hold no values.
- */
-export function estimateQuantile(lowers: readonly number[], uppers: readonly number[], counts: readonly number[], q: number, min?: number, max?: number): number {
-  let total = 0;
-  for (const c of counts) total += c;
-  if (!(total > 0)) return Number.NaN;
-  const rank = q * total;
-  let seen = 0;
-  for (let i = 0; i < counts.length; i++) {
-    const c = counts[i]!;
-    if (c <= 0) continue;
-    if (seen + c >= rank) {
-      let lo = lowers[i]!;
-      let hi = uppers[i]!;
-      if (!Number.isFinite(lo)) lo = min !== undefined && Number.isFinite(min) ? Math.min(min, hi) : hi;
-      if (!Number.isFinite(hi)) hi = max !== undefined && Number.isFinite(max) ? Math.max(max, lo) : lo;
-      if (min !== undefined && Number.isFinite(min) && lo < min && min <= hi) lo = min;
-      if (max !== undefined && Number.isFinite(max) && hi > max && max >= lo) hi = max;
-      return lo + ((hi - lo) * (rank - seen)) / c;
-    }
-    seen += c;
-  }
-  return Number.isFinite(uppers[uppers.length - 1]!) ? uppers[uppers.length - 1]! : (max ?? Number.NaN);
 }
 
 /** `0.5` -> `p50`, `0.99` -> `p99`, `0.999` -> `p99_9`. */

@@ -15,6 +15,7 @@
  * Other 4xx: the receiver refuses the data itself, so it is dropped, counted and reported, never
  * retried. When the queue would exceed `queueMaxBytes`, the oldest requests are dropped and counted.
  */
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import {
   ErrorCode,
   SextantError,
@@ -315,7 +316,7 @@ export class OtlpExporter implements Exporter {
 
   private async sendLoop(): Promise<void> {
     const c = this.ctx.config;
-    let backoff = c.backoff.initial;
+    let attempt = 0; // failed tries of the payload at the head of the queue
     while (!this.stopped) {
       const queued = this.queue.peek();
       if (!queued) {
@@ -331,7 +332,7 @@ export class OtlpExporter implements Exporter {
         this.queue.ack();
         this.counters.sentRequests.add(1, { signal: r.signal });
         this.counters.sentBytes.add(result.bytes);
-        backoff = c.backoff.initial;
+        attempt = 0;
         if (result.rejected > 0) {
           this.counters.rejectedItems.add(result.rejected, { signal: r.signal });
           this.report('degraded', `${url} accepted a request but rejected ${result.rejected} of its ${r.signal === 'metrics' ? 'points' : 'log records'}: ${result.rejectedMessage || 'no reason given'}`, ErrorCode.VALUE_REJECTED);
@@ -343,8 +344,8 @@ export class OtlpExporter implements Exporter {
       } else {
         this.counters.failed.add(1, { reason: result.reason });
         this.report('degraded', `${url}: ${result.error}; ${this.queue.bytes} bytes queued, retrying`, ErrorCode.CONNECTION_FAILED);
-        const wait = result.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() * 0.5));
-        backoff = Math.min(backoff * 2, c.backoff.max);
+        attempt++;
+        const wait = result.retryAfterMs ?? backoffDelayMs(attempt, { initialMs: c.backoff.initial, maxMs: c.backoff.max, jitter: 0.5 });
         await new Promise<void>((resolve) => {
           const cancel = this.ctx.clock.setTimeout(resolve, Math.min(wait, c.backoff.max));
           this.wake = () => {

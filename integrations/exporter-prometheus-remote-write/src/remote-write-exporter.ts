@@ -10,6 +10,7 @@
  * is honoured). Other 4xx: the receiver refuses the data itself (out of order, bad labels), so it
  * is dropped, counted and reported, never retried.
  */
+import { backoffDelayMs } from '@sextant/plugin-kit';
 import { DiskPayloadQueue, MemoryPayloadQueue, redactSecrets, parseRetryAfter, resolveSecret, StatusChangeReporter, type PayloadQueue } from '@sextant/integration-kit';
 import {
   ErrorCode,
@@ -206,7 +207,7 @@ export class RemoteWriteExporter implements Exporter {
 
   private async sendLoop(): Promise<void> {
     const c = this.ctx.config;
-    let backoff = c.backoff.initial;
+    let attempt = 0; // failed tries of the payload at the head of the queue
     while (!this.stopped) {
       const payload = this.queue.peek();
       if (!payload) {
@@ -220,7 +221,7 @@ export class RemoteWriteExporter implements Exporter {
         this.queue.ack();
         this.counters.sentRequests.add(1);
         this.counters.sentBytes.add(payload.byteLength);
-        backoff = c.backoff.initial;
+        attempt = 0;
         this.report('ok');
       } else if (!result.retryable) {
         this.queue.ack();
@@ -229,8 +230,8 @@ export class RemoteWriteExporter implements Exporter {
       } else {
         this.counters.failed.add(1, { reason: result.reason });
         this.report('degraded', `${c.url}: ${result.error}; ${this.queue.bytes} bytes queued, retrying`, ErrorCode.CONNECTION_FAILED);
-        const wait = result.retryAfterMs ?? Math.round(backoff * (0.5 + Math.random() * 0.5));
-        backoff = Math.min(backoff * 2, c.backoff.max);
+        attempt++;
+        const wait = result.retryAfterMs ?? backoffDelayMs(attempt, { initialMs: c.backoff.initial, maxMs: c.backoff.max, jitter: 0.5 });
         await new Promise<void>((resolve) => {
           const cancel = this.ctx.clock.setTimeout(resolve, Math.min(wait, c.backoff.max));
           this.wake = () => {

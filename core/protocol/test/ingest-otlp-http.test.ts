@@ -128,6 +128,23 @@ describe('OTLP/HTTP receiver', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ partialSuccess: { rejectedDataPoints: '2', errorMessage: expect.stringContaining('series limit of 2') } });
   });
+
+  it('refuses a histogram point whose bucket counts do not fit its bounds, and keeps the well-formed one', async () => {
+    const handler = new RecordingIngestHandler();
+    const ingest = await IngestServer.start({ address: '127.0.0.1:0', insecureLoopback: true, tokens: TOKEN, handler });
+    cleanups.push(() => ingest.shutdown(500));
+    const receiver = await OtlpHttpReceiver.start({ address: '127.0.0.1:0', ingest });
+    cleanups.push(() => receiver.shutdown());
+    const t = String(Date.now() * 1e6);
+    const point = (i: number, bucketCounts: string[]) => ({ attributes: [{ key: 'i', value: { intValue: String(i) } }], startTimeUnixNano: t, timeUnixNano: t, count: '3', sum: 6, explicitBounds: [1, 2], bucketCounts });
+    const body = { resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name: 'h', unit: 's', histogram: { aggregationTemporality: 2, dataPoints: [point(1, ['1', '1', '1']), point(2, ['1', '2'])] } }] }] }] };
+    const res = await fetch(`http://${receiver.address}/v1/metrics`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify(body) });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ partialSuccess: { rejectedDataPoints: '1', errorMessage: expect.stringContaining('h: 2 bucket counts for 2 bounds') } });
+    const series = () => [...handler.series.values()].filter((s) => s.descriptor.metric.startsWith('h'));
+    await expect.poll(() => series().some((s) => s.descriptor.attributes?.i === 1)).toBe(true);
+    expect(series().some((s) => s.descriptor.attributes?.i === 2)).toBe(false);
+  });
 });
 
 describe('OTLP/HTTP receiver on Fastify: what is refused before the body, and throttling', () => {

@@ -143,7 +143,14 @@ export class OtlpMetricsTranslator {
       const treatment: NumberTreatment = !m.sum.isMonotonic ? 'gauge' : m.sum.aggregationTemporality === AGGREGATION_TEMPORALITY_DELTA ? 'rate' : 'counter';
       for (const p of m.sum.dataPoints) this.numberPoint(p, meta, treatment);
     } else if (m.histogram) {
-      for (const p of m.histogram.dataPoints) this.histogramPoint(explicitHistogramPoint(p), meta, m.histogram.aggregationTemporality);
+      for (const p of m.histogram.dataPoints) {
+        // n bounds make n + 1 buckets; no counts at all is allowed (count and sum only)
+        if (p.bucketCounts.length > 0 && p.bucketCounts.length !== p.explicitBounds.length + 1) {
+          this.reject(1, `${meta.name}: ${p.bucketCounts.length} bucket counts for ${p.explicitBounds.length} bounds`);
+          continue;
+        }
+        this.histogramPoint(explicitHistogramPoint(p), meta, m.histogram.aggregationTemporality);
+      }
     } else if (m.exponentialHistogram) {
       for (const p of m.exponentialHistogram.dataPoints) this.histogramPoint(exponentialHistogramPoint(p), meta, m.exponentialHistogram.aggregationTemporality);
     } else if (m.summary) {

@@ -33,6 +33,22 @@ describe('SeriesRegistry', () => {
     expect(one).toMatchObject({ id: 0, source: 'test', metric: 'cpu', unit: '1', type: 'gauge' });
   });
 
+  it('tells 200k series apart (hash collisions included) and finds each again from a fresh descriptor', () => {
+    const n = 200_000;
+    const r = new SeriesRegistry(n);
+    const make = (i: number): SeriesDescriptor => ({ metric: `m${i % 7}`, unit: '1', type: 'gauge', resource: { 'host.name': `h${i % 1000}`, 'container.id': `c${i % 5000}` }, attributes: { n: i } });
+    const wrong: number[] = [];
+    for (let i = 0; i < n; i++) if (r.intern(make(i), 'test') !== i) wrong.push(i);
+    for (let i = 0; i < n; i++) if (r.lookup(make(i)) !== i || r.intern(make(i), 'again') !== i) wrong.push(i);
+    expect(wrong).toEqual([]);
+    expect(r.size).toBe(n);
+    // a value compares as a string, whatever its type (as the series key always did)
+    expect(r.lookup({ metric: 'm3', resource: { 'container.id': 'c10', 'host.name': 'h10' }, attributes: { n: '10' } })).toBe(10);
+    expect(r.lookup({ metric: 'm3', resource: { 'host.name': 'h10' }, attributes: { n: 10 } })).toBeUndefined();
+    expect(r.lookup({ metric: 'm3', resource: { 'host.name': 'h10', 'container.id': 'c10' }, attributes: { n: 10, extra: 1 } })).toBeUndefined();
+    expect(r.describe(10)).toMatchObject({ metric: 'm3', resource: { 'host.name': 'h10', 'container.id': 'c10' }, attributes: { n: 10 } });
+  });
+
   it('refuses a new series at the limit with a coded error, and still finds the ones it has', () => {
     const r = new SeriesRegistry(2);
     const a = r.intern(d('a', { h: '1' }), 'test');

@@ -76,13 +76,51 @@ function addUlps(value: number, ulps: number): number {
   return ulpView[0];
 }
 
-/** Whether `v` is, within MAX_ULPS, an integer divided by 10^e (|integer| < 2^49). */
+/**
+ * A value a few units in the last place from a decimal is taken as that decimal only when the
+ * decimal has at most ~13 significant digits (|integer| < 2^44): with 15-16 digits nearly every
+ * double is within MAX_ULPS of one, and a full-precision value (a ratio, a mean) would be coded as
+ * 50-bit integers plus corrections, slower to write than the XOR column and no smaller.
+ */
+const CORRECTABLE_LIMIT = 2 ** 44;
+
+/** Whether `v` is an integer divided by 10^e (|integer| < 2^49), or within MAX_ULPS of one below CORRECTABLE_LIMIT. */
 function fitsScale(v: number, e: number): boolean {
   const n = Math.round(v * POW10[e]) + 0; // -0 -> 0: the integer column has no -0
   if (!(Math.abs(n) < INT_LIMIT)) return false;
   const c = n / POW10[e];
-  // the cheap test first: MAX_ULPS units in the last place are within ~1e-15 of the value
-  return c === v || (Math.abs(c - v) <= Math.abs(v) * 1e-15 && Math.abs(ulpDistance(v, c)) <= MAX_ULPS);
+  if (c === v) return true;
+  // the cheap tests first: MAX_ULPS units in the last place are within ~1e-15 of the value
+  return Math.abs(n) < CORRECTABLE_LIMIT && Math.abs(c - v) <= Math.abs(v) * 1e-15 && Math.abs(ulpDistance(v, c)) <= MAX_ULPS;
+}
+
+/** |v| * 10^e up to this keeps a fitting value within 1/256 of an integer at scale e (see firstScale). */
+const TWO_40 = 2 ** 40;
+
+/**
+ * The smallest scale 0..MAX_SCALE at which `v` fits (fitsScale), MAX_SCALE + 1 when none does.
+ * Trying the sixteen scales one by one costs ~350 ns for a value with no short decimal form (a
+ * ratio, a mean): most values of such series. One test at the largest scale `k` with
+ * |v| * 10^k <= 2^40 rules out every scale up to `k` at once: a value within MAX_ULPS units in the
+ * last place of some n / 10^e (e <= k) is, times 10^k, within ~(MAX_ULPS + 1) * 2^-12 + 2^-12
+ * (< 1/256) of the integer n * 10^(k - e). Only the few scales above `k` are then tried.
+ */
+function firstScale(v: number): number {
+  // integers and one or two decimals, the most common cases, directly
+  if (fitsScale(v, 0)) return 0;
+  if (fitsScale(v, 1)) return 1;
+  if (fitsScale(v, 2)) return 2;
+  let e = 3;
+  const a = Math.abs(v);
+  if (a > 0 && a < TWO_40) {
+    const k = Math.min(MAX_SCALE, Math.floor(Math.log10(TWO_40 / a)));
+    if (k >= 3) {
+      const x = v * POW10[k];
+      if (Math.abs(x - Math.round(x)) > 1 / 256) e = k + 1;
+    }
+  }
+  while (e <= MAX_SCALE && !fitsScale(v, e)) e++;
+  return e;
 }
 
 const f32 = new Float32Array(1);
@@ -306,6 +344,37 @@ function writeXorColumn(s: BitStream, words: Uint32Array, start: number, m: numb
   }
 }
 
+/** Bits writeXorColumn would write for the same values, without writing them. */
+function xorColumnCost(words: Uint32Array, start: number, m: number): number {
+  if (m === 0) return 0;
+  let bits = 64;
+  let pLo = words[start * 2];
+  let pHi = words[start * 2 + 1];
+  let pLead = -1;
+  let pTrail = 0;
+  for (let i = 1; i < m; i++) {
+    const lo = words[(start + i) * 2];
+    const hi = words[(start + i) * 2 + 1];
+    const xLo = (lo ^ pLo) >>> 0;
+    const xHi = (hi ^ pHi) >>> 0;
+    pLo = lo;
+    pHi = hi;
+    if (xLo === 0 && xHi === 0) {
+      bits += 1;
+      continue;
+    }
+    const lead = xHi !== 0 ? Math.clz32(xHi) : 32 + Math.clz32(xLo);
+    const trail = xLo !== 0 ? 31 - Math.clz32(xLo & -xLo) : 32 + 31 - Math.clz32(xHi & -xHi);
+    if (pLead >= 0 && lead >= pLead && trail >= pTrail) bits += 2 + 64 - pLead - pTrail;
+    else {
+      bits += 14 + 64 - lead - trail;
+      pLead = lead;
+      pTrail = trail;
+    }
+  }
+  return bits;
+}
+
 /** Writes bits [trail, trail + len) of the 64-bit (hi, lo), most significant first. */
 function writeShifted(s: BitStream, hi: number, lo: number, trail: number, len: number): void {
   let sLo: number;
@@ -418,14 +487,11 @@ export class ChunkEncoder {
     const valuesAt = s.position;
     const decimalBits = this.writeDecimalValues(s, values, start, count, scaleHint);
     // XOR is tried only when the decimal form is poor (it rarely wins below ~20 bits a point).
-    if (decimalBits < 0 || decimalBits > 20 * count) {
+    // Its cost is counted first, so the decimal form, already written, is written only once.
+    if (decimalBits < 0 || (decimalBits > 20 * count && 1 + xorColumnCost(wordsOf(values), start, count) <= decimalBits)) {
       s.position = valuesAt;
       s.write(1, 1);
       writeXorColumn(s, wordsOf(values), start, count);
-      if (decimalBits >= 0 && s.position - valuesAt > decimalBits) {
-        s.position = valuesAt;
-        this.writeDecimalValues(s, values, start, count, scaleHint);
-      }
     }
     return this.finish(s, count, timestamps[start]);
   }
@@ -531,12 +597,12 @@ export class ChunkEncoder {
       const v = vs[start + i];
       let e: number;
       if (scaleHint >= 0 && fitsScale(v, scaleHint)) e = scaleHint;
-      else for (e = 0; e <= MAX_SCALE && !fitsScale(v, e); e++);
+      else e = firstScale(v);
       if (e <= MAX_SCALE && v === 0 && 1 / v < 0) e = MAX_SCALE + 1; // -0: keep its sign as an exception
       scales[i] = e;
-      histogram[e]++;
+      // most values have no short decimal form: the answer is known, the rest need not be tried
+      if (++histogram[e] * 2 > count && e === MAX_SCALE + 1) return -1;
     }
-    if (histogram[MAX_SCALE + 1] * 2 > count) return -1;
     // The smallest scale that leaves at most 1/8 of the points as exceptions.
     let scale = 0;
     let covered = histogram[0];

@@ -32,6 +32,7 @@ import {
 } from '@sextant/plugin-api';
 import { configError, createLogger, instanceSpecs, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import { ClusterKeys } from './cluster-keys.js';
+import { GroupCorrelation, type CorrelationStatus } from './group-correlation.js';
 import { GroupSeriesRegistry } from './group-series-registry.js';
 import { LocalSeriesMap } from './local-series-map.js';
 import { PartitionAppender } from './partition-appender.js';
@@ -60,6 +61,12 @@ export interface ClusterMemberOptions {
   readonly pollMs?: number;
   /** Received samples waiting for Redis at most (default 1,000,000). */
   readonly maxBufferedSamples?: number;
+  /**
+   * The `correlators` section: run once for the whole group by the elected leader over every
+   * member's anomalies and events; incidents, silences and the notification outbox live in Redis
+   * (GroupCorrelation). Without it, the runtime's own correlators (if any) see only this member's anomalies.
+   */
+  readonly correlators?: RuntimeConfig['correlators'];
   readonly logger?: Logger;
 }
 
@@ -84,6 +91,8 @@ export interface ClusterStatus {
   readonly ingest: PartitionAppender['counters'] & { readonly buffered: number };
   readonly processed: WorkerCounters;
   readonly leases: PartitionLeases['counts'];
+  /** The group's correlation: leader, what this member published, the leader's commits and outbox. */
+  readonly correlation?: CorrelationStatus;
 }
 
 export class ClusterMember {
@@ -91,6 +100,10 @@ export class ClusterMember {
   readonly keys: ClusterKeys;
   readonly leases: PartitionLeases;
   readonly appender: PartitionAppender;
+  /** Local <-> group-wide series ids of this member. */
+  readonly series: LocalSeriesMap;
+  /** One correlator for the group (set when the `correlators` option is given). */
+  correlation: GroupCorrelation | undefined;
   private readonly workers = new Map<number, PartitionWorker>();
   /** Counters of workers that stopped, so totals survive rebalancing. */
   private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, staleEpoch: 0, checkpoints: 0, claimed: 0 };
@@ -108,7 +121,7 @@ export class ClusterMember {
     this.logger = options.logger ?? runtime.logger;
     this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.keys = new ClusterKeys(options.group ?? 'sextant', options.partitions ?? 64);
-    const series = new LocalSeriesMap(runtime.registry, this.keys.partitions);
+    const series = (this.series = new LocalSeriesMap(runtime.registry, this.keys.partitions));
     const registry = new GroupSeriesRegistry(link, this.keys);
     this.appender = new PartitionAppender({ link, keys: this.keys, series, registry, memberId: this.memberId, logger: this.logger, epoch: () => this.leases.epoch, ...(options.maxBufferedSamples ? { maxBufferedSamples: options.maxBufferedSamples } : {}) });
     const workerContext = {
@@ -161,6 +174,10 @@ export class ClusterMember {
     const link = typeof options.store === 'string' ? await connectRedis(options.store) : options.store;
     const member = new ClusterMember(options, link, specs);
     await member.leases.start();
+    if (options.correlators) {
+      const leaseMs = options.leaseMs ?? 5000;
+      member.correlation = await GroupCorrelation.start({ link, group: member.keys.group, memberId: member.memberId, runtime: options.runtime, correlators: options.correlators, series: member.series, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 5)), ...(options.checkpointMs ? { checkpointMs: options.checkpointMs } : {}), logger: member.logger });
+    }
     member.logger.info(`cluster: member ${member.memberId} joined group "${member.keys.group}" (${member.keys.partitions} partitions) on ${link.description}`);
     return member;
   }
@@ -229,6 +246,7 @@ export class ClusterMember {
       ingest: { ...this.appender.counters, buffered: this.appender.pending },
       processed: this.totals(),
       leases: { ...this.leases.counts },
+      ...(this.correlation ? { correlation: this.correlation.status() } : {}),
     };
   }
 
@@ -254,6 +272,7 @@ export class ClusterMember {
     t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.acquired, { ...m, change: 'acquired' });
     t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.released, { ...m, change: 'released' });
     t.set('sextant_cluster_partition_changes', 'Partitions taken, released and lost by this member', l.lost, { ...m, change: 'lost' });
+    this.correlation?.publishMetrics();
   }
 
   /** Leaves cleanly: received samples are flushed, partitions checkpointed and released. */
@@ -263,6 +282,7 @@ export class ClusterMember {
     await this.appender.close();
     await this.leases.stop();
     await Promise.all([...this.workers.keys()].map((p) => this.retire(p, true)));
+    await this.correlation?.stop();
     this.unobserve();
     if (typeof this.options.store === 'string') await this.link.close();
   }
@@ -271,6 +291,7 @@ export class ClusterMember {
   halt(): void {
     this.stopped = true;
     this.leases.halt();
+    this.correlation?.halt();
     for (const w of this.workers.values()) void w.stop(false);
     this.unobserve();
     if (typeof this.options.store === 'string') this.link.destroy();

@@ -17,3 +17,13 @@ export type { PartitionDetectorSpec, WorkerCounters } from './partition-worker.j
 export { GroupSeriesRegistry } from './group-series-registry.js';
 export { LocalSeriesMap } from './local-series-map.js';
 export { encodeSamples, decodeSamples, compareStreamIds } from './sample-entry.js';
+export { GroupCorrelation } from './group-correlation.js';
+export type { GroupCorrelationOptions, CorrelationStatus, LeaderCounters, GroupCorrelatorSpec } from './group-correlation.js';
+export { GroupKeys, LEADER_GROUP } from './group-keys.js';
+export { GroupIncidentView, GroupWindows, windowsOf, WINDOW_EVENT_TYPES } from './group-incidents.js';
+export type { GroupWindow } from './group-incidents.js';
+export { GroupOutbox, outboxEntriesFor } from './group-outbox.js';
+export type { GroupOutboxEntry, NotifierTarget } from './group-outbox.js';
+export { LeaderLease } from './leader-lease.js';
+export type { LeaderLeaseOptions } from './leader-lease.js';
+export { CorrelationStream, decodeStreamItem } from './correlation-stream.js';

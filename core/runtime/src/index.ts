@@ -20,7 +20,7 @@ export { SUPPORTED_PROTOCOLS } from './plugins/plugin-discovery.js';
 export type { PluginCandidate, BuiltinPlugin } from './plugins/plugin-discovery.js';
 
 // Types of what Runtime exposes (runtime.pipeline, .registry, .store, .topology, .telemetry, .dispatcher).
-export type { Pipeline, SampleObserver, StoredEvent, DropReason } from './pipeline/pipeline.js';
+export type { Pipeline, SampleObserver, StoredEvent, DropReason, GroupView, DetectorView } from './pipeline/pipeline.js';
 export type { NotificationDispatcher } from './outbox/notification-dispatcher.js';
 export type { SelfTelemetry } from './telemetry/self-telemetry.js';
 export type { SeriesRecord } from './store/series-registry.js';
@@ -45,3 +45,6 @@ export type { AutodiscoveryControllerOptions, DiscoveredContainer, DiscoveredIns
 // Where undelivered notifications are kept (RuntimeOptions.outboxStore).
 export { RedisOutboxStore, JournalOutboxStore, MemoryOutboxStore } from './outbox/index.js';
 export type { OutboxStore, OutboxStoreReporter, OutboxEntry, OutboxSettlement, RedisOutboxStoreOptions, JournalOutboxStoreOptions } from './outbox/index.js';
+// Routing of incident updates to notifiers (a cluster's group outbox routes like the runtime's).
+export { routeMatches, fullJitterBackoffMs } from './outbox/index.js';
+export type { NotificationRoute } from './outbox/index.js';

@@ -26,6 +26,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
 import { parseDuration, secretsEqual } from '@sextant/plugin-kit';
+import type { StoredEvent } from '../pipeline/pipeline.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { apiError, errorReply } from './http-errors.js';
 import type { IngestRoutes } from './ingest-routes.js';
@@ -160,7 +161,7 @@ export class ApiServer {
     app.get('/metrics', async (_request, reply) => this.metrics(reply));
     app.get<{ Querystring: ListQuery }>('/api/v1/series', { schema: { querystring: SERIES_QUERY } }, async (request) => this.series(request));
     app.get<{ Params: { id: number }; Querystring: ListQuery }>('/api/v1/series/:id/samples', { schema: { params: SAMPLES_PARAMS, querystring: LIST_QUERY } }, async (request) => this.samples(request.params.id, request.query));
-    app.get('/api/v1/plugins', async () => ({ plugins: runtime.plugins(), instances: runtime.statuses() }));
+    app.get('/api/v1/plugins', async () => ({ plugins: runtime.plugins(), instances: [...runtime.statuses(), ...((await runtime.pipeline.detectorView?.statuses()) ?? [])] }));
     app.get<{ Querystring: ListQuery }>('/api/v1/anomalies', { schema: { querystring: LIST_QUERY } }, async (request) => this.anomalies(request));
     app.get<{ Querystring: ListQuery }>('/api/v1/incidents', { schema: { querystring: LIST_QUERY } }, async (request) => this.incidents(request.query));
     app.get<{ Params: { id: string } }>('/api/v1/incidents/:id', async (request) => this.incident(request.params.id));
@@ -170,8 +171,8 @@ export class ApiServer {
     app.get('/api/v1/feedback', async () => this.feedbackLog());
     app.post('/api/v1/silences', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'silence')));
     app.post('/api/v1/maintenance', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'maintenance')));
-    app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', writeGuard, async (request) => this.endWindow(request.params.id));
-    app.delete<{ Params: { id: string } }>('/api/v1/maintenance/:id', writeGuard, async (request) => this.endWindow(request.params.id));
+    app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', writeGuard, async (request) => await this.endWindow(request.params.id));
+    app.delete<{ Params: { id: string } }>('/api/v1/maintenance/:id', writeGuard, async (request) => await this.endWindow(request.params.id));
     app.get('/api/v1/topology', async () => ({ entities: runtime.topology.entities(), edges: runtime.topology.edges() }));
     this.live = addUiRoutes(app, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
     // Receivers mounted through coreServices.httpRouter (absent on a runtime built without the router).
@@ -268,7 +269,7 @@ export class ApiServer {
     return match;
   }
 
-  private series(request: FastifyRequest<{ Querystring: ListQuery }>) {
+  private async series(request: FastifyRequest<{ Querystring: ListQuery }>) {
     const q = request.query;
     const limit = q.limit ?? 1000;
     const after = q.after ?? -1;
@@ -282,8 +283,9 @@ export class ApiServer {
       nextUrl.searchParams.set('after', String(page[page.length - 1].id));
       next = `${nextUrl.pathname}${nextUrl.search}`;
     }
+    const remote = await this.remoteExpectations(page.map((s) => s.id));
     return {
-      series: page.map((s) => ({ ...s, latest: this.runtime.store.latest(s.id) ?? null, expectation: this.expectation(s.id) ?? null })),
+      series: page.map((s) => ({ ...s, latest: this.runtime.store.latest(s.id) ?? null, expectation: this.expectation(s.id) ?? remote.get(s.id) ?? null })),
       truncated: more,
       next,
     };
@@ -297,11 +299,25 @@ export class ApiServer {
     return undefined;
   }
 
-  private samples(id: number, q: ListQuery) {
+  /** Expectations of series no attached detector models, from detectors that run elsewhere (a cluster member's DetectorView). */
+  private async remoteExpectations(ids: readonly number[]): Promise<ReadonlyMap<number, SeriesExpectation>> {
+    const view = this.runtime.pipeline.detectorView;
+    const missing = view ? ids.filter((id) => this.expectation(id) === undefined) : [];
+    if (!view || missing.length === 0) return new Map();
+    try {
+      return await view.expectations(missing);
+    } catch (e) {
+      this.options.logger.warn(`API: expectations of series analysed elsewhere are unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      return new Map();
+    }
+  }
+
+  private async samples(id: number, q: ListQuery) {
     const series = this.runtime.registry.describe(id);
     if (!series) throw apiError(404, ErrorCode.BAD_REQUEST, `no series with id ${id}`, 'list series with GET /api/v1/series');
     const now = this.runtime.clock.now();
-    return { series, samples: this.runtime.store.read(id, parseTime(q.from, now), parseTime(q.to, now)), expectation: this.expectation(id) ?? null };
+    const expectation = this.expectation(id) ?? (await this.remoteExpectations([id])).get(id) ?? null;
+    return { series, samples: this.runtime.store.read(id, parseTime(q.from, now), parseTime(q.to, now)), expectation };
   }
 
   private anomalies(request: FastifyRequest<{ Querystring: ListQuery }>) {
@@ -318,14 +334,16 @@ export class ApiServer {
     return { anomalies: list };
   }
 
-  private incidents(q: ListQuery) {
+  private async incidents(q: ListQuery) {
     const status = q.status;
-    const list = [...this.runtime.pipeline.incidents.values()].filter((i) => !status || i.status === status).sort((a, b) => b.updatedAt - a.updatedAt);
+    const view = this.runtime.pipeline.groupView;
+    const list = (view ? [...(await view.incidents())] : [...this.runtime.pipeline.incidents.values()]).filter((i) => !status || i.status === status).sort((a, b) => b.updatedAt - a.updatedAt);
     return { incidents: list.slice(0, q.limit ?? 500) };
   }
 
-  private incident(id: string) {
-    const incident = this.runtime.pipeline.incidents.get(id);
+  private async incident(id: string) {
+    const view = this.runtime.pipeline.groupView;
+    const incident = view ? await view.incident(id) : this.runtime.pipeline.incidents.get(id);
     if (!incident) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`);
     return { incident };
   }
@@ -438,18 +456,20 @@ export class ApiServer {
    * `silence.end` / `maintenance.end` event whose `attributes.window` is the window's id, which the
    * correlator (updates are delivered again) and the pipeline (learning resumes) honour.
    */
-  private endWindow(id: string) {
-    const all = this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || ((e.type === 'silence.end' || e.type === 'maintenance.end') && e.attributes?.window === id) });
+  private async endWindow(id: string) {
+    const view = this.runtime.pipeline.groupView;
+    const mine = (e: StoredEvent) => e.id === id || ((e.type === 'silence.end' || e.type === 'maintenance.end') && e.attributes?.window === id);
+    const all = view ? (await view.windowEvents()).filter(mine) : this.runtime.pipeline.events.query({ limit: 100_000, where: mine });
     const window = all.find((e) => e.id === id && (e.type === 'silence' || e.type === 'maintenance'));
     if (!window) throw apiError(404, ErrorCode.BAD_REQUEST, `no silence or maintenance window ${id}`, 'list them with GET /api/v1/silences');
     const now = this.runtime.clock.now();
-    const view = silenceViews(all, now)[0];
-    if (!view.active && view.from <= now) throw apiError(409, ErrorCode.BAD_REQUEST, `${window.type} ${id} has already ended`, 'list the active ones with GET /api/v1/silences');
-    this.runtime.pipeline.ingestEvent(
+    const current = silenceViews(all, now)[0];
+    if (!current.active && current.from <= now) throw apiError(409, ErrorCode.BAD_REQUEST, `${window.type} ${id} has already ended`, 'list the active ones with GET /api/v1/silences');
+    const ended = this.runtime.pipeline.ingestEvent(
       { type: `${window.type}.end`, title: `${window.type} ended early: ${window.title}`, timestamp: now, resource: window.resource, attributes: { window: id }, source: 'api' },
       'api',
     );
-    return { silence: silenceViews(this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || e.attributes?.window === id }), now)[0] };
+    return { silence: silenceViews(view ? [...all, ended] : this.runtime.pipeline.events.query({ limit: 100_000, where: (e) => e.id === id || e.attributes?.window === id }), now)[0] };
   }
 
   private postEvent(raw: unknown) {

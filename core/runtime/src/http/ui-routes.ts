@@ -28,12 +28,15 @@ export function addUiRoutes(app: FastifyInstance, runtime: Runtime, options: UiR
     reply.hijack();
     live.handle(request.raw, reply.raw);
   });
-  app.get('/api/v1/silences', async () => ({
-    silences: silenceViews(runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) }), runtime.clock.now()),
-  }));
+  app.get('/api/v1/silences', async () => {
+    const view = runtime.pipeline.groupView;
+    const events = view ? (await view.windowEvents()).filter((e) => SILENCE_EVENT_TYPES.has(e.type)) : runtime.pipeline.events.query({ limit: 100_000, where: (e) => SILENCE_EVENT_TYPES.has(e.type) });
+    return { silences: silenceViews(events, runtime.clock.now()) };
+  });
   app.get<{ Params: { id: string } }>('/api/v1/incidents/:id/notifications', async (request) => {
     const id = request.params.id;
-    if (!runtime.pipeline.incidents.has(id)) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`, 'list them with GET /api/v1/incidents');
+    const view = runtime.pipeline.groupView;
+    if (!(view ? await view.incident(id) : runtime.pipeline.incidents.has(id))) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`, 'list them with GET /api/v1/incidents');
     return { incident: id, notifications: runtime.dispatcher.deliveries.of(id) };
   });
   app.get('/api/v1/autodiscovery', async () => autodiscoveryView(runtime));

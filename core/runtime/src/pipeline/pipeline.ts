@@ -18,9 +18,11 @@ import type {
   Incident,
   IncidentUpdate,
   SampleBatch,
+  SeriesExpectation,
   SextantEvent,
   TopologyUpdate,
 } from '@sextant/plugin-api';
+import type { InstanceStatus } from '../runtime/instance-manager.js';
 import type { Exporter, Logger } from '@sextant/plugin-api';
 import { BoundedLog } from '../store/bounded-log.js';
 import { MutableBatch } from '../store/mutable-batch.js';
@@ -61,6 +63,31 @@ const WARN_EVERY_MS = 60_000;
 /** Receives incident updates for delivery (the notification dispatcher). */
 export type IncidentListener = (update: IncidentUpdate) => void;
 
+/**
+ * Where the API reads incidents and silences when they are not this process's own: a member of a
+ * server group (@sextant/cluster) keeps them in the group's Redis, so every member answers the
+ * same. Unset (the default, `sextant run`), the API reads `incidents` and `events` here.
+ */
+export interface GroupView {
+  incidents(): Promise<readonly Incident[]>;
+  incident(id: string): Promise<Incident | undefined>;
+  /** The group's `silence`, `maintenance`, `silence.end` and `maintenance.end` events. */
+  windowEvents(): Promise<readonly StoredEvent[]>;
+}
+
+/**
+ * Detectors this runtime does not run itself: a member of a server group (@sextant/cluster) runs
+ * one detector set per partition it owns, and the other members run the rest. The API asks it for
+ * what no attached detector answers, so any member serves the group's expectations and detector
+ * statuses. Unset (the default, `sextant run`), the API asks the attached detectors only.
+ */
+export interface DetectorView {
+  /** Expectations of these series (this runtime's ids) that no attached detector models here. */
+  expectations(ids: readonly number[]): Promise<ReadonlyMap<number, SeriesExpectation>>;
+  /** One status per configured detector instance (health over the whole group), for /api/v1/plugins. */
+  statuses(): Promise<readonly InstanceStatus[]>;
+}
+
 let eventCounter = 0;
 let anomalyCounter = 0;
 
@@ -69,6 +96,10 @@ export class Pipeline {
   readonly events: BoundedLog<StoredEvent>;
   readonly anomalies: BoundedLog<Anomaly>;
   readonly incidents = new Map<string, Incident>();
+  /** Set by a cluster member: the API's incidents and silences come from the group (see GroupView). */
+  groupView: GroupView | undefined;
+  /** Set by a cluster member: expectations and statuses of detectors that run elsewhere (see DetectorView). */
+  detectorView: DetectorView | undefined;
   private detectors: Attached<Detector>[] = [];
   private correlators: Attached<Correlator>[] = [];
   private exporters: ExportQueue[] = [];

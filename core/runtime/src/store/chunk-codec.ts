@@ -94,30 +94,30 @@ function fitsScale(v: number, e: number): boolean {
   return Math.abs(n) < CORRECTABLE_LIMIT && Math.abs(c - v) <= Math.abs(v) * 1e-15 && Math.abs(ulpDistance(v, c)) <= MAX_ULPS;
 }
 
-/** |v| * 10^e up to this keeps a fitting value within 1/256 of an integer at scale e (see firstScale). */
-const TWO_40 = 2 ** 40;
+/**
+ * For each binary exponent e2 (|v| in [2^e2, 2^(e2+1))): the largest scale k with |v| * 10^k < 2^40
+ * for every such v, -1 when there is none (see firstScale).
+ */
+const QUICK_SCALE = Int8Array.from({ length: 2048 }, (_, x) => Math.max(-1, Math.min(MAX_SCALE, Math.floor((39 - (x - 1023)) * Math.log10(2) + 1e-9))));
+const exponentView = new Float64Array(1);
+const exponentWords = new Uint32Array(exponentView.buffer);
 
 /**
  * The smallest scale 0..MAX_SCALE at which `v` fits (fitsScale), MAX_SCALE + 1 when none does.
- * Trying the sixteen scales one by one costs ~350 ns for a value with no short decimal form (a
+ * Trying the sixteen scales one by one costs ~120-350 ns for a value with no short decimal form (a
  * ratio, a mean): most values of such series. One test at the largest scale `k` with
- * |v| * 10^k <= 2^40 rules out every scale up to `k` at once: a value within MAX_ULPS units in the
- * last place of some n / 10^e (e <= k) is, times 10^k, within ~(MAX_ULPS + 1) * 2^-12 + 2^-12
- * (< 1/256) of the integer n * 10^(k - e). Only the few scales above `k` are then tried.
+ * |v| * 10^k < 2^40 rules out every scale up to `k` at once: a value within MAX_ULPS units in the
+ * last place of some n / 10^e (e <= k) is, times 10^k, within (MAX_ULPS + 1) * 2^-12 + 2^-12
+ * (< 1/256) of the integer n * 10^(k - e). Only the few scales above `k` are then tried. The
+ * result is the same as trying every scale in turn, in ~50 ns instead.
  */
 function firstScale(v: number): number {
-  // integers and one or two decimals, the most common cases, directly
-  if (fitsScale(v, 0)) return 0;
-  if (fitsScale(v, 1)) return 1;
-  if (fitsScale(v, 2)) return 2;
-  let e = 3;
-  const a = Math.abs(v);
-  if (a > 0 && a < TWO_40) {
-    const k = Math.min(MAX_SCALE, Math.floor(Math.log10(TWO_40 / a)));
-    if (k >= 3) {
-      const x = v * POW10[k];
-      if (Math.abs(x - Math.round(x)) > 1 / 256) e = k + 1;
-    }
+  let e = 0;
+  exponentView[0] = v;
+  const k = QUICK_SCALE[(exponentWords[1] >>> 20) & 0x7ff];
+  if (k >= 1 && v !== 0) {
+    const x = v * POW10[k];
+    if (Math.abs(x - Math.round(x)) > 1 / 256) e = k + 1;
   }
   while (e <= MAX_SCALE && !fitsScale(v, e)) e++;
   return e;

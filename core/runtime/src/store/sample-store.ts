@@ -286,7 +286,7 @@ export class SampleStore {
     this.appendTo(page.log, page.logStart, page.logEnd, s, this.encoder.encodeSamples(ts, vs, 0, count, scale));
   }
 
-  /** Appends a chunk to a log, reusing the room of dropped chunks before growing by what is needed + 1/8 (at least one more such chunk). */
+  /** Appends a chunk to a log, reusing the room of dropped chunks before growing by what is needed + 1/8 (at least two more such chunks). */
   private appendTo(logs: (Uint8Array | undefined)[], starts: Uint32Array, ends: Uint32Array, s: number, chunk: Uint8Array): void {
     let buf = logs[s];
     let end = ends[s];
@@ -296,8 +296,8 @@ export class SampleStore {
       if (buf && start > 0 && live + chunk.length <= buf.length) {
         buf.copyWithin(0, start, end);
       } else {
-        // room for one more chunk like this one at least: a young series reallocates every other seal, not every seal
-        const grown = new Uint8Array(live + chunk.length + Math.max(64, live >>> 3, chunk.length));
+        // room for two more chunks like this one at least: a young series reallocates every third seal, not every seal
+        const grown = new Uint8Array(live + chunk.length + Math.max(64, live >>> 3, 2 * chunk.length));
         if (buf) grown.set(buf.subarray(start, end));
         this.variableBytes += grown.length - (buf?.length ?? 0);
         logs[s] = buf = grown;

@@ -5,6 +5,11 @@
  *
  *   {<group>}:members               sorted set  member id -> heartbeat expiry (ms, Redis time)
  *   {<group>}:epoch                 string      random, set once: changes only when the store lost its data
+ *   {<group>}:layout                string      partitioning and partition count, set once (GroupLayout)
+ *   {<group>}:api                   hash        member id -> its API's base URL (MemberApi)
+ *   {<group>}:secret                string      random, set once: members' internal API requests carry it
+ *   {<group>}:detector-status       hash        member id -> JSON of its partition detectors' health
+ *   {<group>}:detector-events       stream      events each member's runtime received, for every member's partition detectors
  *   {<group>:p<n>}:lease            string      owner member id, PX = lease time
  *   {<group>:p<n>}:stream           stream      one entry per (receiving member, batch): s=source, q=sequence, d=samples
  *   {<group>:p<n>}:ckpt             hash        at=stream id applied up to, by, time, dedup, state:<detector>
@@ -19,6 +24,11 @@ export class ClusterKeys {
   readonly members: string;
   /** Random value written once per life of the group's data (see PartitionLeases: a store that lost its data). */
   readonly epoch: string;
+  readonly layout: string;
+  readonly api: string;
+  readonly secret: string;
+  readonly detectorStatus: string;
+  readonly events: string;
 
   constructor(
     readonly group: string,
@@ -27,6 +37,11 @@ export class ClusterKeys {
     // One hash tag, so the heartbeat script that reads both stays in one Redis Cluster slot.
     this.members = `{${group}}:members`;
     this.epoch = `{${group}}:epoch`;
+    this.layout = `{${group}}:layout`;
+    this.api = `{${group}}:api`;
+    this.secret = `{${group}}:secret`;
+    this.detectorStatus = `{${group}}:detector-status`;
+    this.events = `{${group}}:detector-events`;
   }
 
   private tag(p: number): string {

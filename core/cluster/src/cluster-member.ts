@@ -30,8 +30,12 @@ import {
   type SeriesDescriptor,
   type SeriesId,
 } from '@sextant/plugin-api';
-import { configError, createLogger, instanceSpecs, type Runtime, type RuntimeConfig } from '@sextant/runtime';
+import { configError, createLogger, instanceSpecs, type ApiServer, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import { ClusterKeys } from './cluster-keys.js';
+import { GroupDetectorEvents } from './group-detector-events.js';
+import { checkGroupLayout } from './group-layout.js';
+import { MemberApi } from './member-api.js';
+import { PartitionDetectors } from './partition-detectors.js';
 import { GroupCorrelation, type CorrelationStatus } from './group-correlation.js';
 import { GroupSeriesRegistry } from './group-series-registry.js';
 import { LocalSeriesMap } from './local-series-map.js';
@@ -104,6 +108,12 @@ export class ClusterMember {
   readonly series: LocalSeriesMap;
   /** One correlator for the group (set when the `correlators` option is given). */
   correlation: GroupCorrelation | undefined;
+  /** The partition detectors as the runtime sees them (stand-ins attached to its pipeline). */
+  readonly detectors: PartitionDetectors;
+  /** Events received anywhere in the group reach this member's partition detectors. */
+  readonly events: GroupDetectorEvents;
+  /** Expectations, feedback and detector statuses of the whole group, through this member's API. */
+  readonly api: MemberApi;
   private readonly workers = new Map<number, PartitionWorker>();
   /** Counters of workers that stopped, so totals survive rebalancing. */
   private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, staleEpoch: 0, checkpoints: 0, claimed: 0 };
@@ -115,13 +125,16 @@ export class ClusterMember {
   private constructor(
     private readonly options: ClusterMemberOptions,
     readonly link: RedisLink,
-    private readonly detectorSpecs: readonly PartitionDetectorSpec[],
+    private readonly detectorSpecs: readonly MemberDetectorSpec[],
+    detectors: PartitionDetectors,
   ) {
     const runtime = options.runtime;
+    this.detectors = detectors;
     this.logger = options.logger ?? runtime.logger;
     this.memberId = options.memberId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     this.keys = new ClusterKeys(options.group ?? 'sextant', options.partitions ?? 64);
     const series = (this.series = new LocalSeriesMap(runtime.registry, this.keys.partitions));
+    detectors.bind(series);
     const registry = new GroupSeriesRegistry(link, this.keys);
     this.appender = new PartitionAppender({ link, keys: this.keys, series, registry, memberId: this.memberId, logger: this.logger, epoch: () => this.leases.epoch, ...(options.maxBufferedSamples ? { maxBufferedSamples: options.maxBufferedSamples } : {}) });
     const workerContext = {
@@ -135,7 +148,10 @@ export class ClusterMember {
       checkpointMs: options.checkpointMs ?? 10_000,
       pollMs: options.pollMs ?? 50,
       logger: this.logger,
-      setCurrent: (w: PartitionWorker | undefined) => void (this.current = w),
+      setCurrent: (w: PartitionWorker | undefined) => {
+        this.current = w;
+        detectors.setApplying(w?.partition);
+      },
       holds: (p: number) => this.leases.holds(p),
       epoch: () => this.leases.epoch,
       fenced: (p: number) => {
@@ -162,7 +178,23 @@ export class ClusterMember {
         epochChanged: () => series.resetIndices(),
       },
     });
-    this.unobserve = runtime.pipeline.observe((batch) => this.current?.detect(batch));
+    // The stand-ins get each accepted batch before the pipeline records bands, and every event and
+    // maintenance window the runtime receives (see PartitionDetectors).
+    const detach = detectorSpecs.map((spec) => runtime.pipeline.attachDetector(spec.id, detectors.proxy(spec.id), (e) => this.logger.warn(`cluster: ${spec.id}: ${formatError(e)}`)));
+    this.unobserve = () => detach.forEach((d) => d());
+    this.events = new GroupDetectorEvents({ link, keys: this.keys, memberId: this.memberId, runtime, detectors, logger: this.logger });
+    this.api = new MemberApi({
+      link,
+      keys: this.keys,
+      memberId: this.memberId,
+      runtime,
+      leases: this.leases,
+      detectors,
+      series,
+      detectorTypes: new Map(detectorSpecs.map((s) => [s.id, { type: s.type, plugin: s.pluginId }])),
+      logger: this.logger,
+    });
+    detectors.remoteFeedback = (id, local, verdict, timestamp, score) => this.api.feedback(id, local, verdict, timestamp, score);
   }
 
   /**
@@ -170,9 +202,15 @@ export class ClusterMember {
    * (every issue at once) or CONNECTION_FAILED (store unreachable, wrong password).
    */
   static async start(options: ClusterMemberOptions): Promise<ClusterMember> {
-    const specs = await detectorSpecsFor(options.runtime, options.detectors);
+    const detectors = new PartitionDetectors(options.runtime);
+    const specs = await detectorSpecsFor(options.runtime, options.detectors, detectors);
     const link = typeof options.store === 'string' ? await connectRedis(options.store) : options.store;
-    const member = new ClusterMember(options, link, specs);
+    await checkGroupLayout(link, new ClusterKeys(options.group ?? 'sextant', options.partitions ?? 64));
+    const member = new ClusterMember(options, link, specs, detectors);
+    // Windows in force are known before the first partition is taken.
+    await member.events.start();
+    await member.api.start();
+    options.runtime.pipeline.detectorView = member.api;
     await member.leases.start();
     if (options.correlators) {
       const leaseMs = options.leaseMs ?? 5000;
@@ -196,6 +234,15 @@ export class ClusterMember {
     },
     onBatch: (sourceId: string, batch: SampleBatch): Promise<void> => this.appender.append(batch, sourceId),
   };
+
+  /**
+   * Adds the group's internal endpoints to this member's API and publishes its address, so other
+   * members forward expectations and feedback of the partitions this member owns. `url` is the
+   * API's base URL as the other members reach it.
+   */
+  serveApi(api: Pick<ApiServer, 'route'>, url: string): Promise<void> {
+    return this.api.serve(api, url);
+  }
 
   private async retire(p: number, save: boolean): Promise<void> {
     const w = this.workers.get(p);
@@ -283,6 +330,9 @@ export class ClusterMember {
     await this.leases.stop();
     await Promise.all([...this.workers.keys()].map((p) => this.retire(p, true)));
     await this.correlation?.stop();
+    await this.events.stop();
+    await this.api.stop();
+    if (this.options.runtime.pipeline.detectorView === this.api) this.options.runtime.pipeline.detectorView = undefined;
     this.unobserve();
     if (typeof this.options.store === 'string') await this.link.close();
   }
@@ -293,16 +343,21 @@ export class ClusterMember {
     this.leases.halt();
     this.correlation?.halt();
     for (const w of this.workers.values()) void w.stop(false);
+    void this.events.stop();
+    void this.api.stop().catch(() => undefined);
     this.unobserve();
     if (typeof this.options.store === 'string') this.link.destroy();
   }
 }
 
 /** Builds the per-partition detector factories from the `detectors` section, validating every instance. */
-async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detectors']): Promise<PartitionDetectorSpec[]> {
+/** A partition detector spec with its factory type (for status entries). */
+type MemberDetectorSpec = PartitionDetectorSpec & { readonly type: string };
+
+async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detectors'], tracker: PartitionDetectors): Promise<MemberDetectorSpec[]> {
   const issues: ConfigIssue[] = [];
   const specs = instanceSpecs({ ...runtime.config, collectors: {}, correlators: {}, notifiers: {}, exporters: {}, detectors: section } as RuntimeConfig, issues).filter((s) => s.kind === 'detector' && s.enabled);
-  const out: PartitionDetectorSpec[] = [];
+  const out: MemberDetectorSpec[] = [];
   for (const spec of specs) {
     const path = `detectors.${spec.id}`;
     const entry = runtime.factory('detector', spec.type);
@@ -323,13 +378,20 @@ async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detect
     out.push({
       id: spec.id,
       pluginId: entry.pluginId,
-      create: async ({ catalog, emit, signal, status }) => {
+      type: spec.type,
+      create: async ({ catalog, emit, signal, status, partition }) => {
+        let created: Detector | undefined;
         const ctx: DetectorContext<unknown> = {
           config,
           instanceId: spec.id,
           logger,
           clock: runtime.clock,
-          status: { set: (state: HealthState, message?: string) => status(state, message) },
+          status: {
+            set: (state: HealthState, message?: string) => {
+              tracker.setStatus(spec.id, partition, created, state, message);
+              status(state, message);
+            },
+          },
           metrics,
           signal,
           dataDir: undefined,
@@ -338,7 +400,9 @@ async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detect
           emit,
         };
         try {
-          return (await entry.factory.create(ctx as never)) as Detector;
+          created = (await entry.factory.create(ctx as never)) as Detector;
+          tracker.track(spec.id, partition, created, catalog, signal);
+          return created;
         } catch (e) {
           throw new SextantError(ErrorCode.START_FAILED, `${spec.id}: create() failed for a partition: ${formatError(e)}`);
         }

@@ -5,7 +5,7 @@
 export { connectRedis, parseStoreUrl, redactStoreUrl } from './redis-link.js';
 export type { RedisLink, RedisArg, ParsedStoreUrl, ConnectOptions } from './redis-link.js';
 export { ClusterKeys, CONSUMER_GROUP } from './cluster-keys.js';
-export { partitionOf, partitionOfKey, fnv1a32 } from './partition-of.js';
+export { partitionOf, partitionOfKey, partitionKey, peerGroupOf, fnv1a32, PARTITIONING } from './partition-of.js';
 export { PartitionLeases } from './partition-leases.js';
 export type { LeaseListener, PartitionLeasesOptions } from './partition-leases.js';
 export { ClusterMember } from './cluster-member.js';
@@ -17,6 +17,11 @@ export type { PartitionDetectorSpec, WorkerCounters } from './partition-worker.j
 export { GroupSeriesRegistry } from './group-series-registry.js';
 export { LocalSeriesMap } from './local-series-map.js';
 export { encodeSamples, decodeSamples, compareStreamIds } from './sample-entry.js';
+export { PartitionDetectors, PartitionDetectorProxy } from './partition-detectors.js';
+export type { LocalDetectorHealth, RemoteFeedback } from './partition-detectors.js';
+export { GroupDetectorEvents, maintenanceUntil } from './group-detector-events.js';
+export { MemberApi } from './member-api.js';
+export { checkGroupLayout, layoutOf } from './group-layout.js';
 export { GroupCorrelation } from './group-correlation.js';
 export type { GroupCorrelationOptions, CorrelationStatus, LeaderCounters, GroupCorrelatorSpec } from './group-correlation.js';
 export { GroupKeys, LEADER_GROUP } from './group-keys.js';

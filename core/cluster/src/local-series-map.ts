@@ -3,8 +3,7 @@
  * typed arrays indexed by local id, so the hot paths do no Map lookup per sample.
  */
 import type { SeriesRegistry } from '@sextant/runtime';
-import { seriesKey } from '@sextant/runtime';
-import { partitionOfKey } from './partition-of.js';
+import { partitionOf } from './partition-of.js';
 
 export class LocalSeriesMap {
   /** Local id -> partition (-1: not computed yet). */
@@ -34,7 +33,7 @@ export class LocalSeriesMap {
     if (local < this.partition.length && this.partition[local] >= 0) return this.partition[local];
     this.grow(local);
     const d = this.registry.describe(local);
-    const p = d ? partitionOfKey(seriesKey(d), this.partitions) : 0;
+    const p = d ? partitionOf(d, this.partitions) : 0;
     this.partition[local] = p;
     return p;
   }

@@ -1,0 +1,175 @@
+/**
+ * Events reach the partition detectors of every member, wherever they were received.
+ *
+ * A member's runtime hands the events it receives (agents, `POST /api/v1/events`, maintenance
+ * windows posted to its API) to its own partition detectors through their stand-ins
+ * (PartitionDetectors: onEvent, pauseLearning). This module also appends each of them to the
+ * group stream `{<group>}:detector-events` (MAXLEN ~10,000, entries `m` = member, `e` = event
+ * JSON) and reads the other members' entries from it, so a deploy announced to member A opens the
+ * expected-change window on member B, and a maintenance window posted to A pauses learning on B:
+ *
+ *   - `maintenance` (with `attributes.until`, or `timestamp + attributes.duration`) pauses learning
+ *     for the matching series until then, `maintenance.end` (`attributes.window` = the window's
+ *     event id) resumes it, as the runtime's pipeline does for its own windows;
+ *   - every event goes to the detectors' onEvent.
+ *
+ * A member that joins reads the stream's history first: windows still in force pause its
+ * detectors (and every partition it takes over later). Events older than what the stream keeps
+ * are not replayed.
+ */
+import { formatError, type Logger, type SextantEvent } from '@sextant/plugin-api';
+import type { Runtime, StoredEvent } from '@sextant/runtime';
+import type { ClusterKeys } from './cluster-keys.js';
+import type { PartitionDetectors } from './partition-detectors.js';
+import type { RedisLink } from './redis-link.js';
+
+const MAX_LEN = '10000';
+
+interface Window {
+  readonly id: string;
+  readonly match: SextantEvent['resource'];
+  readonly until: number;
+}
+
+export interface GroupDetectorEventsOptions {
+  readonly link: RedisLink;
+  readonly keys: ClusterKeys;
+  readonly memberId: string;
+  readonly runtime: Runtime;
+  readonly detectors: PartitionDetectors;
+  readonly logger: Logger;
+  /** Poll period of the stream (default 250 ms). */
+  readonly pollMs?: number;
+}
+
+/** Until when a maintenance event pauses learning (the pipeline's rule), or NaN. */
+export function maintenanceUntil(event: SextantEvent): number {
+  const attrs = event.attributes ?? {};
+  if (attrs.until !== undefined) return typeof attrs.until === 'number' ? attrs.until : Date.parse(String(attrs.until));
+  if (attrs.duration !== undefined) return event.timestamp + Number(attrs.duration);
+  return Number.NaN;
+}
+
+export class GroupDetectorEvents {
+  readonly counters = { published: 0, received: 0, publishFailed: 0, unreadable: 0 };
+  /** Windows of other members in force here (this member's own are the pipeline's). */
+  private windows: Window[] = [];
+  private lastId = '0-0';
+  private timer: NodeJS.Timeout | undefined;
+  private unlisten: (() => void) | undefined;
+  private stopped = false;
+  private reading: Promise<void> | undefined;
+
+  constructor(private readonly options: GroupDetectorEventsOptions) {}
+
+  /** Reads the history (windows in force), then follows the stream and publishes this runtime's events. */
+  async start(): Promise<void> {
+    // The history includes this member's own entries: after a restart its runtime may not have them.
+    await this.readAll(true).catch((e) => this.options.logger.warn(`cluster: reading the group's events failed: ${formatError(e)}; retrying`));
+    this.unlisten = this.options.runtime.pipeline.onEvent((event) => void this.publish(event));
+    const tick = () => {
+      if (this.stopped) return;
+      this.reading = this.readAll()
+        .catch(() => undefined)
+        .then(() => this.expire(Date.now()))
+        .finally(() => {
+          if (!this.stopped) this.timer = setTimeout(tick, this.options.pollMs ?? 250);
+        });
+    };
+    this.timer = setTimeout(tick, this.options.pollMs ?? 250);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.unlisten?.();
+    await this.reading;
+  }
+
+  /** Windows of other members in force on this member's detectors. */
+  get remoteWindows(): readonly Window[] {
+    return this.windows;
+  }
+
+  private async publish(event: StoredEvent): Promise<void> {
+    const { link, keys, memberId } = this.options;
+    try {
+      await link.call(keys.events, ['XADD', keys.events, 'MAXLEN', '~', MAX_LEN, '*', 'm', memberId, 'e', JSON.stringify(event)]);
+      this.counters.published++;
+    } catch (e) {
+      // The store is down: this member's own detectors have the event; the others miss it.
+      this.counters.publishFailed++;
+      this.options.logger.warn(`cluster: event ${event.id} (${event.type}) not shared with the group: ${formatError(e)}`);
+    }
+  }
+
+  private async readAll(history = false): Promise<void> {
+    const { link, keys } = this.options;
+    for (;;) {
+      const reply = await link.call<unknown>(keys.events, ['XREAD', 'COUNT', '500', 'STREAMS', keys.events, this.lastId]);
+      const entries = streamEntries(reply);
+      if (entries.length === 0) return;
+      for (const [id, fields] of entries) {
+        this.lastId = id;
+        if (fields.m === this.options.memberId && !history) continue; // the pipeline gave it to the detectors
+        let event: StoredEvent;
+        try {
+          event = JSON.parse(fields.e ?? '') as StoredEvent;
+          if (!event || typeof event.type !== 'string' || typeof event.id !== 'string' || typeof event.resource !== 'object') throw new Error('not an event');
+        } catch {
+          this.counters.unreadable++;
+          continue;
+        }
+        this.counters.received++;
+        this.deliver(event);
+      }
+    }
+  }
+
+  private deliver(event: StoredEvent): void {
+    const now = Date.now();
+    const proxies = this.options.detectors.ids.map((id) => this.options.detectors.proxy(id));
+    if (event.type === 'maintenance') {
+      const until = maintenanceUntil(event);
+      if (Number.isFinite(until) && until > now && !this.windows.some((w) => w.id === event.id)) {
+        this.windows.push({ id: event.id, match: event.resource, until });
+        for (const p of proxies) p.pauseLearning(event.resource, true);
+      }
+    }
+    if (event.type === 'maintenance.end') {
+      const ended = this.windows.filter((w) => w.id === event.attributes?.window);
+      this.windows = this.windows.filter((w) => !ended.includes(w));
+      for (const w of ended) for (const p of proxies) p.pauseLearning(w.match, false);
+    }
+    for (const p of proxies) p.onEvent(event);
+  }
+
+  private expire(now: number): void {
+    const ended = this.windows.filter((w) => w.until <= now);
+    if (ended.length === 0) return;
+    this.windows = this.windows.filter((w) => w.until > now);
+    const proxies = this.options.detectors.ids.map((id) => this.options.detectors.proxy(id));
+    for (const w of ended) for (const p of proxies) p.pauseLearning(w.match, false);
+  }
+}
+
+/** `[id, {field: value}]` of an XREAD reply (RESP2 arrays or RESP3 maps), one stream. */
+function streamEntries(reply: unknown): [string, Record<string, string>][] {
+  if (!reply) return [];
+  let list: unknown;
+  if (Array.isArray(reply)) list = (reply[0] as unknown[] | undefined)?.[1];
+  else if (reply instanceof Map) list = [...reply.values()][0];
+  else if (typeof reply === 'object') list = Object.values(reply)[0];
+  if (!Array.isArray(list)) return [];
+  const out: [string, Record<string, string>][] = [];
+  for (const e of list) {
+    if (!Array.isArray(e) || e.length < 2) continue;
+    const raw = e[1];
+    const fields: Record<string, string> = {};
+    if (Array.isArray(raw)) for (let i = 0; i + 1 < raw.length; i += 2) fields[String(raw[i])] = String(raw[i + 1]);
+    else if (raw instanceof Map) for (const [k, v] of raw) fields[String(k)] = String(v);
+    else if (raw && typeof raw === 'object') for (const [k, v] of Object.entries(raw)) fields[String(k)] = String(v);
+    out.push([String(e[0]), fields]);
+  }
+  return out;
+}

@@ -1,0 +1,161 @@
+/**
+ * A member answers like a single server for the group's detectors: peers meet in one partition,
+ * events and maintenance windows reach every member's partition detectors, and any member's API
+ * serves the expectation bands, feedback and detector statuses of partitions another member owns.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SeriesDescriptor } from '@sextant/plugin-api';
+import { ApiServer, seriesKey } from '@sextant/runtime';
+import { findBinary, needBinary } from '@sextant/testkit';
+import { partitionOf } from '../src/index.js';
+import { startTestRedis, stopWithin, until, type TestRedis } from './redis-process.js';
+import { startMember, type TestMember } from './member-fixture.js';
+
+const INSTALL = 'apt-get install redis-server';
+const TOKEN = 'member-detectors-test-token';
+const STEP = 10_000;
+
+interface ApiMember extends TestMember {
+  readonly api: ApiServer;
+  readonly url: string;
+}
+
+async function call(m: ApiMember, method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
+  const res = await fetch(`${m.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, json: await res.json() };
+}
+
+describe('partition detectors seen from any member (real redis-server, 3 members with their APIs)', () => {
+  let redis: TestRedis;
+  const members: ApiMember[] = [];
+  const [a, b] = [0, 1];
+
+  const processed = () => members.reduce((n, m) => n + m.member.totals().processed, 0);
+  const appended = () => members.reduce((n, m) => n + m.member.appender.counters.appended, 0);
+  const settle = () => until('every appended sample processed', () => processed() >= appended() && members.every((m) => m.member.appender.pending === 0), 60_000);
+  /** A service name whose series (one container, this metric) land in a partition `owner` holds. */
+  const ownedBy = (owner: number, prefix: string, metric = 'app.latency'): string => {
+    for (let i = 0; ; i++) {
+      const name = `${prefix}-${i}`;
+      if (members[owner].member.ownedPartitions.includes(partitionOf({ metric, resource: { 'container.id': 'c1', 'service.name': name }, attributes: {} }, 64))) return name;
+    }
+  };
+
+  beforeAll(async () => {
+    if (!findBinary('redis-server')) return;
+    redis = await startTestRedis();
+    for (const id of ['a', 'b', 'c']) {
+      const m = await startMember(redis.url, id, { detectors: { baseline: {}, 'peer-outlier': {} }, leaseMs: 30_000, heartbeatMs: 500 });
+      const api = new ApiServer(m.rt.runtime, { host: '127.0.0.1', port: 0, token: TOKEN, logger: m.rt.runtime.logger });
+      const { url } = await api.listen();
+      await m.member.serveApi(api, url);
+      members.push({ ...m, api, url });
+    }
+    await until('64 partitions balanced over 3 members', () => {
+      const owned = members.map((m) => m.member.ownedPartitions.length);
+      return owned.reduce((x, y) => x + y, 0) === 64 && owned.every((n) => n > 0 && n <= 22);
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const m of members) {
+      await stopWithin(() => m.api.close());
+      await stopWithin(() => m.stop());
+    }
+    await redis?.stop();
+  });
+
+  it('10 replicas of a service sent to three members meet in one partition: the deviating replica is flagged by peer-outlier', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const replicas: SeriesDescriptor[] = Array.from({ length: 10 }, (_, i) => ({ metric: 'container.cpu.usage', unit: '1', type: 'gauge', resource: { 'container.id': `checkout-${i}`, 'service.name': 'checkout', 'host.name': `host-${i % 3}` }, attributes: {} }));
+    const t0 = Date.now() - 20 * STEP;
+    for (let r = 0; r < 16; r++) {
+      for (let k = 0; k < 3; k++) {
+        // Each agent (member) reports the replicas on its hosts.
+        const mine = replicas.map((d, i) => ({ d, i })).filter(({ i }) => i % 3 === k);
+        await members[k].send(`agent-${k}`, mine.map(({ d, i }) => ({ descriptor: d, t: t0 + r * STEP, v: i === 7 && r >= 4 ? 200 : 50 + (i % 3) * 0.5 })));
+      }
+    }
+    await settle();
+    // Every replica was applied by one and the same member.
+    const where = replicas.map((d) => members.findIndex((m) => (m.acceptedPerSeries.get(seriesKey(d)) ?? 0) > 0));
+    expect(new Set(where).size).toBe(1);
+    const owner = members[where[0]];
+    const flagged = () => owner.rt.runtime.pipeline.anomalies.query({ where: (x) => x.detector === 'peer-outlier' });
+    await until('a peer-outlier anomaly', () => flagged().length > 0, 30_000);
+    expect(new Set(flagged().map((x) => x.resource['container.id']))).toEqual(new Set(['checkout-7']));
+  }, 120_000);
+
+  it('a maintenance window posted to member A pauses learning for a series member B owns', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const paused = ownedBy(b, 'shop');
+    const control = ownedBy(b, 'control');
+    const series = (service: string): SeriesDescriptor => ({ metric: 'app.latency', unit: 'ms', type: 'gauge', resource: { 'container.id': 'c1', 'service.name': service }, attributes: {} });
+    const t0 = Date.now() - 200 * STEP;
+    const send = async (from: number, to: number, value: (r: number) => number) => {
+      for (let r = from; r < to; r++) await members[a].send('agent-a', [paused, control].map((s) => ({ descriptor: series(s), t: t0 + r * STEP, v: value(r) })));
+      await settle();
+    };
+    await send(0, 60, (r) => 100 + (r % 2));
+    const baseline = members[b].member.detectors.proxy('baseline');
+    const idOnB = (s: string) => members[b].rt.runtime.registry.lookup(series(s))!;
+    const before = { paused: baseline.expectation(idOnB(paused))!.expected, control: baseline.expectation(idOnB(control))!.expected };
+
+    const posted = await call(members[a], 'POST', '/api/v1/maintenance', { match: { 'service.name': paused }, duration: '2h', comment: 'disk swap' });
+    expect(posted.status).toBe(201);
+    await until('member B knows the window', () => members[b].member.events.remoteWindows.some((w) => w.match['service.name'] === paused), 20_000);
+    await send(60, 80, () => 0);
+    const after = { paused: baseline.expectation(idOnB(paused))!.expected, control: baseline.expectation(idOnB(control))!.expected };
+    // Twenty zeros moved the control's expectation; the paused series learned nothing from them.
+    expect(before.control - after.control).toBeGreaterThan(5);
+    expect(Math.abs(after.paused - before.paused)).toBeLessThan(1);
+
+    // Ending the window early on member A resumes learning on B.
+    const ended = await call(members[a], 'DELETE', `/api/v1/maintenance/${posted.json.maintenance.id}`);
+    expect(ended.status).toBe(200);
+    await until('member B ended the window', () => !members[b].member.events.remoteWindows.some((w) => w.match['service.name'] === paused), 20_000);
+    await send(80, 100, () => 0);
+    expect(before.paused - baseline.expectation(idOnB(paused))!.expected).toBeGreaterThan(5);
+  }, 180_000);
+
+  it('member A serves the band of a series member B owns, feedback posted to A reaches B, and every member lists the detectors', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const service = ownedBy(b, 'api');
+    const d: SeriesDescriptor = { metric: 'app.latency', unit: 'ms', type: 'gauge', resource: { 'container.id': 'c1', 'service.name': service }, attributes: {} };
+    const t0 = Date.now() - 100 * STEP;
+    for (let r = 0; r < 40; r++) await members[a].send('agent-a', [{ descriptor: d, t: t0 + r * STEP, v: 20 + (r % 3) }]);
+    await settle();
+    const idOnA = members[a].rt.runtime.registry.lookup(d)!;
+    const idOnB = members[b].rt.runtime.registry.lookup(d)!;
+    // B models it; A does not run that partition.
+    expect(members[a].member.ownedPartitions).not.toContain(partitionOf(d, 64));
+    const onB = await call(members[b], 'GET', `/api/v1/series/${idOnB}/samples`);
+    expect(onB.json.expectation).toMatchObject({ state: expect.any(String), expected: expect.any(Number) });
+    const onA = await call(members[a], 'GET', `/api/v1/series/${idOnA}/samples`);
+    expect(onA.status).toBe(200);
+    expect(onA.json.expectation).toEqual(onB.json.expectation);
+    const listed = await call(members[a], 'GET', `/api/v1/series?service.name=${service}`);
+    expect(listed.json.series[0].expectation).toEqual(onB.json.expectation);
+
+    const fb = await call(members[a], 'POST', '/api/v1/feedback', { verdict: 'not-a-problem', series: idOnA, timestamp: t0 + 39 * STEP });
+    expect(fb.status).toBe(201);
+    expect(fb.json.feedback).toEqual([{ detector: 'baseline', series: idOnA, threshold: expect.any(Number) }]);
+    // B's baseline instance kept the record (in B's series ids).
+    const log = await call(members[b], 'GET', '/api/v1/feedback');
+    expect(log.json.feedback).toContainEqual(expect.objectContaining({ detector: 'baseline', series: idOnB, verdict: 'not-a-problem', thresholdAfter: fb.json.feedback[0].threshold }));
+
+    for (const m of members) {
+      const plugins = await call(m, 'GET', '/api/v1/plugins');
+      const detectors = plugins.json.instances.filter((s: { kind: string }) => s.kind === 'detector');
+      expect(detectors.map((s: { id: string }) => s.id).sort()).toEqual(['baseline', 'peer-outlier']);
+      for (const s of detectors) {
+        expect(s.state).toBe('ok');
+        expect(s.message).toMatch(/64 of 64 partitions running on 3 member/);
+      }
+    }
+  }, 120_000);
+});

@@ -43,13 +43,37 @@ function rssMiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : Number.NaN;
 }
 
+/** Private_Clean + Private_Dirty of a process (smaps_rollup), MiB. */
+function privateMiB(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return Math.round(((kb('Private_Clean') + kb('Private_Dirty')) / 1024) * 10) / 10;
+}
+
 async function collectorOf(remote: RemotePlugin): Promise<CollectorFactory<unknown>> {
   let factory: CollectorFactory<unknown> | undefined;
   await remote.plugin.register({ collectors: { addFactory: (f: CollectorFactory<unknown>) => (factory = f) } });
   return factory!;
 }
 
-async function streamRate(factory: CollectorFactory<unknown>, batch: number, samplesPerRound: number, rounds: number): Promise<{ rate: number; firstHalf: number; secondHalf: number }> {
+/** utime + stime of a process, in ms (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+interface StreamFigures {
+  /** samples per wall second over all rounds */
+  readonly rate: number;
+  readonly firstHalf: number;
+  readonly secondHalf: number;
+  /** host + child CPU µs per sample, over all rounds and per half */
+  readonly cpuMicrosPerSample: number;
+  readonly cpuFirstHalf: number;
+  readonly cpuSecondHalf: number;
+}
+
+async function streamRate(factory: CollectorFactory<unknown>, pid: number, batch: number, samplesPerRound: number, rounds: number): Promise<StreamFigures> {
   const sink = new CountingSink();
   const controller = new AbortController();
   const config = mergeDefaults(factory.defaults, { batch, samplesPerRound, series: 1000 });
@@ -70,10 +94,15 @@ async function streamRate(factory: CollectorFactory<unknown>, batch: number, sam
   await collector.start?.();
   await collector.collect!(controller.signal); // warm-up round
   const times: number[] = [];
+  const cpu: number[] = [];
   const start = performance.now();
   for (let r = 0; r < rounds; r++) {
     const t0 = performance.now();
+    const host0 = process.cpuUsage();
+    const child0 = processCpuMs(pid);
     await collector.collect!(controller.signal);
+    const host = process.cpuUsage(host0);
+    cpu.push((host.user + host.system) / 1000 + processCpuMs(pid) - child0);
     times.push(performance.now() - t0);
   }
   const elapsed = (performance.now() - start) / 1000;
@@ -81,11 +110,15 @@ async function streamRate(factory: CollectorFactory<unknown>, batch: number, sam
   const expected = (rounds + 1) * samplesPerRound;
   if (sink.samples !== expected) throw new Error(`bench lost samples: got ${sink.samples}, expected ${expected}`);
   const half = Math.floor(rounds / 2);
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0) / 1000;
+  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
+  const perSample = (ms: number, n: number) => Math.round(((ms * 1000) / (n * samplesPerRound)) * 1000) / 1000;
   return {
     rate: Math.round((rounds * samplesPerRound) / elapsed),
-    firstHalf: Math.round((half * samplesPerRound) / sum(times.slice(0, half))),
-    secondHalf: Math.round(((rounds - half) * samplesPerRound) / sum(times.slice(half))),
+    firstHalf: Math.round((half * samplesPerRound) / (sum(times.slice(0, half)) / 1000)),
+    secondHalf: Math.round(((rounds - half) * samplesPerRound) / (sum(times.slice(half)) / 1000)),
+    cpuMicrosPerSample: perSample(sum(cpu), rounds),
+    cpuFirstHalf: perSample(sum(cpu.slice(0, half)), half),
+    cpuSecondHalf: perSample(sum(cpu.slice(half)), rounds - half),
   };
 }
 
@@ -158,11 +191,14 @@ export async function run(): Promise<Record<string, number>> {
     const pid = remote.status().pid!;
     const childIdleRssMiB = rssMiB(pid, 'VmRSS');
     const topology = await topologyCosts(factory);
-    const b1 = await streamRate(factory, 1, 5_000, 8);
-    const b100 = await streamRate(factory, 100, 100_000, 8);
-    const b1000 = await streamRate(factory, 1000, 200_000, 30); // 6M samples: the "long stream"
+    const b1 = await streamRate(factory, pid, 1, 5_000, 8);
+    const b100 = await streamRate(factory, pid, 100, 100_000, 8);
+    const b1000 = await streamRate(factory, pid, 1000, 200_000, 30); // 6M samples: the "long stream"
     const childRssMiB = rssMiB(pid, 'VmRSS');
     const childPeakRssMiB = rssMiB(pid, 'VmHWM');
+    // What the child costs on its own: its private pages (the node binary and libraries it maps are
+    // shared with the host and every other node process, but counted in RSS).
+    const childPrivateMiB = privateMiB(pid);
 
     const killedAt = performance.now();
     process.kill(pid, 'SIGKILL');
@@ -174,8 +210,12 @@ export async function run(): Promise<Record<string, number>> {
       collectStreamSamplesPerSec_b100: b100.rate,
       collectStreamSamplesPerSec_b1000: b1000.rate,
       collectStreamLongRunSecondHalfOverFirstHalf_b1000: Math.round((b1000.secondHalf / b1000.firstHalf) * 100) / 100,
+      // CPU (host + child) per sample, less noisy than wall time on a loaded machine; > 1: the long-lived stream costs more
+      collectStreamCpuMicrosPerSample_b1000: b1000.cpuMicrosPerSample,
+      collectStreamLongRunCpuPerSampleSecondHalfOverFirstHalf_b1000: Math.round((b1000.cpuSecondHalf / b1000.cpuFirstHalf) * 100) / 100,
       childRssMiB,
       childPeakRssMiB,
+      childPrivateMiB,
       childIdleRssMiB,
       restartAfterKillMs,
       ...topology,

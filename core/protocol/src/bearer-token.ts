@@ -13,7 +13,8 @@ import {
   type Metadata,
   type ServerInterceptor,
 } from '@grpc/grpc-js';
-import { secretsEqual } from '@sextant/plugin-kit';
+// The subpath: the package index also loads zod and picomatch, ~13 MiB of a plugin child's RSS.
+import { secretsEqual } from '@sextant/plugin-kit/secret-compare';
 
 /** 256 random bits, url-safe. */
 export function newPluginToken(): string {

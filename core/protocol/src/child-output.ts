@@ -6,6 +6,11 @@
  * {@link MAX_QUEUED_MESSAGES}; older messages are dropped and counted in `dropped_messages`.
  * Status, logs and metrics are sent on the next turn of the event loop, or with the next data
  * message if one comes first, so their order relative to data is kept.
+ *
+ * Samples are streamed as the plugin writes them, never held for a whole round: the sink sends a
+ * message every {@link SAMPLES_PER_MESSAGE} samples, and `flush()` returns a promise that settles
+ * once the stream takes more (gRPC's write() said no: wait for 'drain'), so a plugin that awaits
+ * it is paced by the host instead of piling encoded messages up in memory.
  */
 import type { Attributes, SelfMetrics, SeriesDescriptor, SeriesId, SextantEvent, StatusReporter, Logger, TelemetrySink, TopologyUpdate } from '@sextant/plugin-api';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
@@ -18,6 +23,9 @@ import { attributesToWire, descriptorToWire, seriesIdentityKey } from './series-
 import { topologyToWire } from './topology-wire.js';
 
 export const MAX_QUEUED_MESSAGES = 1024;
+/** Samples per Collect message at most: a big round goes out in bounded chunks (8192 x 20 B = 160 KiB). */
+export const SAMPLES_PER_MESSAGE = 8192;
+const resolved = Promise.resolve();
 
 export function emptyCollectResponse(): CollectResponse {
   return {
@@ -43,6 +51,9 @@ export class InstanceOutput {
   private metrics = new Map<string, MetricUpdate>();
   private sideScheduled = false;
   private closed = false;
+  /** Set while the stream's buffer is full; settles on 'drain' (or when the stream goes away). */
+  private drained: Promise<void> | undefined;
+  private releaseDrain: (() => void) | undefined;
 
   attach(stream: ServerWritableStream<CollectRequest, CollectResponse>): void {
     if (this.closed) {
@@ -50,13 +61,30 @@ export class InstanceOutput {
       return;
     }
     this.stream?.end();
+    this.release();
     this.stream = stream;
-    stream.on('cancelled', () => {
-      if (this.stream === stream) this.stream = undefined;
+    const gone = () => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.release();
+    };
+    stream.on('cancelled', gone);
+    stream.on('close', gone);
+    stream.on('error', gone);
+    stream.on('drain', () => {
+      if (this.stream === stream) this.release();
     });
     const queued = this.queue;
     this.queue = [];
-    for (const message of queued) stream.write(message);
+    for (const message of queued) this.write(stream, message);
+  }
+
+  /**
+   * Settles when the stream takes more output: at once while it does, else on its next 'drain'
+   * (or when it is cancelled or closed, so a plugin never waits on a host that went away).
+   */
+  writable(): Promise<void> {
+    return this.drained ?? resolved;
   }
 
   send(message: CollectResponse): void {
@@ -72,7 +100,7 @@ export class InstanceOutput {
       this.dropped = 0;
     }
     if (this.stream) {
-      this.stream.write(message);
+      this.write(this.stream, message);
     } else {
       this.queue.push(message);
       if (this.queue.length > MAX_QUEUED_MESSAGES) {
@@ -108,6 +136,20 @@ export class InstanceOutput {
     this.closed = true;
     this.stream?.end();
     this.stream = undefined;
+    this.release();
+  }
+
+  private write(stream: ServerWritableStream<CollectRequest, CollectResponse>, message: CollectResponse): void {
+    if (!stream.write(message) && !this.drained) {
+      this.drained = new Promise<void>((resolve) => (this.releaseDrain = resolve));
+    }
+  }
+
+  private release(): void {
+    const release = this.releaseDrain;
+    this.drained = undefined;
+    this.releaseDrain = undefined;
+    release?.();
   }
 
   private log(level: LogLevel, message: string, fields?: Record<string, unknown>): void {
@@ -174,6 +216,7 @@ export class ChildCollectorSink implements TelemetrySink {
       throw new SextantError(ErrorCode.INTERNAL, `unknown series id ${series}`, { hint: 'use ids returned by sink.series()' });
     }
     this.columns.push(series, timestamp ?? Number.NaN, value);
+    if (this.columns.length >= SAMPLES_PER_MESSAGE) this.send(0, undefined);
   }
 
   event(event: SextantEvent): void {
@@ -184,8 +227,14 @@ export class ChildCollectorSink implements TelemetrySink {
     this.topologyUpdates.push(topologyToWire(update));
   }
 
-  flush(): void {
+  /**
+   * Sends what was written. The promise (the contract's flush() returns nothing; awaiting it is an
+   * option for plugins that write a lot) settles when the stream takes more: await it between
+   * large writes and the plugin is paced by the host rather than buffered in this process.
+   */
+  flush(): Promise<void> {
     this.send(0, undefined);
+    return this.output.writable();
   }
 
   /** Flushes and marks the end of Tick round `round` (with the error collect() threw, if any). */

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { Server, ServerCredentials, status as grpcStatus } from '@grpc/grpc-js';
 import { formatError, isSextantPlugin, pluginDisplayId, type Logger, type SextantPlugin } from '@sextant/plugin-api';
 import { bearerTokenServerInterceptor } from './bearer-token.js';
+import { encodeCollectResponse } from './collect-wire.js';
 import { HealthCheckResponse_ServingStatus, HealthService, type HealthServer } from './gen/grpc/health/v1/health.js';
 import { PluginService } from './gen/sextant/plugin/v1/plugin.js';
 import { PLUGIN_MAGIC_COOKIE, PluginEnv, SUPPORTED_PROTOCOLS, formatHandshakeLine, negotiateProtocol, parseProtocolList } from './handshake.js';
@@ -111,7 +112,8 @@ export async function servePlugin(plugin: SextantPlugin, options: ServePluginOpt
   };
 
   server.addService(
-    PluginService,
+    // Collect carries the samples: its serializer copies them once (collect-wire.ts).
+    { ...PluginService, collect: { ...PluginService.collect, responseSerialize: encodeCollectResponse } },
     createPluginService({
       plugin,
       registry,

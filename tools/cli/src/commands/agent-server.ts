@@ -253,6 +253,12 @@ export const serverCommand: Command = {
             },
           );
         });
+        if (api) {
+          // Other members forward expectations and feedback of this member's partitions here.
+          const a = api.app.server.address() as import('node:net').AddressInfo;
+          const host = a.address === '0.0.0.0' || a.address === '::' ? hostname() : a.family === 'IPv6' ? `[${a.address}]` : a.address;
+          await m.serveApi(api, `http://${host}:${a.port}`);
+        }
       }
       await stop.done;
     } catch (e) {

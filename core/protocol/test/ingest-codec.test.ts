@@ -169,4 +169,16 @@ describe('SequenceWindow', () => {
     expect(w.contiguous).toBe(5);
     expect(w.accept(6)).toBe(true);
   });
+
+  it('forgets a sequence whose delivery failed, so its resend is accepted and the others stay duplicates', () => {
+    const w = new SequenceWindow(100);
+    for (let s = 1; s <= 5; s++) w.accept(s);
+    w.forget(3);
+    expect(w.contiguous).toBe(2);
+    expect([4, 5, 3, 3, 6].map((s) => w.accept(s))).toEqual([false, false, true, false, true]);
+    expect(w.contiguous).toBe(6);
+    w.accept(8);
+    w.forget(8);
+    expect(w.accept(8)).toBe(true);
+  });
 });

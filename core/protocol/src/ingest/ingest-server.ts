@@ -51,6 +51,14 @@ export interface IngestHandler {
   onSeries(sourceId: string, localId: number, descriptor: SeriesDescriptor): SeriesId | null | void;
   /** The batch's arrays are reused after the call (or after the promise settles). */
   onBatch(sourceId: string, batch: SampleBatch): void | Promise<void>;
+  /**
+   * Acknowledge a message's samples only once the promise `onBatch` returned has resolved (a
+   * consumer that holds them durably only then, e.g. a cluster member once they are in Redis). A
+   * rejected promise, or a throw, is not acknowledged: the message's sequence is forgotten, the
+   * stream ends with a retryable RESOURCE_EXHAUSTED (counted as `queue-full`) and the agent sends
+   * the message again. Default false: a message is acknowledged once handed on.
+   */
+  readonly ackAfterHandled?: boolean;
   onEvents?(sourceId: string, events: SextantEvent[]): void | Promise<void>;
   onTopology?(sourceId: string, updates: TopologyUpdate[]): void | Promise<void>;
 }
@@ -140,6 +148,10 @@ interface SourceState {
   /** Refusals of this source's definitions and samples since start, reported back in every ack. */
   refusedSeries: number;
   unknownSeriesSamples: number;
+  /** ackAfterHandled: sequences whose onBatch promise has not settled yet (ascending); acks stay below them. */
+  unsettled?: number[];
+  /** The stream this source last sent on (acks after a promise settles go there). */
+  ackTo?: { readonly call: ServerDuplexStream<Buffer, Buffer>; readonly stream: StreamState };
 }
 
 interface StreamState {
@@ -424,7 +436,7 @@ export class IngestServer {
       this.defineSeries(msg.sourceId, source, msg.series);
       call.write(
         encodeIngestAck({
-          ackedSequence: source.window.contiguous,
+          ackedSequence: ackedOf(source),
           maxMessageBytes: this.maxMessageBytes,
           refusedSeries: source.refusedSeries,
           unknownSeriesSamples: source.unknownSeriesSamples,
@@ -443,7 +455,11 @@ export class IngestServer {
     this.count('accepted');
     this.defineSeries(msg.sourceId, source, msg.series);
     const batch = this.remapBatch(source, msg.samples);
-    this.deliver(stream, msg.sourceId, batch, msg);
+    if (this.handler.ackAfterHandled && batch.length > 0) {
+      source.ackTo = { call, stream };
+      this.deliverBeforeAck(call, stream, msg.sourceId, source, msg.sequence, batch);
+      this.deliver(stream, msg.sourceId, { length: 0, series: batch.series, timestamps: batch.timestamps, values: batch.values }, msg);
+    } else this.deliver(stream, msg.sourceId, batch, msg);
     this.scheduleAck(call, stream, source);
   }
 
@@ -593,6 +609,54 @@ export class IngestServer {
     return out;
   }
 
+  /**
+   * onBatch of a handler with ackAfterHandled: the message's sequence is acknowledged only once
+   * the returned promise resolves; when it rejects (or onBatch throws) the sequence is forgotten and
+   * the stream ends with a retryable refusal, so the agent sends the message again.
+   */
+  private deliverBeforeAck(call: ServerDuplexStream<Buffer, Buffer>, stream: StreamState, sourceId: string, source: SourceState, sequence: number, batch: SampleBatch): void {
+    this.count('samples', batch.length);
+    const refusal = (err: unknown) => `the server could not store this message (sequence ${sequence}): ${err instanceof Error ? err.message : String(err)}; retry`;
+    let result: void | Promise<void>;
+    try {
+      result = this.handler.onBatch(sourceId, batch);
+    } catch (err) {
+      source.window.forget(sequence);
+      throw new RefusalError(status.RESOURCE_EXHAUSTED, 'queue-full', refusal(err));
+    }
+    if (!result || typeof (result as Promise<void>).then !== 'function') return;
+    const unsettled = (source.unsettled ??= []);
+    let at = unsettled.length;
+    while (at > 0 && unsettled[at - 1]! > sequence) at--;
+    unsettled.splice(at, 0, sequence);
+    this.pendingTotal++;
+    stream.pending++;
+    const settle = () => {
+      this.pendingTotal--;
+      stream.pending--;
+      const i = unsettled.indexOf(sequence);
+      if (i >= 0) unsettled.splice(i, 1);
+    };
+    (result as Promise<void>).then(
+      () => {
+        settle();
+        const to = source.ackTo;
+        if (to && !to.stream.closed) this.scheduleAck(to.call, to.stream, source);
+      },
+      (err: unknown) => {
+        settle();
+        source.window.forget(sequence);
+        this.reject('queue-full');
+        this.warnOnce('queue-full', sourceId, `ingest: a message of ${sourceId} was not stored and is not acknowledged; the agent sends it again`, { sourceId, error: String(err) });
+        const to = source.ackTo ?? { call, stream };
+        if (to.stream.closed) return;
+        to.stream.closed = true;
+        this.streams.delete(to.call);
+        to.call.emit('error', { code: status.RESOURCE_EXHAUSTED, details: refusal(err) });
+      },
+    );
+  }
+
   /** Runs a handler call; a returned promise holds a queue slot until it settles. */
   private track(stream: StreamState | undefined, sourceId: string, fn: () => void | Promise<void>): void {
     let result: void | Promise<void>;
@@ -628,7 +692,7 @@ export class IngestServer {
       stream.ackScheduled = false;
       if (stream.closed) return;
       try {
-        call.write(encodeIngestAck({ ackedSequence: source.window.contiguous, maxMessageBytes: 0, refusedSeries: source.refusedSeries, unknownSeriesSamples: source.unknownSeriesSamples }));
+        call.write(encodeIngestAck({ ackedSequence: ackedOf(source), maxMessageBytes: 0, refusedSeries: source.refusedSeries, unknownSeriesSamples: source.unknownSeriesSamples }));
       } catch {
         // the stream ended meanwhile; the agent resends after reconnecting
       }
@@ -703,6 +767,12 @@ export class IngestServer {
   tenantOfAuthorization(authorization: string | undefined): number {
     return this.tokens.findIndex((t) => secretsEqual(authorization, t));
   }
+}
+
+/** What a source may be told is safe: everything up to the window's contiguous sequence, below any message still being handled. */
+function ackedOf(source: SourceState): number {
+  const u = source.unsettled;
+  return u && u.length > 0 ? Math.min(source.window.contiguous, u[0]! - 1) : source.window.contiguous;
 }
 
 function positiveInt(value: number | undefined, fallback: number, name: string): number {

@@ -35,6 +35,21 @@ export class SequenceWindow {
     return true;
   }
 
+  /**
+   * Forgets that `sequence` was seen (it could not be delivered): it is accepted again when the
+   * source resends it. The sequences above it that were seen stay seen (at most `windowSize`; a
+   * sequence that far behind cannot be forgotten and counts in `skipped`).
+   */
+  forget(sequence: number): void {
+    if (this.above.delete(sequence) || sequence > this.contiguous) return;
+    if (this.contiguous - sequence + this.above.size > this.windowSize) {
+      this.skipped++;
+      return;
+    }
+    for (let s = sequence + 1; s <= this.contiguous; s++) this.above.add(s);
+    this.contiguous = sequence - 1;
+  }
+
   /** The source will never send sequences below `retainedFrom`: stop waiting for them. */
   releaseBelow(retainedFrom: number): void {
     if (retainedFrom - 1 <= this.contiguous) return;

@@ -1,28 +1,32 @@
 /**
  * `npm run bench -- --only cluster`: figures for docs and the README (no thresholds in tests).
+ * Every server is a separate Node process (bench-server.ts), fed by agent processes
+ * (bench-load.ts: one IngestClient each, batches of 1000, 10k series in all):
  *
- * - inMemorySamplesPerSec: the single-server path (IngestServer handler -> pipeline.ingest), for comparison.
- * - groupSamplesPerSec_1 / _3: samples/s from the ingest handler through the partition streams to
- *   the owners' pipelines, with 1 and 3 members. All members run in this one Node thread, so this
- *   is the cost of the Redis path per sample, not the scaling of separate processes.
- * - *CpuNsPerSample: CPU per sample of the in-memory path, of this process as a member, and of
- *   redis-server (from /proc); redisPathCostX = (member + redis-server) / in-memory.
- * - takeoverMs_p50 / _max: a member halts (no release: a crash as the others see it) -> every one
- *   of its partitions is running on a survivor again; lease 5 s (the default), 3 kills.
+ * - inMemory*: one single server (IngestServer -> pipeline), for comparison.
+ * - group*_1 / _2: 1 and 2 member processes sharing a group through one redis-server; each agent
+ *   sends to one member, every sample goes through a partition stream to its owner's pipeline.
+ * - *CpuNsPerSample: CPU (from /proc) per sample of the server processes and of redis-server.
+ * - throughput2to1 = groupSamplesPerSec_2 / groupSamplesPerSec_1 (issue 22 goal >= 1.5);
+ *   cpuPerSampleRedisToMemory = (member + redis-server CPU per sample, 1 member) / in-memory (goal <= 2).
+ * - takeoverMs_p50 / _max: members in this process; one halts (no release: a crash as the others
+ *   see it) -> every one of its partitions is running on a survivor again; lease 5 s, 3 kills.
  *
- * Needs redis-server on the PATH (started on a free loopback port, no persistence, stopped by pid).
+ * Environment: BENCH_CLUSTER_ROUNDS (measured rounds of 10k samples, default 40),
+ * BENCH_CLUSTER_TAKEOVER=0 (skip the take-over figure), BENCH_CLUSTER_PROF=DIR (servers write
+ * --cpu-prof profiles there). Needs redis-server on the PATH (free loopback port, no persistence,
+ * stopped by pid).
  */
-import { spawn } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { SeriesDescriptor } from '@sextant/plugin-api';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Runtime, validateRuntimeConfig } from '@sextant/runtime';
 import { ClusterMember } from '../src/cluster-member.js';
 
 const SERIES = 10_000;
-const BATCH = 1000;
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,45 +61,23 @@ async function runtime(): Promise<Runtime> {
   return rt;
 }
 
-const descriptor = (i: number): SeriesDescriptor => ({ metric: 'bench.value', unit: '1', type: 'gauge', resource: { 'host.name': `h${i % 100}` }, attributes: { n: i } });
-
-interface Feed {
-  onSeries(source: string, localId: number, d: SeriesDescriptor): number | null | void;
-  onBatch(source: string, batch: { length: number; series: Uint32Array; timestamps: Float64Array; values: Float64Array }): void | Promise<void>;
-}
-
-/** Registers the SERIES series with `feed`; returns their ids. */
-function register(feed: Feed): Uint32Array {
-  const ids = new Uint32Array(SERIES);
-  for (let i = 0; i < SERIES; i++) ids[i] = feed.onSeries('bench', i, descriptor(i)) as number;
-  return ids;
-}
-
-/** Sends rounds `from`..`to`-1 of SERIES samples through `feed` in batches of BATCH; returns the samples sent. */
-async function drive(feed: Feed, ids: Uint32Array, from: number, to: number, t0: number): Promise<number> {
-  const batch = { length: BATCH, series: new Uint32Array(BATCH), timestamps: new Float64Array(BATCH), values: new Float64Array(BATCH) };
-  const pending: (void | Promise<void>)[] = [];
-  let sent = 0;
-  for (let r = from; r < to; r++) {
-    for (let off = 0; off < SERIES; off += BATCH) {
-      for (let j = 0; j < BATCH; j++) {
-        batch.series[j] = ids[off + j];
-        batch.timestamps[j] = t0 + r * 1000;
-        batch.values[j] = (off + j + r) % 97;
-      }
-      pending.push(feed.onBatch('bench', batch));
-      sent += BATCH;
-    }
-    await Promise.all(pending.splice(0));
-  }
-  return sent;
-}
-
 async function until(check: () => boolean, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > end) throw new Error('benchmark timed out');
     await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+/** `INFO <section>` of the benchmark's redis-server (raw text), for BENCH_CLUSTER_DEBUG. */
+async function redisInfo(port: number, section: string): Promise<string> {
+  const { createClient } = await import('redis');
+  const c = createClient({ socket: { host: '127.0.0.1', port } });
+  await c.connect();
+  try {
+    return String(await c.sendCommand(['INFO', section]));
+  } finally {
+    c.destroy();
   }
 }
 
@@ -107,49 +89,6 @@ function processCpuNs(pid: number): number {
   } catch {
     return 0;
   }
-}
-
-const ownCpuNs = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1000;
-};
-
-interface GroupFigures {
-  readonly samplesPerSec: number;
-  /** CPU of this process (all members) per sample, ns. */
-  readonly memberCpuNsPerSample: number;
-  /** CPU of redis-server per sample, ns. */
-  readonly redisCpuNsPerSample: number;
-}
-
-async function groupThroughput(url: string, group: string, members: number, rounds: number, redisPid: number): Promise<GroupFigures> {
-  const started = await Promise.all(
-    Array.from({ length: members }, async (_, k) => {
-      const rt = await runtime();
-      const member = await ClusterMember.start({ runtime: rt, store: url, detectors: {}, group, memberId: `m${k}`, checkpointMs: 2000 });
-      return { rt, member };
-    }),
-  );
-  await until(() => started.reduce((n, s) => n + s.member.ownedPartitions.length, 0) === 64 && started.every((s) => s.member.ownedPartitions.length <= Math.ceil(64 / members)), 60_000);
-  const t0 = Date.now() - 3_600_000;
-  const processed = () => started.reduce((n, s) => n + s.member.totals().processed, 0);
-  // Agents spread over the members, like a load balancer in front of them; the first round
-  // (every series new to the registry, the stores and the owners) is warm-up, not measured.
-  const ids = started.map((s) => register(s.member.ingestHandler));
-  const warm = (await Promise.all(started.map((s, k) => drive(s.member.ingestHandler, ids[k], 0, 1, t0)))).reduce((a, b) => a + b, 0);
-  await until(() => processed() >= warm, 300_000);
-  const begin = performance.now();
-  const cpu0 = ownCpuNs();
-  const redis0 = processCpuNs(redisPid);
-  const per = Math.ceil(rounds / members);
-  const sent = (await Promise.all(started.map((s, k) => drive(s.member.ingestHandler, ids[k], 1, 1 + per, t0)))).reduce((a, b) => a + b, 0);
-  await until(() => processed() >= warm + sent, 300_000);
-  const figures = { samplesPerSec: sent / ((performance.now() - begin) / 1000), memberCpuNsPerSample: (ownCpuNs() - cpu0) / sent, redisCpuNsPerSample: (processCpuNs(redisPid) - redis0) / sent };
-  for (const s of started) {
-    await s.member.stop();
-    await s.rt.stop();
-  }
-  return figures;
 }
 
 async function takeover(url: string, kills: number): Promise<number[]> {
@@ -178,38 +117,152 @@ async function takeover(url: string, kills: number): Promise<number[]> {
   return times;
 }
 
+interface Proc {
+  readonly child: ChildProcess;
+  next<T>(pred: (m: Record<string, unknown>) => boolean): Promise<T>;
+  ask<T>(msg: unknown, pred: (m: Record<string, unknown>) => boolean): Promise<T>;
+  stop(): Promise<void>;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Forks one of this benchmark's child scripts (compiled beside this file). */
+function forkChild(script: string, args: string[], env: Record<string, string> = {}): Proc {
+  const prof = process.env.BENCH_CLUSTER_PROF;
+  const child = fork(join(here, script), args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: prof && script.startsWith('bench-server') ? ['--cpu-prof', '--cpu-prof-dir', prof] : [],
+  });
+  const waiters: { pred: (m: Record<string, unknown>) => boolean; resolve: (m: unknown) => void }[] = [];
+  child.on('message', (m: Record<string, unknown>) => {
+    const i = waiters.findIndex((w) => w.pred(m));
+    if (i >= 0) waiters.splice(i, 1)[0].resolve(m);
+  });
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  const next = <T>(pred: (m: Record<string, unknown>) => boolean) => new Promise<T>((resolve) => waiters.push({ pred, resolve: resolve as (m: unknown) => void }));
+  return {
+    child,
+    next,
+    ask: <T>(msg: unknown, pred: (m: Record<string, unknown>) => boolean) => {
+      const p = next<T>(pred);
+      child.send(msg as never);
+      return p;
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.send('stop');
+      const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+interface ServerStats {
+  readonly accepted: number;
+  readonly owned: number;
+}
+
+interface PathFigures {
+  readonly samplesPerSec: number;
+  /** CPU of the server processes (members) per sample, ns. */
+  readonly serverCpuNsPerSample: number;
+  /** CPU of redis-server per sample, ns (0 for the in-memory path). */
+  readonly redisCpuNsPerSample: number;
+}
+
+/**
+ * `servers` processes (in-memory or members of `group`), one agent process per server sending
+ * SERIES / servers series; a warm-up round (series new everywhere), then `rounds` measured rounds.
+ * Throughput counts samples accepted by the servers' pipelines (for members: by the owners, after
+ * the round trip through Redis), from the first measured send to the last sample accepted.
+ */
+async function measurePath(mode: 'memory' | 'member', servers: number, rounds: number, redis?: { url: string; pid: number; group: string }): Promise<PathFigures> {
+  const procs: Proc[] = [];
+  const loads: Proc[] = [];
+  try {
+    const ports: number[] = [];
+    for (let k = 0; k < servers; k++) {
+      const p = forkChild('bench-server.js', [mode], redis ? { BENCH_STORE: redis.url, BENCH_GROUP: redis.group, BENCH_MEMBER: `m${k}` } : {});
+      procs.push(p);
+      ports.push((await p.next<{ port: number }>((m) => 'port' in m)).port);
+    }
+    const stats = () => Promise.all(procs.map((p) => p.ask<ServerStats>('stats', (m) => 'accepted' in m)));
+    const accepted = async () => (await stats()).reduce((a, s) => a + s.accepted, 0);
+    if (mode === 'member') {
+      const target = Math.ceil(64 / servers);
+      await untilAsync(async () => {
+        const s = await stats();
+        return s.reduce((a, x) => a + x.owned, 0) === 64 && s.every((x) => x.owned <= target);
+      }, 120_000);
+    }
+    const per = Math.ceil(SERIES / servers);
+    for (let k = 0; k < servers; k++) {
+      const l = forkChild('bench-load.js', [`127.0.0.1:${ports[k]}`, `bench-agent-${k}`, String(per), String(k * per)]);
+      loads.push(l);
+      await l.next((m) => 'ready' in m);
+    }
+    const send = async (from: number, n: number) => (await Promise.all(loads.map((l) => l.ask<{ done: number }>({ from, rounds: n }, (m) => 'done' in m)))).reduce((a, d) => a + d.done, 0);
+    const warm = await send(0, 1);
+    await untilAsync(async () => (await accepted()) >= warm, 300_000);
+    const pids = procs.map((p) => p.child.pid!);
+    const cpu0 = pids.reduce((a, pid) => a + processCpuNs(pid), 0);
+    const redis0 = redis ? processCpuNs(redis.pid) : 0;
+    const begin = performance.now();
+    const sent = await send(1, rounds);
+    await untilAsync(async () => (await accepted()) >= warm + sent, 300_000, 2);
+    const seconds = (performance.now() - begin) / 1000;
+    return {
+      samplesPerSec: sent / seconds,
+      serverCpuNsPerSample: (pids.reduce((a, pid) => a + processCpuNs(pid), 0) - cpu0) / sent,
+      redisCpuNsPerSample: redis ? (processCpuNs(redis.pid) - redis0) / sent : 0,
+    };
+  } finally {
+    await Promise.all(loads.map((l) => l.stop()));
+    await Promise.all(procs.map((p) => p.stop()));
+  }
+}
+
+async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error('benchmark timed out');
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 export async function run(): Promise<Record<string, number>> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'sextant-cluster-bench-'));
   const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const rounds = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 40);
   try {
     await waitForPort(port);
     const url = `redis://127.0.0.1:${port}`;
-    const rt = await runtime();
-    const t0 = Date.now() - 3_600_000;
-    const local: Feed = { onSeries: (s, _l, d) => rt.registry.intern(d, s), onBatch: (s, b) => rt.pipeline.ingest(b, s) };
-    const localIds = register(local);
-    await drive(local, localIds, 0, 1, t0);
-    const begin = performance.now();
-    const cpu0 = ownCpuNs();
-    const sentLocal = await drive(local, localIds, 1, 21, t0);
-    const inMemory = sentLocal / ((performance.now() - begin) / 1000);
-    const inMemoryCpuNs = (ownCpuNs() - cpu0) / sentLocal;
-    await rt.stop();
-    const one = await groupThroughput(url, 'bench1', 1, 30, redis.pid!);
-    const three = await groupThroughput(url, 'bench3', 3, 30, redis.pid!);
-    const times = (await takeover(url, 3)).sort((a, b) => a - b);
+    const only = (process.env.BENCH_CLUSTER_PATHS ?? 'memory,1,2').split(',');
+    const none: PathFigures = { samplesPerSec: NaN, serverCpuNsPerSample: NaN, redisCpuNsPerSample: NaN };
+    const memory = only.includes('memory') ? await measurePath('memory', 1, rounds) : none;
+    const one = only.includes('1') ? await measurePath('member', 1, rounds, { url, pid: redis.pid!, group: 'bench1' }) : none;
+    const two = only.includes('2') ? await measurePath('member', 2, rounds, { url, pid: redis.pid!, group: 'bench2' }) : none;
+    if (process.env.BENCH_CLUSTER_DEBUG) process.stderr.write(`${String(await redisInfo(port, 'commandstats'))}\n`);
+    const skipTakeover = process.env.BENCH_CLUSTER_TAKEOVER === '0';
+    const times = skipTakeover ? [] : (await takeover(url, 3)).sort((a, b) => a - b);
+    const redisCost = (f: PathFigures) => f.serverCpuNsPerSample + f.redisCpuNsPerSample;
     return {
-      inMemorySamplesPerSec: Math.round(inMemory),
-      inMemoryCpuNsPerSample: Math.round(inMemoryCpuNs),
+      inMemorySamplesPerSec: Math.round(memory.samplesPerSec),
+      inMemoryCpuNsPerSample: Math.round(memory.serverCpuNsPerSample),
       groupSamplesPerSec_1: Math.round(one.samplesPerSec),
-      groupSamplesPerSec_3: Math.round(three.samplesPerSec),
-      memberCpuNsPerSample_1: Math.round(one.memberCpuNsPerSample),
+      groupSamplesPerSec_2: Math.round(two.samplesPerSec),
+      memberCpuNsPerSample_1: Math.round(one.serverCpuNsPerSample),
       redisServerCpuNsPerSample_1: Math.round(one.redisCpuNsPerSample),
-      // CPU per sample through Redis (member + redis-server) over the in-memory path's.
-      redisPathCostX: Math.round(((one.memberCpuNsPerSample + one.redisCpuNsPerSample) / inMemoryCpuNs) * 10) / 10,
-      takeoverMs_p50: Math.round(times[Math.floor(times.length / 2)]),
-      takeoverMs_max: Math.round(times[times.length - 1]),
+      memberCpuNsPerSample_2: Math.round(two.serverCpuNsPerSample),
+      redisServerCpuNsPerSample_2: Math.round(two.redisCpuNsPerSample),
+      // 1 -> 2 member processes (goal >= 1.5).
+      throughput2to1: Math.round((two.samplesPerSec / one.samplesPerSec) * 100) / 100,
+      // CPU per sample through Redis (member + redis-server) over the in-memory server's (goal <= 2).
+      cpuPerSampleRedisToMemory: Math.round((redisCost(one) / memory.serverCpuNsPerSample) * 10) / 10,
+      ...(times.length ? { takeoverMs_p50: Math.round(times[Math.floor(times.length / 2)]), takeoverMs_max: Math.round(times[times.length - 1]) } : {}),
     };
   } finally {
     if (redis.pid !== undefined && redis.exitCode === null) process.kill(redis.pid, 'SIGKILL');

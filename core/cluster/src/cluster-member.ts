@@ -32,16 +32,16 @@ import {
 } from '@sextant/plugin-api';
 import { configError, createLogger, instanceSpecs, type ApiServer, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import { ClusterKeys } from './cluster-keys.js';
+import { GroupCorrelation, type CorrelationStatus } from './group-correlation.js';
 import { GroupDetectorEvents } from './group-detector-events.js';
 import { checkGroupLayout } from './group-layout.js';
 import { MemberApi } from './member-api.js';
 import { PartitionDetectors } from './partition-detectors.js';
-import { GroupCorrelation, type CorrelationStatus } from './group-correlation.js';
 import { GroupSeriesRegistry } from './group-series-registry.js';
 import { LocalSeriesMap } from './local-series-map.js';
 import { PartitionAppender } from './partition-appender.js';
 import { PartitionLeases } from './partition-leases.js';
-import { PartitionWorker, type PartitionDetectorSpec, type WorkerCounters } from './partition-worker.js';
+import { PartitionReader, PartitionWorker, type PartitionDetectorSpec, type WorkerCounters } from './partition-worker.js';
 import { connectRedis, type RedisLink } from './redis-link.js';
 
 export interface ClusterMemberOptions {
@@ -115,6 +115,8 @@ export class ClusterMember {
   /** Expectations, feedback and detector statuses of the whole group, through this member's API. */
   readonly api: MemberApi;
   private readonly workers = new Map<number, PartitionWorker>();
+  /** One blocking read over every owned partition stream, feeding the workers. */
+  private readonly reader: PartitionReader;
   /** Counters of workers that stopped, so totals survive rebalancing. */
   private readonly retired: WorkerCounters = { processed: 0, entries: 0, replaySkipped: 0, duplicates: 0, unknownSeries: 0, corrupt: 0, staleEpoch: 0, checkpoints: 0, claimed: 0 };
   private current: PartitionWorker | undefined;
@@ -148,6 +150,7 @@ export class ClusterMember {
       checkpointMs: options.checkpointMs ?? 10_000,
       pollMs: options.pollMs ?? 50,
       logger: this.logger,
+      sharedReader: true,
       setCurrent: (w: PartitionWorker | undefined) => {
         this.current = w;
         detectors.setApplying(w?.partition);
@@ -160,6 +163,7 @@ export class ClusterMember {
         void this.retire(p, false);
       },
     };
+    this.reader = new PartitionReader(workerContext, () => this.workers.values());
     this.leases = new PartitionLeases({
       link,
       keys: this.keys,
@@ -212,6 +216,7 @@ export class ClusterMember {
     await member.api.start();
     options.runtime.pipeline.detectorView = member.api;
     await member.leases.start();
+    member.reader.start();
     if (options.correlators) {
       const leaseMs = options.leaseMs ?? 5000;
       member.correlation = await GroupCorrelation.start({ link, group: member.keys.group, memberId: member.memberId, runtime: options.runtime, correlators: options.correlators, series: member.series, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 5)), ...(options.checkpointMs ? { checkpointMs: options.checkpointMs } : {}), logger: member.logger });
@@ -225,6 +230,8 @@ export class ClusterMember {
    * batches go to the partition streams instead of the local pipeline.
    */
   readonly ingestHandler = {
+    // The agent is acknowledged once its samples are in Redis (the promise of onBatch), not on receipt.
+    ackAfterHandled: true,
     onSeries: (sourceId: string, _localId: number, descriptor: SeriesDescriptor): SeriesId | null => {
       try {
         return this.options.runtime.registry.intern(descriptor, sourceId);
@@ -306,8 +313,8 @@ export class ClusterMember {
     const a = this.appender.counters;
     t.set('sextant_cluster_samples_appended', 'Samples this member appended to partition streams (received from agents)', a.appended, m);
     t.set('sextant_cluster_samples_buffered', 'Received samples waiting for the store', this.appender.pending, m);
-    t.set('sextant_cluster_samples_dropped', 'Received samples dropped: buffer bound hit (buffer_full) or store down at shutdown', a.droppedBufferFull, { ...m, reason: 'buffer_full' });
-    t.set('sextant_cluster_samples_dropped', 'Received samples dropped: buffer bound hit (buffer_full) or store down at shutdown', a.droppedShutdown, { ...m, reason: 'shutdown' });
+    t.set('sextant_cluster_samples_dropped', 'Received samples not taken: buffer bound hit (buffer_full; the agent is refused and sends them again) or Redis unreachable at shutdown (not acknowledged)', a.droppedBufferFull, { ...m, reason: 'buffer_full' });
+    t.set('sextant_cluster_samples_dropped', 'Received samples not taken: buffer bound hit (buffer_full; the agent is refused and sends them again) or Redis unreachable at shutdown (not acknowledged)', a.droppedShutdown, { ...m, reason: 'shutdown' });
     const w = this.totals();
     t.set('sextant_cluster_samples_processed', 'Samples applied by this member for the partitions it owned', w.processed, m);
     t.set('sextant_cluster_samples_skipped', 'Samples not applied: replayed (already in the checkpoint), duplicate, unknown series', w.replaySkipped, { ...m, reason: 'replayed' });
@@ -328,6 +335,7 @@ export class ClusterMember {
     this.stopped = true;
     await this.appender.close();
     await this.leases.stop();
+    await this.reader.stop();
     await Promise.all([...this.workers.keys()].map((p) => this.retire(p, true)));
     await this.correlation?.stop();
     await this.events.stop();
@@ -341,6 +349,7 @@ export class ClusterMember {
   halt(): void {
     this.stopped = true;
     this.leases.halt();
+    void this.reader.stop();
     this.correlation?.halt();
     for (const w of this.workers.values()) void w.stop(false);
     void this.events.stop();

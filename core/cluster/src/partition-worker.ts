@@ -85,6 +85,11 @@ export interface WorkerContext {
   holds(p: number): boolean;
   /** A checkpoint was refused: the lease is someone else's now. */
   fenced(p: number): void;
+  /**
+   * New entries are read for all running partitions at once by the member's PartitionReader (one
+   * XREADGROUP over every owned stream) and handed to `feed()`; without it each worker polls its own stream.
+   */
+  readonly sharedReader?: boolean;
 }
 
 type RawEntry = [id: string, fields: Map<string, Buffer>];
@@ -115,6 +120,20 @@ function entriesOf(list: unknown): RawEntry[] {
       for (const [k, v] of raw instanceof Map ? raw.entries() : Object.entries(raw)) fields.set(text(k), v as Buffer);
     } else continue; // deleted entry
     out.push([text(e[0]), fields]);
+  }
+  return out;
+}
+
+/** Entries per stream name of a multi-stream XREADGROUP reply (RESP2 `[[name, entries], ...]` or a RESP3 map). */
+function readGroupStreams(reply: unknown): Map<string, RawEntry[]> {
+  const out = new Map<string, RawEntry[]>();
+  if (!reply) return out;
+  if (Array.isArray(reply)) {
+    for (const s of reply) if (Array.isArray(s) && s.length >= 2) out.set(text(s[0]), entriesOf(s[1]));
+  } else if (reply instanceof Map) {
+    for (const [k, v] of reply) out.set(text(k), entriesOf(v));
+  } else if (typeof reply === 'object') {
+    for (const [k, v] of Object.entries(reply)) out.set(k, entriesOf(v));
   }
   return out;
 }
@@ -194,30 +213,40 @@ export class PartitionWorker {
     if (!this.active) return;
     this.state = 'running';
     this.lastCheckpointAt = Date.now();
-    let claimFrom: string | undefined = '0-0';
     let idle = this.ctx.pollMs;
     while (this.active) {
       try {
         let entries: RawEntry[];
+        const claimFrom = this.claimFrom;
+        if (claimFrom === undefined && this.ctx.sharedReader) {
+          // The member's reader feeds new entries and asks for checkpoints; this loop waits until
+          // a feed was refused (claim again) or the worker stops.
+          await new Promise<void>((resolve) => {
+            this.wake = resolve;
+            if (!this.active) resolve();
+          });
+          this.wake = undefined;
+          continue;
+        }
         if (claimFrom !== undefined) {
           // What the previous owner read but never acknowledged comes first, in stream order.
           const reply = await link.callBuffers<unknown[]>(stream, ['XAUTOCLAIM', stream, CONSUMER_GROUP, memberId, '0', claimFrom, 'COUNT', '500']);
           entries = entriesOf(reply[1]);
           this.counters.claimed += entries.length;
           const next = text(reply[0]);
-          claimFrom = next === '0-0' ? undefined : next;
+          this.claimFrom = next === '0-0' ? undefined : next;
         } else {
           entries = readGroupEntries(await link.callBuffers(stream, ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', '500', 'STREAMS', stream, '>']));
         }
-        if (entries.length > 0 && !(await this.apply(entries))) {
+        if (entries.length > 0 && !(await this.serial(() => this.apply(entries)))) {
           // Not sure the lease is still ours: nothing was applied; what was read stays pending
           // and is claimed again (by us once renewed, or by the next owner).
-          claimFrom = '0-0';
+          this.claimFrom = '0-0';
           await sleep(this.ctx.pollMs);
           continue;
         }
-        if (Date.now() - this.lastCheckpointAt >= this.ctx.checkpointMs) await this.checkpoint();
-        if (entries.length === 0 && claimFrom === undefined) {
+        if (Date.now() - this.lastCheckpointAt >= this.ctx.checkpointMs) await this.serial(() => this.checkpoint());
+        if (entries.length === 0 && this.claimFrom === undefined) {
           await sleep(idle);
           idle = Math.min(idle * 2, this.ctx.pollMs * 4);
         } else idle = this.ctx.pollMs;
@@ -226,13 +255,58 @@ export class PartitionWorker {
         if (/NOGROUP/.test(msg)) {
           // Redis lost the stream (restarted without persistence): start it again from the beginning.
           await this.ensureGroup().catch(() => undefined);
-          claimFrom = '0-0';
+          this.claimFrom = '0-0';
         } else await sleep(200);
       }
     }
   }
 
-  private async ensureGroup(): Promise<void> {
+  /** Where claiming the previous owner's unacknowledged entries continues; undefined once done (new entries are read). */
+  private claimFrom: string | undefined = '0-0';
+  /** Applies and checkpoints run one at a time, in order. */
+  private chain: Promise<unknown> = Promise.resolve();
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(fn, fn);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Whether the member's reader should read this partition's stream now. */
+  get reading(): boolean {
+    return this.state === 'running' && this.claimFrom === undefined && !this.dropped;
+  }
+
+  /**
+   * New entries read by the member's reader. Not applied unless running (a stopping worker's final
+   * checkpoint must cover everything it applied; the rest stays pending for the next owner).
+   */
+  async feed(entries: RawEntry[]): Promise<void> {
+    if (!this.reading) return;
+    const ok = await this.serial(() => (this.state === 'running' ? this.apply(entries) : Promise.resolve(false)));
+    if (!ok && this.active) {
+      this.claimFrom = '0-0';
+      this.wake?.();
+    }
+  }
+
+  private wake: (() => void) | undefined;
+  private checkpointing = false;
+
+  /** Called by the member's reader after each read: writes the checkpoint when `checkpointMs` has passed (one at a time). */
+  checkpointIfDue(): void {
+    if (this.checkpointing || !this.reading || Date.now() - this.lastCheckpointAt < this.ctx.checkpointMs) return;
+    this.checkpointing = true;
+    this.serial(() => this.checkpoint())
+      .catch((e) => {
+        this.lastCheckpointAt = Date.now(); // retried after another checkpointMs
+        this.ctx.logger.debug(`cluster: partition ${this.partition}: checkpoint failed: ${formatError(e)}`);
+      })
+      .finally(() => (this.checkpointing = false));
+  }
+
+  /** Creates the consumer group of the stream if it is missing. */
+  async ensureGroup(): Promise<void> {
     const stream = this.ctx.keys.stream(this.partition);
     try {
       await this.ctx.link.call(stream, ['XGROUP', 'CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM']);
@@ -408,6 +482,7 @@ export class PartitionWorker {
 
   /** Called by the pipeline observer with the accepted part of the batch being applied (local ids). */
   detect(accepted: { length: number; series: Uint32Array; timestamps: Float64Array; values: Float64Array }): void {
+    if (this.instances.length === 0) return;
     const b = this.detectBatch;
     b.clear();
     const { series } = this.ctx;
@@ -474,7 +549,9 @@ export class PartitionWorker {
     if (!save) this.dropped = true;
     this.state = 'stopping';
     this.abort.abort();
+    this.wake?.();
     await this.loop;
+    await this.chain;
     if (save && wasRunning) {
       try {
         await this.checkpoint();
@@ -509,5 +586,90 @@ export class PartitionWorker {
       }
     }
     return undefined;
+  }
+}
+
+/** Entries one XREADGROUP asks for per stream. */
+const READ_COUNT = 2000;
+/** How long a blocking read waits for new entries, ms (also how soon a newly running partition is read). */
+const BLOCK_MS = 100;
+
+/**
+ * Reads new entries for every running partition of this member at once: one
+ * `XREADGROUP ... BLOCK ... STREAMS <s1> ... <sn> > ... >` on a connection of its own (so the block
+ * holds up no other command), instead of a poll per partition, and hands each stream's entries to
+ * its worker. Against a Redis Cluster (streams in different slots) it sends one non-blocking
+ * XREADGROUP per stream, all at once, and waits `pollMs` when nothing came.
+ */
+export class PartitionReader {
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private reader: RedisLink | undefined;
+
+  constructor(
+    private readonly ctx: Pick<WorkerContext, 'link' | 'keys' | 'memberId' | 'pollMs' | 'logger'>,
+    private readonly workers: () => Iterable<PartitionWorker>,
+  ) {}
+
+  start(): void {
+    this.loop = this.run().catch((e) => this.ctx.logger.warn(`cluster: the partition reader stopped: ${formatError(e)}`));
+  }
+
+  private async run(): Promise<void> {
+    const { link, keys, memberId, pollMs } = this.ctx;
+    let failures = 0;
+    while (!this.stopped) {
+      const ready = [...this.workers()].filter((w) => w.reading);
+      if (ready.length === 0) {
+        await sleep(pollMs);
+        continue;
+      }
+      try {
+        let byStream: Map<string, RawEntry[]>;
+        if (!link.cluster && link.duplicate) {
+          if (!this.reader) {
+            const r = await link.duplicate();
+            if (this.stopped) {
+              r.destroy();
+              break;
+            }
+            this.reader = r;
+          }
+          const streams = ready.map((w) => keys.stream(w.partition));
+          const reply = await this.reader.callBuffers(streams[0], ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', String(READ_COUNT), 'BLOCK', String(BLOCK_MS), 'STREAMS', ...streams, ...streams.map(() => '>')]);
+          byStream = readGroupStreams(reply);
+        } else {
+          const replies = await Promise.all(ready.map((w) => { const stream = keys.stream(w.partition); return link.callBuffers(stream, ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', String(READ_COUNT), 'STREAMS', stream, '>']); }));
+          byStream = new Map();
+          for (const r of replies) for (const [k, v] of readGroupStreams(r)) byStream.set(k, v);
+          if ([...byStream.values()].every((e) => e.length === 0)) await sleep(pollMs);
+        }
+        failures = 0;
+        await Promise.all(
+          ready.map((w) => {
+            const entries = byStream.get(keys.stream(w.partition));
+            return entries && entries.length > 0 ? w.feed(entries) : undefined;
+          }),
+        );
+        for (const w of ready) w.checkpointIfDue();
+      } catch (e) {
+        if (this.stopped) break;
+        if (/NOGROUP/.test(formatError(e))) {
+          // Redis lost a stream (restarted without persistence): create the groups again.
+          await Promise.all(ready.map((w) => w.ensureGroup().catch(() => undefined)));
+        } else {
+          if (failures++ === 0) this.ctx.logger.debug(`cluster: reading the partition streams failed: ${formatError(e)}; retrying`);
+          await sleep(Math.min(1000, 100 * 2 ** Math.min(failures, 4)));
+        }
+      }
+    }
+  }
+
+  /** Stops reading; a read in flight is dropped (its entries stay pending and are claimed again). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.reader?.destroy();
+    // A reader still connecting (Redis down) gives up on its own; do not wait for it.
+    await Promise.race([this.loop, sleep(2000)]);
   }
 }

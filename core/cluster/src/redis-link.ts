@@ -13,6 +13,7 @@
  * Commands fail at once while Redis is unreachable (no unbounded offline queue in node-redis):
  * the callers hold their own bounded buffers and retry.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, SextantError } from '@sextant/plugin-api';
 
 export type RedisArg = string | Buffer;
@@ -28,6 +29,13 @@ export interface RedisLink {
   close(): Promise<void>;
   /** Drops the connection without waiting (a member that must stop at once). */
   destroy(): void;
+  /** A Redis Cluster: a command over several keys must keep them in one slot. */
+  readonly cluster?: boolean;
+  /**
+   * A second connection to the same server (standalone Redis only), for blocking reads that must
+   * not hold up the other commands. Closed by its own close()/destroy().
+   */
+  duplicate?(): Promise<RedisLink>;
 }
 
 export interface ParsedStoreUrl {
@@ -94,6 +102,26 @@ export interface ConnectOptions {
   readonly onReady?: () => void;
 }
 
+const scriptShas = new Map<string, string>();
+
+/**
+ * `EVAL <script> ...` is sent as `EVALSHA <sha1> ...` (the script text once per connection, not
+ * with every call: lease renewals alone are 64 scripts per heartbeat), falling back to EVAL when
+ * the server does not know the script yet (NOSCRIPT: first use, or Redis restarted).
+ */
+function cachingScripts<T>(send: (args: RedisArg[]) => Promise<T>): (args: RedisArg[]) => Promise<T> {
+  return (args) => {
+    const script = args[1];
+    if (args[0] !== 'EVAL' || typeof script !== 'string') return send(args);
+    let sha = scriptShas.get(script);
+    if (!sha) scriptShas.set(script, (sha = createHash('sha1').update(script).digest('hex')));
+    return send(['EVALSHA', sha, ...args.slice(2)]).catch((e: unknown) => {
+      if (!/NOSCRIPT/.test(e instanceof Error ? e.message : String(e))) throw e;
+      return send(args);
+    });
+  };
+}
+
 /**
  * Connects (node-redis is imported here, so distributions without a cluster do not load it).
  * Rejects with a coded error when the first connection fails, so `sextant server` can say why
@@ -139,23 +167,34 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
       client.destroy();
       throw connectError(description, fatal ?? e ?? firstError);
     }
-    const buffers = client.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
-    return {
-      call: (_k, args) => client.sendCommand(args as RedisArg[]) as Promise<never>,
-      callBuffers: (_k, args) => buffers.sendCommand(args as RedisArg[]) as Promise<never>,
-      get isReady() {
-        return client.isReady;
-      },
-      description,
-      close: async () => {
-        try {
-          await client.close();
-        } catch {
-          client.destroy();
-        }
-      },
-      destroy: () => client.destroy(),
+    const linkOf = (c: typeof client): RedisLink => {
+      const buffers = c.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
+      const call = cachingScripts((args) => c.sendCommand(args));
+      const callBuffers = cachingScripts((args) => buffers.sendCommand(args));
+      return {
+        call: (_k, args) => call(args as RedisArg[]) as Promise<never>,
+        callBuffers: (_k, args) => callBuffers(args as RedisArg[]) as Promise<never>,
+        get isReady() {
+          return c.isReady;
+        },
+        description,
+        close: async () => {
+          try {
+            await c.close();
+          } catch {
+            c.destroy();
+          }
+        },
+        destroy: () => c.destroy(),
+        duplicate: async () => {
+          const d = client.duplicate();
+          d.on('error', (e: unknown) => options.onError?.(e));
+          await d.connect();
+          return linkOf(d);
+        },
+      };
     };
+    return linkOf(client);
   }
   const cluster = createCluster({
     rootNodes: parsed.nodes.map((n) => ({ socket: { host: n.host, port: n.port, ...socket } })),
@@ -171,8 +210,8 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
   }
   const buffers = cluster.withTypeMapping({ [RESP_TYPES.BLOB_STRING]: Buffer });
   return {
-    call: (k, args) => cluster.sendCommand(k, false, args as RedisArg[]) as Promise<never>,
-    callBuffers: (k, args) => buffers.sendCommand(k, false, args as RedisArg[]) as Promise<never>,
+    call: (k, args) => cachingScripts((a) => cluster.sendCommand(k, false, a))(args as RedisArg[]) as Promise<never>,
+    callBuffers: (k, args) => cachingScripts((a) => buffers.sendCommand(k, false, a))(args as RedisArg[]) as Promise<never>,
     get isReady() {
       return cluster.isOpen;
     },
@@ -185,6 +224,7 @@ export async function connectRedis(url: string, options: ConnectOptions = {}): P
       }
     },
     destroy: () => cluster.destroy(),
+    cluster: true,
   };
 }
 

@@ -73,11 +73,12 @@ describe('Redis restarted under load (real redis-server)', () => {
     const batch = (r: number) => Array.from({ length: 1000 }, (_, i) => ({ descriptor: descriptor(i), t: t0 + r * 1000, v: r }));
     await m.send('agent', batch(0));
     await redis.kill();
-    const waiting: Promise<void>[] = [];
-    for (let r = 1; r <= 5; r++) waiting.push(m.send('agent', batch(r)));
+    // A batch over the bound is refused (the agent is not acknowledged and keeps it); the others wait for Redis.
+    const waiting: Promise<string>[] = [];
+    for (let r = 1; r <= 5; r++) waiting.push(m.send('agent', batch(r)).then(() => 'stored', () => 'refused'));
     await until('the bound is hit', () => m.member.appender.counters.droppedBufferFull > 0, 30_000);
     await redis.relaunch();
-    await Promise.all(waiting);
+    expect(await Promise.all(waiting)).toEqual(['stored', 'stored', 'stored', 'refused', 'refused']);
     const dropped = m.member.appender.counters.droppedBufferFull;
     expect(dropped).toBe(2000); // 5 batches of 1000 against a bound of 3000
     await until('what was kept is processed', () => m.member.totals().processed >= 6000 - dropped, 120_000);

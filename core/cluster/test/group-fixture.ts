@@ -14,6 +14,10 @@ export interface Received {
   readonly change: string;
   readonly incident: string;
   readonly reason: string;
+  /** The member that delivered it, and when it arrived. */
+  readonly member: string;
+  readonly attempt: number;
+  at: number;
 }
 
 /** A local HTTP receiver: records every POSTed notification. */
@@ -24,7 +28,7 @@ export async function startReceiver(): Promise<{ url: string; received: Received
     req.on('data', (d: Buffer) => (body += d.toString()));
     req.on('end', () => {
       try {
-        received.push(JSON.parse(body) as Received);
+        received.push({ ...(JSON.parse(body) as Received), at: Date.now() });
         res.writeHead(204).end();
       } catch {
         res.writeHead(400).end();

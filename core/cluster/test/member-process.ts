@@ -8,15 +8,18 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** Inside the repository so the bundle's bare imports (redis, tsyringe, zod, ...) resolve from node_modules. */
 const outDir = join(here, '..', 'node_modules', '.cache', 'cluster-test');
 
-let bundled: Promise<string> | undefined;
+const bundled = new Map<string, Promise<string>>();
 
-export function bundleMemberChild(): Promise<string> {
-  bundled ??= (async () => {
+/** Bundles `test/fixtures/<fixture>.ts` once per test run. */
+export function bundleMemberChild(fixture = 'member-child'): Promise<string> {
+  let done = bundled.get(fixture);
+  if (done) return done;
+  done = (async () => {
     const { build } = await import('esbuild');
     mkdirSync(outDir, { recursive: true });
-    const outfile = join(outDir, 'member-child.mjs');
+    const outfile = join(outDir, `${fixture}.mjs`);
     await build({
-      entryPoints: [join(here, 'fixtures', 'member-child.ts')],
+      entryPoints: [join(here, 'fixtures', `${fixture}.ts`)],
       outfile,
       bundle: true,
       platform: 'node',
@@ -36,7 +39,8 @@ export function bundleMemberChild(): Promise<string> {
     });
     return outfile;
   })();
-  return bundled;
+  bundled.set(fixture, done);
+  return done;
 }
 
 export interface MemberProcess {
@@ -47,8 +51,8 @@ export interface MemberProcess {
   kill(): Promise<void>;
 }
 
-export async function spawnMember(env: Record<string, string>): Promise<MemberProcess> {
-  const file = await bundleMemberChild();
+export async function spawnMember(env: Record<string, string>, fixture = 'member-child'): Promise<MemberProcess> {
+  const file = await bundleMemberChild(fixture);
   const child = spawn(process.execPath, [file], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let last: ReturnType<MemberProcess['last']>;
   let out = '';

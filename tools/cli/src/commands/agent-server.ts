@@ -7,7 +7,7 @@ import { hostname } from 'node:os';
 import { formatError, type Attributes } from '@sextant/plugin-api';
 import type { ClusterMember } from '@sextant/cluster';
 import type { IngestClient, IngestServer, OtlpHttpReceiver, SeriesDefinition } from '@sextant/protocol';
-import { ApiServer, RedisOutboxStore, type Runtime, type RuntimeConfig } from '@sextant/runtime';
+import { ApiServer, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import { parseDuration } from '@sextant/plugin-kit';
 import type { Command, OptionSpec } from '../command.js';
 import { UsageError } from '../command.js';
@@ -77,11 +77,13 @@ interface GroupMembership {
   readonly memberId: string;
   readonly group: string;
   readonly detectors: RuntimeConfig['detectors'];
+  /** Run once for the group by its elected leader (incidents, silences and the outbox in Redis). */
+  readonly correlators: RuntimeConfig['correlators'];
 }
 
 const STORE_URL = /^(rediss?|rediss?\+cluster):\/\//;
 
-function membershipFrom(values: Record<string, unknown>): Omit<GroupMembership, 'detectors'> | undefined {
+function membershipFrom(values: Record<string, unknown>): Omit<GroupMembership, 'detectors' | 'correlators'> | undefined {
   const store = values.store as string | undefined;
   if (store === undefined) return undefined;
   if (!STORE_URL.test(store)) throw new UsageError(`--store takes a redis://, rediss://, redis+cluster:// or rediss+cluster:// URL (got "${store.replace(/\/\/[^@/]*@/, '//***@')}")`);
@@ -126,13 +128,11 @@ async function startRoleWithGroup(values: Record<string, unknown>, role: 'server
     return { runtime: 2 };
   }
   const joining = role === 'server' ? membershipFrom(values) : undefined;
-  const membership = joining ? { ...joining, detectors: source.config.detectors } : undefined;
-  // A member's detectors run per owned partition (ClusterMember), not in the runtime.
-  const config = membership ? { ...source.config, detectors: {} } : source.config;
-  // Each member keeps its own outbox (one outbox prefix must have one deliverer); a Redis Cluster
-  // store keeps it in the data directory for now.
-  const outboxStore = membership && /^rediss?:/.test(membership.store) ? new RedisOutboxStore({ url: membership.store, prefix: `${membership.group}:outbox:${membership.memberId}:` }) : undefined;
-  const runtime = await loadRuntime(config, logOptions(values), outboxStore ? { outboxStore } : {});
+  const membership = joining ? { ...joining, detectors: source.config.detectors, correlators: source.config.correlators } : undefined;
+  // A member's detectors run per owned partition (ClusterMember), its correlators once for the
+  // group on the elected leader, whose outbox in Redis delivers every notification (GroupCorrelation).
+  const config = membership ? { ...source.config, detectors: {}, correlators: {} } : source.config;
+  const runtime = await loadRuntime(config, logOptions(values));
   const issues = await runtime.validate();
   if (issues.length) {
     printIssues(issues, source.file);
@@ -191,7 +191,7 @@ export const serverCommand: Command = {
       const token = tokenFrom(values, runtime.config.server.token);
       if (membership) {
         const { ClusterMember } = await import('@sextant/cluster');
-        member = await ClusterMember.start({ runtime, store: membership.store, detectors: membership.detectors, memberId: membership.memberId, group: membership.group });
+        member = await ClusterMember.start({ runtime, store: membership.store, detectors: membership.detectors, correlators: membership.correlators, memberId: membership.memberId, group: membership.group });
         const m = member;
         metricsTimer = setInterval(() => m.publishMetrics(), 2000);
         metricsTimer.unref();

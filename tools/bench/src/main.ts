@@ -20,9 +20,9 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 type Bench = () => Promise<Record<string, number>>;
 
-function packageBench(path: string): Bench | undefined {
-  // bench/bench.ts compiled by tools/bench/tsconfig.benches.json (not published); older layout: src/bench.ts
-  const file = [join(repoRoot, path, 'dist-bench/bench/bench.js'), join(repoRoot, path, 'dist/bench.js')].find((f) => existsSync(f));
+function packageBench(path: string, name = 'bench'): Bench | undefined {
+  // bench/<name>.ts compiled by tools/bench/tsconfig.benches.json (not published); older layout: src/bench.ts
+  const file = [join(repoRoot, path, `dist-bench/bench/${name}.js`), join(repoRoot, path, `dist/${name}.js`)].find((f) => existsSync(f));
   if (!file) return undefined;
   return async () => ((await import(pathToFileURL(file).href)) as { run: Bench }).run();
 }
@@ -65,6 +65,10 @@ const GOALS: Record<string, string> = {
   groupSamplesPerSec_3: 'scale-out through Redis: 1 -> 2 member processes >= 1.5x (issue 22); members in one thread here, so this is the Redis path cost',
   redisPathCostX: '<= 2x the per-sample cost of the in-memory path (issue 22)',
   takeoverMs_max: '<= lease time (5 s) + one heartbeat after a member dies',
+  soakAcceptedEqualsSent: '1: 10,000 series at 1 sample/s for 10 minutes into 2 member processes, accepted == sent (issue 22)',
+  soakRssSlopeMiBPer10Min_max: '<= 1 MiB per 10 min RSS slope of each member after warm-up (issue 22)',
+  takeoverMsP50: 'take-over after SIGKILL of a member process, p50 over 10 kills (issue 22; lease 5 s)',
+  takeoverMsMax: '<= lease time (5 s) + one heartbeat + start-up of the partitions, max over 10 kills (issue 22)',
 };
 
 function positiveFlag(args: string[], name: string, fallback: number): number {
@@ -107,6 +111,9 @@ async function main(): Promise<void> {
     kubernetes: packageBench('tools/kube-bench'),
     analysis: packageBench('core/analysis'),
     cluster: packageBench('core/cluster'),
+    // --minutes N (default 10), --warmup-minutes N: issue 22's soak, members as `sextant server` processes
+    'cluster-soak': packageBench('core/cluster', 'soak'),
+    'cluster-takeover': packageBench('core/cluster', 'takeover'),
     peers: () => peerComparison(),
     correlator: () => correlatorThroughput(),
     outbox: (() => {
@@ -129,7 +136,8 @@ async function main(): Promise<void> {
   };
   const results: Record<string, unknown> = {};
   for (const [name, bench] of Object.entries(benches)) {
-    if (only && !only.has(name)) continue;
+    // the soak runs for minutes: only when named (--only cluster-soak)
+    if (only ? !only.has(name) : name === 'cluster-soak') continue;
     if (!bench) {
       results[name] = { skipped: 'not built (run npm run build)' };
       continue;

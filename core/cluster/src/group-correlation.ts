@@ -44,7 +44,8 @@ import { compareStreamIds } from './sample-entry.js';
 
 /**
  * KEYS: lease, ckpt, incidents, incident times, outbox.
- * ARGV: member, at, time, n, n x (field, snapshot), m, m x (incident id, json, updatedAt), o, o x (entry id, json).
+ * ARGV: member, at, time, n, n x (field, snapshot), m, m x (incident id, json, updatedAt), o, o x (entry id, json), max incidents.
+ * Beyond `max incidents`, the least recently updated are forgotten (the API lists at most that many).
  */
 const COMMIT = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[2], 'at', ARGV[2], 'by', ARGV[1], 'time', ARGV[3])
@@ -58,6 +59,11 @@ for j = 1, m do
 end
 local o = tonumber(ARGV[i]); i = i + 1
 for j = 1, o do redis.call('HSETNX', KEYS[5], ARGV[i], ARGV[i + 1]); i = i + 2 end
+local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[i])
+if over > 0 then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, over - 1)) do redis.call('HDEL', KEYS[3], id) end
+  redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1)
+end
 return 1`;
 
 /** A correlator configuration the leader runs (once, while it leads). */
@@ -81,6 +87,8 @@ export interface GroupCorrelationOptions {
   readonly checkpointMs?: number;
   /** Idle poll of the correlation stream (default 100 ms). */
   readonly pollMs?: number;
+  /** Incidents kept in Redis for the API; the least recently updated go first (default 10,000). */
+  readonly maxIncidents?: number;
   readonly logger: Logger;
 }
 
@@ -211,7 +219,13 @@ export class GroupCorrelation {
     t.set('sextant_cluster_correlation_published', 'Anomalies and events this member appended to the correlation stream', this.stream.counters.appended, m);
     t.set('sextant_cluster_correlation_dropped', 'Anomalies and events dropped because the store was unreachable and the buffer was full', this.stream.counters.dropped, m);
     const term = this.term;
-    if (term) t.set('sextant_cluster_outbox_pending', 'Undelivered notifications of the group (leader only)', term.outbox.pending, m);
+    if (term) {
+      t.set('sextant_cluster_outbox_pending', 'Undelivered notifications of the group (leader only)', term.outbox.pending, m);
+      t.set('sextant_cluster_correlation_applied', 'Correlation stream entries the leader applied, by kind; unreadable ones skipped (leader only)', term.counters.anomalies, { ...m, kind: 'anomaly' });
+      t.set('sextant_cluster_correlation_applied', 'Correlation stream entries the leader applied, by kind; unreadable ones skipped (leader only)', term.counters.events, { ...m, kind: 'event' });
+      t.set('sextant_cluster_correlation_applied', 'Correlation stream entries the leader applied, by kind; unreadable ones skipped (leader only)', term.counters.corrupt, { ...m, kind: 'unreadable' });
+      t.set('sextant_cluster_correlation_commits', 'Commits of the group correlation (checkpoint, incidents, outbox) by this leader', term.counters.commits, m);
+    }
   }
 
   /** Leaves cleanly: pending anomalies/events appended, the leader's work committed, the lease released. */
@@ -388,7 +402,7 @@ class LeaderTerm {
       this.applied = id;
       const item = decodeStreamItem(fields);
       if (!item) {
-        this.counters.corrupt++;
+        if (this.counters.corrupt++ === 0) logger.warn(`cluster: correlation stream entry ${id} is unreadable (not an anomaly or event in JSON); skipped and counted (sextant_cluster_correlation_applied{kind="unreadable"})`);
         continue;
       }
       if (item.kind === 'a') this.counters.anomalies++;
@@ -432,6 +446,7 @@ class LeaderTerm {
     const entries: GroupOutboxEntry[] = outboxEntriesFor(updates, this.notifiers, Date.now());
     args.push(String(entries.length));
     for (const e of entries) args.push(`${e.notifier} ${e.key}`, JSON.stringify(e));
+    args.push(String(this.options.maxIncidents ?? 10_000));
     const ok = Number(await link.call(this.keys.lease, args)) === 1;
     if (!ok) {
       this.counters.refused++;

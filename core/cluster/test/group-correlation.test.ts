@@ -76,6 +76,24 @@ describe('group correlation (real redis-server, three members in one process)', 
     for (const m of members) expect((await m.member.status()).correlation?.leader).toBe(leader.id);
   }, 180_000);
 
+  it('an unreadable entry on the correlation stream is skipped and counted; what follows is still correlated', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const [a, , c] = members;
+    const leader = members.find((m) => m.member.correlation!.isLeader)!;
+    const keys = leader.member.correlation!.keys;
+    const link = leader.member.link;
+    await link.call(keys.stream, ['XADD', keys.stream, '*', 'k', 'a', 'm', 'intruder', 'd', '{"not": "an anomaly"']);
+    await link.call(keys.stream, ['XADD', keys.stream, '*', 'k', 'x', 'd', '{}']);
+    const host = hostOwnedBy('inventory', a);
+    await c.send('agent-3', [0, 1, 2].map((k) => ({ descriptor: latency('inventory', host), t: Date.now() + k * 1000, v: 3000 })));
+    await until('the inventory incident exists', async () => (await incidentsOf(a.api)).some((i) => i.entities.includes('service:inventory')), 60_000);
+    expect(leader.member.correlation!.status().lead!.counters.corrupt).toBe(2);
+    leader.member.publishMetrics();
+    const metrics = await (await fetch(`${leader.api}/metrics`)).text();
+    expect(metrics).toMatch(/sextant_cluster_correlation_applied\{[^}]*kind="unreadable"[^}]*\} 2/);
+    expect(metrics).toMatch(/sextant_cluster_leader\{member="[a-c]"\} 1/);
+  }, 120_000);
+
   it('a silence posted to member a holds back the notifications of an anomaly member b owns', async (ctx) => {
     needBinary(ctx, 'redis-server', INSTALL);
     const [a, b, c] = members;

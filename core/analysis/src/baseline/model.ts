@@ -137,6 +137,9 @@ export const SCALAR_FIELDS = F.COUNT;
 export const BaselineKind = { none: 0, spike: 1, dip: 2, levelShift: 3, drift: 4 } as const;
 export type BaselineKind = (typeof BaselineKind)[keyof typeof BaselineKind];
 
+/** A constant, not a property read: code first run long after optimisation reads no feedback. */
+const LEVEL_SHIFT = BaselineKind.levelShift;
+
 export const BASELINE_KIND_NAMES = ['none', 'spike', 'dip', 'level-shift', 'drift'] as const;
 
 export type DropReason = 'nan' | 'out_of_order' | 'duplicate';
@@ -163,18 +166,20 @@ function nearestSeen(words: Uint32Array, at: number, length: number, code: numbe
   const ra = length === 3 ? reach : 0;
   const rb = length >= 2 ? reach : 0;
   let best = reach + 1;
-  for (let da = -ra; da <= ra; da++) {
+  // Offsets as 0 - r and 0 - d, not -r and -d: a unary minus of 0 is the double -0, whose first
+  // appearance would throw away the caller's optimised code (same value, same result).
+  for (let da = 0 - ra; da <= ra; da++) {
     const x = a + da;
     if (x < 0 || x >= L1) continue;
-    const ada = da < 0 ? -da : da;
-    for (let db = -rb; db <= rb; db++) {
+    const ada = da < 0 ? 0 - da : da;
+    for (let db = 0 - rb; db <= rb; db++) {
       const y = b + db;
       if (y < 0 || y >= L1) continue;
-      const adb = db < 0 ? -db : db;
-      for (let dc = -reach; dc <= reach; dc++) {
+      const adb = db < 0 ? 0 - db : db;
+      for (let dc = 0 - reach; dc <= reach; dc++) {
         const zc = c + dc;
         if (zc < 0 || zc >= L1) continue;
-        const adc = dc < 0 ? -dc : dc;
+        const adc = dc < 0 ? 0 - dc : dc;
         const d = ada > adb ? (ada > adc ? ada : adc) : adb > adc ? adb : adc;
         if (d === 0 || d >= best) continue;
         const cc = x * L2 + y * L1 + zc;
@@ -183,6 +188,20 @@ function nearestSeen(words: Uint32Array, at: number, length: number, code: numbe
     }
   }
   return best;
+}
+
+/**
+ * Novelty of one context of `length` levels: 0 when the bitmap at `at` has seen it (dense bit
+ * index `bit`, history code `code`), else min(1, distance to the nearest seen one / `distance`),
+ * and it is marked seen unless learning is paused.
+ */
+function contextNovelty(words: Uint32Array, at: number, length: number, code: number, bit: number, reach: number, distance: number, paused: boolean): number {
+  const w = at + (bit >>> 5);
+  const mask = 1 << (bit & 31);
+  if ((words[w] & mask) !== 0) return 0;
+  const d = nearestSeen(words, at, length, code, reach);
+  if (!paused) words[w] |= mask;
+  return d >= distance ? 1 : d / distance;
 }
 
 function clip(x: number, bound: number): number {
@@ -300,6 +319,32 @@ export class BaselineModel {
   }
 
   /**
+   * The first sample of a slot: starts every level at it. Kept out of {@link update} so the
+   * optimised code of the per-sample path is not built from first-sample feedback alone (a burst
+   * of new series would otherwise make V8 optimise it, throw it away on the second sample and
+   * compile it again).
+   */
+  private begin(s: Float64Array, o: number, timestampMs: number, value: number): void {
+    s[o + F.lastT] = timestampMs;
+    s[o + F.firstT] = timestampMs;
+    s[o + F.n] = 1;
+    s[o + F.lastX] = value;
+    s[o + F.base] = value;
+    s[o + F.level0] = value;
+    s[o + F.level1] = value;
+    s[o + F.level2] = value;
+    s[o + F.anchor] = value;
+    s[o + F.expected] = value;
+    s[o + F.lower] = value;
+    s[o + F.upper] = value;
+    s[o + F.zq] = Math.exp(K.minTailU);
+    s[o + F.minV] = value;
+    s[o + F.maxV] = value;
+    s[o + F.shapeFast] = value;
+    s[o + F.shapeSlow] = value;
+  }
+
+  /**
    * Feeds one sample and returns its anomaly score in [0, 1]: 0 is ordinary, 0.5 unusual, near 1
    * very unusual, comparable across series. Dropped samples (non-finite value or time, a timestamp
    * not after the previous one) return 0, change nothing and are counted in {@link dropped}.
@@ -313,23 +358,7 @@ export class BaselineModel {
     }
     const n = s[o + F.n];
     if (n === 0) {
-      s[o + F.lastT] = timestampMs;
-      s[o + F.firstT] = timestampMs;
-      s[o + F.n] = 1;
-      s[o + F.lastX] = value;
-      s[o + F.base] = value;
-      s[o + F.level0] = value;
-      s[o + F.level1] = value;
-      s[o + F.level2] = value;
-      s[o + F.anchor] = value;
-      s[o + F.expected] = value;
-      s[o + F.lower] = value;
-      s[o + F.upper] = value;
-      s[o + F.zq] = Math.exp(K.minTailU);
-      s[o + F.minV] = value;
-      s[o + F.maxV] = value;
-      s[o + F.shapeFast] = value;
-      s[o + F.shapeSlow] = value;
+      this.begin(s, o, timestampMs, value);
       return 0;
     }
     const lastT = s[o + F.lastT];
@@ -343,24 +372,42 @@ export class BaselineModel {
     const dt = timestampMs - lastT;
     s[o + F.lastT] = timestampMs;
     s[o + F.n] = n + 1;
-    const dtEst = n === 1 ? dt : s[o + F.dtEst] + 0.05 * (Math.min(dt, 10 * s[o + F.dtEst]) - s[o + F.dtEst]);
+    // Both sides computed on every sample (0 on the second one): a branch taken only from the third
+    // sample on would throw away code optimised during a burst of new series. Same for the
+    // learning / learned selections below.
+    const prevEst = s[o + F.dtEst];
+    const smoothedEst = prevEst + 0.05 * (Math.min(dt, 10 * prevEst) - prevEst);
+    const dtEst = n === 1 ? dt : smoothedEst;
     s[o + F.dtEst] = dtEst;
     const rateDt = s[o + F.rateDt];
-    if (dtEst > rateDt * 1.02 || dtEst < rateDt * 0.98) this.cacheRates(o, dtEst);
+    const rateHigh = rateDt * 1.02;
+    const rateLow = rateDt * 0.98;
+    const faster = dtEst > rateHigh;
+    const slower = dtEst < rateLow;
+    if (faster || slower) this.cacheRates(o, dtEst);
 
     // Value resolution: the smallest non-zero step seen, so quantised series (0.066, 0.068, ...)
     // get a noise floor instead of an infinite z on their first change.
     const step = Math.abs(value - s[o + F.lastX]);
     s[o + F.lastX] = value;
     const quantum = s[o + F.quantum];
-    if (step > 0 && (quantum === 0 || step < quantum)) s[o + F.quantum] = step;
+    const none = quantum === 0;
+    const finer = step < quantum;
+    if (step > 0 && (none || finer)) s[o + F.quantum] = step;
 
     // Seasonal buckets of this timestamp.
-    // From whole bucket counts since the epoch (a floating-point `%` is a libm call per sample).
+    // From whole bucket counts since the epoch, whose remainder is an integer `%` (a remainder of
+    // the timestamp itself would be a floating-point one). Not halfHours - floor(halfHours / 48) * 48:
+    // that quotient is a whole number for the first half-hour of a day, and V8 then compiled it as
+    // integer division and threw the code away half an hour later. Times before 1970 count back.
     const halfHours = Math.floor(timestampMs / (DAY_MS / DAY_BUCKETS));
     const hours = Math.floor((timestampMs + WEEK_OFFSET_MS) / (WEEK_MS / WEEK_BUCKETS));
-    const dayB = halfHours - Math.floor(halfHours / DAY_BUCKETS) * DAY_BUCKETS;
-    const weekB = hours - Math.floor(hours / WEEK_BUCKETS) * WEEK_BUCKETS;
+    const dayR = halfHours % DAY_BUCKETS;
+    const weekR = hours % WEEK_BUCKETS;
+    const dayUp = dayR + DAY_BUCKETS;
+    const weekUp = weekR + WEEK_BUCKETS;
+    const dayB = dayR < 0 ? dayUp : dayR;
+    const weekB = weekR < 0 ? weekUp : weekR;
     const di = slot * DAY_BUCKETS + dayB;
     const wi = slot * WEEK_BUCKETS + weekB;
     // A bucket not visited yet holds NaN (see the class comment) and contributes nothing.
@@ -405,17 +452,24 @@ export class BaselineModel {
     // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
     const sign = z > 0 ? 1 : -1;
     let shiftBy = 0;
-    if (az > p.excursionZ && (s[o + F.excCount] === 0 || s[o + F.excSign] === sign)) {
-      s[o + F.excCount] += 1;
-      s[o + F.excSum] += r;
+    const excCount = s[o + F.excCount];
+    const excSign = s[o + F.excSign];
+    const sameSign = excSign === sign;
+    if (az > p.excursionZ && (excCount === 0 || sameSign)) {
+      // The confirming sample's arithmetic runs on every excursion sample and is selected, so the
+      // first confirmed shift does not throw away optimised code.
+      const count = excCount + 1;
+      const sum = s[o + F.excSum] + r;
+      const confirmed = count >= this.confirmSamples(dtEst);
+      const mean = sum / count;
+      const shifts = s[o + F.shifts];
+      const shiftsAfter = shifts + 1;
       s[o + F.excSign] = sign;
-      if (s[o + F.excCount] >= this.confirmSamples(dtEst)) {
-        shiftBy = s[o + F.excSum] / s[o + F.excCount];
-        kind = BaselineKind.levelShift;
-        s[o + F.shifts] += 1;
-        s[o + F.excCount] = 0;
-        s[o + F.excSum] = 0;
-      }
+      s[o + F.excCount] = confirmed ? 0 : count;
+      s[o + F.excSum] = confirmed ? 0 : sum;
+      s[o + F.shifts] = confirmed ? shiftsAfter : shifts;
+      shiftBy = confirmed ? mean : 0;
+      if (confirmed) kind = LEVEL_SHIFT;
     } else {
       s[o + F.excCount] = 0;
       s[o + F.excSum] = 0;
@@ -428,17 +482,22 @@ export class BaselineModel {
     // A series whose level always wanders far from its weekly anchor (tweet volumes, busy hosts)
     // has a wider drift threshold: `driftWanderGain` times its usual gap, never below `driftZ`.
     const z0 = Math.max(p.driftZ, K.driftWanderGain * s[o + F.wander]);
-    s[o + F.drift] = anchorGap > z0 && n >= K.trustedSamples ? 1 - Math.exp(-(anchorGap - z0) / K.driftSpan) : 0;
-    if (!paused) s[o + F.wander] += (n < p.learningSamples ? 1 / (n + 1) : s[o + F.stepAnchor]) * (Math.min(anchorGap, 4 * p.driftZ) - s[o + F.wander]);
+    const trusted = n >= K.trustedSamples;
+    s[o + F.drift] = anchorGap > z0 && trusted ? 1 - Math.exp(-(anchorGap - z0) / K.driftSpan) : 0;
+    const warmRate = 1 / (n + 1);
+    const anchorRate = s[o + F.stepAnchor];
+    if (!paused) s[o + F.wander] += (n < p.learningSamples ? warmRate : anchorRate) * (Math.min(anchorGap, 4 * p.driftZ) - s[o + F.wander]);
 
     // Novelty: repeated alarms of one episode are damped until they exceed what was already seen
     // by `repeatMargin`.
     // The memory fades with a half-life of `surpriseHalfLifeMs` of time, whatever the sampling interval.
-    const memory = s[o + F.novelty] * s[o + F.decaySurprise];
+    const remembered = s[o + F.novelty];
+    const memory = remembered * s[o + F.decaySurprise];
     let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.
     if (shiftBy !== 0 && n >= p.learningSamples && K.shiftScore > residualScore) residualScore = K.shiftScore;
-    if (n >= p.learningSamples) s[o + F.novelty] = Math.max(memory, score);
+    const worst = Math.max(memory, score);
+    s[o + F.novelty] = n >= p.learningSamples ? worst : remembered;
 
     // Context novelty: the value quantised into `contextLevels` levels of the running range, and
     // the contexts formed by the last 1..contextLength levels looked up in the slot's exact context
@@ -457,20 +516,13 @@ export class BaselineModel {
     const wo = slot * CONTEXT_WORDS;
     const lengths = K.contextLength;
     const reach = this.contextReach;
-    let novelty = 0;
-    for (let k = 0; k < lengths; k++) {
-      const at = wo + (k === 0 ? SINGLE_WORDS : k === 1 ? PAIR_WORDS : TRIPLE_WORDS);
-      const code = hist & ((1 << (CONTEXT_LEVEL_BITS * (k + 1))) - 1);
-      // Dense bit index of the context (see the layout at the top).
-      const bit = k === 0 ? q : k === 1 ? ((hist >>> 4) & 15) * L1 + q : ((hist >>> 8) & 15) * L2 + ((hist >>> 4) & 15) * L1 + q;
-      const w = at + (bit >>> 5);
-      const mask = 1 << (bit & 31);
-      if ((words[w] & mask) === 0) {
-        const d = nearestSeen(words, at, k + 1, code, reach);
-        novelty += d >= p.contextDistance ? 1 : d / p.contextDistance;
-        if (!paused) words[w] |= mask;
-      }
-    }
+    // Lengths 1, 2, 3 written out rather than looped: a loop in this function lets V8 enter its
+    // optimised code only through on-stack replacement in some runs, and every later call then
+    // started in the interpreter (a benchmark run 10x slower than the next).
+    const distance = p.contextDistance;
+    let novelty = contextNovelty(words, wo + SINGLE_WORDS, 1, hist & 0xf, q, reach, distance, paused);
+    if (lengths >= 2) novelty += contextNovelty(words, wo + PAIR_WORDS, 2, hist & 0xff, ((hist >>> 4) & 15) * L1 + q, reach, distance, paused);
+    if (lengths >= 3) novelty += contextNovelty(words, wo + TRIPLE_WORDS, 3, hist & 0xfff, ((hist >>> 8) & 15) * L2 + ((hist >>> 4) & 15) * L1 + q, reach, distance, paused);
     const share = novelty / lengths;
     // Shape contexts: where a fast and a slow mean of the value sit in the running range, and the
     // slow mean against the recent volatility (mean absolute step), each quantised into
@@ -509,8 +561,10 @@ export class BaselineModel {
     // context any more; a noisy series whose filter is still filling stays silent meanwhile.
     const ctxRate = s[o + F.ctxRate];
     const contextOn = (n >= K.contextWarmup || timestampMs - s[o + F.firstT] >= K.contextWarmupMs) && ctxRate < K.contextSureRate;
-    const contextScore = contextOn ? share * p.contextScore : 0;
-    const shapeScore = contextOn ? (shapeUnseen / 2) * p.shapeScore : 0;
+    const contextScoreOn = share * p.contextScore;
+    const shapeScoreOn = (shapeUnseen / 2) * p.shapeScore;
+    const contextScore = contextOn ? contextScoreOn : 0;
+    const shapeScore = contextOn ? shapeScoreOn : 0;
     if (!paused) s[o + F.ctxRate] = ctxRate + K.contextRateAlpha * (share - ctxRate);
     // Variance change: the fast robust scale (time constant `adaptTauMs`) against the long one
     // (days). A spread that doubles is a change of regime even when no single point stands out; it
@@ -545,23 +599,29 @@ export class BaselineModel {
     if (!paused) {
       const c = K.clip;
       const warm = n < p.learningSamples;
-      s[o + F.longScale] += (warm ? 1 / (n + 1) : s[o + F.stepLong]) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
+      const longStep = s[o + F.stepLong];
+      s[o + F.longScale] += (warm ? warmRate : longStep) * (Math.min(Math.abs(r), 10 * Math.max(s[o + F.longScale], floor)) - s[o + F.longScale]);
       // Log-space quantile tracker of u at tail probability K.tailProbability.
       const wNext = wq * (ez > wq ? this.tailUp : this.tailDown);
       s[o + F.zq] = wNext > this.minTailW ? wNext : this.minTailW;
       const adapt = s[o + F.stepAdapt];
-      const lr = warm ? Math.max(adapt, 1 / (n + 1)) : adapt;
+      const warmAdapt = Math.max(adapt, warmRate);
+      const lr = warm ? warmAdapt : adapt;
       const sr = lr;
-      s[o + F.level0] += lr * (warm ? r0 : clip(r0, c * sc0)) + shiftBy;
-      s[o + F.level1] += lr * (warm ? r1 : clip(r1, c * sc1)) + shiftBy;
-      s[o + F.level2] += lr * (warm ? r2 : clip(r2, c * sc2)) + shiftBy;
+      const cr0 = clip(r0, c * sc0);
+      const cr1 = clip(r1, c * sc1);
+      const cr2 = clip(r2, c * sc2);
+      s[o + F.level0] += lr * (warm ? r0 : cr0) + shiftBy;
+      s[o + F.level1] += lr * (warm ? r1 : cr1) + shiftBy;
+      s[o + F.level2] += lr * (warm ? r2 : cr2) + shiftBy;
       s[o + F.scale0] += sr * (Math.min(Math.abs(r0), c * sc0) - s[o + F.scale0]);
       s[o + F.scale1] += sr * (Math.min(Math.abs(r1), c * sc1) - s[o + F.scale1]);
       s[o + F.scale2] += sr * (Math.min(Math.abs(r2), c * sc2) - s[o + F.scale2]);
       const baseR = value - seasonal - s[o + F.base];
-      s[o + F.base] += (warm ? lr : s[o + F.stepBase]) * (warm ? baseR : Math.max(-c * sc, Math.min(c * sc, baseR))) + shiftBy;
+      const baseStep = s[o + F.stepBase];
+      const clippedBaseR = Math.max(-c * sc, Math.min(c * sc, baseR));
+      s[o + F.base] += (warm ? lr : baseStep) * (warm ? baseR : clippedBaseR) + shiftBy;
       const ar = level - s[o + F.anchor];
-      const anchorRate = s[o + F.stepAnchor];
       s[o + F.anchor] += (warm ? lr : anchorRate) * ar + shiftBy;
 
       // Seasonal profiles learn the deviation from the slow base, robustly.

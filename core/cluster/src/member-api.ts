@@ -6,6 +6,9 @@
  *   pipeline's stand-ins); any other is asked of the **owning member**, found from the partition's
  *   lease, at the API address it published in `{<group>}:api`. The request names the series by its
  *   group-wide id (`index * partitions + partition`), which means the same on every member.
+ * - Samples (`GET /api/v1/series/{id}/samples`): the owner stores the series' samples with their
+ *   bands since it took the partition over; another member answers with the owner's (after what it
+ *   kept itself from before).
  * - Feedback (`POST /api/v1/feedback`): applied by the owner's instance the same way, and its
  *   new threshold returned.
  * - Detector statuses (`GET /api/v1/plugins`): every member publishes the health of its partition
@@ -24,8 +27,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { formatError, type FeedbackVerdict, type HealthState, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
-import type { ApiServer, DetectorView, InstanceStatus, Runtime } from '@sextant/runtime';
+import type { ApiServer, DetectorView, InstanceStatus, Runtime, SamplePoint } from '@sextant/runtime';
 import type { ClusterKeys } from './cluster-keys.js';
+import { GroupSeriesRegistry } from './group-series-registry.js';
 import type { LocalSeriesMap } from './local-series-map.js';
 import type { LocalDetectorHealth, PartitionDetectors } from './partition-detectors.js';
 import type { PartitionLeases } from './partition-leases.js';
@@ -85,6 +89,7 @@ export class MemberApi implements DetectorView {
   async serve(api: Pick<ApiServer, 'route'>, url: string): Promise<void> {
     api.route('GET', /^\/api\/v1\/cluster\/internal\/expectations$/, (req, res, _p, u) => this.handle(req, res, () => this.serveExpectations(u)));
     api.route('POST', /^\/api\/v1\/cluster\/internal\/feedback$/, (req, res, _p, u) => this.handle(req, res, () => this.serveFeedback(u)));
+    api.route('GET', /^\/api\/v1\/cluster\/internal\/samples$/, (req, res, _p, u) => this.handle(req, res, () => this.serveSamples(u)));
     this.url = url.replace(/\/+$/, '');
     const { link, keys, memberId } = this.options;
     await link.call(keys.api, ['HSET', keys.api, memberId, this.url]);
@@ -118,6 +123,21 @@ export class MemberApi implements DetectorView {
       }),
     );
     return out;
+  }
+
+  /** Samples (with bands) and expectation of a series whose partition another member owns: the owner's. */
+  async samples(local: number, from?: number, to?: number): Promise<{ samples: readonly SamplePoint[]; expectation?: SeriesExpectation } | undefined> {
+    const gid = this.options.series.groupId(local);
+    if (gid < 0) return undefined;
+    const owners = await this.ownersOf([gid % this.options.keys.partitions]);
+    const url = [...owners.keys()][0];
+    if (!url) return undefined;
+    const q = new URLSearchParams({ series: String(gid) });
+    if (from !== undefined && Number.isFinite(from)) q.set('from', String(from));
+    if (to !== undefined && Number.isFinite(to)) q.set('to', String(to));
+    const answer = await this.ask<{ samples: SamplePoint[]; expectation: SeriesExpectation | null }>(url, 'GET', `samples?${q}`);
+    if (!answer || !Array.isArray(answer.samples)) return undefined;
+    return { samples: answer.samples, ...(answer.expectation ? { expectation: answer.expectation } : {}) };
   }
 
   /** Feedback for a series whose partition another member owns (the stand-ins call it). */
@@ -194,6 +214,19 @@ export class MemberApi implements DetectorView {
       if (e) expectations[s] = e;
     }
     return { expectations };
+  }
+
+  private async serveSamples(u: URL): Promise<unknown> {
+    const { keys, detectors, runtime, link } = this.options;
+    const q = u.searchParams;
+    const gid = Number(q.get('series'));
+    if (!Number.isInteger(gid) || gid < 0) return { samples: [], expectation: null };
+    const p = gid % keys.partitions;
+    const index = Math.floor(gid / keys.partitions);
+    const [d] = await new GroupSeriesRegistry(link, keys).describe(p, [index]);
+    const local = d ? runtime.registry.lookup(d) : undefined;
+    const num = (k: string) => (q.has(k) && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : undefined);
+    return { samples: local === undefined ? [] : runtime.store.read(local, num('from'), num('to')), expectation: detectors.expectationAt(p, index) ?? null };
   }
 
   private async serveFeedback(u: URL): Promise<unknown> {

@@ -82,6 +82,7 @@ export class PartitionDetectors {
     if (!byPartition) this.live.set(id, (byPartition = new Map()));
     const entry: Tracked = { detector, catalog, fresh: true, state: 'ok', since: Date.now() };
     byPartition.set(partition, entry);
+    this.proxy(id).adopt(detector);
     this.proxy(id).applyPauses(detector);
     signal.addEventListener('abort', () => {
       if (byPartition.get(partition) === entry) byPartition.delete(partition);
@@ -160,6 +161,7 @@ export class PartitionDetectors {
 export class PartitionDetectorProxy implements Detector {
   /** Maintenance windows in force (one entry per window; the same match may be paused twice). */
   private readonly paused: Attributes[] = [];
+  private adopted = false;
 
   constructor(
     readonly id: string,
@@ -214,6 +216,20 @@ export class PartitionDetectorProxy implements Detector {
         this.set.setStatus(this.id, p, t.detector, 'degraded', `pauseLearning failed: ${formatError(e)}`);
       }
     }
+  }
+
+  /**
+   * The first instance tells which optional methods this detector type has; the stand-in keeps only
+   * those. The pipeline stores the bands of the first detector that has `expectation`, so a
+   * peer-outlier stand-in listed before the baseline one must not claim to model series.
+   */
+  adopt(detector: Detector): void {
+    if (this.adopted) return;
+    this.adopted = true;
+    const self = this as unknown as Record<string, unknown>;
+    if (typeof detector.expectation !== 'function') self.expectation = undefined;
+    if (typeof detector.feedback !== 'function') self.feedback = undefined;
+    if (typeof detector.feedbackLog !== 'function') self.feedbackLog = undefined;
   }
 
   /** Puts every window in force on an instance (a partition taken over, or restored). */

@@ -49,7 +49,8 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     if (!findBinary('redis-server')) return;
     redis = await startTestRedis();
     for (const id of ['a', 'b', 'c']) {
-      const m = await startMember(redis.url, id, { detectors: { baseline: {}, 'peer-outlier': {} }, leaseMs: 30_000, heartbeatMs: 500 });
+      // peer-outlier first: it models no expectation, so the bands must still come from the baseline (as on one server).
+      const m = await startMember(redis.url, id, { detectors: { 'peer-outlier': {}, baseline: {} }, leaseMs: 30_000, heartbeatMs: 500 });
       const api = new ApiServer(m.rt.runtime, { host: '127.0.0.1', port: 0, token: TOKEN, logger: m.rt.runtime.logger });
       const { url } = await api.listen();
       await m.member.serveApi(api, url);
@@ -135,9 +136,16 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     expect(members[a].member.ownedPartitions).not.toContain(partitionOf(d, 64));
     const onB = await call(members[b], 'GET', `/api/v1/series/${idOnB}/samples`);
     expect(onB.json.expectation).toMatchObject({ state: expect.any(String), expected: expect.any(Number) });
+    // B stored the samples with their bands; A has none of them and answers with B's.
+    expect(onB.json.samples).toHaveLength(40);
+    expect(onB.json.samples.filter((p: { lower?: number; upper?: number }) => p.lower !== undefined && p.upper !== undefined).length).toBeGreaterThan(30);
+    expect(members[a].rt.runtime.store.read(idOnA)).toHaveLength(0);
     const onA = await call(members[a], 'GET', `/api/v1/series/${idOnA}/samples`);
     expect(onA.status).toBe(200);
     expect(onA.json.expectation).toEqual(onB.json.expectation);
+    expect(onA.json.samples).toEqual(onB.json.samples);
+    const window = await call(members[a], 'GET', `/api/v1/series/${idOnA}/samples?from=${t0 + 30 * STEP}`);
+    expect(window.json.samples).toHaveLength(10);
     const listed = await call(members[a], 'GET', `/api/v1/series?service.name=${service}`);
     expect(listed.json.series[0].expectation).toEqual(onB.json.expectation);
 
@@ -158,4 +166,16 @@ describe('partition detectors seen from any member (real redis-server, 3 members
       }
     }
   }, 120_000);
+
+  it('refuses what does not belong: internal endpoints without the group\'s secret, a member with another partition count', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const refused = members[b].member.api.counters.refused;
+    for (const [method, path] of [['GET', 'expectations?series=1'], ['GET', 'samples?series=1'], ['POST', 'feedback?detector=baseline&series=1&verdict=missed-here&timestamp=1']]) {
+      const res = await fetch(`${members[b].url}/api/v1/cluster/internal/${path}`, { method, headers: { 'x-sextant-group-secret': 'guess' } });
+      expect(res.status).toBe(403);
+      expect((await res.json()).error.code).toBe('SEXTANT_ERR_UNAUTHORIZED');
+    }
+    expect(members[b].member.api.counters.refused).toBe(refused + 3);
+    await expect(startMember(redis.url, 'd', { partitions: 32 })).rejects.toMatchObject({ code: 'SEXTANT_ERR_CONFIG_INVALID', message: expect.stringMatching(/partitions=64.*partitions=32/) });
+  }, 60_000);
 });

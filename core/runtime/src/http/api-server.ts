@@ -316,8 +316,29 @@ export class ApiServer {
     const series = this.runtime.registry.describe(id);
     if (!series) throw apiError(404, ErrorCode.BAD_REQUEST, `no series with id ${id}`, 'list series with GET /api/v1/series');
     const now = this.runtime.clock.now();
+    const from = parseTime(q.from, now);
+    const to = parseTime(q.to, now);
+    const local = this.runtime.store.read(id, from, to);
+    const elsewhere = this.expectation(id) === undefined ? await this.remoteSamples(id, from, to) : undefined;
+    if (elsewhere) {
+      // The process that analyses the series now stores it; what this one kept from before comes first.
+      const first = elsewhere.samples[0]?.timestamp ?? Number.POSITIVE_INFINITY;
+      return { series, samples: [...local.filter((p) => p.timestamp < first), ...elsewhere.samples], expectation: elsewhere.expectation ?? null };
+    }
     const expectation = this.expectation(id) ?? (await this.remoteExpectations([id])).get(id) ?? null;
-    return { series, samples: this.runtime.store.read(id, parseTime(q.from, now), parseTime(q.to, now)), expectation };
+    return { series, samples: local, expectation };
+  }
+
+  /** Samples and expectation of a series another process stores (a cluster member's DetectorView), or undefined. */
+  private async remoteSamples(id: number, from: number | undefined, to: number | undefined) {
+    const view = this.runtime.pipeline.detectorView;
+    if (!view?.samples) return undefined;
+    try {
+      return await view.samples(id, from, to);
+    } catch (e) {
+      this.options.logger.warn(`API: samples of series ${id}, analysed elsewhere, are unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      return undefined;
+    }
   }
 
   private anomalies(request: FastifyRequest<{ Querystring: ListQuery }>) {

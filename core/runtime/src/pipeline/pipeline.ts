@@ -23,6 +23,7 @@ import type {
   TopologyUpdate,
 } from '@sextant/plugin-api';
 import type { InstanceStatus } from '../runtime/instance-manager.js';
+import type { SamplePoint } from '../store/sample-store.js';
 import type { Exporter, Logger } from '@sextant/plugin-api';
 import { BoundedLog } from '../store/bounded-log.js';
 import { MutableBatch } from '../store/mutable-batch.js';
@@ -76,16 +77,22 @@ export interface GroupView {
 }
 
 /**
- * Detectors this runtime does not run itself: a member of a server group (@sextant/cluster) runs
- * one detector set per partition it owns, and the other members run the rest. The API asks it for
- * what no attached detector answers, so any member serves the group's expectations and detector
- * statuses. Unset (the default, `sextant run`), the API asks the attached detectors only.
+ * Series this runtime does not analyse itself: a member of a server group (@sextant/cluster) runs
+ * one detector set per partition it owns and stores those partitions' samples; the other members
+ * do the rest. The API asks it for what no attached detector (or the local store) answers, so any
+ * member serves the group's expectations, samples and detector statuses. Unset (the default,
+ * `sextant run`), the API asks the attached detectors and the local store only.
  */
 export interface DetectorView {
   /** Expectations of these series (this runtime's ids) that no attached detector models here. */
   expectations(ids: readonly number[]): Promise<ReadonlyMap<number, SeriesExpectation>>;
   /** One status per configured detector instance (health over the whole group), for /api/v1/plugins. */
   statuses(): Promise<readonly InstanceStatus[]>;
+  /**
+   * Samples (with their bands) and expectation of a series (this runtime's id) that another process
+   * stores and analyses; undefined when this runtime does, or nobody answers.
+   */
+  samples?(id: number, from?: number, to?: number): Promise<{ readonly samples: readonly SamplePoint[]; readonly expectation?: SeriesExpectation } | undefined>;
 }
 
 let eventCounter = 0;

@@ -11,7 +11,8 @@
  *   `$SEXTANT_DATA_DIR/nab` is there), each 24 h at 10 s (8640 points).
  * - `storeQueries`: µs to read the last hour and the whole 24 h of one series.
  * - `seriesRegistration`: µs per new series (SeriesRegistry.intern + SampleStore.ensureSeries) in a
- *   burst of 100k.
+ *   burst of 100k; `registryHeapBytesPerSeries_10000`: the registry's heap per series at 10k
+ *   containers with strings fresh from the wire (store-rss.ts, after a GC).
  * - `storeRss`: RSS of a fresh process (store-rss.ts) holding 10k and 100k series with 24 h of 10 s
  *   data; and where a server's memory goes at 10k series in the peer benchmark's setting.
  */
@@ -186,8 +187,8 @@ export function seriesRegistration(count = 100_000): Record<string, number> {
  * memory of a server with (or without) the default analysis goes, stage by stage, in the peer
  * benchmark's setting.
  */
-export function storeRss(series: number, parts?: 'parts' | 'parts-ingest-only'): Promise<Record<string, number>> {
-  const prefix = parts === 'parts' ? 'serverAnalysis_' : parts ? 'serverIngestOnly_' : '';
+export function storeRss(series: number, parts?: 'parts' | 'parts-ingest-only' | 'registry'): Promise<Record<string, number>> {
+  const prefix = parts === 'parts' ? 'serverAnalysis_' : parts === 'parts-ingest-only' ? 'serverIngestOnly_' : '';
   return new Promise((resolve, reject) => {
     const child = fork(join(here, 'store-rss.js'), [String(series), ...(parts ? [parts] : [])], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: ['--expose-gc'] });
     child.once('message', (m) => resolve(Object.fromEntries(Object.entries(m as Record<string, number>).map(([k, v]) => [prefix + k, v]))));
@@ -202,6 +203,7 @@ export async function storeBench(): Promise<Record<string, number>> {
     ...storeCompression(),
     ...storeQueries(),
     ...seriesRegistration(),
+    ...(await storeRss(10_000, 'registry')),
     ...(await storeRss(10_000)),
     ...(await storeRss(10_000, 'parts')),
     ...(await storeRss(10_000, 'parts-ingest-only')),

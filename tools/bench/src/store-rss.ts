@@ -27,7 +27,39 @@ function gc(): void {
 
 const series = Number(process.argv[2] ?? 10_000);
 if (process.argv[3]?.startsWith('parts')) await parts(process.argv[3] === 'parts');
+else if (process.argv[3] === 'registry') registryOnly();
 else fill();
+
+/**
+ * Heap bytes per series of the registry alone, as a server fills it from an agent: the end-to-end
+ * benchmark's series (one container each: host, service and container id, no point attributes),
+ * every string fresh (decoded from bytes, as the wire decoder makes them), measured after a GC.
+ */
+function registryOnly(): void {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const fresh = (s: string): string => decoder.decode(encoder.encode(s));
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const registry = new SeriesRegistry(series);
+  for (let i = 0; i < series; i++) {
+    registry.intern(
+      {
+        metric: fresh('container.cpu.utilization'),
+        unit: fresh('1'),
+        type: fresh('gauge') as 'gauge',
+        kind: fresh('utilization') as 'utilization',
+        resource: { [fresh('host.name')]: fresh(`node-${i % 50}`), [fresh('service.name')]: fresh(`svc-${Math.floor(i / 10)}`), [fresh('container.id')]: fresh(`c${i.toString(16).padStart(12, '0')}`) },
+        attributes: {},
+      },
+      fresh('bench:e2e'),
+    );
+  }
+  gc();
+  const bytes = process.memoryUsage().heapUsed - before;
+  process.send!({ [`registryHeapBytesPerSeries_${series}`]: Math.round(bytes / series), registrySeriesKept: registry.size });
+  process.disconnect();
+}
 
 async function parts(analysis: boolean): Promise<void> {
   const figures: Record<string, number> = {};

@@ -74,6 +74,8 @@ export interface GroupCorrelatorSpec {
 
 export interface GroupCorrelationOptions {
   readonly link: RedisLink;
+  /** Close `link` on stop (destroy on halt): a connection of its own. */
+  readonly ownsLink?: boolean;
   readonly group: string;
   readonly memberId: string;
   readonly runtime: Runtime;
@@ -240,6 +242,7 @@ export class GroupCorrelation {
       this.term = undefined;
       await t?.stop(true);
       await this.lease.release();
+      if (this.options.ownsLink) await this.options.link.close();
     })();
     return this.stopping;
   }
@@ -252,6 +255,7 @@ export class GroupCorrelation {
     this.lease.halt();
     this.term?.halt();
     this.term = undefined;
+    if (this.options.ownsLink) this.options.link.destroy();
   }
 }
 

@@ -4,7 +4,12 @@
  *   per round of 10k samples, 5-minute spacing, a daily curve plus noise), on one core, wall time;
  * - detectorSamplesPerCpuSec: the same per CPU-second of this process (user + system, GC threads
  *   included): what one core does when the machine is shared and the process is not always running;
+ * - detectorSamplesPerCpuSecWarm: the same for a second detector in the same process, whose code
+ *   V8 has already optimised: what a long-running server gets once it has started (the first
+ *   figure also pays the one-off compilation of the model's code);
  * - bytesPerSeries: model state per series (snapshot bytes / series);
+ * - allocatedBytesPerSeries: model state the detector holds in memory per series (allocated slots,
+ *   used or not);
  * - restoreMs10k: time to restore the snapshot of 10k series into a new detector.
  */
 import { BaselineDetector } from '../src/baseline/detector.js';
@@ -13,7 +18,9 @@ import type { SeriesDescriptor } from '@sextant/plugin-api';
 import type { BaselineParams } from '../src/baseline/params.js';
 
 export async function run(): Promise<Record<string, number>> {
-  return measureDetector();
+  const cold = await measureDetector();
+  const warm = await measureDetector();
+  return { ...cold, detectorSamplesPerCpuSecWarm: warm.detectorSamplesPerCpuSec };
 }
 
 /**
@@ -55,6 +62,7 @@ export async function measureDetector(params: Partial<BaselineParams> = {}, N = 
     detectorSamplesPerSec: Math.round((N * rounds) / (elapsed / 1000)),
     detectorSamplesPerCpuSec: Math.round((N * rounds) / (cpuMicros / 1e6)),
     bytesPerSeries: Math.round(snapshot.byteLength / N),
+    allocatedBytesPerSeries: Math.round(detector.model.allocatedBytes / N),
     restoreMs10k: Math.round(restoreMs10k * 10) / 10,
   };
 }

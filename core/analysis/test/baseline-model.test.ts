@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BaselineModel } from '../src/index.js';
+import { PAGE_SLOTS } from '../src/baseline/model.js';
 import { DAY, START, STEP, dailySeries, gaussian, seeded } from './synthetic.js';
 
 /** The baseline detector's default threshold: a score at or above it is a detection. */
@@ -75,6 +76,37 @@ describe('BaselineModel', () => {
     }
     expect(outB).toEqual(outA);
     expect(Math.max(...outA.filter((_, i) => i % 3 === 0))).toBeGreaterThan(0.5); // the spike shows
+  });
+
+  it('grows a page at a time: 2,500 series hold at most one page unused, and a snapshot across pages restores exactly', () => {
+    const a = new BaselineModel();
+    const n = 2500;
+    for (let i = 0; i < n; i++) a.addSeries();
+    // Doubling would hold 4096 slots for 2500 series (64 % unused); pages hold 3 x 1024.
+    expect(a.allocatedBytes).toBeLessThanOrEqual((n + PAGE_SLOTS) * BaselineModel.bytesPerSeries);
+    expect(a.allocatedBytes).toBeLessThan(4096 * BaselineModel.bytesPerSeries);
+    const noise = gaussian(seeded(21));
+    const value = (s: number, t: number) => 100 + (s % 17) + 10 * Math.sin((2 * Math.PI * (t - START)) / DAY + s) + noise();
+    for (let t = START; t < START + 200 * STEP; t += STEP) for (let s = 0; s < n; s++) a.update(s, t, value(s, t));
+    const bytes = a.snapshot();
+    const b = new BaselineModel();
+    b.restore(bytes);
+    expect(b.size).toBe(n);
+    expect(Buffer.compare(b.snapshot(), bytes)).toBe(0); // byte for byte (toEqual walks 3.8 MB slowly)
+    // The last slot of a page, the first of the next and the very last continue alike in both.
+    const probes = [0, PAGE_SLOTS - 1, PAGE_SLOTS, n - 1];
+    const outA: number[] = [];
+    const outB: number[] = [];
+    for (let t = START + 200 * STEP; t < START + 260 * STEP; t += STEP) {
+      for (const s of probes) {
+        const v = value(s, t) + (t === START + 230 * STEP ? 60 : 0);
+        outA.push(a.update(s, t, v), a.expected(s), a.samples(s));
+        outB.push(b.update(s, t, v), b.expected(s), b.samples(s));
+      }
+    }
+    expect(outB).toEqual(outA);
+    expect(Math.max(...outA.filter((_, i) => i % 3 === 0))).toBeGreaterThan(0.35); // the jump shows
+    expect(a.isFinite() && b.isFinite()).toBe(true);
   });
 
   it('refuses bytes that are not a snapshot, naming why', () => {

@@ -208,14 +208,26 @@ function clip(x: number, bound: number): number {
   return x > bound ? bound : x < -bound ? -bound : x;
 }
 
+/**
+ * Slots per page of state (2^10: 1.5 MiB a page). The state grows a page at a time, never by
+ * doubling and copying: at most one page is allocated and unused, and nothing is copied once a
+ * model holds more than one page. The first page starts at the initial capacity and doubles up to
+ * a whole page, so a model of a few series stays small.
+ */
+const PAGE_SHIFT = 10;
+export const PAGE_SLOTS = 1 << PAGE_SHIFT;
+const PAGE_MASK = PAGE_SLOTS - 1;
+
 export class BaselineModel {
   readonly params: BaselineParams;
-  private capacity: number;
+  /** Slots allocated (used or not) over all pages. */
+  private capacity = 0;
   private used = 0;
-  private scalars: Float64Array;
-  private daily: Float32Array;
-  private weekly: Float32Array;
-  private contexts: Uint32Array;
+  /** Page p holds slots p * PAGE_SLOTS .. (p + 1) * PAGE_SLOTS - 1; slot & PAGE_MASK within it. */
+  private scalarPages: Float64Array[] = [];
+  private dailyPages: Float32Array[] = [];
+  private weeklyPages: Float32Array[] = [];
+  private contextPages: Uint32Array[] = [];
   /** Samples dropped since creation, by reason. Never reset (export as counters by difference). */
   readonly dropped: Record<DropReason, number> = { nan: 0, out_of_order: 0, duplicate: 0 };
 
@@ -231,11 +243,23 @@ export class BaselineModel {
     this.contextReach = Math.max(0, Math.min(MAX_CONTEXT_DISTANCE, Math.ceil(this.params.contextDistance) - 1));
     this.tailUp = Math.exp(K.tailRate * (1 - K.tailProbability));
     this.tailDown = Math.exp(-K.tailRate * K.tailProbability);
-    this.capacity = Math.max(1, initialCapacity | 0);
-    this.scalars = new Float64Array(this.capacity * F.COUNT);
-    this.daily = new Float32Array(this.capacity * DAY_BUCKETS).fill(Number.NaN);
-    this.weekly = new Float32Array(this.capacity * WEEK_BUCKETS).fill(Number.NaN);
-    this.contexts = new Uint32Array(this.capacity * CONTEXT_WORDS);
+    const wanted = Math.max(1, initialCapacity | 0);
+    if (wanted < PAGE_SLOTS) this.addPage(wanted);
+    else while (this.capacity < wanted) this.addPage(PAGE_SLOTS);
+  }
+
+  /** Appends a page of `slots` slots (seasonal buckets NaN: not visited). */
+  private addPage(slots: number): void {
+    this.scalarPages.push(new Float64Array(slots * F.COUNT));
+    this.dailyPages.push(new Float32Array(slots * DAY_BUCKETS).fill(Number.NaN));
+    this.weeklyPages.push(new Float32Array(slots * WEEK_BUCKETS).fill(Number.NaN));
+    this.contextPages.push(new Uint32Array(slots * CONTEXT_WORDS));
+    this.capacity += slots;
+  }
+
+  /** Scalar field `f` of a slot. */
+  private field(slot: number, f: number): number {
+    return this.scalarPages[slot >>> PAGE_SHIFT][(slot & PAGE_MASK) * F.COUNT + f];
   }
 
   /** Per-sample factors derived from the parameters, and time-based rates cached for one dt. */
@@ -246,8 +270,7 @@ export class BaselineModel {
   private readonly tailUp: number;
   private readonly tailDown: number;
   /** Recomputes a slot's per-sample steps for the sampling interval `dt` (ms). */
-  private cacheRates(o: number, dt: number): void {
-    const s = this.scalars;
+  private cacheRates(s: Float64Array, o: number, dt: number): void {
     const p = this.params;
     const step = (tauMs: number) => 1 - Math.exp(-dt / tauMs);
     s[o + F.rateDt] = dt;
@@ -283,39 +306,50 @@ export class BaselineModel {
 
   /** Adds a series and returns its slot. */
   addSeries(): number {
-    if (this.used === this.capacity) this.grow(this.capacity * 2);
+    if (this.used === this.capacity) this.grow();
     return this.used++;
   }
 
   /** Forgets what a slot learned (it starts learning again). */
   resetSeries(slot: number): void {
-    this.scalars.fill(0, slot * F.COUNT, (slot + 1) * F.COUNT);
-    this.daily.fill(Number.NaN, slot * DAY_BUCKETS, (slot + 1) * DAY_BUCKETS);
-    this.weekly.fill(Number.NaN, slot * WEEK_BUCKETS, (slot + 1) * WEEK_BUCKETS);
-    this.contexts.fill(0, slot * CONTEXT_WORDS, (slot + 1) * CONTEXT_WORDS);
+    const page = slot >>> PAGE_SHIFT;
+    const at = slot & PAGE_MASK;
+    this.scalarPages[page].fill(0, at * F.COUNT, (at + 1) * F.COUNT);
+    this.dailyPages[page].fill(Number.NaN, at * DAY_BUCKETS, (at + 1) * DAY_BUCKETS);
+    this.weeklyPages[page].fill(Number.NaN, at * WEEK_BUCKETS, (at + 1) * WEEK_BUCKETS);
+    this.contextPages[page].fill(0, at * CONTEXT_WORDS, (at + 1) * CONTEXT_WORDS);
   }
 
-  private grow(capacity: number): void {
-    const grow32 = (a: Float32Array, per: number) => {
-      const b = new Float32Array(capacity * per);
-      b.set(a);
-      b.fill(Number.NaN, a.length);
-      return b;
-    };
-    const s = new Float64Array(capacity * F.COUNT);
-    s.set(this.scalars);
-    this.scalars = s;
-    this.daily = grow32(this.daily, DAY_BUCKETS);
-    this.weekly = grow32(this.weekly, WEEK_BUCKETS);
-    const c = new Uint32Array(capacity * CONTEXT_WORDS);
-    c.set(this.contexts);
-    this.contexts = c;
-    this.capacity = capacity;
+  /** Room for one more slot: the first page doubles up to a whole page, then pages are appended. */
+  private grow(): void {
+    if (this.scalarPages.length > 1 || this.capacity >= PAGE_SLOTS) {
+      this.addPage(PAGE_SLOTS);
+      return;
+    }
+    const slots = Math.min(PAGE_SLOTS, this.capacity * 2);
+    const scalars = new Float64Array(slots * F.COUNT);
+    scalars.set(this.scalarPages[0]);
+    const daily = new Float32Array(slots * DAY_BUCKETS).fill(Number.NaN);
+    daily.set(this.dailyPages[0]);
+    const weekly = new Float32Array(slots * WEEK_BUCKETS).fill(Number.NaN);
+    weekly.set(this.weeklyPages[0]);
+    const contexts = new Uint32Array(slots * CONTEXT_WORDS);
+    contexts.set(this.contextPages[0]);
+    this.scalarPages[0] = scalars;
+    this.dailyPages[0] = daily;
+    this.weeklyPages[0] = weekly;
+    this.contextPages[0] = contexts;
+    this.capacity = slots;
+  }
+
+  /** Bytes of state allocated, used slots or not (what the model holds in memory). */
+  get allocatedBytes(): number {
+    return this.capacity * BaselineModel.bytesPerSeries;
   }
 
   /** Stops (or resumes) learning for a slot: it is still scored, but its baseline stays as it is. */
   setLearningPaused(slot: number, paused: boolean): void {
-    this.scalars[slot * F.COUNT + F.learningPaused] = paused ? 1 : 0;
+    this.scalarPages[slot >>> PAGE_SHIFT][(slot & PAGE_MASK) * F.COUNT + F.learningPaused] = paused ? 1 : 0;
   }
 
   /**
@@ -350,8 +384,10 @@ export class BaselineModel {
    * not after the previous one) return 0, change nothing and are counted in {@link dropped}.
    */
   update(slot: number, timestampMs: number, value: number): number {
-    const s = this.scalars;
-    const o = slot * F.COUNT;
+    const page = slot >>> PAGE_SHIFT;
+    const at = slot & PAGE_MASK;
+    const s = this.scalarPages[page];
+    const o = at * F.COUNT;
     if (!Number.isFinite(value) || !Number.isFinite(timestampMs) || Math.abs(value) > 1e300) {
       this.dropped.nan++;
       return 0;
@@ -384,7 +420,7 @@ export class BaselineModel {
     const rateLow = rateDt * 0.98;
     const faster = dtEst > rateHigh;
     const slower = dtEst < rateLow;
-    if (faster || slower) this.cacheRates(o, dtEst);
+    if (faster || slower) this.cacheRates(s, o, dtEst);
 
     // Value resolution: the smallest non-zero step seen, so quantised series (0.066, 0.068, ...)
     // get a noise floor instead of an infinite z on their first change.
@@ -408,11 +444,13 @@ export class BaselineModel {
     const weekUp = weekR + WEEK_BUCKETS;
     const dayB = dayR < 0 ? dayUp : dayR;
     const weekB = weekR < 0 ? weekUp : weekR;
-    const di = slot * DAY_BUCKETS + dayB;
-    const wi = slot * WEEK_BUCKETS + weekB;
+    const daily = this.dailyPages[page];
+    const weekly = this.weeklyPages[page];
+    const di = at * DAY_BUCKETS + dayB;
+    const wi = at * WEEK_BUCKETS + weekB;
     // A bucket not visited yet holds NaN (see the class comment) and contributes nothing.
-    const dayV = this.daily[di];
-    const weekV = this.weekly[wi];
+    const dayV = daily[di];
+    const weekV = weekly[wi];
     const sd = dayV === dayV ? dayV : 0;
     const sw = weekV === weekV ? weekV : 0;
 
@@ -512,8 +550,8 @@ export class BaselineModel {
     const range = hi - lo;
     const q = quantise(value - lo, range, levels);
     const hist = ((s[o + F.ctxHist] << CONTEXT_LEVEL_BITS) | q) & CONTEXT_HISTORY_MASK;
-    const words = this.contexts;
-    const wo = slot * CONTEXT_WORDS;
+    const words = this.contextPages[page];
+    const wo = at * CONTEXT_WORDS;
     const lengths = K.contextLength;
     const reach = this.contextReach;
     // Lengths 1, 2, 3 written out rather than looped: a loop in this function lets V8 enter its
@@ -629,11 +667,11 @@ export class BaselineModel {
       // slow drift moves the level, not the profile.
       const dev = value - s[o + F.level1];
       const clipped = Math.max(-c * sc1 + sd, Math.min(c * sc1 + sd, dev));
-      if (dayV !== dayV) this.daily[di] = dev;
-      else this.daily[di] = dayV + K.seasonRate * (clipped - dayV);
+      if (dayV !== dayV) daily[di] = dev;
+      else daily[di] = dayV + K.seasonRate * (clipped - dayV);
       const devW = value - s[o + F.level2];
-      if (weekV !== weekV) this.weekly[wi] = devW;
-      else this.weekly[wi] = weekV + K.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - weekV);
+      if (weekV !== weekV) weekly[wi] = devW;
+      else weekly[wi] = weekV + K.seasonRate * (Math.max(-c * sc2 + sw, Math.min(c * sc2 + sw, devW)) - weekV);
 
       // Period detection: the candidate with the smallest robust scale, if it has seen its period
       // (twice) and beats the no-season model clearly.
@@ -655,41 +693,41 @@ export class BaselineModel {
 
   /** The learning state of a slot. */
   state(slot: number): LearningState {
-    const n = this.scalars[slot * F.COUNT + F.n];
-    const span = this.scalars[slot * F.COUNT + F.lastT] - this.scalars[slot * F.COUNT + F.firstT];
+    const n = this.field(slot, F.n);
+    const span = this.field(slot, F.lastT) - this.field(slot, F.firstT);
     if (n < this.params.learningSamples) return 'learning';
     return n < K.trustedSamples || span < K.trustedSpanMs ? 'provisional' : 'trusted';
   }
 
   /** Forecast for the latest sample (before it was learned). */
   expected(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.expected];
+    return this.field(slot, F.expected);
   }
   lower(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.lower];
+    return this.field(slot, F.lower);
   }
   upper(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.upper];
+    return this.field(slot, F.upper);
   }
   /** Timestamp of the first sample learned (the start of the span `trustedSpanMs` counts). */
   firstTimestamp(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.firstT];
+    return this.field(slot, F.firstT);
   }
   /** Timestamp (ms) of the latest accepted sample, 0 when none. */
   lastTimestamp(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.lastT];
+    return this.field(slot, F.lastT);
   }
   /** Accepted samples so far. */
   samples(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.n];
+    return this.field(slot, F.n);
   }
   /** Kind of the latest sample's surprise (see {@link BASELINE_KIND_NAMES}). */
   kind(slot: number): BaselineKind {
-    return this.scalars[slot * F.COUNT + F.kind] as BaselineKind;
+    return this.field(slot, F.kind) as BaselineKind;
   }
   /** Detected season: 0 none, 1 daily, 2 weekly. */
   season(slot: number): 0 | 1 | 2 {
-    return this.scalars[slot * F.COUNT + F.season] as 0 | 1 | 2;
+    return this.field(slot, F.season) as 0 | 1 | 2;
   }
   /** Detected seasonal period in ms, or 0 when the series shows none. */
   periodMs(slot: number): number {
@@ -702,15 +740,15 @@ export class BaselineModel {
    * point score.
    */
   drift(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.drift];
+    return this.field(slot, F.drift);
   }
   /** Level shifts confirmed and accepted so far. */
   levelShifts(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.shifts];
+    return this.field(slot, F.shifts);
   }
   /** Estimated sampling interval in ms. */
   intervalMs(slot: number): number {
-    return this.scalars[slot * F.COUNT + F.dtEst];
+    return this.field(slot, F.dtEst);
   }
 
   /**
@@ -722,7 +760,11 @@ export class BaselineModel {
       for (let i = 0; i < len; i++) if (!Number.isFinite(a[i]) && !(unvisited && Number.isNaN(a[i]))) return false;
       return true;
     };
-    return check(this.scalars, this.used * F.COUNT, false) && check(this.daily, this.used * DAY_BUCKETS, true) && check(this.weekly, this.used * WEEK_BUCKETS, true);
+    for (let page = 0; page < this.scalarPages.length; page++) {
+      const slots = Math.max(0, Math.min(PAGE_SLOTS, this.used - page * PAGE_SLOTS));
+      if (!check(this.scalarPages[page], slots * F.COUNT, false) || !check(this.dailyPages[page], slots * DAY_BUCKETS, true) || !check(this.weeklyPages[page], slots * WEEK_BUCKETS, true)) return false;
+    }
+    return true;
   }
 
   /**
@@ -732,26 +774,33 @@ export class BaselineModel {
    */
   snapshot(): Uint8Array {
     const u = this.used;
-    const parts = [
-      new Uint8Array(this.scalars.buffer, 0, u * F.COUNT * 8),
-      new Uint8Array(this.daily.buffer, 0, u * DAY_BUCKETS * 4),
-      new Uint8Array(this.weekly.buffer, 0, u * WEEK_BUCKETS * 4),
-      new Uint8Array(this.contexts.buffer, 0, u * CONTEXT_WORDS * 4),
-    ];
     const header = 16;
-    const total = header + parts.reduce((a, b) => a + b.length, 0);
-    const out = new Uint8Array(total);
+    const out = new Uint8Array(header + u * BaselineModel.bytesPerSeries);
     const view = new DataView(out.buffer);
     view.setUint32(0, SNAPSHOT_MAGIC, true);
     view.setUint32(4, SNAPSHOT_VERSION, true);
     view.setUint32(8, u, true);
     view.setUint32(12, F.COUNT, true);
+    // Format 7 as before the state was paged: each array's used slots in slot order, page after page.
     let at = header;
-    for (const part of parts) {
-      out.set(part, at);
-      at += part.length;
+    for (const [pages, perSlot] of this.sections()) {
+      for (let page = 0; page < pages.length && page * PAGE_SLOTS < u; page++) {
+        const bytes = Math.min(PAGE_SLOTS, u - page * PAGE_SLOTS) * perSlot;
+        out.set(new Uint8Array(pages[page].buffer, pages[page].byteOffset, bytes), at);
+        at += bytes;
+      }
     }
     return out;
+  }
+
+  /** The four arrays of the snapshot, in its order, with their bytes per slot. */
+  private sections(): [readonly (Float64Array | Float32Array | Uint32Array)[], number][] {
+    return [
+      [this.scalarPages, F.COUNT * 8],
+      [this.dailyPages, DAY_BUCKETS * 4],
+      [this.weeklyPages, WEEK_BUCKETS * 4],
+      [this.contextPages, CONTEXT_WORDS * 4],
+    ];
   }
 
   /**
@@ -768,29 +817,28 @@ export class BaselineModel {
     if (view.getUint32(12, true) !== F.COUNT) throw new RangeError('baseline snapshot has a different field layout');
     const expected = 16 + u * BaselineModel.bytesPerSeries;
     if (bytes.byteLength !== expected) throw new RangeError(`baseline snapshot of ${u} series should be ${expected} bytes, got ${bytes.byteLength}`);
-    const capacity = Math.max(16, 1 << Math.ceil(Math.log2(Math.max(u, 1))));
-    const copy = (len: number, at: number) => bytes.slice(at, at + len);
+    // Into a fresh model of the same shape (pages sized as addSeries would have made them), then
+    // checked, then swapped in: a bad snapshot leaves this model as it was.
+    const fresh = new BaselineModel(this.params, u < PAGE_SLOTS ? Math.max(16, 1 << Math.ceil(Math.log2(Math.max(u, 1)))) : u);
     let at = 16;
-    const scalars = new Float64Array(capacity * F.COUNT);
-    scalars.set(new Float64Array(copy(u * F.COUNT * 8, at).buffer));
-    at += u * F.COUNT * 8;
-    const daily = new Float32Array(capacity * DAY_BUCKETS);
-    daily.set(new Float32Array(copy(u * DAY_BUCKETS * 4, at).buffer));
-    daily.fill(Number.NaN, u * DAY_BUCKETS);
-    at += u * DAY_BUCKETS * 4;
-    const weekly = new Float32Array(capacity * WEEK_BUCKETS);
-    weekly.set(new Float32Array(copy(u * WEEK_BUCKETS * 4, at).buffer));
-    weekly.fill(Number.NaN, u * WEEK_BUCKETS);
-    at += u * WEEK_BUCKETS * 4;
-    const contexts = new Uint32Array(capacity * CONTEXT_WORDS);
-    contexts.set(new Uint32Array(copy(u * CONTEXT_WORDS * 4, at).buffer));
-    for (let i = 0; i < u * F.COUNT; i++) if (!Number.isFinite(scalars[i])) throw new RangeError('baseline snapshot contains non-finite numbers');
-    for (const profile of [daily, weekly]) for (const x of profile) if (x === Infinity || x === -Infinity) throw new RangeError('baseline snapshot contains an infinite seasonal bucket');
-    this.scalars = scalars;
-    this.daily = daily;
-    this.weekly = weekly;
-    this.contexts = contexts;
-    this.capacity = capacity;
+    for (const [pages, perSlot] of fresh.sections()) {
+      for (let page = 0; page * PAGE_SLOTS < u; page++) {
+        const len = Math.min(PAGE_SLOTS, u - page * PAGE_SLOTS) * perSlot;
+        new Uint8Array(pages[page].buffer, pages[page].byteOffset, len).set(bytes.subarray(at, at + len));
+        at += len;
+      }
+    }
+    for (let page = 0; page * PAGE_SLOTS < u; page++) {
+      const slots = Math.min(PAGE_SLOTS, u - page * PAGE_SLOTS);
+      const scalars = fresh.scalarPages[page];
+      for (let i = 0; i < slots * F.COUNT; i++) if (!Number.isFinite(scalars[i])) throw new RangeError('baseline snapshot contains non-finite numbers');
+      for (const profile of [fresh.dailyPages[page], fresh.weeklyPages[page]]) for (const x of profile) if (x === Infinity || x === -Infinity) throw new RangeError('baseline snapshot contains an infinite seasonal bucket');
+    }
+    this.scalarPages = fresh.scalarPages;
+    this.dailyPages = fresh.dailyPages;
+    this.weeklyPages = fresh.weeklyPages;
+    this.contextPages = fresh.contextPages;
+    this.capacity = fresh.capacity;
     this.used = u;
   }
 }

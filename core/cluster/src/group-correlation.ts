@@ -43,7 +43,7 @@ import type { RedisLink } from './redis-link.js';
 import { compareStreamIds } from './sample-entry.js';
 
 /**
- * KEYS: lease, ckpt, incidents, incident times, outbox.
+ * KEYS: lease, ckpt, incidents, incident times, outbox, deliveries.
  * ARGV: member, at, time, n, n x (field, snapshot), m, m x (incident id, json, updatedAt), o, o x (entry id, json), max incidents.
  * Beyond `max incidents`, the least recently updated are forgotten (the API lists at most that many).
  */
@@ -61,7 +61,10 @@ local o = tonumber(ARGV[i]); i = i + 1
 for j = 1, o do redis.call('HSETNX', KEYS[5], ARGV[i], ARGV[i + 1]); i = i + 2 end
 local over = redis.call('ZCARD', KEYS[4]) - tonumber(ARGV[i])
 if over > 0 then
-  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, over - 1)) do redis.call('HDEL', KEYS[3], id) end
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, over - 1)) do
+    redis.call('HDEL', KEYS[3], id)
+    redis.call('HDEL', KEYS[6], id)
+  end
   redis.call('ZREMRANGEBYRANK', KEYS[4], 0, over - 1)
 end
 return 1`;
@@ -284,7 +287,7 @@ class LeaderTerm {
     private readonly notifiers: readonly NotifierTarget[],
     private readonly leads: () => boolean,
   ) {
-    this.outbox = new GroupOutbox({ link: options.link, key: keys.outbox, runtime: options.runtime, notifiers, leads: () => this.leads() && this.state !== 'stopped', logger: options.logger });
+    this.outbox = new GroupOutbox({ link: options.link, key: keys.outbox, deliveriesKey: keys.deliveries, runtime: options.runtime, notifiers, leads: () => this.leads() && this.state !== 'stopped', logger: options.logger });
   }
 
   private get active(): boolean {
@@ -431,7 +434,7 @@ class LeaderTerm {
     const updates = this.published;
     const at = this.applied;
     const acked = this.unacked;
-    const args: (string | Buffer)[] = ['EVAL', COMMIT, '5', this.keys.lease, this.keys.checkpoint, this.keys.incidents, this.keys.incidentTimes, this.keys.outbox, memberId, at, String(Date.now())];
+    const args: (string | Buffer)[] = ['EVAL', COMMIT, '6', this.keys.lease, this.keys.checkpoint, this.keys.incidents, this.keys.incidentTimes, this.keys.outbox, this.keys.deliveries, memberId, at, String(Date.now())];
     const states: (string | Buffer)[] = [];
     for (const { id, correlator } of this.instances) {
       if (!correlator.snapshot) continue;
@@ -466,6 +469,7 @@ class LeaderTerm {
     this.counters.updates += updates.length;
     for (const u of updates) runtime.telemetry.add('sextant_incident_updates_total', 'Incident changes published, by change', 1, { change: u.change });
     this.outbox.add(entries);
+    this.outbox.held(updates);
     this.unacked = this.unacked.slice(acked.length);
     const stream = this.keys.stream;
     for (let off = 0; off < acked.length; off += 1000) await link.call(stream, ['XACK', stream, LEADER_GROUP, ...acked.slice(off, off + 1000)]);

@@ -10,7 +10,7 @@
  */
 import type { Attributes, Incident, Logger } from '@sextant/plugin-api';
 import { formatError } from '@sextant/plugin-api';
-import type { GroupView, StoredEvent } from '@sextant/runtime';
+import type { DeliveryRow, GroupView, StoredEvent } from '@sextant/runtime';
 import type { GroupKeys } from './group-keys.js';
 import type { RedisLink } from './redis-link.js';
 
@@ -62,6 +62,21 @@ function toMs(v: unknown, fallback: number): number {
   return fallback;
 }
 
+/** Delivery rows read back from Redis; anything unreadable is an empty list. */
+export function parseRows(raw: unknown): DeliveryRow[] {
+  if (!raw) return [];
+  try {
+    const rows: unknown = JSON.parse(String(raw));
+    return Array.isArray(rows) ? rows.filter((r): r is DeliveryRow => typeof r === 'object' && r !== null && typeof (r as DeliveryRow).notifier === 'string' && typeof (r as DeliveryRow).sequence === 'number') : [];
+  } catch {
+    return [];
+  }
+}
+
+export function sortRows(rows: readonly DeliveryRow[]): DeliveryRow[] {
+  return [...rows].sort((a, b) => b.sequence - a.sequence || a.notifier.localeCompare(b.notifier));
+}
+
 /** Windows from their events: planned bounds, cut short by a `*.end` event naming them. */
 export function windowsOf(events: readonly StoredEvent[]): GroupWindow[] {
   const endedAt = new Map<unknown, number>();
@@ -97,6 +112,12 @@ export class GroupIncidentView implements GroupView {
   async windowEvents(): Promise<readonly StoredEvent[]> {
     const events = parseAll<StoredEvent>(hashValues(await this.link.call(this.keys.windows, ['HGETALL', this.keys.windows])), isEvent);
     return events.sort((a, b) => a.timestamp - b.timestamp || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  /** What the leader's outbox did with the incident's updates, newest sequence first. */
+  async notifications(incidentId: string): Promise<readonly DeliveryRow[]> {
+    const raw = await this.link.call<string | null>(this.keys.deliveries, ['HGET', this.keys.deliveries, incidentId]);
+    return sortRows(parseRows(raw));
   }
 
   /** Stores a silence / maintenance (or its end) event for every member to see. */

@@ -10,6 +10,7 @@
  *   {<group>:corr}:incidents:t  zset    incident id -> updatedAt (ms), newest last
  *   {<group>:corr}:windows      hash    event id -> silence / maintenance / *.end event (JSON)
  *   {<group>:corr}:outbox       hash    `<notifier> <incident id>:<sequence>` -> undelivered notification (JSON)
+ *   {<group>:corr}:deliveries   hash    incident id -> what went out for it, newest 50 rows (JSON, as DeliveryRecord)
  */
 export class GroupKeys {
   readonly lease: string;
@@ -19,6 +20,7 @@ export class GroupKeys {
   readonly incidentTimes: string;
   readonly windows: string;
   readonly outbox: string;
+  readonly deliveries: string;
 
   constructor(readonly group: string) {
     const tag = `{${group}:corr}`;
@@ -29,6 +31,7 @@ export class GroupKeys {
     this.incidentTimes = `${tag}:incidents:t`;
     this.windows = `${tag}:windows`;
     this.outbox = `${tag}:outbox`;
+    this.deliveries = `${tag}:deliveries`;
   }
 }
 

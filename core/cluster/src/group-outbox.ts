@@ -15,8 +15,8 @@
  * killed between a delivery and its delete (milliseconds), which receivers drop by idempotency key.
  */
 import { formatError, type IncidentUpdate, type Logger, type Notifier } from '@sextant/plugin-api';
-import { fullJitterBackoffMs, routeMatches, type NotificationRoute, type Runtime } from '@sextant/runtime';
-import { hashValues } from './group-incidents.js';
+import { fullJitterBackoffMs, routeMatches, type DeliveryRow, type NotificationRoute, type Runtime } from '@sextant/runtime';
+import { hashValues, parseRows } from './group-incidents.js';
 import type { RedisLink } from './redis-link.js';
 
 export interface GroupOutboxEntry {
@@ -39,6 +39,8 @@ export interface NotifierTarget {
 export interface GroupOutboxOptions {
   readonly link: RedisLink;
   readonly key: string;
+  /** Hash of delivery rows per incident (GET /api/v1/incidents/{id}/notifications on every member). */
+  readonly deliveriesKey: string;
   readonly runtime: Runtime;
   readonly notifiers: readonly NotifierTarget[];
   /** True while this member surely leads (checked before every attempt). */
@@ -74,6 +76,9 @@ export class GroupOutbox {
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private stopped = false;
+  /** Delivery rows per incident as last written (loaded from Redis on first touch), newest 1,000 incidents. */
+  private readonly rows = new Map<string, DeliveryRow[]>();
+  private readonly loading = new Map<string, Promise<void>>();
 
   constructor(private readonly options: GroupOutboxOptions) {}
 
@@ -104,8 +109,49 @@ export class GroupOutbox {
 
   /** Entries the commit script has just written. */
   add(entries: readonly GroupOutboxEntry[]): void {
-    for (const e of entries) if (!this.entries.has(entryId(e))) this.entries.set(entryId(e), { ...e });
+    for (const e of entries) {
+      if (this.entries.has(entryId(e))) continue;
+      this.entries.set(entryId(e), { ...e });
+      this.note(e, 'pending');
+    }
     this.pump();
+  }
+
+  /** Updates held back (`notify: false`: silence, maintenance, flapping) show as `held` for every notifier they would have reached. */
+  held(updates: readonly IncidentUpdate[]): void {
+    for (const u of updates) {
+      if (u.notify !== false) continue;
+      for (const n of this.options.notifiers) {
+        if (routeMatches(n.route, u)) this.note({ notifier: n.id, incidentId: u.incident.id, sequence: u.sequence, update: u, attempts: 0 }, 'held', u.reason);
+      }
+    }
+  }
+
+  /** Records what happened to one notification, for every member's API (best effort; the leader is the one writer). */
+  private note(e: Pick<GroupOutboxEntry, 'notifier' | 'incidentId' | 'sequence' | 'update' | 'attempts'>, outcome: DeliveryRow['outcome'], error?: string): void {
+    const id = e.incidentId;
+    const row: DeliveryRow = { notifier: e.notifier, sequence: e.sequence, change: e.update.change, outcome, attempts: e.attempts, at: Date.now(), ...(error ? { error } : {}) };
+    const { link, deliveriesKey } = this.options;
+    const apply = () => {
+      const rows = (this.rows.get(id) ?? []).filter((r) => !(r.notifier === row.notifier && r.sequence === row.sequence));
+      rows.push(row);
+      if (rows.length > 50) rows.splice(0, rows.length - 50);
+      this.rows.delete(id);
+      this.rows.set(id, rows);
+      while (this.rows.size > 1000) this.rows.delete(this.rows.keys().next().value as string);
+      void link.call(deliveriesKey, ['HSET', deliveriesKey, id, JSON.stringify(rows)]).catch(() => undefined);
+    };
+    if (this.rows.has(id)) return apply();
+    let loading = this.loading.get(id);
+    if (!loading) {
+      loading = link.call(deliveriesKey, ['HGET', deliveriesKey, id]).then(
+        (raw) => void (this.rows.has(id) || this.rows.set(id, parseRows(raw))),
+        () => void (this.rows.has(id) || this.rows.set(id, [])),
+      );
+      this.loading.set(id, loading);
+      void loading.finally(() => this.loading.delete(id));
+    }
+    void loading.then(apply);
   }
 
   private pump(): void {
@@ -137,6 +183,7 @@ export class GroupOutbox {
       this.counters.expired++;
       runtime.telemetry.add('sextant_notifications_expired_total', 'Notifications given up after the expiry without delivery', 1, labels);
       logger.warn(`${e.notifier}: ${e.key} expired undelivered after ${e.attempts} attempt(s)`);
+      this.note(e, 'failed', `expired undelivered after ${e.attempts} attempt(s)`);
       await this.settle(e);
       return;
     }
@@ -163,7 +210,9 @@ export class GroupOutbox {
     if (outcome.ok) {
       this.counters.delivered++;
       runtime.telemetry.add('sextant_notifications_delivered_total', 'Notifications delivered, by notifier', 1, labels);
-      await this.settle(e);
+      const settled = this.settle(e);
+      this.note(e, 'delivered');
+      await settled;
       return;
     }
     this.counters.failed++;
@@ -172,11 +221,13 @@ export class GroupOutbox {
       this.counters.rejected++;
       runtime.telemetry.add('sextant_notifications_rejected_total', 'Notifications refused permanently by the receiver (not retried)', 1, labels);
       logger.error(`${e.notifier}: gave up on ${e.key} after attempt ${e.attempts}: ${outcome.error} (not retryable)`);
+      this.note(e, 'failed', `refused: ${outcome.error}`);
       await this.settle(e);
       return;
     }
     const delay = outcome.retryAfterMs !== undefined && Number.isFinite(outcome.retryAfterMs) && outcome.retryAfterMs >= 0 ? outcome.retryAfterMs : fullJitterBackoffMs(e.attempts, this.options.initialBackoffMs ?? 1000, this.options.maxBackoffMs ?? 300_000);
     e.nextAttemptAt = Date.now() + delay;
+    this.note(e, 'pending', outcome.error);
     // Best effort: a successor that loads this entry starts from these attempts.
     await this.options.link.call(this.options.key, ['HSET', this.options.key, entryId(e), JSON.stringify(e)]).catch(() => undefined);
   }

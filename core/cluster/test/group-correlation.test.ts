@@ -72,6 +72,11 @@ describe('group correlation (real redis-server, three members in one process)', 
     // Both hosts are the one entity service:checkout: one incident, opened once, one notification.
     expect(receiver.received.map((r) => [r.incident, r.change])).toEqual([[incident.id, 'opened']]);
     expect(new Set(keysOf(receiver.received)).size).toBe(receiver.received.length);
+    // What went out, on a member that does not lead (its own outbox delivered nothing).
+    const follower = members.find((m) => m !== leader)!;
+    await until('the delivery is recorded for the group', async () => (await getJson<{ notifications: { outcome: string }[] }>(`${follower.api}/api/v1/incidents/${incident.id}/notifications`)).body.notifications.some((n) => n.outcome === 'delivered'), 30_000);
+    const sent = await getJson<{ notifications: { notifier: string; sequence: number; outcome: string; attempts: number }[] }>(`${follower.api}/api/v1/incidents/${incident.id}/notifications`);
+    expect(sent.body.notifications).toEqual([expect.objectContaining({ notifier: 'test-webhook/ops', sequence: 1, outcome: 'delivered', attempts: 1 })]);
     // GET /api/v1/cluster's figures: every member knows the leader.
     for (const m of members) expect((await m.member.status()).correlation?.leader).toBe(leader.id);
   }, 180_000);
@@ -113,7 +118,8 @@ describe('group correlation (real redis-server, three members in one process)', 
       }
       return true;
     }, 30_000);
-    expect(b.member.correlation!.windows.active(Date.now(), 'silence').map((w) => w.id)).toContain(silenceId);
+    // The synchronous view (GroupWindows.active(), refreshed every heartbeat) has it on member b too.
+    await until('member b sees the silence in force', () => b.member.correlation!.windows.active(Date.now(), 'silence').some((w) => w.id === silenceId), 30_000);
     const host = hostOwnedBy('payments', b);
     // Stamped after the silence began (a window applies by the anomaly's time).
     const t0 = Date.now() + 1000;
@@ -130,6 +136,9 @@ describe('group correlation (real redis-server, three members in one process)', 
     await until('the leader committed it', async () => (leader.member.correlation!.status().lead?.outboxPending ?? 1) === 0, 30_000);
     await new Promise((r) => setTimeout(r, 1500));
     expect(receiver.received.slice(before).filter((r) => r.incident === held!.id)).toEqual([]);
+    await until('the held update is recorded', async () => (await getJson<{ notifications: { outcome: string }[] }>(`${a.api}/api/v1/incidents/${held!.id}/notifications`)).body.notifications.length > 0, 30_000);
+    const rows = (await getJson<{ notifications: { outcome: string; notifier: string }[] }>(`${a.api}/api/v1/incidents/${held!.id}/notifications`)).body.notifications;
+    expect(rows.every((r) => r.outcome === 'held' && r.notifier === 'test-webhook/ops')).toBe(true);
     // Ended early through a third member's API.
     const ended = await getJson<{ silence: { id: string; active: boolean; endedAt?: number } }>(`${c.api}/api/v1/silences/${silenceId}`, { method: 'DELETE', headers: { authorization: `Bearer ${TOKEN}` } });
     expect(ended.status).toBe(200);

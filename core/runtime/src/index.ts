@@ -47,4 +47,4 @@ export { RedisOutboxStore, JournalOutboxStore, MemoryOutboxStore } from './outbo
 export type { OutboxStore, OutboxStoreReporter, OutboxEntry, OutboxSettlement, RedisOutboxStoreOptions, JournalOutboxStoreOptions } from './outbox/index.js';
 // Routing of incident updates to notifiers (a cluster's group outbox routes like the runtime's).
 export { routeMatches, fullJitterBackoffMs } from './outbox/index.js';
-export type { NotificationRoute } from './outbox/index.js';
+export type { NotificationRoute, DeliveryRow } from './outbox/index.js';

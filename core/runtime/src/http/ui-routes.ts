@@ -37,7 +37,7 @@ export function addUiRoutes(app: FastifyInstance, runtime: Runtime, options: UiR
     const id = request.params.id;
     const view = runtime.pipeline.groupView;
     if (!(view ? await view.incident(id) : runtime.pipeline.incidents.has(id))) throw apiError(404, ErrorCode.BAD_REQUEST, `no incident ${id}`, 'list them with GET /api/v1/incidents');
-    return { incident: id, notifications: runtime.dispatcher.deliveries.of(id) };
+    return { incident: id, notifications: view?.notifications ? await view.notifications(id) : runtime.dispatcher.deliveries.of(id) };
   });
   app.get('/api/v1/autodiscovery', async () => autodiscoveryView(runtime));
   if (options.ui !== false) {

@@ -25,6 +25,7 @@ import type {
 import type { InstanceStatus } from '../runtime/instance-manager.js';
 import type { SamplePoint } from '../store/sample-store.js';
 import type { Exporter, Logger } from '@sextant/plugin-api';
+import type { DeliveryRow } from '../outbox/delivery-record.js';
 import { BoundedLog } from '../store/bounded-log.js';
 import { MutableBatch } from '../store/mutable-batch.js';
 import { SampleStore } from '../store/sample-store.js';
@@ -74,6 +75,8 @@ export interface GroupView {
   incident(id: string): Promise<Incident | undefined>;
   /** The group's `silence`, `maintenance`, `silence.end` and `maintenance.end` events. */
   windowEvents(): Promise<readonly StoredEvent[]>;
+  /** Which notifications went out for an incident (GET /api/v1/incidents/{id}/notifications), newest sequence first. */
+  notifications?(incidentId: string): Promise<readonly DeliveryRow[]>;
 }
 
 /**

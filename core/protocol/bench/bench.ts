@@ -67,59 +67,106 @@ interface StreamFigures {
   readonly rate: number;
   readonly firstHalf: number;
   readonly secondHalf: number;
-  /** host + child CPU µs per sample, over all rounds and per half */
+  /** host + child CPU µs per sample over all rounds */
   readonly cpuMicrosPerSample: number;
-  readonly cpuFirstHalf: number;
-  readonly cpuSecondHalf: number;
 }
 
-async function streamRate(factory: CollectorFactory<unknown>, pid: number, batch: number, samplesPerRound: number, rounds: number): Promise<StreamFigures> {
-  const sink = new CountingSink();
-  const controller = new AbortController();
-  const config = mergeDefaults(factory.defaults, { batch, samplesPerRound, series: 1000 });
-  const ctx: CollectorContext<unknown> = {
-    config,
-    instanceId: `bench-stream/b${batch}`,
-    logger: quietLogger,
-    clock: { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
-    status: { set() {} },
-    metrics: { counter: () => ({ add() {} }), gauge: () => ({ set() {} }) },
-    signal: controller.signal,
-    dataDir: undefined,
-    sink,
-    hostResource: {},
-    intervalMs: 10_000,
-  };
-  const collector = await factory.create(ctx);
-  await collector.start?.();
-  await collector.collect!(controller.signal); // warm-up round
+/** One collector instance of the bench plugin (its own Collect stream), counting what arrives. */
+class BenchStream {
+  readonly sink = new CountingSink();
+  private readonly controller = new AbortController();
+  private collector: Awaited<ReturnType<CollectorFactory<unknown>['create']>> | undefined;
+  rounds = 0;
+
+  constructor(
+    private readonly factory: CollectorFactory<unknown>,
+    private readonly pid: number,
+    readonly batch: number,
+    readonly samplesPerRound: number,
+  ) {}
+
+  async open(): Promise<this> {
+    const ctx: CollectorContext<unknown> = {
+      config: mergeDefaults(this.factory.defaults, { batch: this.batch, samplesPerRound: this.samplesPerRound, series: 1000 }),
+      instanceId: `bench-stream/b${this.batch}`,
+      logger: quietLogger,
+      clock: { now: () => Date.now(), setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); return () => clearTimeout(t); } },
+      status: { set() {} },
+      metrics: { counter: () => ({ add() {} }), gauge: () => ({ set() {} }) },
+      signal: this.controller.signal,
+      dataDir: undefined,
+      sink: this.sink,
+      hostResource: {},
+      intervalMs: 10_000,
+    };
+    this.collector = await this.factory.create(ctx);
+    await this.collector.start?.();
+    return this;
+  }
+
+  /** One round; returns its wall ms and the CPU ms of host and child together. */
+  async round(): Promise<{ wallMs: number; cpuMs: number }> {
+    const t0 = performance.now();
+    const host0 = process.cpuUsage();
+    const child0 = processCpuMs(this.pid);
+    await this.collector!.collect!(this.controller.signal);
+    const host = process.cpuUsage(host0);
+    this.rounds++;
+    return { wallMs: performance.now() - t0, cpuMs: (host.user + host.system) / 1000 + processCpuMs(this.pid) - child0 };
+  }
+
+  async close(): Promise<void> {
+    await this.collector?.shutdown();
+    const expected = this.rounds * this.samplesPerRound;
+    if (this.sink.samples !== expected) throw new Error(`bench lost samples: got ${this.sink.samples}, expected ${expected}`);
+  }
+}
+
+const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
+
+async function streamRate(stream: BenchStream, rounds: number): Promise<StreamFigures> {
+  await stream.round(); // warm-up round
   const times: number[] = [];
   const cpu: number[] = [];
   const start = performance.now();
   for (let r = 0; r < rounds; r++) {
-    const t0 = performance.now();
-    const host0 = process.cpuUsage();
-    const child0 = processCpuMs(pid);
-    await collector.collect!(controller.signal);
-    const host = process.cpuUsage(host0);
-    cpu.push((host.user + host.system) / 1000 + processCpuMs(pid) - child0);
-    times.push(performance.now() - t0);
+    const { wallMs, cpuMs } = await stream.round();
+    times.push(wallMs);
+    cpu.push(cpuMs);
   }
   const elapsed = (performance.now() - start) / 1000;
-  await collector.shutdown();
-  const expected = (rounds + 1) * samplesPerRound;
-  if (sink.samples !== expected) throw new Error(`bench lost samples: got ${sink.samples}, expected ${expected}`);
   const half = Math.floor(rounds / 2);
-  const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
-  const perSample = (ms: number, n: number) => Math.round(((ms * 1000) / (n * samplesPerRound)) * 1000) / 1000;
+  const n = stream.samplesPerRound;
   return {
-    rate: Math.round((rounds * samplesPerRound) / elapsed),
-    firstHalf: Math.round((half * samplesPerRound) / (sum(times.slice(0, half)) / 1000)),
-    secondHalf: Math.round(((rounds - half) * samplesPerRound) / (sum(times.slice(half)) / 1000)),
-    cpuMicrosPerSample: perSample(sum(cpu), rounds),
-    cpuFirstHalf: perSample(sum(cpu.slice(0, half)), half),
-    cpuSecondHalf: perSample(sum(cpu.slice(half)), rounds - half),
+    rate: Math.round((rounds * n) / elapsed),
+    firstHalf: Math.round((half * n) / (sum(times.slice(0, half)) / 1000)),
+    secondHalf: Math.round(((rounds - half) * n) / (sum(times.slice(half)) / 1000)),
+    cpuMicrosPerSample: Math.round(((sum(cpu) * 1000) / (rounds * n)) * 1000) / 1000,
   };
+}
+
+/**
+ * Does a long-lived stream cost more than a fresh one? Rounds alternate between `long` (which has
+ * carried millions of samples) and a new instance with its own new stream (after one warm-up
+ * round), so both see the same machine load; host + child CPU per sample, summed over `pairs`
+ * rounds each. > 1: the long-lived stream costs more.
+ */
+async function longVersusFresh(long: BenchStream, factory: CollectorFactory<unknown>, pid: number, pairs: number): Promise<number> {
+  const longCpu: number[] = [];
+  const freshCpu: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    const fresh = await new BenchStream(factory, pid, long.batch, long.samplesPerRound).open();
+    await fresh.round();
+    if (i % 2 === 0) {
+      freshCpu.push((await fresh.round()).cpuMs);
+      longCpu.push((await long.round()).cpuMs);
+    } else {
+      longCpu.push((await long.round()).cpuMs);
+      freshCpu.push((await fresh.round()).cpuMs);
+    }
+    await fresh.close();
+  }
+  return Math.round((sum(longCpu) / sum(freshCpu)) * 100) / 100;
 }
 
 /** A container entity as the containers collector reports it, with its two edges. */
@@ -191,9 +238,18 @@ export async function run(): Promise<Record<string, number>> {
     const pid = remote.status().pid!;
     const childIdleRssMiB = rssMiB(pid, 'VmRSS');
     const topology = await topologyCosts(factory);
-    const b1 = await streamRate(factory, pid, 1, 5_000, 8);
-    const b100 = await streamRate(factory, pid, 100, 100_000, 8);
-    const b1000 = await streamRate(factory, pid, 1000, 200_000, 30); // 6M samples: the "long stream"
+    const rate = async (batch: number, samplesPerRound: number, rounds: number) => {
+      const stream = await new BenchStream(factory, pid, batch, samplesPerRound).open();
+      const figures = await streamRate(stream, rounds);
+      await stream.close();
+      return figures;
+    };
+    const b1 = await rate(1, 5_000, 8);
+    const b100 = await rate(100, 100_000, 8);
+    const long = await new BenchStream(factory, pid, 1000, 200_000).open();
+    const b1000 = await streamRate(long, 30); // 6M samples: the "long stream"
+    const longOverFresh = await longVersusFresh(long, factory, pid, 8);
+    await long.close();
     const childRssMiB = rssMiB(pid, 'VmRSS');
     const childPeakRssMiB = rssMiB(pid, 'VmHWM');
     // What the child costs on its own: its private pages (the node binary and libraries it maps are
@@ -212,7 +268,7 @@ export async function run(): Promise<Record<string, number>> {
       collectStreamLongRunSecondHalfOverFirstHalf_b1000: Math.round((b1000.secondHalf / b1000.firstHalf) * 100) / 100,
       // CPU (host + child) per sample, less noisy than wall time on a loaded machine; > 1: the long-lived stream costs more
       collectStreamCpuMicrosPerSample_b1000: b1000.cpuMicrosPerSample,
-      collectStreamLongRunCpuPerSampleSecondHalfOverFirstHalf_b1000: Math.round((b1000.cpuSecondHalf / b1000.cpuFirstHalf) * 100) / 100,
+      collectStreamLongLivedOverFreshCpuPerSample_b1000: longOverFresh,
       childRssMiB,
       childPeakRssMiB,
       childPrivateMiB,

@@ -44,7 +44,24 @@ function writeBytes(out: Buffer, pos: number, tag: number, bytes: Uint8Array): n
   return pos + bytes.byteLength;
 }
 
-/** Encodes a CollectResponse exactly as the generated encoder would decode it back. */
+/**
+ * One reused output buffer (up to 1 MiB; larger messages get their own): grpc-js copies what the
+ * serializer returns into its frame at once (server-interceptors serializeMessage) and keeps
+ * nothing, so a fresh allocation per message would only add to the malloc churn that fragments
+ * the child's heap. The result of {@link encodeCollectResponse} is valid until its next call.
+ */
+let scratch = Buffer.allocUnsafeSlow(0);
+const SCRATCH_MAX = 1 << 20;
+function scratchBuffer(size: number): Buffer {
+  if (size > SCRATCH_MAX) return Buffer.allocUnsafe(size);
+  if (scratch.byteLength < size) scratch = Buffer.allocUnsafeSlow(Math.max(size, Math.min(SCRATCH_MAX, scratch.byteLength * 2)));
+  return scratch.subarray(0, size);
+}
+
+/**
+ * Encodes a CollectResponse so that the generated decoder reads back exactly the message given.
+ * The bytes are valid until the next call (copy them to keep them).
+ */
 export function encodeCollectResponse(message: CollectResponse): Buffer {
   const samples = message.samples;
   if (!samples) {
@@ -58,7 +75,7 @@ export function encodeCollectResponse(message: CollectResponse): Buffer {
   const { count, series, timestamps, values } = samples;
   const field = (bytes: Uint8Array) => (bytes.byteLength ? 1 + varintSize(bytes.byteLength) + bytes.byteLength : 0);
   const body = (count ? 1 + varintSize(count) : 0) + field(series) + field(timestamps) + field(values);
-  const out = Buffer.allocUnsafe(1 + varintSize(body) + body + (rest?.byteLength ?? 0));
+  const out = scratchBuffer(1 + varintSize(body) + body + (rest?.byteLength ?? 0));
   out[0] = SAMPLES_TAG;
   let pos = writeVarint(out, 1, body);
   if (count) {

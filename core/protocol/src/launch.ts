@@ -42,8 +42,8 @@ export interface LaunchPluginProcessOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   readonly cwd?: string;
   /**
-   * Extra node flags (`--max-old-space-size=64`). Without a semi-space flag among them the child
-   * gets {@link CHILD_DEFAULT_NODE_ARGS}.
+   * Extra node flags (`--max-old-space-size=64`). The child also gets {@link CHILD_DEFAULT_NODE_ARGS}
+   * (`--max-semi-space-size=1 --optimize-for-size`), each unless these set the same flag.
    */
   readonly nodeArgs?: readonly string[];
   /** Command prefix, e.g. `['nsenter', '-t', pid, '-n']` to run inside a container's network namespace. */
@@ -113,17 +113,27 @@ export function decodeDescribe(response: DescribeResponse): RemotePluginDescript
 }
 
 /**
- * Node flags every plugin child gets unless `nodeArgs` sets its own semi-space size (issue 20: a
- * child <= 60 MiB RSS). V8 grows the young generation to 16 MiB x 2 under a sample stream and keeps
- * it; capped at 2 MiB the protocol benchmark's child ends a 6M-sample stream at 98 MiB instead of
- * 120 MiB (peak 100-105 instead of 128), with b1000 throughput within the run-to-run noise of this
- * shared machine (1.0-1.4M vs 0.7-1.6M samples/s). 1 MiB costs throughput (2.6M -> 1.8M/s measured).
+ * Node flags every plugin child gets, each unless `nodeArgs` sets that flag (or its counterpart)
+ * itself (issue 20: a child <= 60 MiB RSS). Measured with the protocol benchmark's child after a
+ * 6M-sample stream (README "Benchmark"):
+ * - `--max-semi-space-size=1`: V8 grows the young generation to 16 MiB x 2 under a sample stream
+ *   and keeps it; 1 MiB semi-spaces keep the child ~2 MiB smaller than 2 MiB ones (and ~20 MiB
+ *   smaller than none), now that streaming allocates little per sample.
+ * - `--optimize-for-size`: V8 trades some speed for memory (smaller heap growth steps, less
+ *   inlining): ~2-4 MiB less RSS.
+ * Neither caps the old generation: a plugin that needs a large heap still gets it.
+ * Not a default, measured: `--no-opt` (no TurboFan) saves another ~5 MiB but doubles the CPU per
+ * sample, and would slow isolated detectors far more; glibc malloc settings (MALLOC_ARENA_MAX,
+ * MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_) changed nothing or cost CPU.
  */
-const CHILD_DEFAULT_NODE_ARGS: readonly string[] = ['--max-semi-space-size=2'];
+const CHILD_DEFAULT_NODE_ARGS: readonly { readonly flag: string; readonly unless: RegExp }[] = [
+  { flag: '--max-semi-space-size=1', unless: /^--(max|min)-semi-space-size|^--semi-space-growth-factor/ },
+  { flag: '--optimize-for-size', unless: /^--(no-)?optimize[-_]for[-_]size/ },
+];
 
-function childNodeArgs(nodeArgs: readonly string[] | undefined): readonly string[] {
+export function childNodeArgs(nodeArgs: readonly string[] | undefined): readonly string[] {
   const own = nodeArgs ?? [];
-  return own.some((a) => /^--(max|min)-semi-space-size|^--semi-space-growth-factor/.test(a)) ? own : [...CHILD_DEFAULT_NODE_ARGS, ...own];
+  return [...CHILD_DEFAULT_NODE_ARGS.filter((d) => !own.some((a) => d.unless.test(a))).map((d) => d.flag), ...own];
 }
 
 /**

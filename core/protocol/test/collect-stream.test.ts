@@ -10,7 +10,7 @@ import { RecordingLogger } from '@sextant/testkit';
 import { SAMPLES_PER_MESSAGE } from '../src/child-output.js';
 import { encodeCollectResponse } from '../src/collect-wire.js';
 import { CollectResponse } from '../src/gen/sextant/plugin/v1/plugin.js';
-import { launchPluginProcess, type RemotePlugin } from '../src/launch.js';
+import { childNodeArgs, launchPluginProcess, type RemotePlugin } from '../src/launch.js';
 import { SampleColumnsWriter } from '../src/sample-columns.js';
 import { fixture, isAlive } from './plugin-child.helpers.js';
 
@@ -104,6 +104,15 @@ describe('the Collect stream of a plugin child', () => {
     expect(isAlive(pid)).toBe(true);
   });
 
+  it('lets a plugin with a large heap (2 x 64 MiB held) run under the default child flags', async () => {
+    const pid = remote.status().pid!;
+    const sink = new CheckingSink(10);
+    const { received } = await run({ samples: 10_000, series: 10, mode: 'sync', holdMiB: 64 }, sink, 2);
+    expect(received).toEqual([10_000, 10_000]);
+    expect(sink.misplaced).toBe(0);
+    expect(remote.status()).toMatchObject({ state: 'running', pid, crashes: 0 });
+  });
+
   it('paces a plugin that awaits flush() by a slow host, and loses nothing', async () => {
     const sink = new CheckingSink(7, 2);
     const { received, waited } = await run({ samples: 100_000, series: 7, mode: 'await', flushEvery: 1000 }, sink, 1);
@@ -113,6 +122,14 @@ describe('the Collect stream of a plugin child', () => {
     expect(waited).toHaveLength(1);
     expect(waited[0]).toBeGreaterThan(0);
     expect(remote.status().state).toBe('running');
+  });
+});
+
+describe('the default node flags of a plugin child', () => {
+  it('are added unless the launch sets the same flag', () => {
+    expect(childNodeArgs(undefined)).toEqual(['--max-semi-space-size=1', '--optimize-for-size']);
+    expect(childNodeArgs(['--max-old-space-size=64'])).toEqual(['--max-semi-space-size=1', '--optimize-for-size', '--max-old-space-size=64']);
+    expect(childNodeArgs(['--max-semi-space-size=8', '--no-optimize-for-size'])).toEqual(['--max-semi-space-size=8', '--no-optimize-for-size']);
   });
 });
 
@@ -129,11 +146,11 @@ describe('the Collect encoder', () => {
       { ...base, samples: { count: 0, series: Buffer.alloc(0), timestamps: Buffer.alloc(0), values: Buffer.alloc(0) } },
     ];
     for (const message of cases) {
-      const ours = CollectResponse.decode(encodeCollectResponse(message));
+      const ours = CollectResponse.decode(Buffer.from(encodeCollectResponse(message)));
       const generated = CollectResponse.decode(CollectResponse.encode(message).finish());
       expect(ours).toEqual(generated);
     }
-    const back = CollectResponse.decode(encodeCollectResponse(cases[0]!));
+    const back = CollectResponse.decode(Buffer.from(encodeCollectResponse(cases[0]!)));
     expect(back.samples!.count).toBe(1000);
     expect(Buffer.from(back.samples!.values)).toEqual(Buffer.from(samples.values));
   });

@@ -13,6 +13,11 @@
  *     event id) resumes it, as the runtime's pipeline does for its own windows;
  *   - every event goes to the detectors' onEvent.
  *
+ * A window may be ended on another member than the one it was posted to (any member's API ends a
+ * group window): an end received from the stream resumes learning for a window this member's
+ * pipeline paused, and an end this member's runtime receives resumes a window another member
+ * posted (the pipeline only ends the windows it started).
+ *
  * A member that joins reads the stream's history first: windows still in force pause its
  * detectors (and every partition it takes over later). Events older than what the stream keeps
  * are not replayed.
@@ -29,6 +34,8 @@ interface Window {
   readonly id: string;
   readonly match: SextantEvent['resource'];
   readonly until: number;
+  /** Posted to this member's runtime: its pipeline paused the detectors and ends it on time. */
+  readonly own: boolean;
 }
 
 export interface GroupDetectorEventsOptions {
@@ -52,7 +59,7 @@ export function maintenanceUntil(event: SextantEvent): number {
 
 export class GroupDetectorEvents {
   readonly counters = { published: 0, received: 0, publishFailed: 0, unreadable: 0 };
-  /** Windows of other members in force here (this member's own are the pipeline's). */
+  /** Maintenance windows in force: this member's own (paused by its pipeline) and other members' (paused here). */
   private windows: Window[] = [];
   private lastId = '0-0';
   private timer: NodeJS.Timeout | undefined;
@@ -66,7 +73,14 @@ export class GroupDetectorEvents {
   async start(): Promise<void> {
     // The history includes this member's own entries: after a restart its runtime may not have them.
     await this.readAll(true).catch((e) => this.options.logger.warn(`cluster: reading the group's events failed: ${formatError(e)}; retrying`));
-    this.unlisten = this.options.runtime.pipeline.onEvent((event) => void this.publish(event));
+    this.unlisten = this.options.runtime.pipeline.onEvent((event) => {
+      void this.publish(event);
+      if (event.type === 'maintenance') {
+        const until = maintenanceUntil(event);
+        if (Number.isFinite(until) && !this.windows.some((w) => w.id === event.id)) this.windows.push({ id: event.id, match: event.resource, until, own: true });
+      }
+      if (event.type === 'maintenance.end') this.end(event.attributes?.window, true);
+    });
     const tick = () => {
       if (this.stopped) return;
       this.reading = this.readAll()
@@ -88,7 +102,16 @@ export class GroupDetectorEvents {
 
   /** Windows of other members in force on this member's detectors. */
   get remoteWindows(): readonly Window[] {
-    return this.windows;
+    return this.windows.filter((w) => !w.own);
+  }
+
+  /** Ends a window: resumes learning unless this member's pipeline does (its own window, ended here). */
+  private end(id: unknown, endedHere: boolean): void {
+    const ended = this.windows.filter((w) => w.id === id);
+    if (ended.length === 0) return;
+    this.windows = this.windows.filter((w) => w.id !== id);
+    const proxies = this.options.detectors.ids.map((i) => this.options.detectors.proxy(i));
+    for (const w of ended) if (!(w.own && endedHere)) for (const p of proxies) p.pauseLearning(w.match, false);
   }
 
   private async publish(event: StoredEvent): Promise<void> {
@@ -132,15 +155,11 @@ export class GroupDetectorEvents {
     if (event.type === 'maintenance') {
       const until = maintenanceUntil(event);
       if (Number.isFinite(until) && until > now && !this.windows.some((w) => w.id === event.id)) {
-        this.windows.push({ id: event.id, match: event.resource, until });
+        this.windows.push({ id: event.id, match: event.resource, until, own: false });
         for (const p of proxies) p.pauseLearning(event.resource, true);
       }
     }
-    if (event.type === 'maintenance.end') {
-      const ended = this.windows.filter((w) => w.id === event.attributes?.window);
-      this.windows = this.windows.filter((w) => !ended.includes(w));
-      for (const w of ended) for (const p of proxies) p.pauseLearning(w.match, false);
-    }
+    if (event.type === 'maintenance.end') this.end(event.attributes?.window, false);
     for (const p of proxies) p.onEvent(event);
   }
 
@@ -149,7 +168,8 @@ export class GroupDetectorEvents {
     if (ended.length === 0) return;
     this.windows = this.windows.filter((w) => w.until > now);
     const proxies = this.options.detectors.ids.map((id) => this.options.detectors.proxy(id));
-    for (const w of ended) for (const p of proxies) p.pauseLearning(w.match, false);
+    // This member's own windows are ended by its pipeline's tick.
+    for (const w of ended) if (!w.own) for (const p of proxies) p.pauseLearning(w.match, false);
   }
 }
 

@@ -50,7 +50,8 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     redis = await startTestRedis();
     for (const id of ['a', 'b', 'c']) {
       // peer-outlier first: it models no expectation, so the bands must still come from the baseline (as on one server).
-      const m = await startMember(redis.url, id, { detectors: { 'peer-outlier': {}, baseline: {} }, leaseMs: 30_000, heartbeatMs: 500 });
+      // With the group's correlation (as `sextant server --store` runs): silences and maintenance windows in Redis, so any member's API ends any window.
+      const m = await startMember(redis.url, id, { detectors: { 'peer-outlier': {}, baseline: {} }, correlators: {}, leaseMs: 30_000, heartbeatMs: 500 });
       const api = new ApiServer(m.rt.runtime, { host: '127.0.0.1', port: 0, token: TOKEN, logger: m.rt.runtime.logger });
       const { url } = await api.listen();
       await m.member.serveApi(api, url);
@@ -122,6 +123,20 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     await send(80, 100, () => 0);
     expect(before.paused - baseline.expectation(idOnB(paused))!.expected).toBeGreaterThan(5);
   }, 180_000);
+
+  it('a maintenance window posted to member B and ended on member A resumes learning on both', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const service = ownedBy(b, 'batch');
+    const paused = (m: ApiMember) => m.member.detectors.proxy('baseline').pausedMatches.some((x) => x['service.name'] === service);
+    const posted = await call(members[b], 'POST', '/api/v1/maintenance', { match: { 'service.name': service }, duration: '1h' });
+    expect(posted.status).toBe(201);
+    // B's pipeline paused its own detectors at once; A and C learn of it from the group.
+    expect(paused(members[b])).toBe(true);
+    await until('every member paused', () => members.every(paused), 20_000);
+    const ended = await call(members[a], 'DELETE', `/api/v1/maintenance/${posted.json.maintenance.id}`);
+    expect(ended.status).toBe(200);
+    await until('every member resumed', () => members.every((m) => !paused(m)), 20_000);
+  }, 60_000);
 
   it('member A serves the band of a series member B owns, feedback posted to A reaches B, and every member lists the detectors', async (ctx) => {
     needBinary(ctx, 'redis-server', INSTALL);

@@ -23,7 +23,7 @@ runtime.pipeline.observe((batch) => void (accepted += batch.length));
 let member: ClusterMember | undefined;
 let handler: IngestHandler;
 if (mode === 'member') {
-  member = await ClusterMember.start({ runtime, store: process.env.BENCH_STORE!, detectors: {}, group: process.env.BENCH_GROUP, memberId: process.env.BENCH_MEMBER, checkpointMs: 2000 });
+  member = await ClusterMember.start({ runtime, store: process.env.BENCH_STORE!, detectors: {}, group: process.env.BENCH_GROUP, memberId: process.env.BENCH_MEMBER });
   handler = member.ingestHandler;
 } else {
   handler = {

@@ -9,6 +9,9 @@
  * - *CpuNsPerSample: CPU (from /proc) per sample of the server processes and of redis-server.
  * - throughput2to1 = groupSamplesPerSec_2 / groupSamplesPerSec_1 (issue 22 goal >= 1.5);
  *   cpuPerSampleRedisToMemory = (member + redis-server CPU per sample, 1 member) / in-memory (goal <= 2).
+ * - idleCpuMsPerSec_*: CPU the processes use with no samples (3 s after the warm-up); on a loaded
+ *   machine throughput is low, so this fixed cost weighs on the per-sample figures:
+ *   cpuPerSampleRedisToMemoryNetOfIdle is the same ratio with it taken out on both sides.
  * - takeoverMs_p50 / _max: members in this process; one halts (no release: a crash as the others
  *   see it) -> every one of its partitions is running on a survivor again; lease 5 s, 3 kills.
  *
@@ -170,6 +173,10 @@ interface PathFigures {
   readonly serverCpuNsPerSample: number;
   /** CPU of redis-server per sample, ns (0 for the in-memory path). */
   readonly redisCpuNsPerSample: number;
+  /** CPU the servers and redis-server use with no load (leases, heartbeats, blocked reads, timers), ms per second. */
+  readonly idleCpuMsPerSec: number;
+  /** Of serverCpuNsPerSample + redisCpuNsPerSample, what the idle rate accounts for over the measured time, ns. */
+  readonly idleNsPerSample: number;
 }
 
 /**
@@ -207,6 +214,12 @@ async function measurePath(mode: 'memory' | 'member', servers: number, rounds: n
     const warm = await send(0, 1);
     await untilAsync(async () => (await accepted()) >= warm, 300_000);
     const pids = procs.map((p) => p.child.pid!);
+    const allCpu = () => pids.reduce((a, pid) => a + processCpuNs(pid), 0) + (redis ? processCpuNs(redis.pid) : 0);
+    // Idle for 3 s after the warm-up: what the processes spend per second with no samples at all.
+    const idle0 = allCpu();
+    const idleBegin = performance.now();
+    await new Promise((r) => setTimeout(r, 3000));
+    const idleCpuMsPerSec = (allCpu() - idle0) / 1e6 / ((performance.now() - idleBegin) / 1000);
     const cpu0 = pids.reduce((a, pid) => a + processCpuNs(pid), 0);
     const redis0 = redis ? processCpuNs(redis.pid) : 0;
     const begin = performance.now();
@@ -214,6 +227,8 @@ async function measurePath(mode: 'memory' | 'member', servers: number, rounds: n
     await untilAsync(async () => (await accepted()) >= warm + sent, 300_000, 2);
     const seconds = (performance.now() - begin) / 1000;
     return {
+      idleCpuMsPerSec,
+      idleNsPerSample: (idleCpuMsPerSec * 1e6 * seconds) / sent,
       samplesPerSec: sent / seconds,
       serverCpuNsPerSample: (pids.reduce((a, pid) => a + processCpuNs(pid), 0) - cpu0) / sent,
       redisCpuNsPerSample: redis ? (processCpuNs(redis.pid) - redis0) / sent : 0,
@@ -241,7 +256,7 @@ export async function run(): Promise<Record<string, number>> {
     await waitForPort(port);
     const url = `redis://127.0.0.1:${port}`;
     const only = (process.env.BENCH_CLUSTER_PATHS ?? 'memory,1,2').split(',');
-    const none: PathFigures = { samplesPerSec: NaN, serverCpuNsPerSample: NaN, redisCpuNsPerSample: NaN };
+    const none: PathFigures = { samplesPerSec: NaN, serverCpuNsPerSample: NaN, redisCpuNsPerSample: NaN, idleCpuMsPerSec: NaN, idleNsPerSample: NaN };
     const memory = only.includes('memory') ? await measurePath('memory', 1, rounds) : none;
     const one = only.includes('1') ? await measurePath('member', 1, rounds, { url, pid: redis.pid!, group: 'bench1' }) : none;
     const two = only.includes('2') ? await measurePath('member', 2, rounds, { url, pid: redis.pid!, group: 'bench2' }) : none;
@@ -262,6 +277,11 @@ export async function run(): Promise<Record<string, number>> {
       throughput2to1: Math.round((two.samplesPerSec / one.samplesPerSec) * 100) / 100,
       // CPU per sample through Redis (member + redis-server) over the in-memory server's (goal <= 2).
       cpuPerSampleRedisToMemory: Math.round((redisCost(one) / memory.serverCpuNsPerSample) * 10) / 10,
+      // What a member and redis-server spend per second with no samples (leases, heartbeats, reads),
+      // and the same ratio without it on both sides: the part of the cost that grows with samples.
+      idleCpuMsPerSec_memory: Math.round(memory.idleCpuMsPerSec * 10) / 10,
+      idleCpuMsPerSec_1: Math.round(one.idleCpuMsPerSec * 10) / 10,
+      cpuPerSampleRedisToMemoryNetOfIdle: Math.round(((redisCost(one) - one.idleNsPerSample) / (memory.serverCpuNsPerSample - memory.idleNsPerSample)) * 10) / 10,
       ...(times.length ? { takeoverMs_p50: Math.round(times[Math.floor(times.length / 2)]), takeoverMs_max: Math.round(times[times.length - 1]) } : {}),
     };
   } finally {

@@ -81,7 +81,12 @@ describe('Redis restarted under load (real redis-server)', () => {
     expect(await Promise.all(waiting)).toEqual(['stored', 'stored', 'stored', 'refused', 'refused']);
     const dropped = m.member.appender.counters.droppedBufferFull;
     expect(dropped).toBe(2000); // 5 batches of 1000 against a bound of 3000
-    await until('what was kept is processed', () => m.member.totals().processed >= 6000 - dropped, 120_000);
+    await until('what was kept is processed', () => m.member.totals().processed >= 6000 - dropped, 120_000).catch(async (e) => {
+      // Say where it stands: which partitions lag, in which state, and the counters.
+      const st = await m.member.status();
+      const stuck = st.owned.filter((o) => o.lag || o.state !== 'running').slice(0, 8);
+      throw new Error(`${(e as Error).message}: ${JSON.stringify({ processed: st.processed, ingest: st.ingest, leases: st.leases, owned: st.owned.length, stuck })}`);
+    });
     expect(m.member.totals().processed).toBe(6000 - dropped);
     expect((await m.member.status()).ingest.droppedBufferFull).toBe(2000);
   }, 240_000);

@@ -187,9 +187,16 @@ export class GroupCorrelation {
     return c;
   }
 
+  private lastPrune = 0;
+
   private async round(): Promise<void> {
     await this.lease.tick();
     await this.windows.refresh();
+    // The leader forgets silences and maintenance windows that ended more than a week ago (hourly).
+    if (this.lease.holds() && Date.now() - this.lastPrune > 3_600_000) {
+      this.lastPrune = Date.now();
+      await this.view.forgetEnded(Date.now() - 7 * 86_400_000).catch((e) => this.options.logger.debug(`cluster: pruning ended windows failed: ${formatError(e)}`));
+    }
     if (this.running) {
       this.timer = setTimeout(() => void this.round(), this.options.heartbeatMs);
       this.timer.unref?.();

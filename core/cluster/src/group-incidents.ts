@@ -120,6 +120,15 @@ export class GroupIncidentView implements GroupView {
     return sortRows(parseRows(raw));
   }
 
+  /** Forgets windows that ended before `before` (ms), with their `*.end` events. Returns how many events went. */
+  async forgetEnded(before: number): Promise<number> {
+    const events = await this.windowEvents();
+    const gone = new Set(windowsOf(events).filter((w) => w.until < before).map((w) => w.id));
+    const ids = events.filter((e) => gone.has(e.id) || gone.has(String(e.attributes?.window))).map((e) => e.id);
+    if (ids.length > 0) await this.link.call(this.keys.windows, ['HDEL', this.keys.windows, ...ids]);
+    return ids.length;
+  }
+
   /** Stores a silence / maintenance (or its end) event for every member to see. */
   async storeWindowEvent(event: StoredEvent): Promise<void> {
     await this.link.call(this.keys.windows, ['HSET', this.keys.windows, event.id, JSON.stringify(event)]);

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Incident } from '@sextant/plugin-api';
 import { findBinary, needBinary } from '@sextant/testkit';
-import { partitionOf } from '../src/index.js';
+import { GroupIncidentView, GroupKeys, connectRedis, partitionOf } from '../src/index.js';
 import { getJson, incidentsOf, latency, startGroupMember, startReceiver, TOKEN, type GroupMember, type Received } from './group-fixture.js';
 import { startTestRedis, stopWithin, until, type TestRedis } from './redis-process.js';
 
@@ -148,4 +148,34 @@ describe('group correlation (real redis-server, three members in one process)', 
       return s.some((x) => x.id === silenceId && !x.active);
     }, 30_000);
   }, 180_000);
+});
+
+describe('the group keeps a week of ended silences', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    if (findBinary('redis-server')) redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('forgets windows ended before the cut, with their end events, and keeps the others', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const link = await connectRedis(redis.url);
+    try {
+      const view = new GroupIncidentView(link, new GroupKeys('prune'));
+      const day = 86_400_000;
+      const now = Date.now();
+      const ev = (id: string, type: string, timestamp: number, attributes: Record<string, string | number>) => ({ id, type, title: id, timestamp, resource: { 'service.name': 'db' }, attributes, source: 'api' });
+      await view.storeWindowEvent(ev('old', 'silence', now - 10 * day, { from: now - 10 * day, until: now - 9 * day }));
+      await view.storeWindowEvent(ev('cut-short', 'maintenance', now - 10 * day, { from: now - 10 * day, until: now + day }));
+      await view.storeWindowEvent(ev('cut-short-end', 'maintenance.end', now - 9 * day, { window: 'cut-short' }));
+      await view.storeWindowEvent(ev('recent', 'silence', now - day, { from: now - day, until: now - day / 2 }));
+      await view.storeWindowEvent(ev('running', 'silence', now, { from: now, until: now + day }));
+      expect(await view.forgetEnded(now - 7 * day)).toBe(3);
+      expect((await view.windowEvents()).map((e) => e.id).sort()).toEqual(['recent', 'running']);
+    } finally {
+      link.destroy();
+    }
+  });
 });

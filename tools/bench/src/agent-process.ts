@@ -52,8 +52,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function startCli(repoRoot: string, args: string[], cwd: string, nodeArgs: readonly string[] = []): { child: ChildProcess; output: () => string } {
-  const child = spawn(process.execPath, [...nodeArgs, join(repoRoot, 'tools/cli/dist/bin.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+function startCli(repoRoot: string, args: string[], cwd: string, nodeArgs: readonly string[] = [], bin = join(repoRoot, 'tools/cli/dist/bin.js'), env: Record<string, string> = {}): { child: ChildProcess; output: () => string } {
+  const child = spawn(process.execPath, [...nodeArgs, bin, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   child.stdout!.on('data', (d) => (out = (out + String(d)).slice(-4000)));
   child.stderr!.on('data', (d) => (out = (out + String(d)).slice(-4000)));
@@ -131,7 +131,7 @@ export async function agentProcess(repoRoot: string, opts: { containers?: number
         return false;
       }
     }, 60_000, server.output);
-    agent = startCli(repoRoot, ['agent', '--config', join(dir, 'agent.yaml'), '--server', `127.0.0.1:${ingestPort}`, '--insecure', '--token', token, '--log-level', 'error'], dir, (process.env.SEXTANT_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean));
+    agent = startCli(repoRoot, ['agent', '--config', join(dir, 'agent.yaml'), '--server', `127.0.0.1:${ingestPort}`, '--insecure', '--token', token, '--log-level', 'error'], dir, (process.env.SEXTANT_BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter(Boolean), process.env.SEXTANT_BENCH_AGENT_BIN || undefined, Object.fromEntries((process.env.SEXTANT_BENCH_AGENT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])));
     const pid = agent.child.pid!;
     await new Promise((r) => setTimeout(r, warmup * 1000));
     if (agent.child.exitCode !== null) throw new Error(`sextant agent exited early: ${agent.output()}`);

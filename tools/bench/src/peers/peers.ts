@@ -112,8 +112,8 @@ function stopByPid(child: ChildProcess): Promise<void> {
 /** Every process this benchmark spawned, stopped by pid at the end whatever happened. */
 const spawned = new Set<ChildProcess>();
 
-function spawnQuiet(file: string, args: string[]): ChildProcess {
-  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+function spawnQuiet(file: string, args: string[], env: Record<string, string> = {}): ChildProcess {
+  const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   spawned.add(child);
   let tail = '';
   child.stderr!.on('data', (d: Buffer) => void (tail = (tail + d.toString()).slice(-4000)));
@@ -187,7 +187,11 @@ async function startSextant(dir: string, repoRoot: string, load: LoadProcess, wi
   const analysis = withAnalysis ? '' : 'detectors: {}\ncorrelators: {}\n';
   writeFileSync(join(home, 'sextant.yaml'), `dataDir: ${JSON.stringify(join(home, 'data'))}\nplugins: { discover: false }\nserver: { enabled: false }\n${analysis}`);
   const port = await freePort();
-  const child = spawnQuiet(process.execPath, [bin, 'server', '--insecure-loopback', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--config', join(home, 'sextant.yaml'), '--log-level', 'warn']);
+  // SEXTANT_BENCH_SERVER_NODE_ARGS / SEXTANT_BENCH_SERVER_ENV ("K=V K2=V2"): node flags and
+  // environment for the server process only, to compare settings in the same run.
+  const nodeArgs = (process.env.SEXTANT_BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const env = Object.fromEntries((process.env.SEXTANT_BENCH_SERVER_ENV ?? '').split(' ').filter((kv) => kv.includes('=')).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  const child = spawnQuiet(process.execPath, [...nodeArgs, bin, 'server', '--insecure-loopback', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--config', join(home, 'sextant.yaml'), '--log-level', 'warn'], env);
   await waitForPort(port, '127.0.0.1', 30_000);
   load.child.send({ feed: { address: `127.0.0.1:${port}`, token: TOKEN } });
   return {

@@ -104,7 +104,8 @@ export interface MemberStatus {
   readonly members: readonly string[];
   readonly owned: readonly { partition: number; state: string; lag?: number }[];
   readonly ingest: { appended: number; droppedBufferFull: number; droppedShutdown: number; buffered: number };
-  readonly processed: { processed: number; duplicates: number; replaySkipped: number };
+  readonly processed: { processed: number; duplicates: number; replaySkipped: number; claimed: number };
+  readonly leases: { acquired: number; released: number; lost: number };
 }
 
 export interface MemberOptions {
@@ -146,7 +147,7 @@ export class ServerMember {
     await waitFor(`member ${o.memberId} API`, async () => {
       if (child.exitCode !== null) throw new Error(`member ${o.memberId} exited (${child.exitCode}): ${m.out}`);
       return (await m.status()) !== undefined;
-    }, 120_000, 200);
+    }, 300_000, 200); // generous: on the shared build machine a start can take minutes
     return m;
   }
 

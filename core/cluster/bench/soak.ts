@@ -114,6 +114,11 @@ export async function run(): Promise<Record<string, number>> {
       soakLost: sent - processed,
       soakDropped: clientDropped + sum((s) => s.ingest.droppedBufferFull + s.ingest.droppedShutdown),
       soakDuplicates: sum((s) => s.processed.duplicates),
+      // Partitions whose lease lapsed while the member lived (a starved process): the next owner
+      // replays from the last checkpoint what the lapsed one had already applied.
+      soakLeasesLost: sum((s) => s.leases.lost),
+      soakReplaySkipped: sum((s) => s.processed.replaySkipped),
+      soakClaimed: sum((s) => s.processed.claimed),
       soakAcceptedEqualsSent: processed === sent ? 1 : 0,
       soakRssSlopeMiBPer10Min_max: Math.round(Math.max(...slopes) * 100) / 100,
       soakMemberCpuPercentOfCore: Math.round((cpu.reduce((a, b) => a + b, 0) / cpu.length) * 1000) / 10,

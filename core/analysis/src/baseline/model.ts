@@ -490,6 +490,9 @@ export class BaselineModel {
     // Level-shift confirmation: a run of same-sign excursions is accepted as the new normal.
     const sign = z > 0 ? 1 : -1;
     let shiftBy = 0;
+    // shiftBy !== 0, kept as a flag: until the first shift shiftBy is always the integer 0, and a
+    // comparison of it that V8 compiled for integers was thrown away at the first shift.
+    let shifted = false;
     const excCount = s[o + F.excCount];
     const excSign = s[o + F.excSign];
     const sameSign = excSign === sign;
@@ -507,6 +510,8 @@ export class BaselineModel {
       s[o + F.excSum] = confirmed ? 0 : sum;
       s[o + F.shifts] = confirmed ? shiftsAfter : shifts;
       shiftBy = confirmed ? mean : 0;
+      const moves = mean !== 0;
+      shifted = confirmed && moves;
       if (confirmed) kind = LEVEL_SHIFT;
     } else {
       s[o + F.excCount] = 0;
@@ -533,7 +538,10 @@ export class BaselineModel {
     const memory = remembered * s[o + F.decaySurprise];
     let residualScore = score > memory + Math.min(p.repeatMargin, 0.5 * (1 - memory)) ? score : 0;
     // A confirmed level shift is an anomaly of its own, whatever the memory of earlier surprises.
-    if (shiftBy !== 0 && n >= p.learningSamples && K.shiftScore > residualScore) residualScore = K.shiftScore;
+    const learned = n >= p.learningSamples;
+    const shiftScore = K.shiftScore;
+    const shiftWins = shiftScore > residualScore;
+    if (shifted && learned && shiftWins) residualScore = shiftScore;
     const worst = Math.max(memory, score);
     s[o + F.novelty] = n >= p.learningSamples ? worst : remembered;
 

@@ -64,6 +64,30 @@ interface Cell {
   readonly members: number[];
 }
 
+/** Cells up to this size are sorted in place by insertion (no allocation); larger ones by Array sort. */
+const SMALL_CELL = 64;
+
+/**
+ * Sorts a[0..n) ascending by insertion: stable and ordered by `>`, so the result is the one
+ * `Array.prototype.sort((x, y) => x - y)` gives (equal values keep their order, -0 and 0 included).
+ */
+function insertionSort(a: Float64Array, n: number): void {
+  for (let i = 1; i < n; i++) {
+    const x = a[i];
+    let j = i - 1;
+    while (j >= 0 && a[j] > x) {
+      a[j + 1] = a[j];
+      j--;
+    }
+    a[j + 1] = x;
+  }
+}
+
+/** Median of the sorted a[0..n) (mean of the two middle values when n is even). */
+function medianOfSorted(a: ArrayLike<number>, n: number): number {
+  return a[n >> 1] * (n % 2 ? 1 : 0.5) + (n % 2 ? 0 : a[(n >> 1) - 1] * 0.5);
+}
+
 function popcount(x: number): number {
   let n = 0;
   while (x) {
@@ -91,6 +115,9 @@ export class PeerOutlierDetector implements Detector {
   private readonly quietUntil = new Map<string, number>();
   private nextEval = Number.NEGATIVE_INFINITY;
   private readonly scratch: number[] = [];
+  /** Per-cell scratch for the values and deviations of small cells (sorted in place). */
+  private sortedValues = new Float64Array(SMALL_CELL);
+  private sortedDev = new Float64Array(SMALL_CELL);
   /** Rounds evaluated and members judged, for benchmarks and tests. */
   rounds = 0;
   judged = 0;
@@ -202,12 +229,28 @@ export class PeerOutlierDetector implements Detector {
       for (const s of fresh) if (this.age[s] < 0xffff) this.age[s]++;
       if (fresh.length < cfg.minMembers) continue;
       const quiet = (this.quietUntil.get(cell.group) ?? Number.NEGATIVE_INFINITY) > now;
+      const count = fresh.length;
       const v0 = this.version[fresh[0]];
-      const mixed = fresh.some((s) => this.version[s] !== v0);
-      const values = fresh.map((s) => this.value[s]).sort((a, b) => a - b);
-      const median = values[values.length >> 1] * (values.length % 2 ? 1 : 0.5) + (values.length % 2 ? 0 : values[(values.length >> 1) - 1] * 0.5);
-      const dev = values.map((v) => Math.abs(v - median)).sort((a, b) => a - b);
-      const mad = dev[dev.length >> 1] * (dev.length % 2 ? 1 : 0.5) + (dev.length % 2 ? 0 : dev[(dev.length >> 1) - 1] * 0.5);
+      let mixed = false;
+      for (let i = 1; i < count && !mixed; i++) mixed = this.version[fresh[i]] !== v0;
+      // Median and MAD: small cells (replicas of a service) in preallocated scratch, no allocation
+      // or comparator call per cell; the same values as the array sort of large cells.
+      let median: number;
+      let mad: number;
+      if (count <= SMALL_CELL) {
+        const values = this.sortedValues;
+        const dev = this.sortedDev;
+        for (let i = 0; i < count; i++) values[i] = this.value[fresh[i]];
+        insertionSort(values, count);
+        median = medianOfSorted(values, count);
+        for (let i = 0; i < count; i++) dev[i] = Math.abs(values[i] - median);
+        insertionSort(dev, count);
+        mad = medianOfSorted(dev, count);
+      } else {
+        const values = fresh.map((s) => this.value[s]).sort((a, b) => a - b);
+        median = medianOfSorted(values, count);
+        mad = medianOfSorted(values.map((v) => Math.abs(v - median)).sort((a, b) => a - b), count);
+      }
       const scale = Math.max(1.4826 * mad, cfg.relFloor * Math.abs(median), cfg.absFloor);
       let deviating = 0;
       for (const s of fresh) if (Math.abs(this.value[s] - median) / scale > cfg.threshold) deviating++;

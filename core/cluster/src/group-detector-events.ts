@@ -19,8 +19,9 @@
  * posted (the pipeline only ends the windows it started).
  *
  * A member that joins reads the stream's history first: windows still in force pause its
- * detectors (and every partition it takes over later). Events older than what the stream keeps
- * are not replayed.
+ * detectors (and every partition it takes over later). The events of the last `recentMs`
+ * (default 15 min, at most 1,000) are kept and replayed to a partition's instances when this member
+ * takes the partition over, so a deploy's quiet period survives a take-over.
  */
 import { formatError, type Logger, type SextantEvent } from '@sextant/plugin-api';
 import type { Runtime, StoredEvent } from '@sextant/runtime';
@@ -47,6 +48,8 @@ export interface GroupDetectorEventsOptions {
   readonly logger: Logger;
   /** Poll period of the stream (default 250 ms). */
   readonly pollMs?: number;
+  /** How long events are kept for partitions taken over later (default 15 min). */
+  readonly recentMs?: number;
 }
 
 /** Until when a maintenance event pauses learning (the pipeline's rule), or NaN. */
@@ -66,8 +69,26 @@ export class GroupDetectorEvents {
   private unlisten: (() => void) | undefined;
   private stopped = false;
   private reading: Promise<void> | undefined;
+  /** The group's recent events in arrival order (this member's and the others'). */
+  private readonly recent: { at: number; event: StoredEvent }[] = [];
 
-  constructor(private readonly options: GroupDetectorEventsOptions) {}
+  constructor(private readonly options: GroupDetectorEventsOptions) {
+    options.detectors.recentEvents = () => this.recentEvents();
+  }
+
+  /** Events of the last `recentMs`, oldest first. */
+  recentEvents(): readonly { at: number; event: StoredEvent }[] {
+    const since = Date.now() - (this.options.recentMs ?? 900_000);
+    let drop = 0;
+    while (drop < this.recent.length && this.recent[drop].at < since) drop++;
+    if (drop) this.recent.splice(0, drop);
+    return this.recent;
+  }
+
+  private remember(event: StoredEvent): void {
+    this.recent.push({ at: Date.now(), event });
+    if (this.recent.length > 1000) this.recent.splice(0, this.recent.length - 1000);
+  }
 
   /** Reads the history (windows in force), then follows the stream and publishes this runtime's events. */
   async start(): Promise<void> {
@@ -75,6 +96,7 @@ export class GroupDetectorEvents {
     await this.readAll(true).catch((e) => this.options.logger.warn(`cluster: reading the group's events failed: ${formatError(e)}; retrying`));
     this.unlisten = this.options.runtime.pipeline.onEvent((event) => {
       void this.publish(event);
+      this.remember(event);
       if (event.type === 'maintenance') {
         const until = maintenanceUntil(event);
         if (Number.isFinite(until) && !this.windows.some((w) => w.id === event.id)) this.windows.push({ id: event.id, match: event.resource, until, own: true });
@@ -145,6 +167,8 @@ export class GroupDetectorEvents {
         }
         this.counters.received++;
         this.deliver(event);
+        // History is remembered only when recent by its own time; a live entry is recent now.
+        if (!history || event.timestamp > Date.now() - (this.options.recentMs ?? 900_000)) this.remember(event);
       }
     }
   }

@@ -8,6 +8,7 @@
  *                       partition indices), before the pipeline stores bands and feeds exporters,
  *                       so bands are kept next to the samples as on a single server;
  *   onEvent(event)      every owned partition's instance (deploys open expected-change windows);
+ *                       a partition taken over gets the group's recent events (15 min) first;
  *   pauseLearning(...)  every owned partition's instance, and remembered: a partition taken over
  *                       later gets the windows still in force (maintenance);
  *   expectation(id)     the owning instance, when this member owns the series' partition;
@@ -27,6 +28,8 @@ interface Tracked {
   readonly catalog: SeriesCatalog;
   /** Pauses are applied again before the first batch: a restore() after creation may have reset them. */
   fresh: boolean;
+  /** When it was registered (ms): events that arrived before are replayed to it before its first batch. */
+  readonly createdAt: number;
   state: HealthState;
   message?: string;
   since: number;
@@ -50,6 +53,8 @@ export class PartitionDetectors {
   private translated: MutableBatch | undefined;
   private readonly scratch = new MutableBatch(1024);
   remoteFeedback: RemoteFeedback | undefined;
+  /** Recent events of the group with their arrival time (GroupDetectorEvents), replayed to a partition taken over. */
+  recentEvents: (() => readonly { at: number; event: SextantEvent }[]) | undefined;
 
   private seriesMap: LocalSeriesMap | undefined;
 
@@ -80,7 +85,7 @@ export class PartitionDetectors {
   track(id: string, partition: number, detector: Detector, catalog: SeriesCatalog, signal: AbortSignal): void {
     let byPartition = this.live.get(id);
     if (!byPartition) this.live.set(id, (byPartition = new Map()));
-    const entry: Tracked = { detector, catalog, fresh: true, state: 'ok', since: Date.now() };
+    const entry: Tracked = { detector, catalog, fresh: true, createdAt: Date.now(), state: 'ok', since: Date.now() };
     byPartition.set(partition, entry);
     this.proxy(id).adopt(detector);
     this.proxy(id).applyPauses(detector);
@@ -179,6 +184,15 @@ export class PartitionDetectorProxy implements Detector {
     if (t.fresh) {
       t.fresh = false;
       this.applyPauses(t.detector);
+      // What the previous owner's instance saw (a deploy's quiet period, ...), after restore().
+      for (const r of this.set.recentEvents?.() ?? []) {
+        if (r.at >= t.createdAt) break;
+        try {
+          t.detector.onEvent?.(r.event);
+        } catch (e) {
+          this.set.setStatus(this.id, p, t.detector, 'degraded', `onEvent failed: ${formatError(e)}`);
+        }
+      }
     }
     const b = this.set.translate(batch);
     if (b.length === 0) return;

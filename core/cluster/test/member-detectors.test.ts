@@ -188,9 +188,39 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     for (const [method, path] of [['GET', 'expectations?series=1'], ['GET', 'samples?series=1'], ['POST', 'feedback?detector=baseline&series=1&verdict=missed-here&timestamp=1']]) {
       const res = await fetch(`${members[b].url}/api/v1/cluster/internal/${path}`, { method, headers: { 'x-sextant-group-secret': 'guess' } });
       expect(res.status).toBe(403);
-      expect((await res.json()).error.code).toBe('SEXTANT_ERR_UNAUTHORIZED');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('SEXTANT_ERR_UNAUTHORIZED');
     }
     expect(members[b].member.api.counters.refused).toBe(refused + 3);
     await expect(startMember(redis.url, 'd', { partitions: 32 })).rejects.toMatchObject({ code: 'SEXTANT_ERR_CONFIG_INVALID', message: expect.stringMatching(/partitions=64.*partitions=32/) });
   }, 60_000);
+
+  it('a partition taken over gets the group\'s recent events: a deploy announced before keeps peer-outlier quiet on the new owner (stops member C)', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const c = 2;
+    const metric = 'container.memory.usage';
+    const inPartitionOf = (owner: number, prefix: string) => {
+      for (let i = 0; ; i++) {
+        const name = `${prefix}-${i}`;
+        if (members[owner].member.ownedPartitions.includes(partitionOf({ metric, resource: { 'container.id': 'x', 'service.name': name }, attributes: {} }, 64))) return name;
+      }
+    };
+    const deployed = inPartitionOf(c, 'deployed');
+    const control = inPartitionOf(c, 'steady');
+    const t0 = Date.now() - 30 * STEP;
+    // The deploy reaches C's instances now; A and B have no instance of that partition yet.
+    expect((await call(members[a], 'POST', '/api/v1/events', { type: 'deploy', title: `deploy ${deployed} 2.0`, timestamp: t0, resource: { 'service.name': deployed } })).status).toBe(201);
+    await until('C has the deploy', () => members[c].member.events.recentEvents().some((r) => r.event.resource['service.name'] === deployed), 20_000);
+    await stopWithin(() => members[c].member.stop());
+    await until('A and B own every partition', () => members[a].member.ownedPartitions.length + members[b].member.ownedPartitions.length === 64, 60_000);
+    const replicas = (service: string): SeriesDescriptor[] => Array.from({ length: 8 }, (_, i) => ({ metric, unit: 'By', type: 'gauge', resource: { 'container.id': `${service}-${i}`, 'service.name': service }, attributes: {} }));
+    for (let r = 0; r < 16; r++) {
+      const round = [deployed, control].flatMap((svc) => replicas(svc).map((d, i) => ({ descriptor: d, t: t0 + (r + 1) * STEP, v: i === 3 && r >= 4 ? 900 : 100 + (i % 2) })));
+      await members[a].send('agent-a', round);
+    }
+    await settle();
+    const flagged = (svc: string) => [a, b].flatMap((k) => members[k].rt.runtime.pipeline.anomalies.query({ where: (x) => x.detector === 'peer-outlier' && x.resource['service.name'] === svc }));
+    await until('the control service\'s outlier is flagged', () => flagged(control).length > 0, 30_000);
+    // Within the deploy's quiet period (5 min of data time) on the new owner too.
+    expect(flagged(deployed)).toEqual([]);
+  }, 180_000);
 });

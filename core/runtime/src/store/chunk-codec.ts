@@ -18,7 +18,9 @@
  * (`12.34` -> 1234 at scale 2): gauges and counters with a few significant digits then cost the
  * bits of their changes only. A value a few units in the last place away from such a decimal
  * (`1.7619999999999998`, what an average computed in floating point gives) is that decimal plus a
- * small correction of its bit pattern (a second integer column, ~1 bit a point when there is none).
+ * small correction of its bit pattern (a second integer column, ~1 bit a point when there is none),
+ * when that decimal has at most ~13 significant digits (with 15-16 nearly every double is that close
+ * to one).
  * Values that do not fit (-0, NaN payloads, full-precision noise) are kept bit-exact as exceptions. When that does not pay, values use the XOR column of
  * the Gorilla paper (Pelkonen et al., VLDB 2015): XOR with the previous value, then leading and
  * trailing zeros. Every path is lossless to the bit.

@@ -148,25 +148,31 @@ async function streamRate(stream: BenchStream, rounds: number): Promise<StreamFi
 /**
  * Does a long-lived stream cost more than a fresh one? Rounds alternate between `long` (which has
  * carried millions of samples) and a new instance with its own new stream (after one warm-up
- * round), so both see the same machine load; host + child CPU per sample, summed over `pairs`
- * rounds each. > 1: the long-lived stream costs more.
+ * round), so both see the same machine load. Returns the median over `pairs` of the ratio of host
+ * + child CPU per sample (long / fresh): a load spike during one round moves one pair, not the
+ * result. > 1: the long-lived stream costs more.
  */
 async function longVersusFresh(long: BenchStream, factory: CollectorFactory<unknown>, pid: number, pairs: number): Promise<number> {
-  const longCpu: number[] = [];
-  const freshCpu: number[] = [];
+  const ratios: number[] = [];
   for (let i = 0; i < pairs; i++) {
     const fresh = await new BenchStream(factory, pid, long.batch, long.samplesPerRound).open();
     await fresh.round();
+    let longCpu: number;
+    let freshCpu: number;
     if (i % 2 === 0) {
-      freshCpu.push((await fresh.round()).cpuMs);
-      longCpu.push((await long.round()).cpuMs);
+      freshCpu = (await fresh.round()).cpuMs;
+      longCpu = (await long.round()).cpuMs;
     } else {
-      longCpu.push((await long.round()).cpuMs);
-      freshCpu.push((await fresh.round()).cpuMs);
+      longCpu = (await long.round()).cpuMs;
+      freshCpu = (await fresh.round()).cpuMs;
     }
     await fresh.close();
+    if (freshCpu > 0) ratios.push(longCpu / freshCpu);
   }
-  return Math.round((sum(longCpu) / sum(freshCpu)) * 100) / 100;
+  ratios.sort((a, b) => a - b);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return Math.round(median * 100) / 100;
 }
 
 /** A container entity as the containers collector reports it, with its two edges. */
@@ -248,7 +254,7 @@ export async function run(): Promise<Record<string, number>> {
     const b100 = await rate(100, 100_000, 8);
     const long = await new BenchStream(factory, pid, 1000, 200_000).open();
     const b1000 = await streamRate(long, 30); // 6M samples: the "long stream"
-    const longOverFresh = await longVersusFresh(long, factory, pid, 8);
+    const longOverFresh = await longVersusFresh(long, factory, pid, 12);
     await long.close();
     const childRssMiB = rssMiB(pid, 'VmRSS');
     const childPeakRssMiB = rssMiB(pid, 'VmHWM');

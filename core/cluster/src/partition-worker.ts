@@ -626,6 +626,7 @@ export class PartitionReader {
       }
       try {
         let byStream: Map<string, RawEntry[]>;
+        let readFailure: unknown;
         if (!link.cluster && link.duplicate) {
           if (!this.reader) {
             const r = await link.duplicate();
@@ -639,10 +640,16 @@ export class PartitionReader {
           const reply = await this.reader.callBuffers(streams[0], ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', String(READ_COUNT), 'BLOCK', String(BLOCK_MS), 'STREAMS', ...streams, ...streams.map(() => '>')]);
           byStream = readGroupStreams(reply);
         } else {
-          const replies = await Promise.all(ready.map((w) => { const stream = keys.stream(w.partition); return link.callBuffers(stream, ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', String(READ_COUNT), 'STREAMS', stream, '>']); }));
+          // Settled one by one: entries a read delivered are pending for this member and must be
+          // applied even when the read of another stream (another node, failing over) failed,
+          // or they would stay pending until a take-over claims them.
+          const replies = await Promise.allSettled(ready.map((w) => { const stream = keys.stream(w.partition); return link.callBuffers(stream, ['XREADGROUP', 'GROUP', CONSUMER_GROUP, memberId, 'COUNT', String(READ_COUNT), 'STREAMS', stream, '>']); }));
           byStream = new Map();
-          for (const r of replies) for (const [k, v] of readGroupStreams(r)) byStream.set(k, v);
-          if ([...byStream.values()].every((e) => e.length === 0)) await sleep(pollMs);
+          for (const r of replies) {
+            if (r.status === 'fulfilled') for (const [k, v] of readGroupStreams(r.value)) byStream.set(k, v);
+            else readFailure ??= r.reason;
+          }
+          if (readFailure === undefined && [...byStream.values()].every((e) => e.length === 0)) await sleep(pollMs);
         }
         failures = 0;
         await Promise.all(
@@ -652,6 +659,7 @@ export class PartitionReader {
           }),
         );
         for (const w of ready) w.checkpointIfDue();
+        if (readFailure !== undefined) throw readFailure;
       } catch (e) {
         if (this.stopped) break;
         if (/NOGROUP/.test(formatError(e))) {

@@ -221,7 +221,14 @@ export class ClusterMember {
       const leaseMs = options.leaseMs ?? 5000;
       // Its own connection: the leader's commits and deliveries do not queue behind partition traffic.
       const own = typeof options.store === 'string' ? await connectRedis(options.store) : undefined;
-      member.correlation = await GroupCorrelation.start({ link: own ?? link, ...(own ? { ownsLink: true } : {}), group: member.keys.group, memberId: member.memberId, runtime: options.runtime, correlators: options.correlators, series: member.series, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 5)), ...(options.checkpointMs ? { checkpointMs: options.checkpointMs } : {}), logger: member.logger });
+      try {
+        member.correlation = await GroupCorrelation.start({ link: own ?? link, ...(own ? { ownsLink: true } : {}), group: member.keys.group, memberId: member.memberId, runtime: options.runtime, correlators: options.correlators, series: member.series, leaseMs, heartbeatMs: options.heartbeatMs ?? Math.max(50, Math.floor(leaseMs / 5)), ...(options.checkpointMs ? { checkpointMs: options.checkpointMs } : {}), logger: member.logger });
+      } catch (e) {
+        // An invalid `correlators` section: leave the group again rather than run half a member.
+        own?.destroy();
+        await member.stop().catch(() => undefined);
+        throw e;
+      }
     }
     member.logger.info(`cluster: member ${member.memberId} joined group "${member.keys.group}" (${member.keys.partitions} partitions) on ${link.description}`);
     return member;

@@ -150,6 +150,34 @@ describe('group correlation (real redis-server, three members in one process)', 
   }, 180_000);
 });
 
+describe('an invalid correlators section', () => {
+  let redis: TestRedis;
+  beforeAll(async () => {
+    if (findBinary('redis-server')) redis = await startTestRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('refuses to start the member with CONFIG_INVALID naming the key, and leaves the group again', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const receiver = await startReceiver();
+    try {
+      await expect(startGroupMember(redis.url, 'bad', receiver.url, { correlators: { incidents: { groupWindow: 'soon' } } })).rejects.toThrow(/correlators\.incidents\.groupWindow/);
+      const link = await connectRedis(redis.url);
+      try {
+        // Its partitions were released and it left the member list: nobody holds a lease.
+        await until('no member is left', async () => Number(await link.call('{sextant}:members', ['ZCARD', '{sextant}:members'])) === 0, 30_000);
+        expect(await link.call('{sextant:corr}:lease', ['GET', '{sextant:corr}:lease'])).toBeNull();
+      } finally {
+        link.destroy();
+      }
+    } finally {
+      await receiver.close();
+    }
+  }, 120_000);
+});
+
 describe('the group keeps a week of ended silences', () => {
   let redis: TestRedis;
   beforeAll(async () => {

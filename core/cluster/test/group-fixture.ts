@@ -71,6 +71,9 @@ export async function startGroupMember(redisUrl: string, id: string, hookUrl: st
     checkpointMs: 1000,
     pollMs: 20,
     ...options,
+  }).catch(async (e: unknown) => {
+    await rt.stop();
+    throw e;
   });
   const localIds = new Map<string, number>();
   return {

@@ -1,7 +1,8 @@
 /**
  * The offered load of the `cluster` benchmark (forked by bench.ts), in its own process so its CPU
  * is charged to no server: one IngestClient (one agent) sending `series` series, one sample each
- * per round, in batches of 1000, keeping at most `window` messages unacknowledged.
+ * per round, in batches of 1000, keeping at most 200 messages unacknowledged (below the server's
+ * maxQueuePerStream of 256, so the offered load is not limited by acknowledgement latency).
  *
  * argv: address, sourceId, series, first series number (so several agents send distinct series).
  * IPC: the parent sends `{ rounds, from }` to send rounds `from`..`from+rounds-1`; the child answers
@@ -14,7 +15,7 @@ const [address, sourceId, seriesArg, firstArg] = process.argv.slice(2);
 const SERIES = Number(seriesArg);
 const FIRST = Number(firstArg);
 const BATCH = 1000;
-const WINDOW = 64;
+const WINDOW = 200;
 const T0 = Date.now() - 3_600_000;
 
 const client = new IngestClient({ address, insecure: true, token: BENCH_TOKEN, sourceId, maxBufferBatches: 1_000_000, maxBufferBytes: 1 << 30, backoff: { initialMs: 20, maxMs: 500 } });

@@ -10,7 +10,7 @@
  *   bands since it took the partition over; another member answers with the owner's (after what it
  *   kept itself from before).
  * - Feedback (`POST /api/v1/feedback`): applied by the owner's instance the same way, and its
- *   new threshold returned.
+ *   new threshold returned; `GET /api/v1/feedback` adds what the other members' instances keep.
  * - Detector statuses (`GET /api/v1/plugins`): every member publishes the health of its partition
  *   instances in `{<group>}:detector-status` (every `publishMs`); any member merges the entries of
  *   the live members into one entry per configured detector (the worst state wins, the message
@@ -26,7 +26,7 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { formatError, type FeedbackVerdict, type HealthState, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
+import { formatError, type FeedbackRecord, type FeedbackVerdict, type HealthState, type Logger, type SeriesDescriptor, type SeriesExpectation } from '@sextant/plugin-api';
 import type { ApiServer, DetectorView, InstanceStatus, Runtime, SamplePoint } from '@sextant/runtime';
 import type { ClusterKeys } from './cluster-keys.js';
 import { GroupSeriesRegistry } from './group-series-registry.js';
@@ -90,6 +90,7 @@ export class MemberApi implements DetectorView {
     api.route('GET', /^\/api\/v1\/cluster\/internal\/expectations$/, (req, res, _p, u) => this.handle(req, res, () => this.serveExpectations(u)));
     api.route('POST', /^\/api\/v1\/cluster\/internal\/feedback$/, (req, res, _p, u) => this.handle(req, res, () => this.serveFeedback(u)));
     api.route('GET', /^\/api\/v1\/cluster\/internal\/samples$/, (req, res, _p, u) => this.handle(req, res, () => this.serveSamples(u)));
+    api.route('GET', /^\/api\/v1\/cluster\/internal\/feedback-log$/, (req, res) => this.handle(req, res, () => this.serveFeedbackLog()));
     this.url = url.replace(/\/+$/, '');
     const { link, keys, memberId } = this.options;
     await link.call(keys.api, ['HSET', keys.api, memberId, this.url]);
@@ -138,6 +139,42 @@ export class MemberApi implements DetectorView {
     const answer = await this.ask<{ samples: SamplePoint[]; expectation: SeriesExpectation | null }>(url, 'GET', `samples?${q}`);
     if (!answer || !Array.isArray(answer.samples)) return undefined;
     return { samples: answer.samples, ...(answer.expectation ? { expectation: answer.expectation } : {}) };
+  }
+
+  /**
+   * Feedback kept by the other live members' partition instances, in this runtime's series ids (a
+   * series this member has not seen yet is added to its registry, so the id can be used here).
+   */
+  async feedbackLog(): Promise<readonly (FeedbackRecord & { readonly detector: string })[]> {
+    const { link, keys, memberId, leases, runtime } = this.options;
+    const others = leases.members.filter((m) => m !== memberId);
+    if (others.length === 0) return [];
+    const urls = await link.call<(string | null)[]>(keys.api, ['HMGET', keys.api, ...others]);
+    const answers = await Promise.all(urls.filter((u): u is string => !!u).map((u) => this.ask<{ feedback: (FeedbackRecord & { detector: string })[] }>(u, 'GET', 'feedback-log')));
+    const records = answers.flatMap((a) => (a && Array.isArray(a.feedback) ? a.feedback : []));
+    // Group ids -> descriptors (one read per partition) -> this runtime's ids.
+    const byPartition = new Map<number, Set<number>>();
+    for (const r of records) {
+      const p = r.series % keys.partitions;
+      if (!byPartition.has(p)) byPartition.set(p, new Set());
+      byPartition.get(p)!.add(Math.floor(r.series / keys.partitions));
+    }
+    const registry = new GroupSeriesRegistry(link, keys);
+    const localOf = new Map<number, number>();
+    for (const [p, set] of byPartition) {
+      const indices = [...set];
+      const ds = await registry.describe(p, indices);
+      indices.forEach((idx, i) => {
+        const d: SeriesDescriptor | undefined = ds[i];
+        if (!d) return;
+        try {
+          localOf.set(idx * keys.partitions + p, runtime.registry.lookup(d) ?? runtime.registry.intern(d, 'cluster'));
+        } catch {
+          // this member's series limit: the record is left out here
+        }
+      });
+    }
+    return records.flatMap((r) => (localOf.has(r.series) ? [{ ...r, series: localOf.get(r.series)! }] : []));
   }
 
   /** Feedback for a series whose partition another member owns (the stand-ins call it). */
@@ -227,6 +264,17 @@ export class MemberApi implements DetectorView {
     const local = d ? runtime.registry.lookup(d) : undefined;
     const num = (k: string) => (q.has(k) && Number.isFinite(Number(q.get(k))) ? Number(q.get(k)) : undefined);
     return { samples: local === undefined ? [] : runtime.store.read(local, num('from'), num('to')), expectation: detectors.expectationAt(p, index) ?? null };
+  }
+
+  private serveFeedbackLog(): unknown {
+    const { keys, detectors } = this.options;
+    const feedback: (FeedbackRecord & { detector: string })[] = [];
+    for (const id of detectors.ids) {
+      for (const [p, t] of detectors.instances(id)) {
+        for (const r of t.detector.feedbackLog?.() ?? []) feedback.push({ detector: id, ...r, series: r.series * keys.partitions + p });
+      }
+    }
+    return { feedback };
   }
 
   private async serveFeedback(u: URL): Promise<unknown> {

@@ -170,6 +170,13 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     // B's baseline instance kept the record (in B's series ids).
     const log = await call(members[b], 'GET', '/api/v1/feedback');
     expect(log.json.feedback).toContainEqual(expect.objectContaining({ detector: 'baseline', series: idOnB, verdict: 'not-a-problem', thresholdAfter: fb.json.feedback[0].threshold }));
+    // ... and every member lists it, in its own series ids.
+    const logOnA = await call(members[a], 'GET', '/api/v1/feedback');
+    expect(logOnA.json.feedback).toContainEqual(expect.objectContaining({ detector: 'baseline', series: idOnA, verdict: 'not-a-problem', thresholdAfter: fb.json.feedback[0].threshold }));
+    const logOnC = await call(members[2], 'GET', '/api/v1/feedback');
+    const idOnC = members[2].rt.runtime.registry.lookup(d);
+    expect(idOnC).toBeDefined();
+    expect(logOnC.json.feedback.filter((r: { verdict: string }) => r.verdict === 'not-a-problem')).toEqual([expect.objectContaining({ detector: 'baseline', series: idOnC })]);
 
     for (const m of members) {
       const plugins = await call(m, 'GET', '/api/v1/plugins');

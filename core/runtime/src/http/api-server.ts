@@ -24,7 +24,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ErrorCode, type Attributes, type Detector, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
+import { ErrorCode, type Attributes, type Detector, type FeedbackRecord, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
 import { parseDuration, secretsEqual } from '@sextant/plugin-kit';
 import type { StoredEvent } from '../pipeline/pipeline.js';
 import type { Runtime } from '../runtime/runtime.js';
@@ -168,7 +168,7 @@ export class ApiServer {
     app.get<{ Querystring: ListQuery }>('/api/v1/events', { schema: { querystring: LIST_QUERY } }, async (request) => this.events(request));
     app.post('/api/v1/events', writeGuard, async (request, reply) => reply.code(201).send(this.postEvent(request.body)));
     app.post('/api/v1/feedback', writeGuard, async (request, reply) => reply.code(201).send(await this.postFeedback(request.body)));
-    app.get('/api/v1/feedback', async () => this.feedbackLog());
+    app.get('/api/v1/feedback', async () => this.feedbackLog(await this.remoteFeedbackLog()));
     app.post('/api/v1/silences', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'silence')));
     app.post('/api/v1/maintenance', writeGuard, async (request, reply) => reply.code(201).send(this.postWindow(request.body, 'maintenance')));
     app.delete<{ Params: { id: string } }>('/api/v1/silences/:id', writeGuard, async (request) => await this.endWindow(request.params.id));
@@ -467,9 +467,21 @@ export class ApiServer {
   }
 
   /** Every detector's feedback record, for export and offline evaluation. */
-  private feedbackLog() {
-    const feedback = this.runtime.pipeline.detectorInstances.flatMap((d) => (d.component.feedbackLog?.() ?? []).map((r) => ({ detector: d.instanceId, ...r })));
-    return { feedback };
+  private feedbackLog(elsewhere: readonly (FeedbackRecord & { readonly detector: string })[] = []) {
+    const local = this.runtime.pipeline.detectorInstances.flatMap((d) => (d.component.feedbackLog?.() ?? []).map((r) => ({ detector: d.instanceId, ...r })));
+    return { feedback: elsewhere.length ? [...local, ...elsewhere].sort((a, b) => a.t - b.t) : local };
+  }
+
+  /** Feedback kept by detectors that run elsewhere (a cluster member's DetectorView), or none. */
+  private async remoteFeedbackLog(): Promise<readonly (FeedbackRecord & { readonly detector: string })[]> {
+    const view = this.runtime.pipeline.detectorView;
+    if (!view?.feedbackLog) return [];
+    try {
+      return await view.feedbackLog();
+    } catch (e) {
+      this.options.logger.warn(`API: feedback kept elsewhere is unavailable: ${e instanceof Error ? e.message : String(e)}`);
+      return [];
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import type {
   Clock,
   Correlator,
   Detector,
+  FeedbackRecord,
   Incident,
   IncidentUpdate,
   SampleBatch,
@@ -96,6 +97,8 @@ export interface DetectorView {
    * stores and analyses; undefined when this runtime does, or nobody answers.
    */
   samples?(id: number, from?: number, to?: number): Promise<{ readonly samples: readonly SamplePoint[]; readonly expectation?: SeriesExpectation } | undefined>;
+  /** Feedback kept by the detectors that run elsewhere (series in this runtime's ids), for GET /api/v1/feedback. */
+  feedbackLog?(): Promise<readonly (FeedbackRecord & { readonly detector: string })[]>;
 }
 
 let eventCounter = 0;

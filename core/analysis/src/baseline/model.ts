@@ -191,17 +191,24 @@ function nearestSeen(words: Uint32Array, at: number, length: number, code: numbe
 }
 
 /**
- * Novelty of one context of `length` levels: 0 when the bitmap at `at` has seen it (dense bit
- * index `bit`, history code `code`), else min(1, distance to the nearest seen one / `distance`),
- * and it is marked seen unless learning is paused.
+ * Distance (levels) from one context of `length` levels to the nearest seen one: 0 when the bitmap
+ * at `at` has seen it (dense bit index `bit`, history code `code`), else at least 1; an unseen
+ * context is marked seen unless learning is paused. An integer: V8 does not inline this function
+ * into update(), and a fractional return value would be a heap allocation per call.
  */
-function contextNovelty(words: Uint32Array, at: number, length: number, code: number, bit: number, reach: number, distance: number, paused: boolean): number {
+function contextGap(words: Uint32Array, at: number, length: number, code: number, bit: number, reach: number, paused: boolean): number {
   const w = at + (bit >>> 5);
   const mask = 1 << (bit & 31);
   if ((words[w] & mask) !== 0) return 0;
   const d = nearestSeen(words, at, length, code, reach);
   if (!paused) words[w] |= mask;
-  return d >= distance ? 1 : d / distance;
+  return d;
+}
+
+/** Novelty of a context `gap` levels from the nearest seen one: min(1, gap / distance), 0 when seen. */
+function gapNovelty(gap: number, distance: number): number {
+  const share = gap / distance;
+  return gap >= distance ? 1 : share;
 }
 
 function clip(x: number, bound: number): number {
@@ -566,9 +573,9 @@ export class BaselineModel {
     // optimised code only through on-stack replacement in some runs, and every later call then
     // started in the interpreter (a benchmark run 10x slower than the next).
     const distance = p.contextDistance;
-    let novelty = contextNovelty(words, wo + SINGLE_WORDS, 1, hist & 0xf, q, reach, distance, paused);
-    if (lengths >= 2) novelty += contextNovelty(words, wo + PAIR_WORDS, 2, hist & 0xff, ((hist >>> 4) & 15) * L1 + q, reach, distance, paused);
-    if (lengths >= 3) novelty += contextNovelty(words, wo + TRIPLE_WORDS, 3, hist & 0xfff, ((hist >>> 8) & 15) * L2 + ((hist >>> 4) & 15) * L1 + q, reach, distance, paused);
+    let novelty = gapNovelty(contextGap(words, wo + SINGLE_WORDS, 1, hist & 0xf, q, reach, paused), distance);
+    if (lengths >= 2) novelty += gapNovelty(contextGap(words, wo + PAIR_WORDS, 2, hist & 0xff, ((hist >>> 4) & 15) * L1 + q, reach, paused), distance);
+    if (lengths >= 3) novelty += gapNovelty(contextGap(words, wo + TRIPLE_WORDS, 3, hist & 0xfff, ((hist >>> 8) & 15) * L2 + ((hist >>> 4) & 15) * L1 + q, reach, paused), distance);
     const share = novelty / lengths;
     // Shape contexts: where a fast and a slow mean of the value sit in the running range, and the
     // slow mean against the recent volatility (mean absolute step), each quantised into

@@ -114,7 +114,16 @@ export class PartitionDetectors {
   /** Called by ClusterMember around a worker's pipeline.ingest: the batch about to be accepted is that partition's. */
   setApplying(partition: number | undefined): void {
     this.applying = partition;
+    this.applyingGeneration++;
     this.translated = undefined;
+  }
+
+  /** Changes with every batch applied: a stand-in caches its instance of the applying partition per batch. */
+  applyingGeneration = 0;
+
+  /** Index inside its partition of a series of this runtime (-1 while the group has not numbered it). */
+  indexOf(local: number): number {
+    return this.series().indexOf(local);
   }
 
   /** The accepted batch in partition indices (translated once per batch, shared by every detector id). */
@@ -262,7 +271,20 @@ export class PartitionDetectorProxy implements Detector {
     return this.paused;
   }
 
+  /** The instance of the partition being applied, looked up once per batch (the pipeline asks for bands per sample). */
+  private applyingInstance: { generation: number; tracked: Tracked | undefined } = { generation: -1, tracked: undefined };
+
   expectation(local: number): SeriesExpectation | undefined {
+    if (this.set.applying !== undefined) {
+      // pipeline.recordBands and the exporters, during a batch: every sample is of that partition.
+      const cached = this.applyingInstance;
+      if (cached.generation !== this.set.applyingGeneration) {
+        cached.generation = this.set.applyingGeneration;
+        cached.tracked = this.set.instance(this.id, this.set.applying);
+      }
+      const index = this.set.indexOf(local);
+      return index < 0 ? undefined : cached.tracked?.detector.expectation?.(index);
+    }
     const { partition, index } = this.set.locate(local);
     if (index < 0) return undefined;
     return this.set.instance(this.id, partition)?.detector.expectation?.(index);

@@ -256,7 +256,11 @@ export class PartitionWorker {
           // Redis lost the stream (restarted without persistence): start it again from the beginning.
           await this.ensureGroup().catch(() => undefined);
           this.claimFrom = '0-0';
-        } else await sleep(200);
+        } else {
+          // A read whose reply was lost leaves its entries pending: claim from the start (see reclaim()).
+          this.claimFrom = '0-0';
+          await sleep(200);
+        }
       }
     }
   }
@@ -292,6 +296,17 @@ export class PartitionWorker {
 
   private wake: (() => void) | undefined;
   private checkpointing = false;
+
+  /**
+   * A read failed: its entries may have been delivered to this member without the reply arriving
+   * (Redis killed after answering). They sit in the consumer group's pending list, which a read of
+   * new entries never returns: claim from the start again (what was applied already is skipped).
+   */
+  reclaim(): void {
+    if (!this.reading) return;
+    this.claimFrom = '0-0';
+    this.wake?.();
+  }
 
   /** Called by the member's reader after each read: writes the checkpoint when `checkpointMs` has passed (one at a time). */
   checkpointIfDue(): void {
@@ -662,6 +677,7 @@ export class PartitionReader {
         if (readFailure !== undefined) throw readFailure;
       } catch (e) {
         if (this.stopped) break;
+        for (const w of ready) w.reclaim();
         if (/NOGROUP/.test(formatError(e))) {
           // Redis lost a stream (restarted without persistence): create the groups again.
           await Promise.all(ready.map((w) => w.ensureGroup().catch(() => undefined)));

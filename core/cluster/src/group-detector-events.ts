@@ -37,6 +37,16 @@ interface Window {
   readonly until: number;
   /** Posted to this member's runtime: its pipeline paused the detectors and ends it on time. */
   readonly own: boolean;
+  /** Known from the group's record of windows (groupWindows), not from the stream. */
+  readonly fromGroup?: boolean;
+}
+
+/** A maintenance window as the group's record lists it (GroupWindows.active() of the group correlation). */
+export interface GroupMaintenanceWindow {
+  readonly id: string;
+  readonly kind: string;
+  readonly match: SextantEvent['resource'];
+  readonly until: number;
 }
 
 export interface GroupDetectorEventsOptions {
@@ -69,6 +79,14 @@ export class GroupDetectorEvents {
   private unlisten: (() => void) | undefined;
   private stopped = false;
   private reading: Promise<void> | undefined;
+  /**
+   * The group's record of windows in force (the group correlation's GroupWindows), when there is
+   * one: a window the stream no longer holds (trimmed, or posted before this member joined and
+   * more than ~10,000 events ago) still pauses learning here.
+   */
+  groupWindows: (() => readonly GroupMaintenanceWindow[]) | undefined;
+  /** Windows ended here, so a stale copy of the group's record does not start them again. */
+  private readonly endedIds = new Set<string>();
   /** The group's recent events in arrival order (this member's and the others'). */
   private readonly recent: { at: number; event: StoredEvent }[] = [];
 
@@ -129,6 +147,10 @@ export class GroupDetectorEvents {
 
   /** Ends a window: resumes learning unless this member's pipeline does (its own window, ended here). */
   private end(id: unknown, endedHere: boolean): void {
+    if (typeof id === 'string') {
+      if (this.endedIds.size > 10_000) this.endedIds.clear();
+      this.endedIds.add(id);
+    }
     const ended = this.windows.filter((w) => w.id === id);
     if (ended.length === 0) return;
     this.windows = this.windows.filter((w) => w.id !== id);
@@ -187,7 +209,22 @@ export class GroupDetectorEvents {
     for (const p of proxies) p.onEvent(event);
   }
 
+  /** Starts the windows in force that only the group's record knows; ends those it no longer lists. */
+  private adoptGroupWindows(now: number): void {
+    const source = this.groupWindows?.();
+    if (!source) return;
+    const active = source.filter((w) => w.kind === 'maintenance' && w.until > now);
+    const proxies = this.options.detectors.ids.map((id) => this.options.detectors.proxy(id));
+    for (const w of active) {
+      if (this.endedIds.has(w.id) || this.windows.some((x) => x.id === w.id)) continue;
+      this.windows.push({ id: w.id, match: w.match, until: w.until, own: false, fromGroup: true });
+      for (const p of proxies) p.pauseLearning(w.match, true);
+    }
+    for (const w of this.windows.filter((x) => x.fromGroup && !active.some((a) => a.id === x.id))) this.end(w.id, false);
+  }
+
   private expire(now: number): void {
+    this.adoptGroupWindows(now);
     const ended = this.windows.filter((w) => w.until <= now);
     if (ended.length === 0) return;
     this.windows = this.windows.filter((w) => w.until > now);

@@ -230,4 +230,21 @@ describe('partition detectors seen from any member (real redis-server, 3 members
     // Within the deploy's quiet period (5 min of data time) on the new owner too.
     expect(flagged(deployed)).toEqual([]);
   }, 180_000);
+
+  it('a member that joins after the events stream lost a window still pauses learning for it (the group\'s record of windows)', async (ctx) => {
+    needBinary(ctx, 'redis-server', INSTALL);
+    const posted = await call(members[a], 'POST', '/api/v1/maintenance', { match: { 'service.name': 'archive' }, duration: '1h' });
+    expect(posted.status).toBe(201);
+    await until('B has the window', () => members[b].member.events.remoteWindows.some((w) => w.id === posted.json.maintenance.id), 20_000);
+    // The stream keeps ~10,000 entries: here it lost everything before the new member reads it.
+    await members[a].member.link.call('{sextant}:detector-events', ['XTRIM', '{sextant}:detector-events', 'MAXLEN', '0']);
+    const late = await startMember(redis.url, 'd', { detectors: { 'peer-outlier': {}, baseline: {} }, correlators: {}, leaseMs: 30_000, heartbeatMs: 500 });
+    try {
+      await until('the new member paused', () => late.member.detectors.proxy('baseline').pausedMatches.some((m) => m['service.name'] === 'archive'), 20_000);
+      expect(await call(members[a], 'DELETE', `/api/v1/maintenance/${posted.json.maintenance.id}`)).toMatchObject({ status: 200 });
+      await until('the new member resumed', () => !late.member.detectors.proxy('baseline').pausedMatches.some((m) => m['service.name'] === 'archive'), 20_000);
+    } finally {
+      await stopWithin(() => late.stop());
+    }
+  }, 90_000);
 });

@@ -38,6 +38,17 @@ return out`;
 const RENEW = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
+/**
+ * Every held lease in one call (standalone Redis): KEYS = leases, ARGV = member, lease ms; returns
+ * 1/0 per key as RENEW would. On a Redis Cluster the leases of different partitions live in
+ * different slots, so they are renewed one script each there.
+ */
+const RENEW_ALL = `local out = {}
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then out[i] = redis.call('PEXPIRE', KEYS[i], ARGV[2]) else out[i] = 0 end
+end
+return out`;
+
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -171,7 +182,12 @@ export class PartitionLeases {
     const { link, keys, memberId } = this.options;
     const held = [...this.owned];
     const sentAt = Date.now();
-    const results = await Promise.all(held.map((p) => link.call<number>(keys.lease(p), ['EVAL', RENEW, '1', keys.lease(p), memberId, String(this.leaseMs)])));
+    if (held.length === 0) return;
+    // One script for every lease on a standalone Redis: 64 scripts a heartbeat were a measurable
+    // share of an idle member's CPU (issue 22); a Redis Cluster needs one per slot.
+    const results = link.cluster
+      ? await Promise.all(held.map((p) => link.call<number>(keys.lease(p), ['EVAL', RENEW, '1', keys.lease(p), memberId, String(this.leaseMs)])))
+      : await link.call<number[]>(keys.lease(held[0]), ['EVAL', RENEW_ALL, String(held.length), ...held.map((p) => keys.lease(p)), memberId, String(this.leaseMs)]);
     results.forEach((r, i) => {
       if (Number(r) !== 1) {
         this.options.logger?.warn(`cluster: lease of partition ${held[i]} was lost (expired or taken over)`);

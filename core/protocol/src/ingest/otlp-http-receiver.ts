@@ -22,7 +22,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzip } from 'node:zlib';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, SextantError, type Logger } from '@sextant/plugin-api';
 import type { IngestServer } from './ingest-server.js';
 import { OtlpJsonError, otlpJsonToProtobuf } from './otlp-json.js';
@@ -77,6 +77,9 @@ export class OtlpHttpReceiver {
       throw new SextantError(ErrorCode.CONFIG_INVALID, `OTLP/HTTP without TLS only listens on a loopback address (got ${host})`, { hint: 'give TLS options or listen on 127.0.0.1' });
     }
     const maxBody = options.maxBodyBytes ?? 4 << 20;
+    // Fastify is loaded here, not with the package: an agent importing the protocol for its
+    // IngestClient does not carry it (issue 20).
+    const { default: Fastify } = await import('fastify');
     const app = Fastify({
       logger: false,
       bodyLimit: maxBody,

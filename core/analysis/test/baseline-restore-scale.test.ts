@@ -31,5 +31,5 @@ describe('baseline detector state at the series cap', () => {
       expect(restored.expectation(id)).toEqual(original.expectation(id));
     }
     expect(restored.expectation(N - 1)).toBeDefined();
-  }, 120_000);
+  }, 300_000);
 });

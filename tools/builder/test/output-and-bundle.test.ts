@@ -107,7 +107,7 @@ describe('build --bundle outside the monorepo', () => {
     expect(list.status, list.stderr).toBe(0);
     const ids = (JSON.parse(list.stdout) as { plugins: { packageName: string; state: string }[] }).plugins.map((p) => `${p.packageName}:${p.state}`);
     expect(ids).toEqual(expect.arrayContaining(['@sextant/plugin-redis:loaded', '@sextant/plugin-nginx:loaded']));
-  });
+  }, 120_000);
 
   it('fails with a coded error (and leaves no bundle) when the imports do not resolve, instead of reporting success', async (ctx) => {
     needCondition(ctx, built, 'the packages are not built; run npm run build');

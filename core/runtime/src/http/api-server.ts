@@ -23,7 +23,7 @@
  * 413 over `maxBodyBytes`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ErrorCode, type Attributes, type Detector, type FeedbackRecord, type Logger, type SeriesExpectation } from '@sextant/plugin-api';
 import { parseDuration, secretsEqual } from '@sextant/plugin-kit';
 import type { StoredEvent } from '../pipeline/pipeline.js';
@@ -110,10 +110,9 @@ function pathPattern(url: string): RegExp {
 }
 
 export class ApiServer {
-  /** The Fastify instance (routes are fixed once it listens; use `route()` for late additions). */
-  readonly app: FastifyInstance;
+  private built: FastifyInstance | undefined;
   private readonly maxBody: number;
-  private readonly live: LiveStream;
+  private live: LiveStream | undefined;
   /** Every method and path pattern served, for telling 405 from 404. */
   private readonly known: { method: string; pattern: RegExp }[] = [];
   private readonly late: { method: string; pattern: RegExp; handler: Handler }[] = [];
@@ -121,6 +120,22 @@ export class ApiServer {
 
   constructor(private readonly runtime: Runtime, private readonly options: ApiServerOptions) {
     this.maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  }
+
+  /** The Fastify instance, once `listen()` made it (routes are fixed then; use `route()` for late additions). */
+  get app(): FastifyInstance {
+    if (!this.built) throw new Error('ApiServer.app exists once listen() has been called');
+    return this.built;
+  }
+
+  /**
+   * Makes the Fastify app and its routes. Fastify is imported here, on the first listen(), not
+   * with the runtime: a process that serves no API (an agent with `server.enabled: false`)
+   * does not load it (~19 MiB RSS on Node 20; issue 20).
+   */
+  private async build(): Promise<FastifyInstance> {
+    const { runtime, options } = this;
+    const { default: Fastify } = await import('fastify');
     const app = Fastify({
       logger: false,
       bodyLimit: this.maxBody,
@@ -136,7 +151,7 @@ export class ApiServer {
         return apiError(400, ErrorCode.BAD_REQUEST, `${field} ${hint ?? e?.message ?? 'is invalid'}`);
       },
     });
-    this.app = app;
+    this.built = app;
     // JSON bodies, whatever the declared type (as before Fastify); the handlers check the shape.
     app.removeAllContentTypeParsers();
     app.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => {
@@ -177,6 +192,7 @@ export class ApiServer {
     this.live = addUiRoutes(app, runtime, { ...(options.ui !== undefined ? { ui: options.ui } : {}), ...(options.live ? { live: options.live } : {}) });
     // Receivers mounted through coreServices.httpRouter (absent on a runtime built without the router).
     (runtime as Runtime & { readonly http?: IngestRoutes }).http?.install(app);
+    return app;
   }
 
   /**
@@ -188,6 +204,7 @@ export class ApiServer {
   }
 
   async listen(): Promise<{ host: string; port: number; url: string }> {
+    if (!this.built) await this.build();
     await this.app.listen({ port: this.options.port ?? 7070, host: this.options.host ?? '127.0.0.1' });
     this.listening = true;
     const addr = this.app.server.address() as import('node:net').AddressInfo;
@@ -200,7 +217,7 @@ export class ApiServer {
   async close(): Promise<void> {
     if (!this.listening) return;
     this.listening = false;
-    this.live.close();
+    this.live?.close();
     await this.app.close();
   }
 

@@ -26,7 +26,6 @@ import {
   type HealthState,
   type Logger,
   type SampleBatch,
-  type SelfMetrics,
   type SeriesDescriptor,
   type SeriesId,
 } from '@sextant/plugin-api';
@@ -43,6 +42,7 @@ import { PartitionAppender } from './partition-appender.js';
 import { PartitionLeases } from './partition-leases.js';
 import { PartitionReader, PartitionWorker, type PartitionDetectorSpec, type WorkerCounters } from './partition-worker.js';
 import { connectRedis, type RedisLink } from './redis-link.js';
+import { pluginSelfMetrics } from './plugin-self-metrics.js';
 
 export interface ClusterMemberOptions {
   /** A loaded and started runtime whose config has no detectors (they are given here). */
@@ -393,7 +393,7 @@ async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detect
       continue;
     }
     const config = result.value;
-    const metrics = selfMetrics(runtime, entry.pluginId, spec.id);
+    const metrics = pluginSelfMetrics(runtime, entry.pluginId, spec.id);
     const logger = createLogger(spec.id);
     out.push({
       id: spec.id,
@@ -433,11 +433,3 @@ async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detect
   return out;
 }
 
-function selfMetrics(runtime: Runtime, plugin: string, instance: string): SelfMetrics {
-  const labels = { plugin, instance };
-  const clean = (name: string) => `sextant_plugin_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-  return {
-    counter: (name, description) => ({ add: (v, attrs) => runtime.telemetry.add(clean(name), description, v, { ...labels, ...attrs }) }),
-    gauge: (name, description) => ({ set: (v, attrs) => runtime.telemetry.set(clean(name), description, v, { ...labels, ...attrs }) }),
-  };
-}

@@ -30,7 +30,6 @@ import {
   type Incident,
   type IncidentUpdate,
   type Logger,
-  type SelfMetrics,
 } from '@sextant/plugin-api';
 import { configError, createLogger, instanceSpecs, type Runtime, type RuntimeConfig } from '@sextant/runtime';
 import { CorrelationStream, decodeStreamItem } from './correlation-stream.js';
@@ -41,6 +40,7 @@ import { LeaderLease } from './leader-lease.js';
 import type { LocalSeriesMap } from './local-series-map.js';
 import type { RedisLink } from './redis-link.js';
 import { compareStreamIds } from './sample-entry.js';
+import { pluginSelfMetrics } from './plugin-self-metrics.js';
 
 /**
  * KEYS: lease, ckpt, incidents, incident times, outbox, deliveries.
@@ -569,7 +569,7 @@ async function correlatorSpecsFor(runtime: Runtime, section: RuntimeConfig['corr
     }
     const config = result.value;
     const logger = createLogger(spec.id);
-    const metrics = selfMetrics(runtime, entry.pluginId, spec.id);
+    const metrics = pluginSelfMetrics(runtime, entry.pluginId, spec.id);
     out.push({
       id: spec.id,
       create: async (publish, signal) => {
@@ -603,11 +603,3 @@ async function correlatorSpecsFor(runtime: Runtime, section: RuntimeConfig['corr
   return out;
 }
 
-function selfMetrics(runtime: Runtime, plugin: string, instance: string): SelfMetrics {
-  const labels = { plugin, instance };
-  const clean = (name: string) => `sextant_plugin_${name.replace(/[^a-zA-Z0-9_]/g, '_')}`;
-  return {
-    counter: (name, description) => ({ add: (v, attrs) => runtime.telemetry.add(clean(name), description, v, { ...labels, ...attrs }) }),
-    gauge: (name, description) => ({ set: (v, attrs) => runtime.telemetry.set(clean(name), description, v, { ...labels, ...attrs }) }),
-  };
-}

@@ -370,10 +370,10 @@ export class ClusterMember {
   }
 }
 
-/** Builds the per-partition detector factories from the `detectors` section, validating every instance. */
 /** A partition detector spec with its factory type (for status entries). */
 type MemberDetectorSpec = PartitionDetectorSpec & { readonly type: string };
 
+/** Builds the per-partition detector factories from the `detectors` section, validating every instance. */
 async function detectorSpecsFor(runtime: Runtime, section: RuntimeConfig['detectors'], tracker: PartitionDetectors): Promise<MemberDetectorSpec[]> {
   const issues: ConfigIssue[] = [];
   const specs = instanceSpecs({ ...runtime.config, collectors: {}, correlators: {}, notifiers: {}, exporters: {}, detectors: section } as RuntimeConfig, issues).filter((s) => s.kind === 'detector' && s.enabled);
